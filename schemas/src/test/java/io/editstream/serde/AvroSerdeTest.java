@@ -71,6 +71,36 @@ class AvroSerdeTest {
   }
 
   @Test
+  void shouldBeSafeToShareOneSerdeAcrossThreads() throws Exception {
+    Serde<EditJob> serde = AvroSerdes.serde(EditJob.class, registry, Map.of(), false);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      var tasks = new java.util.ArrayList<java.util.concurrent.Callable<Boolean>>();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        tasks.add(
+            () -> {
+              for (int i = 0; i < 200; i++) {
+                EditJob job = SampleRecords.job("t" + thread + "-" + i);
+                if (!job.equals(
+                    serde
+                        .deserializer()
+                        .deserialize(TOPIC, serde.serializer().serialize(TOPIC, job)))) {
+                  return false;
+                }
+              }
+              return true;
+            });
+      }
+      for (var result : pool.invokeAll(tasks)) {
+        assertThat(result.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void shouldMapNullToNullBothWays() {
     Serde<EditJob> serde = AvroSerdes.serde(EditJob.class, registry, Map.of(), false);
 
