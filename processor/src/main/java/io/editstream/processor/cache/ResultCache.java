@@ -43,7 +43,9 @@ import java.util.function.Supplier;
  *   <li>Metrics (tag {@code cache=<name>}): {@code cache.gets{result=hit|miss}} where misses count
  *       calls started through the cache (bypass included) and hits count requests served without a
  *       call (coalesced included); {@code cache.coalesced}; {@code cache.evictions}; {@code
- *       cache.size}; {@code cache.weight} (bytes).
+ *       cache.size}; {@code cache.weight} (bytes); Caffeine's {@code
+ *       cache.loads{result=success|failure}} (successes include every stored entry, {@link #put}
+ *       too).
  * </ul>
  *
  * <p>Thread-safe. Calls are started on the requesting thread (the supplier should only start
@@ -162,12 +164,15 @@ public final class ResultCache {
         (r, e) -> {
           // Entry first, then release the refresh slot, then wake waiters: anyone who asks after
           // the waiters wake sees the new entry.
-          if (e == null && r != null) {
-            cache.put(
-                key, CompletableFuture.completedFuture(r.withInlineDataAtMost(maxInlineBytes)));
+          if (e == null) {
+            CachedResult kept = r.withInlineDataAtMost(maxInlineBytes);
+            cache.put(key, CompletableFuture.completedFuture(kept));
+            refreshes.remove(key, placeholder);
+            placeholder.complete(kept);
+          } else {
+            refreshes.remove(key, placeholder);
+            placeholder.completeExceptionally(new SharedCallFailed(e));
           }
-          refreshes.remove(key, placeholder);
-          settle(placeholder, r, e);
         });
     return called.thenApply(r -> new CacheLookup(r, CacheLookup.Source.CALLED));
   }
@@ -179,7 +184,7 @@ public final class ResultCache {
       return f != null
           ? f.thenApply(r -> Objects.requireNonNull(r, "the call completed with a null result"))
           : CompletableFuture.failedFuture(new NullPointerException("the call returned no future"));
-    } catch (RuntimeException | Error e) {
+    } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
   }

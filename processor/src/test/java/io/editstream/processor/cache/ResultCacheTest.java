@@ -149,6 +149,55 @@ class ResultCacheTest {
   }
 
   @Test
+  void shouldCallOncePerUniqueKeyUnderConcurrentMixedLoad() throws Exception {
+    pool = Executors.newFixedThreadPool(8);
+    ExecutorService model = Executors.newSingleThreadExecutor();
+    int keys = 40;
+    int perThread = 500;
+    java.util.Map<Integer, AtomicInteger> callsPerKey =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    List<java.util.concurrent.Future<List<CompletableFuture<Boolean>>>> workers = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      long seed = t;
+      workers.add(
+          pool.submit(
+              () -> {
+                java.util.Random random = new java.util.Random(seed);
+                List<CompletableFuture<Boolean>> checks = new ArrayList<>();
+                for (int i = 0; i < perThread; i++) {
+                  int k = random.nextInt(keys);
+                  checks.add(
+                      cache
+                          .getOrCompute(
+                              key(k),
+                              false,
+                              () -> {
+                                callsPerKey
+                                    .computeIfAbsent(k, x -> new AtomicInteger())
+                                    .incrementAndGet();
+                                return CompletableFuture.supplyAsync(() -> result("k" + k), model);
+                              })
+                          .thenApply(l -> l.result().equals(result("k" + k))));
+                }
+                return checks;
+              }));
+    }
+    try {
+      for (var w : workers) {
+        for (var check : w.get(30, TimeUnit.SECONDS)) {
+          assertThat(check.get(30, TimeUnit.SECONDS)).isTrue();
+        }
+      }
+    } finally {
+      model.shutdownNow();
+    }
+    assertThat(callsPerKey).hasSize(keys);
+    assertThat(callsPerKey.values()).allSatisfy(c -> assertThat(c).hasValue(1));
+    assertThat(gets("miss")).isEqualTo(keys);
+    assertThat(gets("hit")).isEqualTo(8 * perThread - keys);
+  }
+
+  @Test
   void shouldAnswerFromTheEntryOnceTheCallCompleted() throws Exception {
     assertThat(done(cache.getOrCompute(key(1), false, returning(result("a")))).source())
         .isEqualTo(Source.CALLED);

@@ -15,7 +15,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -101,6 +104,29 @@ class ResultIndexTest {
       assertThat(found).isEqualTo(result("r" + i, 100).withInlineDataAtMost(0));
     }
     assertThat(restarted.peek(key(20))).isEmpty();
+  }
+
+  @Test
+  void shouldAnswerARepeatedRequestFromTheIndexAfterARestart() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    Supplier<CompletableFuture<CachedResult>> model =
+        () -> {
+          calls.incrementAndGet();
+          return CompletableFuture.completedFuture(result("edited"));
+        };
+    ResultCache before = newCache();
+    ResultIndex index = startInstance(before);
+    CacheLookup first = before.getOrCompute(key(1), false, model).get(30, TimeUnit.SECONDS);
+    assertThat(first.source()).isEqualTo(CacheLookup.Source.CALLED);
+    index.publish(key(1), first.result()).get(30, TimeUnit.SECONDS);
+    index.close();
+
+    ResultCache after = newCache();
+    startInstance(after);
+    CacheLookup repeated = after.getOrCompute(key(1), false, model).get(30, TimeUnit.SECONDS);
+
+    assertThat(repeated).isEqualTo(new CacheLookup(result("edited"), CacheLookup.Source.HIT));
+    assertThat(calls).hasValue(1);
   }
 
   @Test
