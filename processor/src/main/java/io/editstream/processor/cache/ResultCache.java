@@ -59,9 +59,11 @@ public final class ResultCache {
   private final CaffeineStatsCounter stats;
   private final Counter coalesced;
   private final int maxInlineBytes;
+  private final Duration expireAfterWrite;
 
   private ResultCache(Builder b) {
     this.maxInlineBytes = b.maxInlineBytes;
+    this.expireAfterWrite = b.expireAfterWrite;
     this.stats = new CaffeineStatsCounter(b.registry, b.name);
     this.cache =
         Caffeine.newBuilder()
@@ -226,6 +228,11 @@ public final class ResultCache {
   /** Runs pending maintenance (evictions, expirations) now; mostly for tests. */
   public void cleanUp() {
     cache.synchronous().cleanUp();
+  }
+
+  /** How long an entry lives after it was written. */
+  public Duration expireAfterWrite() {
+    return expireAfterWrite;
   }
 
   /** Approximate bytes held by the entries. */

@@ -1,5 +1,6 @@
 package io.editstream.processor.cache;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -57,6 +58,7 @@ public final class ResultIndex implements AutoCloseable {
 
   private final String topic;
   private final ResultCache cache;
+  private final Clock clock;
   private final Map<String, Object> consumerConfig;
   private final KafkaProducer<String, byte[]> producer;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
@@ -64,6 +66,7 @@ public final class ResultIndex implements AutoCloseable {
   private final AtomicBoolean started = new AtomicBoolean();
   private final Thread reader;
   private volatile boolean closed;
+  private long stale; // reader thread only
   private volatile KafkaConsumer<String, byte[]> consumer;
 
   /**
@@ -73,7 +76,17 @@ public final class ResultIndex implements AutoCloseable {
    * @param cache the L1 cache the reader fills
    */
   public ResultIndex(Map<String, Object> clientConfig, String topic, ResultCache cache) {
+    this(clientConfig, topic, cache, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #ResultIndex(Map, String, ResultCache)}, with the clock that decides whether an entry
+   * read from the topic is older than the cache's time-to-live.
+   */
+  public ResultIndex(
+      Map<String, Object> clientConfig, String topic, ResultCache cache, Clock clock) {
     Objects.requireNonNull(clientConfig, "clientConfig");
+    this.clock = Objects.requireNonNull(clock, "clock");
     if (clientConfig.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG) == null) {
       throw new IllegalArgumentException("clientConfig: bootstrap.servers is missing");
     }
@@ -247,17 +260,18 @@ public final class ResultIndex implements AutoCloseable {
       // With read_committed these are the last stable offsets: the end of what "was there".
       Map<TopicPartition, Long> end = c.endOffsets(partitions, STARTUP_TIMEOUT);
       log.info("Reading result index {} ({} partitions) up to {}", topic, partitions.size(), end);
-      long applied = 0;
+      long read = 0;
       boolean upToDate = false;
       while (!closed) {
         if (!upToDate && reached(c, end)) {
           upToDate = true;
-          log.info("Result index {} caught up: {} records applied", topic, applied);
+          log.info(
+              "Result index {} caught up: {} records read, {} stale skipped", topic, read, stale);
           caughtUp.countDown();
         }
         for (ConsumerRecord<String, byte[]> r : c.poll(POLL)) {
           apply(r);
-          applied++;
+          read++;
         }
       }
     } catch (WakeupException e) {
@@ -307,7 +321,12 @@ public final class ResultIndex implements AutoCloseable {
       return;
     }
     try {
-      cache.put(key, ResultRecordFormat.decode(r.value()));
+      CachedResult result = ResultRecordFormat.decode(r.value());
+      if (result.createdAt().plus(cache.expireAfterWrite()).isBefore(clock.instant())) {
+        stale++;
+        return;
+      }
+      cache.put(key, result);
     } catch (IllegalArgumentException e) {
       log.warn(
           "Skipping result index record {}-{}@{} (key {}): {}",

@@ -10,7 +10,9 @@ import io.editstream.testkit.KafkaBroker;
 import io.editstream.testkit.RealInfra;
 import io.editstream.testkit.TestTopics;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,6 +39,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ResultIndexTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  // The fixtures' results were created at CacheFixtures.CREATED; the caches live for a day.
+  private static final Clock NOW =
+      Clock.fixed(CacheFixtures.CREATED.plus(Duration.ofHours(1)), ZoneOffset.UTC);
 
   private final KafkaBroker kafka;
   private final List<ResultIndex> indexes = new ArrayList<>();
@@ -62,7 +67,7 @@ class ResultIndexTest {
 
   /** A fresh L1 cache and an index over it: one processor instance (re)starting. */
   private ResultIndex startInstance(ResultCache cache) throws InterruptedException {
-    ResultIndex index = new ResultIndex(kafka.clientConfig(), topic, cache);
+    ResultIndex index = new ResultIndex(kafka.clientConfig(), topic, cache, NOW);
     indexes.add(index);
     index.start();
     assertThat(index.awaitCaughtUp(TIMEOUT)).isTrue();
@@ -70,7 +75,10 @@ class ResultIndexTest {
   }
 
   private static ResultCache newCache() {
-    return ResultCache.builder().executor(Runnable::run).build();
+    return ResultCache.builder()
+        .executor(Runnable::run)
+        .expireAfterWrite(Duration.ofDays(1))
+        .build();
   }
 
   @Test
@@ -130,6 +138,29 @@ class ResultIndexTest {
   }
 
   @Test
+  void shouldNotReviveEntriesOlderThanTheCacheTtl() throws Exception {
+    ResultIndex index = startInstance(newCache());
+    CachedResult old = result("old");
+    CachedResult dayOld =
+        new CachedResult(
+            old.images(),
+            old.text(),
+            old.model(),
+            old.modelVersion(),
+            old.usage(),
+            NOW.instant().minus(Duration.ofDays(1)).minusSeconds(1));
+    index.publish(key(1), dayOld).get(30, TimeUnit.SECONDS);
+    index.publish(key(2), result("fresh")).get(30, TimeUnit.SECONDS);
+    index.close();
+
+    ResultCache restarted = newCache();
+    startInstance(restarted);
+
+    assertThat(restarted.peek(key(1))).isEmpty();
+    assertThat(restarted.peek(key(2))).contains(result("fresh"));
+  }
+
+  @Test
   void shouldShareResultsBetweenRunningInstances() throws Exception {
     ResultCache cacheA = newCache();
     ResultCache cacheB = newCache();
@@ -183,7 +214,7 @@ class ResultIndexTest {
   @Test
   void shouldReportAMissingTopic() {
     ResultIndex index =
-        new ResultIndex(kafka.clientConfig(), TestTopics.unique("no-such-topic"), newCache());
+        new ResultIndex(kafka.clientConfig(), TestTopics.unique("no-such-topic"), newCache(), NOW);
     indexes.add(index);
     index.start();
     assertThatThrownBy(() -> index.awaitCaughtUp(Duration.ofSeconds(90)))
