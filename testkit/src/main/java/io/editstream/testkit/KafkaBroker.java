@@ -14,7 +14,9 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -245,6 +247,14 @@ public final class KafkaBroker {
                   + partitions);
         }
         if (description.partitions().stream().allMatch(p -> p.leader() != null)) {
+          // The metadata can name a leader before that broker serves the partition; listing
+          // offsets asks each leader itself (the admin client retries until it answers).
+          Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+          description
+              .partitions()
+              .forEach(
+                  p -> latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest()));
+          admin().listOffsets(latest).all().get(TOPIC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           return;
         }
       } catch (ExecutionException e) {
