@@ -35,11 +35,13 @@ final class ApicurioProcess implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path logFile;
+  private final Path pidFile;
 
-  private ApicurioProcess(Process process, int port, Path logFile) {
+  private ApicurioProcess(Process process, int port, Path logFile, Path pidFile) {
     this.process = process;
     this.port = port;
     this.logFile = logFile;
+    this.pidFile = pidFile;
   }
 
   /**
@@ -50,6 +52,7 @@ final class ApicurioProcess implements AutoCloseable {
     Path jar = locateJar(Settings.get(HOME_SETTING));
     Path dir = WorkDirs.root();
     Files.createDirectories(dir);
+    reapOrphans(dir);
     for (int attempt = 1; ; attempt++) {
       int port = freeLoopbackPort();
       Path logFile = dir.resolve("apicurio-" + port + ".log");
@@ -58,7 +61,9 @@ final class ApicurioProcess implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(logFile.toFile())
               .start();
-      ApicurioProcess apicurio = new ApicurioProcess(process, port, logFile);
+      Path pidFile = dir.resolve("apicurio-" + port + ".pid");
+      Files.writeString(pidFile, process.pid() + " " + ProcessHandle.current().pid());
+      ApicurioProcess apicurio = new ApicurioProcess(process, port, logFile, pidFile);
       try {
         apicurio.awaitReady(http);
         return apicurio;
@@ -73,6 +78,41 @@ final class ApicurioProcess implements AutoCloseable {
         apicurio.close();
         throw e;
       }
+    }
+  }
+
+  /**
+   * Stops registries left by test JVMs that were killed before their shutdown hook ran (e.g. by
+   * SIGKILL): only processes named in our pid files, whose parent JVM is gone and whose command
+   * line is still Apicurio on the recorded port.
+   */
+  static void reapOrphans(Path dir) {
+    try (var files = Files.newDirectoryStream(dir, "apicurio-*.pid")) {
+      for (Path pidFile : files) {
+        String[] pids = Files.readString(pidFile).trim().split(" ");
+        String port = pidFile.getFileName().toString().replaceAll("\\D", "");
+        long child = Long.parseLong(pids[0]);
+        long parent = Long.parseLong(pids[1]);
+        if (ProcessHandle.of(parent).filter(ProcessHandle::isAlive).isPresent()) {
+          continue;
+        }
+        ProcessHandle.of(child)
+            .filter(
+                h ->
+                    h.info()
+                        .commandLine()
+                        .filter(c -> c.contains(JAR) && c.contains("quarkus.http.port=" + port))
+                        .isPresent())
+            .ifPresent(
+                h -> {
+                  log.warn(
+                      "Stopping Apicurio pid {} left behind by dead test JVM {}", child, parent);
+                  h.destroyForcibly();
+                });
+        Files.deleteIfExists(pidFile);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("Could not look for orphaned Apicurio processes in {}", dir, e);
     }
   }
 
@@ -192,6 +232,18 @@ final class ApicurioProcess implements AutoCloseable {
   /** Asks Apicurio to stop, and kills it if it has not stopped after a grace period. */
   @Override
   public void close() {
+    try {
+      stop();
+    } finally {
+      try {
+        Files.deleteIfExists(pidFile);
+      } catch (IOException e) {
+        log.debug("Could not delete {}", pidFile, e);
+      }
+    }
+  }
+
+  private void stop() {
     if (!process.isAlive()) {
       return;
     }
