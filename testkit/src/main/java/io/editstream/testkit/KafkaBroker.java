@@ -121,24 +121,29 @@ public final class KafkaBroker {
   }
 
   private static KafkaBroker startExternal(String bootstrapServers) {
-    Map<String, Object> config = new HashMap<>();
-    System.getenv()
-        .forEach(
-            (name, value) -> {
-              if (name.startsWith(CLIENT_ENV_PREFIX)
-                  && name.length() > CLIENT_ENV_PREFIX.length()) {
-                String key =
-                    name.substring(CLIENT_ENV_PREFIX.length())
-                        .toLowerCase(Locale.ROOT)
-                        .replace('_', '.');
-                config.put(key, value);
-              }
-            });
-    config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> config = externalClientConfig(bootstrapServers, System.getenv());
     // Keys only: values may hold credentials (sasl.jaas.config).
     String description =
         "external (" + BOOTSTRAP_ENV + ")" + (config.size() > 1 ? " with " + config.keySet() : "");
     return new KafkaBroker(description, config, null, null, () -> {});
+  }
+
+  /** {@code KAFKA_CLIENT_SASL_JAAS_CONFIG=...} becomes {@code sasl.jaas.config=...}, and so on. */
+  static Map<String, Object> externalClientConfig(
+      String bootstrapServers, Map<String, String> environment) {
+    Map<String, Object> config = new HashMap<>();
+    environment.forEach(
+        (name, value) -> {
+          if (name.startsWith(CLIENT_ENV_PREFIX) && name.length() > CLIENT_ENV_PREFIX.length()) {
+            String key =
+                name.substring(CLIENT_ENV_PREFIX.length())
+                    .toLowerCase(Locale.ROOT)
+                    .replace('_', '.');
+            config.put(key, value);
+          }
+        });
+    config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return config;
   }
 
   private static KafkaBroker startContainer() {
