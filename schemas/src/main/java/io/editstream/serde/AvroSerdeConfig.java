@@ -37,6 +37,12 @@ public record AvroSerdeConfig(
   /** Record class to read values into, for deserializers made by Kafka from a class name. */
   public static final String SPECIFIC_AVRO_VALUE_TYPE = "specific.avro.value.type";
 
+  /** Only Confluent's default subject strategy, TopicNameStrategy, is supported. */
+  public static final String KEY_SUBJECT_NAME_STRATEGY = "key.subject.name.strategy";
+
+  /** Only Confluent's default subject strategy, TopicNameStrategy, is supported. */
+  public static final String VALUE_SUBJECT_NAME_STRATEGY = "value.subject.name.strategy";
+
   /** Confluent's defaults. */
   public static final AvroSerdeConfig DEFAULTS = new AvroSerdeConfig(true, false, true);
 
@@ -46,6 +52,15 @@ public record AvroSerdeConfig(
    * @throws ConfigException naming the setting and the accepted values
    */
   public static AvroSerdeConfig fromConfigs(Map<String, ?> configs) {
+    // A configuration written for another strategy must not silently use other subjects.
+    for (String key : new String[] {KEY_SUBJECT_NAME_STRATEGY, VALUE_SUBJECT_NAME_STRATEGY}) {
+      Object strategy = configs.get(key);
+      String name = strategy instanceof Class<?> c ? c.getName() : String.valueOf(strategy);
+      if (strategy != null && !name.endsWith("TopicNameStrategy")) {
+        throw new ConfigException(
+            "Unsupported " + key + "=" + name + "; accepted: TopicNameStrategy (the default)");
+      }
+    }
     return new AvroSerdeConfig(
         bool(configs, AUTO_REGISTER_SCHEMAS).orElse(DEFAULTS.autoRegisterSchemas),
         bool(configs, USE_LATEST_VERSION).orElse(DEFAULTS.useLatestVersion),

@@ -378,6 +378,17 @@ class AvroSerdeTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("specific.avro.value.type");
     assertThatThrownBy(
+            () ->
+                new AvroSerializer<>(registry)
+                    .configure(
+                        Map.of(
+                            "value.subject.name.strategy",
+                            "io.confluent.kafka.serializers.subject.RecordNameStrategy"),
+                        false))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("value.subject.name.strategy")
+        .hasMessageContaining("TopicNameStrategy");
+    assertThatThrownBy(
             () -> new AvroSerializer<>().configure(Map.of("auto.register.schemas", "true"), false))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("schema.registry.url");
