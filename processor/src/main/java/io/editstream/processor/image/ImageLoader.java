@@ -139,7 +139,7 @@ public final class ImageLoader {
     }
   }
 
-  private static HttpSender defaultSender(FetchPolicy policy) {
+  static HttpSender defaultSender(FetchPolicy policy) {
     HttpClient client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
