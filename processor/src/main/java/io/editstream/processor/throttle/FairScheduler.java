@@ -124,6 +124,15 @@ public final class FairScheduler<T> {
     return index.isEmpty();
   }
 
+  /** Tenant states kept (active or with fairness history), for tests of boundedness. */
+  int trackedTenants() {
+    int n = 0;
+    for (PriorityClass c : classes.values()) {
+      n += c.tenants.size();
+    }
+    return n;
+  }
+
   private double weight(String tenant) {
     return weights.getOrDefault(tenant, defaultWeight);
   }
