@@ -8,11 +8,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class QuotaPoolTest {
   private static final Duration MINUTE = Duration.ofSeconds(60);
@@ -172,6 +175,73 @@ class QuotaPoolTest {
             .mapToLong(a -> byNanos.get(a.permit()))
             .sum();
     assertThat(lastFourMinutes).isGreaterThan(3_700_000);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {1, 2, 3, 4})
+  void shouldStayWithinTheWindowOnActualTokensWhenRefundsMeetATightCapacity(long seed) {
+    // Capacity barely above one call, calls at random times: refunds often meet the capacity.
+    QuotaPool pool = pool(new QuotaLimits(0, 0, 100_000, 0, 1), 1.0);
+    Random random = new Random(seed);
+    Map<Permit, Long> used = new HashMap<>();
+    List<Saturation.Admission> open = new ArrayList<>();
+    int[] seen = {0};
+    Saturation sat =
+        new Saturation(ticker, List.of(pool), () -> Cost.of(1, 1000 + random.nextInt(3000)));
+
+    sat.run(
+        Duration.ofMinutes(5),
+        () -> 1_000_000L * (1 + random.nextInt(random.nextInt(50) == 0 ? 5_000 : 20)),
+        () -> {
+          while (seen[0] < sat.admissions.size()) {
+            open.add(sat.admissions.get(seen[0]++));
+          }
+          open.removeIf(
+              a -> {
+                if (random.nextInt(30) != 0) {
+                  return false;
+                }
+                long estimate = a.permit().cost().estimatedInputTokens();
+                long actual = (long) (estimate * random.nextDouble());
+                used.put(a.permit(), actual);
+                pool.correct(a.permit(), actual);
+                return true;
+              });
+        });
+
+    long worst =
+        sat.maxInAnyWindow(
+            MINUTE, a -> used.getOrDefault(a.permit(), a.permit().cost().estimatedInputTokens()));
+    assertThat(worst).isLessThanOrEqualTo(100_000);
+    assertThat(used).hasSizeGreaterThan(100);
+  }
+
+  @Test
+  void shouldNotRefundWhatTheBucketWouldHaveLostToItsCapacityMeanwhile() {
+    QuotaPool pool = pool(new QuotaLimits(0, 0, 100_000, 0, 1), 1.0);
+    Map<Permit, Long> used = new HashMap<>();
+    Saturation sat = new Saturation(ticker, List.of(pool), () -> Cost.of(1, 2000));
+    sat.run(MINUTE, Duration.ofMillis(10)); // calls that will turn out to have used nothing
+    List<Saturation.Admission> early = List.copyOf(sat.admissions);
+    ticker.advance(Duration.ofSeconds(5)); // idle: the bucket fills to its capacity
+
+    int[] next = {0};
+    sat.run(
+        MINUTE,
+        Duration.ofMillis(10)::toNanos,
+        () -> { // one late correction per step, each after the bucket was emptied again
+          if (next[0] < early.size()) {
+            Permit permit = early.get(next[0]++).permit();
+            used.put(permit, 0L);
+            pool.correct(permit, 0);
+          }
+        });
+
+    // Had the early calls been charged 0, the bucket would have been full all the same.
+    long worst =
+        sat.maxInAnyWindow(
+            MINUTE, a -> used.getOrDefault(a.permit(), a.permit().cost().estimatedInputTokens()));
+    assertThat(worst).isLessThanOrEqualTo(100_000);
   }
 
   @Test
