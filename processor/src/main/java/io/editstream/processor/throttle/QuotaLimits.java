@@ -8,7 +8,10 @@ package io.editstream.processor.throttle;
  * back-to-back; the image and token buckets get the same fraction ({@code burst / rpm}) of their
  * per-minute limit. A burst is not free: to keep every sliding window within the limit the
  * sustained rate is {@code (limit - burst) / window}, so a small burst (a few requests, at most a
- * few per cent of rpm) keeps utilization high. Validation is eager and messages name the field.
+ * few per cent of rpm) keeps utilization high. The burst should also cover what refills between two
+ * drains of the throttle ({@code rpm/60 * drain interval}), else refill is lost at the capacity;
+ * waking the drain at {@link Throttle#nextWakeup} avoids that. Validation is eager and messages
+ * name the field.
  *
  * @param rpm requests per minute, 0 = unlimited
  * @param ipm images per minute, 0 = unlimited

@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * rising share grants nothing. A sliding-window log would not compose like this: an instance whose
  * share rises would see an empty log and burst on top of what the previous owner admitted.
  *
- * <p>At saturation one instance admits {@code L-B} per window (after one window of warm-up it is
- * paced evenly, which also tolerates jitter between admission and arrival at the server), so
- * utilization is {@code 1 - burst/rpm}: 99 % with {@code burst = rpm/100}. If the path to the
- * server adds variable delay, configure {@link Builder#window} slightly above 60 s.
+ * <p>At saturation one instance admits {@code L-B} per window, paced evenly from an empty start (no
+ * minute-sized bursts, which also tolerates jitter between admission and arrival), so utilization
+ * is {@code 1 - burst/rpm}: 99 % with {@code burst = rpm/100}. If the path to the server adds
+ * variable delay, configure {@link Builder#window} slightly above 60 s.
  *
  * <p>A single cost larger than {@code s*B} (a many-image request at a small share) raises the
  * capacity by the excess {@code X} while such costs are waiting; the rate is lowered by the largest
@@ -315,6 +315,10 @@ public final class QuotaPool {
 
   Ticker ticker() {
     return ticker;
+  }
+
+  long windowNanos() {
+    return windowNanos;
   }
 
   /** Brings lanes to now, checks the cost fits this share, registers oversized demand. */

@@ -66,7 +66,8 @@ public final class Throttle<T> {
       throw new IllegalArgumentException("scheduler must be empty but has " + scheduler.size());
     }
     this.ticker = pool.ticker();
-    this.correctionHorizonNanos = Duration.ofMinutes(2).toNanos();
+    // A correction older than one window changes nothing; keep some slack for slow calls.
+    this.correctionHorizonNanos = 2 * pool.windowNanos();
     if (registry != null) {
       this.waitTimer =
           Timer.builder("editstream.throttle.wait")
