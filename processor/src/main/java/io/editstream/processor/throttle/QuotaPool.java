@@ -1,0 +1,547 @@
+package io.editstream.processor.throttle;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This instance's part of one quota pool (one project and model): a bucket per enforced limit (RPM,
+ * IPM, TPM, RPD). A {@link Cost} passes only when every bucket has room, and then it is taken from
+ * all of them at once.
+ *
+ * <h2>Why it never exceeds a sliding window</h2>
+ *
+ * The server counts each per-minute limit {@code L} over rolling windows of {@code W} = 60 s. For a
+ * burst capacity {@code B} (see {@link QuotaLimits}) an instance with share {@code s} runs a token
+ * bucket of capacity {@code s*B} and rate {@code s*(L-B)/W} that starts empty; lowering the
+ * capacity drops tokens above it, raising it grants none. Such a bucket admits in any window {@code
+ * [t, t+W]} at most {@code tokens(t) + integral of rate <= s(t)*B + (L-B)*avg(s)}. Summed over
+ * instances whose shares add up to at most 1 at every instant, that is at most {@code B + (L-B) =
+ * L}, for every window start, also while shares move (an instance joins or leaves), because a
+ * rising share grants nothing. A sliding-window log would not compose like this: an instance whose
+ * share rises would see an empty log and burst on top of what the previous owner admitted.
+ *
+ * <p>At saturation one instance admits {@code L-B} per window, paced evenly from an empty start (no
+ * minute-sized bursts, which also tolerates jitter between admission and arrival), so utilization
+ * is {@code 1 - burst/rpm}: 99 % with {@code burst = rpm/100}. If the path to the server adds
+ * variable delay, configure {@link Builder#window} slightly above 60 s.
+ *
+ * <p>A single cost larger than {@code s*B} (a many-image request at a small share) raises the
+ * capacity by the excess {@code X} while such costs are waiting; the rate is lowered by the largest
+ * {@code X} in effect during the last window, which keeps the bound. {@code X} is limited to half
+ * the share's budget; a larger cost {@linkplain #nextAvailable cannot pass} at this share. (The
+ * bound can then only be exceeded if the share more than halves within a minute of such a cost.)
+ *
+ * <h2>Adaptive, corrected, shared</h2>
+ *
+ * <ul>
+ *   <li>{@link #onRateLimited}: pauses until the server's {@code retryDelay}, drops banked tokens,
+ *       multiplies the rate by the decrease factor (once per pause: the other calls in flight will
+ *       be answered 429 too), then recovers additively once the pause ends.
+ *   <li>{@link #correct}: refunds an over-estimate of input tokens exactly (as much as the bucket
+ *       would hold had the estimate been right, which keeps the bound) and charges an
+ *       under-estimate as debt (the server already counted it; we can only slow down after).
+ *   <li>{@link #setShare}: called on every rebalance with owned input partitions / all partitions.
+ *       The share starts at 0 (nothing passes before the first assignment).
+ *   <li>RPD uses a {@link DailyQuota} of {@code share * rpd}; across a mid-day rebalance the pool
+ *       can exceed RPD by what a previous owner had already used (instances do not exchange
+ *       counts); Google's 429 and {@link #onRateLimited} are the backstop.
+ * </ul>
+ *
+ * <p>Thread-safe: every method takes the pool's lock and costs microseconds.
+ */
+public final class QuotaPool {
+  private static final Logger LOG = LoggerFactory.getLogger(QuotaPool.class);
+  private static final double NANOS_PER_SECOND = 1e9;
+
+  private final String name;
+  private final QuotaLimits limits;
+  private final Ticker ticker;
+  private final long windowNanos;
+  private final double decreaseFactor;
+  private final double minRateFactor;
+  private final double recoveryPerSecond;
+  private final Map<Bucket, Lane> lanes = new EnumMap<>(Bucket.class);
+  private final DailyQuota daily;
+  private final Counter rateLimitedCounter;
+
+  private double share;
+  private double cutFactor = 1;
+  private long pausedUntilNanos;
+  private long rateLimitedCount;
+
+  private QuotaPool(Builder b) {
+    this.name = b.name;
+    this.limits = b.limits;
+    this.ticker = b.ticker;
+    this.windowNanos = b.window.toNanos();
+    this.decreaseFactor = b.decreaseFactor;
+    this.minRateFactor = b.minRateFactor;
+    this.recoveryPerSecond = b.recoveryPerSecond;
+    this.share = b.initialShare;
+    long now = ticker.read();
+    this.pausedUntilNanos = now;
+    for (Bucket bucket :
+        List.of(
+            Bucket.REQUESTS_PER_MINUTE, Bucket.IMAGES_PER_MINUTE, Bucket.INPUT_TOKENS_PER_MINUTE)) {
+      long limit = limits.limit(bucket);
+      if (limit > 0) {
+        lanes.put(
+            bucket, new Lane(bucket, limit, limits.burstCapacity(bucket), windowNanos, ticker));
+      }
+    }
+    this.daily = limits.rpd() > 0 ? new DailyQuota(share * limits.rpd(), b.clock) : null;
+    updateLanes(now);
+    if (b.registry != null) {
+      this.rateLimitedCounter =
+          Counter.builder("editstream.throttle.rate.limited")
+              .description("429 answers received for this pool")
+              .tag("pool", name)
+              .register(b.registry);
+      registerGauges(b.registry);
+    } else {
+      this.rateLimitedCounter = null;
+    }
+  }
+
+  /** A builder for the pool {@code name} with the given limits. */
+  public static Builder builder(String name, QuotaLimits limits) {
+    return new Builder(name, limits);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public QuotaLimits limits() {
+    return limits;
+  }
+
+  /** Takes {@code cost} from every bucket if all have room now; otherwise takes nothing. */
+  public synchronized Optional<Permit> tryAcquire(Cost cost) {
+    Objects.requireNonNull(cost, "cost");
+    long now = ticker.read();
+    if (!prepare(cost, now) || isPaused(now)) {
+      return Optional.empty();
+    }
+    if (daily != null && daily.remaining() < cost.requests()) {
+      return Optional.empty();
+    }
+    for (Lane lane : lanes.values()) {
+      long n = cost.amount(lane.bucket());
+      if (n > 0 && !lane.hasRoom(n, now)) {
+        return Optional.empty();
+      }
+    }
+    long tokenSeq = -1;
+    for (Lane lane : lanes.values()) {
+      long n = cost.amount(lane.bucket());
+      if (n > 0) {
+        long seq = lane.charge(n, now);
+        if (lane.bucket() == Bucket.INPUT_TOKENS_PER_MINUTE) {
+          tokenSeq = seq;
+        }
+      }
+    }
+    if (daily != null) {
+      daily.tryAcquire(cost.requests());
+    }
+    return Optional.of(new Permit(this, cost, now, tokenSeq));
+  }
+
+  /**
+   * How long until {@code cost} could pass at the current rates ({@link Duration#ZERO} = now), for
+   * scheduling a wake-up; empty if it cannot pass at this instance's current share at all.
+   */
+  public synchronized Optional<Duration> nextAvailable(Cost cost) {
+    Objects.requireNonNull(cost, "cost");
+    long now = ticker.read();
+    if (!prepare(cost, now)) {
+      return Optional.empty();
+    }
+    long wait = Math.max(0, pausedUntilNanos - now);
+    for (Lane lane : lanes.values()) {
+      long n = cost.amount(lane.bucket());
+      if (n > 0) {
+        long w = lane.nanosUntil(n, now);
+        if (w == Long.MAX_VALUE) {
+          return Optional.empty();
+        }
+        wait = Math.max(wait, w);
+      }
+    }
+    if (daily != null && daily.remaining() < cost.requests()) {
+      wait = Math.max(wait, daily.untilReset().toNanos());
+    }
+    return Optional.of(Duration.ofNanos(wait));
+  }
+
+  /** Whether {@code cost} could ever pass this pool (at a full share); false = reject the job. */
+  public boolean canEverAdmit(Cost cost) {
+    return fitsAt(cost, 1.0);
+  }
+
+  /**
+   * Corrects the input tokens of an admitted call from the model's {@code usageMetadata}. Applies
+   * once per permit; corrections of calls older than one window change nothing.
+   */
+  public synchronized void correct(Permit permit, long actualInputTokens) {
+    Objects.requireNonNull(permit, "permit");
+    if (actualInputTokens < 0) {
+      throw new IllegalArgumentException(
+          "actualInputTokens must be >= 0 but was " + actualInputTokens);
+    }
+    if (permit.pool != this) {
+      throw new IllegalArgumentException("permit " + permit + " is not from pool " + name);
+    }
+    Lane lane = lanes.get(Bucket.INPUT_TOKENS_PER_MINUTE);
+    if (lane == null || !permit.markCorrected()) {
+      return;
+    }
+    long now = ticker.read();
+    updateLanes(now);
+    long delta = permit.cost().estimatedInputTokens() - actualInputTokens;
+    if (delta > 0) {
+      lane.refund(delta, permit.tokenSeq, permit.admittedAtNanos(), now);
+    } else if (delta < 0) {
+      lane.debit(-delta, now);
+    }
+  }
+
+  /**
+   * The server answered 429 with {@code retryDelay}: pause the pool until then and cut the rate
+   * (once per pause), then recover additively.
+   */
+  public synchronized void onRateLimited(Duration retryDelay) {
+    Objects.requireNonNull(retryDelay, "retryDelay");
+    if (retryDelay.isNegative()) {
+      throw new IllegalArgumentException("retryDelay must be >= 0 but was " + retryDelay);
+    }
+    long now = ticker.read();
+    rateLimitedCount++;
+    if (rateLimitedCounter != null) {
+      rateLimitedCounter.increment();
+    }
+    long until = now + retryDelay.toNanos();
+    if (isPaused(now)) {
+      pausedUntilNanos = Math.max(pausedUntilNanos, until);
+      return;
+    }
+    double before = rateFactor(now);
+    updateLanes(now);
+    cutFactor = Math.max(minRateFactor, before * decreaseFactor);
+    pausedUntilNanos = until;
+    for (Lane lane : lanes.values()) {
+      lane.dropTokens(now);
+    }
+    updateLanes(now);
+    LOG.warn(
+        "pool {}: rate limited, pausing {} ms, rate factor {} -> {}",
+        name,
+        retryDelay.toMillis(),
+        String.format("%.2f", before),
+        String.format("%.2f", cutFactor));
+  }
+
+  /**
+   * Sets this instance's share of the pool (owned input partitions / all input partitions), on
+   * every rebalance. A lower share drops banked tokens above the new capacity; a higher one grants
+   * no burst.
+   */
+  public synchronized void setShare(double fraction) {
+    if (Double.isNaN(fraction) || fraction < 0 || fraction > 1) {
+      throw new IllegalArgumentException("share must be in [0, 1] but was " + fraction);
+    }
+    long now = ticker.read();
+    updateLanes(now); // settle the past at the old share
+    double old = share;
+    share = fraction;
+    updateLanes(now);
+    if (daily != null) {
+      daily.setLimit(fraction * limits.rpd());
+    }
+    if (old != fraction) {
+      LOG.info("pool {}: share {} -> {}", name, old, fraction);
+    }
+  }
+
+  public synchronized double share() {
+    return share;
+  }
+
+  /** A consistent view for metrics and tests. */
+  public synchronized Snapshot snapshot() {
+    long now = ticker.read();
+    updateLanes(now);
+    Map<Bucket, BucketSnapshot> buckets = new EnumMap<>(Bucket.class);
+    for (Lane lane : lanes.values()) {
+      buckets.put(lane.bucket(), lane.snapshot(now));
+    }
+    if (daily != null) {
+      double dailyLimit = daily.limit();
+      buckets.put(
+          Bucket.REQUESTS_PER_DAY,
+          new BucketSnapshot(
+              Bucket.REQUESTS_PER_DAY,
+              limits.rpd(),
+              dailyLimit,
+              dailyLimit,
+              daily.remaining(),
+              0,
+              daily.used(),
+              dailyLimit > 0 ? daily.used() / dailyLimit : 0));
+    }
+    return new Snapshot(
+        name,
+        share,
+        rateFactor(now),
+        Duration.ofNanos(Math.max(0, pausedUntilNanos - now)),
+        rateLimitedCount,
+        buckets);
+  }
+
+  // ---- internals ----
+
+  Ticker ticker() {
+    return ticker;
+  }
+
+  long windowNanos() {
+    return windowNanos;
+  }
+
+  /** Brings lanes to now, checks the cost fits this share, registers oversized demand. */
+  private boolean prepare(Cost cost, long now) {
+    updateLanes(now);
+    if (!fitsAt(cost, share)) {
+      return false;
+    }
+    for (Lane lane : lanes.values()) {
+      long n = cost.amount(lane.bucket());
+      if (n > 0 && !lane.registerDemand(n, now)) {
+        return false;
+      }
+    }
+    updateLanes(now);
+    return true;
+  }
+
+  private boolean fitsAt(Cost cost, double atShare) {
+    for (Lane lane : lanes.values()) {
+      long n = cost.amount(lane.bucket());
+      if (n > 0 && !lane.fits(n, atShare)) {
+        return false;
+      }
+    }
+    return limits.rpd() == 0 || cost.requests() <= atShare * limits.rpd();
+  }
+
+  private void updateLanes(long now) {
+    double factor = rateFactor(now);
+    for (Lane lane : lanes.values()) {
+      lane.update(now, share, factor);
+    }
+  }
+
+  private boolean isPaused(long now) {
+    return now - pausedUntilNanos < 0;
+  }
+
+  private double rateFactor(long now) {
+    if (cutFactor >= 1) {
+      return 1;
+    }
+    if (isPaused(now)) {
+      return cutFactor;
+    }
+    double recovered = cutFactor + recoveryPerSecond * (now - pausedUntilNanos) / NANOS_PER_SECOND;
+    if (recovered >= 1) {
+      cutFactor = 1; // fully recovered: forget the cut
+      return 1;
+    }
+    return recovered;
+  }
+
+  private synchronized double tokensAvailable(Bucket bucket) {
+    long now = ticker.read();
+    updateLanes(now);
+    if (bucket == Bucket.REQUESTS_PER_DAY) {
+      return daily.remaining();
+    }
+    return lanes.get(bucket).available(now);
+  }
+
+  private double utilization(Bucket bucket) {
+    BucketSnapshot s = snapshot().buckets().get(bucket);
+    return s == null ? 0 : s.utilization();
+  }
+
+  private void registerGauges(MeterRegistry registry) {
+    List<Bucket> enforced = new ArrayList<>(lanes.keySet());
+    if (daily != null) {
+      enforced.add(Bucket.REQUESTS_PER_DAY);
+    }
+    for (Bucket bucket : enforced) {
+      Gauge.builder("editstream.throttle.tokens", this, p -> p.tokensAvailable(bucket))
+          .description("tokens available now in this instance's share of the bucket")
+          .tags("pool", name, "bucket", bucket.tag())
+          .register(registry);
+      Gauge.builder("editstream.throttle.utilization", this, p -> p.utilization(bucket))
+          .description(
+              "used in the last window (today for rpd) / this instance's share of the limit")
+          .tags("pool", name, "bucket", bucket.tag())
+          .register(registry);
+    }
+    Gauge.builder("editstream.throttle.share", this, QuotaPool::share)
+        .description("this instance's share of the pool")
+        .tag("pool", name)
+        .register(registry);
+    Gauge.builder("editstream.throttle.rate.factor", this, p -> p.snapshot().rateFactor())
+        .description("adaptive rate factor: 1 = full share, lower after 429s")
+        .tag("pool", name)
+        .register(registry);
+  }
+
+  /**
+   * One bucket as seen now.
+   *
+   * @param bucket which bucket
+   * @param limit the configured limit for the whole pool
+   * @param shareLimit this instance's share of it
+   * @param capacity current capacity (burst) of this instance's bucket
+   * @param available tokens available now (negative while in debt; for rpd: left today)
+   * @param ratePerSecond current refill rate (0 for rpd)
+   * @param usedInWindow admitted in the last window (for rpd: today)
+   * @param utilization usedInWindow / shareLimit
+   */
+  public record BucketSnapshot(
+      Bucket bucket,
+      long limit,
+      double shareLimit,
+      double capacity,
+      double available,
+      double ratePerSecond,
+      double usedInWindow,
+      double utilization) {}
+
+  /**
+   * The pool as seen now.
+   *
+   * @param pool pool name
+   * @param share this instance's share
+   * @param rateFactor adaptive factor (1 = full rate)
+   * @param pausedFor remaining pause after a 429
+   * @param rateLimited 429s received since start
+   * @param buckets the enforced buckets
+   */
+  public record Snapshot(
+      String pool,
+      double share,
+      double rateFactor,
+      Duration pausedFor,
+      long rateLimited,
+      Map<Bucket, BucketSnapshot> buckets) {
+    public Snapshot {
+      buckets = Map.copyOf(buckets);
+    }
+  }
+
+  /** Builds a {@link QuotaPool}; every setting is validated when set. */
+  public static final class Builder {
+    private final String name;
+    private final QuotaLimits limits;
+    private Ticker ticker = Ticker.systemTicker();
+    private Clock clock = Clock.systemUTC();
+    private Duration window = Duration.ofSeconds(60);
+    private double decreaseFactor = 0.7;
+    private double minRateFactor = 0.1;
+    private double recoveryPerSecond = 0.01;
+    private double initialShare;
+    private MeterRegistry registry;
+
+    private Builder(String name, QuotaLimits limits) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("name must be a non-blank pool name but was " + name);
+      }
+      this.name = name;
+      this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    /** Nanosecond time for the per-minute buckets (default: {@link Ticker#systemTicker()}). */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** Wall clock for the daily reset (default: system UTC clock). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The server's rolling window (default 60 s); a little more absorbs network jitter. */
+    public Builder window(Duration window) {
+      Objects.requireNonNull(window, "window");
+      if (window.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException("window must be >= 1s but was " + window);
+      }
+      this.window = window;
+      return this;
+    }
+
+    /**
+     * Adaptive behaviour after a 429: the rate is multiplied by {@code decreaseFactor} (default
+     * 0.7), never below {@code minRateFactor} (default 0.1) of the share, and recovers by {@code
+     * recoveryPerSecond} (default 0.01) of the share's rate per second once the pause is over.
+     */
+    public Builder rateLimitResponse(
+        double decreaseFactor, double minRateFactor, double recoveryPerSecond) {
+      if (!(decreaseFactor > 0 && decreaseFactor < 1)) {
+        throw new IllegalArgumentException(
+            "decreaseFactor must be in (0, 1) but was " + decreaseFactor);
+      }
+      if (!(minRateFactor > 0 && minRateFactor <= 1)) {
+        throw new IllegalArgumentException(
+            "minRateFactor must be in (0, 1] but was " + minRateFactor);
+      }
+      if (!(recoveryPerSecond > 0 && recoveryPerSecond <= 1)) {
+        throw new IllegalArgumentException(
+            "recoveryPerSecond must be in (0, 1] but was " + recoveryPerSecond);
+      }
+      this.decreaseFactor = decreaseFactor;
+      this.minRateFactor = minRateFactor;
+      this.recoveryPerSecond = recoveryPerSecond;
+      return this;
+    }
+
+    /** The share before the first {@link QuotaPool#setShare} (default 0: nothing passes). */
+    public Builder initialShare(double share) {
+      if (Double.isNaN(share) || share < 0 || share > 1) {
+        throw new IllegalArgumentException("initialShare must be in [0, 1] but was " + share);
+      }
+      this.initialShare = share;
+      return this;
+    }
+
+    /** Registers gauges and the 429 counter, tagged {@code pool}, {@code bucket}. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    public QuotaPool build() {
+      return new QuotaPool(this);
+    }
+  }
+}
