@@ -14,7 +14,9 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -119,24 +121,29 @@ public final class KafkaBroker {
   }
 
   private static KafkaBroker startExternal(String bootstrapServers) {
-    Map<String, Object> config = new HashMap<>();
-    System.getenv()
-        .forEach(
-            (name, value) -> {
-              if (name.startsWith(CLIENT_ENV_PREFIX)
-                  && name.length() > CLIENT_ENV_PREFIX.length()) {
-                String key =
-                    name.substring(CLIENT_ENV_PREFIX.length())
-                        .toLowerCase(Locale.ROOT)
-                        .replace('_', '.');
-                config.put(key, value);
-              }
-            });
-    config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> config = externalClientConfig(bootstrapServers, System.getenv());
     // Keys only: values may hold credentials (sasl.jaas.config).
     String description =
         "external (" + BOOTSTRAP_ENV + ")" + (config.size() > 1 ? " with " + config.keySet() : "");
     return new KafkaBroker(description, config, null, null, () -> {});
+  }
+
+  /** {@code KAFKA_CLIENT_SASL_JAAS_CONFIG=...} becomes {@code sasl.jaas.config=...}, and so on. */
+  static Map<String, Object> externalClientConfig(
+      String bootstrapServers, Map<String, String> environment) {
+    Map<String, Object> config = new HashMap<>();
+    environment.forEach(
+        (name, value) -> {
+          if (name.startsWith(CLIENT_ENV_PREFIX) && name.length() > CLIENT_ENV_PREFIX.length()) {
+            String key =
+                name.substring(CLIENT_ENV_PREFIX.length())
+                    .toLowerCase(Locale.ROOT)
+                    .replace('_', '.');
+            config.put(key, value);
+          }
+        });
+    config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return config;
   }
 
   private static KafkaBroker startContainer() {
@@ -245,6 +252,14 @@ public final class KafkaBroker {
                   + partitions);
         }
         if (description.partitions().stream().allMatch(p -> p.leader() != null)) {
+          // The metadata can name a leader before that broker serves the partition; listing
+          // offsets asks each leader itself (the admin client retries until it answers).
+          Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+          description
+              .partitions()
+              .forEach(
+                  p -> latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest()));
+          admin().listOffsets(latest).all().get(TOPIC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           return;
         }
       } catch (ExecutionException e) {

@@ -1,0 +1,267 @@
+package io.editstream.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Apicurio Registry 2.6.13.Final (in-memory storage) run as a child process on 127.0.0.1, from the
+ * copy the build unpacks into {@code editstream.apicurio.home}.
+ */
+final class ApicurioProcess implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ApicurioProcess.class);
+
+  static final String HOME_SETTING = "editstream.apicurio.home";
+  static final String JAR = "apicurio-registry-app-2.6.13.Final-runner.jar";
+  static final String CCOMPAT_PATH = "/apis/ccompat/v7";
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+  private static final int ATTEMPTS = 3;
+  private static final int LOG_TAIL_LINES = 40;
+
+  private final Process process;
+  private final int port;
+  private final Path logFile;
+  private final Path pidFile;
+
+  private ApicurioProcess(Process process, int port, Path logFile, Path pidFile) {
+    this.process = process;
+    this.port = port;
+    this.logFile = logFile;
+    this.pidFile = pidFile;
+  }
+
+  /**
+   * Starts Apicurio and waits until it is ready. A port taken between choosing and binding it (by
+   * another test JVM) costs one more attempt on a new port.
+   */
+  static ApicurioProcess start(HttpClient http) throws IOException, InterruptedException {
+    Path jar = locateJar(Settings.get(HOME_SETTING));
+    Path dir = WorkDirs.root();
+    Files.createDirectories(dir);
+    reapOrphans(dir);
+    for (int attempt = 1; ; attempt++) {
+      int port = freeLoopbackPort();
+      Path logFile = dir.resolve("apicurio-" + port + ".log");
+      Process process =
+          new ProcessBuilder(command(jar, port))
+              .redirectErrorStream(true)
+              .redirectOutput(logFile.toFile())
+              .start();
+      Path pidFile = dir.resolve("apicurio-" + port + ".pid");
+      Files.writeString(pidFile, process.pid() + " " + ProcessHandle.current().pid());
+      ApicurioProcess apicurio = new ApicurioProcess(process, port, logFile, pidFile);
+      try {
+        apicurio.awaitReady(http);
+        return apicurio;
+      } catch (PortTakenException e) {
+        apicurio.close();
+        if (attempt == ATTEMPTS) {
+          throw new IllegalStateException(
+              "Apicurio could not bind a free port in " + ATTEMPTS + " attempts", e);
+        }
+        log.info("Port {} was taken before Apicurio bound it; trying another", port);
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        apicurio.close();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Stops registries left by test JVMs that were killed before their shutdown hook ran (e.g. by
+   * SIGKILL): only processes named in our pid files, whose parent JVM is gone and whose command
+   * line is still Apicurio on the recorded port.
+   */
+  static void reapOrphans(Path dir) {
+    try (var files = Files.newDirectoryStream(dir, "apicurio-*.pid")) {
+      for (Path pidFile : files) {
+        String[] pids = Files.readString(pidFile).trim().split(" ");
+        String port = pidFile.getFileName().toString().replaceAll("\\D", "");
+        long child = Long.parseLong(pids[0]);
+        long parent = Long.parseLong(pids[1]);
+        if (ProcessHandle.of(parent).filter(ProcessHandle::isAlive).isPresent()) {
+          continue;
+        }
+        ProcessHandle.of(child)
+            .filter(
+                h ->
+                    h.info()
+                        .commandLine()
+                        .filter(c -> c.contains(JAR) && c.contains("quarkus.http.port=" + port))
+                        .isPresent())
+            .ifPresent(
+                h -> {
+                  log.warn(
+                      "Stopping Apicurio pid {} left behind by dead test JVM {}", child, parent);
+                  h.destroyForcibly();
+                });
+        Files.deleteIfExists(pidFile);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("Could not look for orphaned Apicurio processes in {}", dir, e);
+    }
+  }
+
+  /** The runner jar under {@code home}, or an error saying how to get it. */
+  static Path locateJar(String home) {
+    if (home == null) {
+      throw new IllegalStateException(
+          "System property "
+              + HOME_SETTING
+              + " is not set, so there is no Apicurio Registry to start; run the build from the"
+              + " repository root: mvn -B verify (it unpacks Apicurio and passes the property to"
+              + " tests), or set SCHEMA_REGISTRY_URL");
+    }
+    Path jar = Path.of(home, JAR);
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "Apicurio Registry jar not found at "
+              + jar
+              + " ("
+              + HOME_SETTING
+              + "="
+              + home
+              + "); run the build from the repository root: mvn -B verify");
+    }
+    return jar;
+  }
+
+  private static List<String> command(Path jar, int port) {
+    String java =
+        Path.of(System.getProperty("java.home"), "bin", "java").toAbsolutePath().toString();
+    return List.of(
+        java,
+        "-Xmx256m",
+        "-Dquarkus.http.host=127.0.0.1",
+        "-Dquarkus.http.port=" + port,
+        "-Dregistry.ccompat.use-canonical-hash=true",
+        "-jar",
+        jar.toString());
+  }
+
+  /** An ephemeral port that was free a moment ago; the caller must cope with losing it. */
+  static int freeLoopbackPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private void awaitReady(HttpClient http) throws IOException, InterruptedException {
+    // Health alone could come from another process that won the port; the log line proves the
+    // server answering is ours.
+    String listening = "Listening on: http://127.0.0.1:" + port;
+    URI health = URI.create(baseUrl() + "/health/ready");
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    boolean bound = false;
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        String tail = logTail();
+        if (tail.contains("Address already in use") || tail.contains("Port already bound")) {
+          throw new PortTakenException(tail);
+        }
+        throw new IllegalStateException(
+            "Apicurio Registry exited with code "
+                + process.exitValue()
+                + " before it was ready; log "
+                + logFile
+                + " ends with:\n"
+                + tail);
+      }
+      bound = bound || Files.readString(logFile, StandardCharsets.ISO_8859_1).contains(listening);
+      if (bound && isReady(http, health)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(
+        "Apicurio Registry was not ready within "
+            + READY_TIMEOUT.toSeconds()
+            + " s at "
+            + health
+            + "; log "
+            + logFile
+            + " ends with:\n"
+            + logTail());
+  }
+
+  private static boolean isReady(HttpClient http, URI health) throws InterruptedException {
+    try {
+      HttpRequest request = HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build();
+      return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  String ccompatUrl() {
+    return baseUrl() + CCOMPAT_PATH;
+  }
+
+  Path logFile() {
+    return logFile;
+  }
+
+  private String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(logFile, StandardCharsets.ISO_8859_1);
+      return String.join(
+          "\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+    } catch (IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
+  /** Asks Apicurio to stop, and kills it if it has not stopped after a grace period. */
+  @Override
+  public void close() {
+    try {
+      stop();
+    } finally {
+      try {
+        Files.deleteIfExists(pidFile);
+      } catch (IOException e) {
+        log.debug("Could not delete {}", pidFile, e);
+      }
+    }
+  }
+
+  private void stop() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("Apicurio Registry did not stop within {} s; killing it", STOP_GRACE.toSeconds());
+        process.destroyForcibly().waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static final class PortTakenException extends UncheckedIOException {
+    PortTakenException(String logTail) {
+      super(new IOException("port taken; Apicurio log ends with:\n" + logTail));
+    }
+  }
+}
