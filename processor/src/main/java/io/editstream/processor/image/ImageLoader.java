@@ -1,0 +1,688 @@
+package io.editstream.processor.image;
+
+import com.google.common.net.InetAddresses;
+import io.editstream.processor.validate.Rejection;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.InputImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Turns an {@link InputImage} (inline bytes, {@code file:} or {@code http(s):} URI) into a checked
+ * {@link LoadedImage}, asynchronously: {@link #load} returns at once and never blocks the caller;
+ * blocking work (file reads, DNS, hashing) runs on the given executor, HTTP on the JDK client's own
+ * threads.
+ *
+ * <p>Every image, whatever its source, is capped at {@link ImageLimits#maxBytes()} (checked from
+ * {@code Files.size} or {@code Content-Length} before reading, and again while reading), sniffed
+ * from its bytes ({@code UNSUPPORTED_IMAGE_TYPE} when it is not JPEG/PNG/WebP/HEIC/HEIF, whatever
+ * was declared), measured from its header without decoding ({@code IMAGE_DIMENSIONS_TOO_LARGE} over
+ * {@link ImageLimits#maxPixels()}) and hashed ({@code IMAGE_DIGEST_MISMATCH} when a given {@code
+ * sha256} differs).
+ *
+ * <p>{@code file:} URIs must resolve, after {@code ..} and symbolic links, to a regular file below
+ * {@link FetchPolicy#fileRoot()}; otherwise {@code URI_NOT_ALLOWED}.
+ *
+ * <p>{@code http(s):} URIs: the host must be allow-listed, and every address it resolves to must be
+ * public (no loopback, private, link-local/metadata, CGNAT, multicast, ULA, or IPv6 forms embedding
+ * such an IPv4 address) unless the policy allows it; this is checked before connecting, for the
+ * first URI and for every redirect, which are followed by hand up to {@link
+ * FetchPolicy#maxRedirects()}. No proxy is used. Non-2xx answers give {@code IMAGE_FETCH_FAILED},
+ * retryable for 408, 429 and 5xx; timeouts and connection errors are retryable too. One deadline
+ * ({@link FetchPolicy#totalTimeout()}) covers all hops and the body.
+ *
+ * <p>DNS rebinding: the JDK HTTP client resolves the host name again when it connects and offers no
+ * way (on Java 17) to pin the address we checked, so a hostile DNS server could answer a public
+ * address to our check and a private one to the connect. The host allow-list is therefore the
+ * primary control (allow only hosts whose DNS you trust); the address check is the second line, and
+ * IP-literal URIs are not exposed to rebinding at all.
+ *
+ * <p>The returned future completes exceptionally with an {@link ImageRejectedException} (never
+ * another type) whose field is {@code images[i].data}, {@code images[i].uri} or {@code
+ * images[i].sha256}.
+ */
+public final class ImageLoader {
+
+  /** Sends one HTTP request; a seam for tests that must prove where traffic goes. */
+  @FunctionalInterface
+  interface HttpSender {
+    CompletableFuture<HttpResponse<byte[]>> send(
+        HttpRequest request, HttpResponse.BodyHandler<byte[]> handler);
+  }
+
+  private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+  private static final int MAX_URI_ECHO = 120;
+
+  private final ImageLimits limits;
+  private final FetchPolicy policy;
+  private final Executor executor;
+  private final HostResolver resolver;
+  private final HttpSender sender;
+  private final AddressPolicy addresses;
+  private final Path fileRoot;
+  private final Path fileRootReal;
+
+  /** A loader using the system DNS resolver. */
+  public ImageLoader(ImageLimits limits, FetchPolicy policy, Executor executor) {
+    this(limits, policy, executor, HostResolver.SYSTEM);
+  }
+
+  /**
+   * A loader.
+   *
+   * @throws IllegalArgumentException when the policy's file root does not exist or is not a
+   *     directory
+   */
+  public ImageLoader(
+      ImageLimits limits, FetchPolicy policy, Executor executor, HostResolver resolver) {
+    this(limits, policy, executor, resolver, defaultSender(policy));
+  }
+
+  ImageLoader(
+      ImageLimits limits,
+      FetchPolicy policy,
+      Executor executor,
+      HostResolver resolver,
+      HttpSender sender) {
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.executor = Objects.requireNonNull(executor, "executor");
+    this.resolver = Objects.requireNonNull(resolver, "resolver");
+    this.sender = Objects.requireNonNull(sender, "sender");
+    this.addresses = new AddressPolicy(policy);
+    if (policy.fileRoot() == null) {
+      this.fileRoot = null;
+      this.fileRootReal = null;
+    } else {
+      this.fileRoot = policy.fileRoot().toAbsolutePath().normalize();
+      try {
+        this.fileRootReal = fileRoot.toRealPath();
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            "fileRoot " + fileRoot + " cannot be used: " + e.getClass().getSimpleName(), e);
+      }
+      if (!Files.isDirectory(fileRootReal)) {
+        throw new IllegalArgumentException("fileRoot " + fileRoot + " is not a directory");
+      }
+    }
+  }
+
+  static HttpSender defaultSender(FetchPolicy policy) {
+    HttpClient client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(policy.connectTimeout())
+            // A proxy would resolve names itself, defeating the address check.
+            .proxy(HttpClient.Builder.NO_PROXY)
+            .build();
+    return client::sendAsync;
+  }
+
+  /**
+   * Loads and checks image {@code index} of a job. Completes with the image or exceptionally with
+   * an {@link ImageRejectedException}.
+   */
+  public CompletableFuture<LoadedImage> load(InputImage image, int index) {
+    String field = "images[" + index + "]";
+    CompletableFuture<LoadedImage> work;
+    try {
+      work = start(image, field);
+    } catch (RuntimeException e) {
+      work = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<LoadedImage> result = new CompletableFuture<>();
+    work.whenComplete(
+        (loaded, error) -> {
+          if (error == null) {
+            result.complete(loaded);
+          } else {
+            result.completeExceptionally(asRejection(error, field));
+          }
+        });
+    return result;
+  }
+
+  /**
+   * Loads all images of a job concurrently. Completes with them in order, or exceptionally with the
+   * rejection of the lowest-index image that failed (after all loads have finished).
+   */
+  public CompletableFuture<List<LoadedImage>> loadAll(List<InputImage> images) {
+    List<CompletableFuture<LoadedImage>> loads = new ArrayList<>(images.size());
+    for (int i = 0; i < images.size(); i++) {
+      loads.add(load(images.get(i), i));
+    }
+    CompletableFuture<List<LoadedImage>> result = new CompletableFuture<>();
+    CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, anyError) -> {
+              List<LoadedImage> loaded = new ArrayList<>(loads.size());
+              for (CompletableFuture<LoadedImage> load : loads) {
+                Throwable error = load.handle((v, t) -> t).join();
+                if (error != null) {
+                  result.completeExceptionally(unwrap(error));
+                  return;
+                }
+                loaded.add(load.join());
+              }
+              result.complete(List.copyOf(loaded));
+            });
+    return result;
+  }
+
+  private CompletableFuture<LoadedImage> start(InputImage image, String field) {
+    if (image == null) {
+      throw reject(FailureCode.INVALID_JOB, field, "is missing");
+    }
+    ByteBuffer data = image.getData();
+    String uri = image.getUri();
+    String sha256 = image.getSha256();
+    if (data != null && uri == null) {
+      ByteBuffer view = data.duplicate();
+      return CompletableFuture.supplyAsync(
+          () -> {
+            if (view.remaining() > limits.maxBytes()) {
+              throw tooLarge(field + ".data", view.remaining());
+            }
+            byte[] bytes = new byte[view.remaining()];
+            view.get(bytes);
+            return inspect(bytes, field + ".data", field + ".sha256", sha256);
+          },
+          executor);
+    }
+    if (uri == null || data != null) {
+      throw reject(
+          FailureCode.INVALID_JOB,
+          field,
+          "exactly one of data or uri must be set, " + (uri == null ? "neither is" : "both are"));
+    }
+    String uriField = field + ".uri";
+    URI parsed;
+    try {
+      parsed = new URI(uri);
+    } catch (URISyntaxException e) {
+      throw reject(
+          FailureCode.INVALID_JOB,
+          uriField,
+          "is not a valid URI (" + e.getReason() + " at index " + e.getIndex() + ")");
+    }
+    String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
+    CompletableFuture<byte[]> bytes =
+        switch (scheme) {
+          case "file" -> readFile(parsed, uriField);
+          case "http", "https" -> fetchHttp(parsed, uriField);
+          default ->
+              throw reject(
+                  FailureCode.URI_NOT_ALLOWED,
+                  uriField,
+                  "scheme '"
+                      + echo(scheme)
+                      + "' is not allowed ("
+                      + String.join(", ", policy.enabledSchemes().stream().sorted().toList())
+                      + ")");
+        };
+    return bytes.thenApplyAsync(b -> inspect(b, uriField, field + ".sha256", sha256), executor);
+  }
+
+  // ---- checks common to all sources -------------------------------------------------------
+
+  private LoadedImage inspect(byte[] bytes, String field, String shaField, String declaredSha256) {
+    if (bytes.length > limits.maxBytes()) {
+      throw tooLarge(field, bytes.length);
+    }
+    ImageType type =
+        ImageSniffer.sniff(bytes)
+            .orElseThrow(
+                () ->
+                    reject(
+                        FailureCode.UNSUPPORTED_IMAGE_TYPE,
+                        field,
+                        "the bytes are not a JPEG, PNG, WebP, HEIC or HEIF image"));
+    Dimensions dims =
+        ImageProbe.dimensions(bytes, type)
+            .orElseThrow(
+                () ->
+                    reject(
+                        FailureCode.UNSUPPORTED_IMAGE_TYPE,
+                        field,
+                        "the bytes start like " + type + " but its header cannot be read"));
+    if (dims.pixels() > limits.maxPixels()) {
+      throw reject(
+          FailureCode.IMAGE_DIMENSIONS_TOO_LARGE,
+          field,
+          type
+              + " header declares "
+              + dims
+              + " = "
+              + dims.pixels()
+              + " pixels, at most "
+              + limits.maxPixels()
+              + " allowed");
+    }
+    String sha256 = sha256Hex(bytes);
+    if (declaredSha256 != null && !declaredSha256.equalsIgnoreCase(sha256)) {
+      throw reject(
+          FailureCode.IMAGE_DIGEST_MISMATCH,
+          shaField,
+          "does not match the image bytes (their SHA-256 is " + sha256 + ")");
+    }
+    return new LoadedImage(bytes, type, sha256, dims.width(), dims.height());
+  }
+
+  static String sha256Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  // ---- file: ------------------------------------------------------------------------------
+
+  private CompletableFuture<byte[]> readFile(URI uri, String field) {
+    if (fileRoot == null) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED, field, "file: URIs are disabled (no file root configured)");
+    }
+    return CompletableFuture.supplyAsync(() -> readFileBlocking(uri, field), executor);
+  }
+
+  private byte[] readFileBlocking(URI uri, String field) {
+    if (uri.isOpaque()
+        || (uri.getRawAuthority() != null && !uri.getRawAuthority().isEmpty())
+        || uri.getRawQuery() != null
+        || uri.getRawFragment() != null) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          "a file: URI must be file:///absolute/path, without host, query or fragment");
+    }
+    Path path;
+    try {
+      path = Path.of(uri).normalize();
+    } catch (IllegalArgumentException | FileSystemNotFoundException e) {
+      throw reject(FailureCode.URI_NOT_ALLOWED, field, "is not a usable file path");
+    }
+    // Lexical check first, so nothing outside the root is even probed for existence.
+    if (!path.startsWith(fileRoot) && !path.startsWith(fileRootReal)) {
+      throw reject(FailureCode.URI_NOT_ALLOWED, field, "path is outside the allowed file root");
+    }
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw reject(FailureCode.IMAGE_FETCH_FAILED, field, "file does not exist");
+    } catch (IOException e) {
+      throw retry(field, "file cannot be resolved (" + e.getClass().getSimpleName() + ")", e);
+    }
+    if (!real.startsWith(fileRootReal)) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          "path leaves the allowed file root through a symbolic link");
+    }
+    try {
+      BasicFileAttributes attributes =
+          Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attributes.isRegularFile()) {
+        throw reject(FailureCode.URI_NOT_ALLOWED, field, "is not a regular file");
+      }
+      if (attributes.size() > limits.maxBytes()) {
+        throw tooLarge(field, attributes.size());
+      }
+      // The file may grow after the size check: read at most one byte more than allowed.
+      try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+        byte[] bytes = in.readNBytes((int) limits.maxBytes() + 1);
+        if (bytes.length > limits.maxBytes()) {
+          throw tooLarge(field, bytes.length);
+        }
+        return bytes;
+      }
+    } catch (IOException e) {
+      throw retry(field, "file cannot be read (" + e.getClass().getSimpleName() + ")", e);
+    }
+  }
+
+  // ---- http(s): ---------------------------------------------------------------------------
+
+  /** One fetch across its redirects: what to abort when the deadline passes. */
+  private static final class Fetch {
+    final String field;
+    volatile CompletableFuture<?> inFlight;
+    volatile CappedBodySubscriber body;
+
+    Fetch(String field) {
+      this.field = field;
+    }
+
+    void abort(RuntimeException reason) {
+      CappedBodySubscriber b = body;
+      if (b != null) {
+        b.abort(reason);
+      }
+      CompletableFuture<?> f = inFlight;
+      if (f != null) {
+        f.cancel(true);
+      }
+    }
+  }
+
+  private CompletableFuture<byte[]> fetchHttp(URI uri, String field) {
+    Fetch fetch = new Fetch(field);
+    long timeoutMillis = policy.totalTimeout().toMillis();
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    hop(uri, 0, fetch)
+        .whenComplete(
+            (bytes, error) -> {
+              if (error == null) {
+                result.complete(bytes);
+              } else {
+                result.completeExceptionally(error);
+              }
+            });
+    result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    return result.handle(
+        (bytes, error) -> {
+          if (error == null) {
+            return bytes;
+          }
+          Throwable cause = unwrap(error);
+          if (cause instanceof TimeoutException) {
+            ImageRejectedException timeout =
+                retry(
+                    field,
+                    describe(uri) + " gave no complete answer within " + policy.totalTimeout(),
+                    null);
+            fetch.abort(timeout);
+            throw timeout;
+          }
+          throw asRejection(cause, field);
+        });
+  }
+
+  private CompletableFuture<byte[]> hop(URI uri, int hop, Fetch fetch) {
+    String prefix = hop == 0 ? "" : "redirect " + hop + " to " + describe(uri) + ": ";
+    try {
+      checkHttpTarget(uri, fetch.field, prefix);
+    } catch (ImageRejectedException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    String host = FetchPolicy.normalizeHost(uri.getHost());
+    return CompletableFuture.runAsync(() -> checkAddresses(host, fetch.field, prefix), executor)
+        .thenCompose(
+            ignored -> {
+              HttpRequest request;
+              try {
+                request =
+                    HttpRequest.newBuilder(uri)
+                        .GET()
+                        .timeout(policy.totalTimeout())
+                        .header("Accept", "image/*")
+                        .build();
+              } catch (IllegalArgumentException e) {
+                throw reject(FailureCode.URI_NOT_ALLOWED, fetch.field, prefix + "unusable URI");
+              }
+              CompletableFuture<HttpResponse<byte[]>> sent =
+                  sender.send(request, info -> bodyFor(info, fetch, prefix));
+              fetch.inFlight = sent;
+              return sent;
+            })
+        .thenCompose(response -> afterResponse(response, uri, hop, fetch, prefix));
+  }
+
+  private void checkHttpTarget(URI uri, String field, String prefix) {
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          prefix + "scheme '" + echo(scheme) + "' is not allowed (http, https)");
+    }
+    if (uri.getRawUserInfo() != null) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED, field, prefix + "must not carry user info (credentials)");
+    }
+    if (uri.getHost() == null) {
+      throw reject(FailureCode.URI_NOT_ALLOWED, field, prefix + "has no valid host");
+    }
+    if (policy.allowedHosts().isEmpty()) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          prefix + "http(s) URIs are disabled (no allowed hosts configured)");
+    }
+    if (!policy.isHostAllowed(uri.getHost())) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          prefix + "host '" + echo(uri.getHost()) + "' is not in the allowed hosts");
+    }
+  }
+
+  private void checkAddresses(String host, String field, String prefix) {
+    InetAddress[] resolved;
+    if (InetAddresses.isInetAddress(host)) {
+      resolved = new InetAddress[] {InetAddresses.forString(host)};
+    } else {
+      try {
+        resolved = resolver.resolve(host);
+      } catch (UnknownHostException e) {
+        throw retry(field, prefix + "host '" + echo(host) + "' cannot be resolved", null);
+      }
+    }
+    if (resolved == null || resolved.length == 0) {
+      throw retry(field, prefix + "host '" + echo(host) + "' has no address", null);
+    }
+    // Every address must pass: the client may connect to any of them.
+    for (InetAddress address : resolved) {
+      addresses
+          .whyBlocked(address)
+          .ifPresent(
+              reason -> {
+                String hostPart =
+                    InetAddresses.isInetAddress(host) ? "" : " of host '" + echo(host) + "'";
+                throw reject(
+                    FailureCode.URI_NOT_ALLOWED,
+                    field,
+                    prefix + "address " + address.getHostAddress() + hostPart + " " + reason);
+              });
+    }
+  }
+
+  private HttpResponse.BodySubscriber<byte[]> bodyFor(
+      HttpResponse.ResponseInfo info, Fetch fetch, String prefix) {
+    if (info.statusCode() / 100 != 2) {
+      return CappedBodySubscriber.discarding();
+    }
+    OptionalLong declared;
+    try {
+      declared = info.headers().firstValueAsLong("content-length");
+    } catch (NumberFormatException e) {
+      declared = OptionalLong.empty();
+    }
+    long max = limits.maxBytes();
+    if (declared.isPresent() && declared.getAsLong() > max) {
+      return CappedBodySubscriber.failing(
+          reject(
+              FailureCode.IMAGE_TOO_LARGE,
+              fetch.field,
+              prefix
+                  + "server declares "
+                  + declared.getAsLong()
+                  + " bytes (Content-Length), at most "
+                  + max
+                  + " allowed"));
+    }
+    CappedBodySubscriber body =
+        new CappedBodySubscriber(
+            max,
+            declared.orElse(0),
+            () ->
+                reject(
+                    FailureCode.IMAGE_TOO_LARGE,
+                    fetch.field,
+                    prefix + "body is larger than " + max + " bytes allowed; download stopped"));
+    fetch.body = body;
+    return body;
+  }
+
+  private CompletableFuture<byte[]> afterResponse(
+      HttpResponse<byte[]> response, URI uri, int hop, Fetch fetch, String prefix) {
+    int status = response.statusCode();
+    if (REDIRECTS.contains(status)) {
+      if (hop >= policy.maxRedirects()) {
+        throw reject(
+            FailureCode.IMAGE_FETCH_FAILED,
+            fetch.field,
+            prefix + "more than " + policy.maxRedirects() + " redirects");
+      }
+      String location =
+          response
+              .headers()
+              .firstValue("location")
+              .orElseThrow(
+                  () ->
+                      reject(
+                          FailureCode.IMAGE_FETCH_FAILED,
+                          fetch.field,
+                          prefix + "redirect (HTTP " + status + ") without a Location header"));
+      URI next;
+      try {
+        next = uri.resolve(new URI(location));
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        throw reject(
+            FailureCode.IMAGE_FETCH_FAILED,
+            fetch.field,
+            prefix + "redirect (HTTP " + status + ") to an invalid URI");
+      }
+      return hop(next, hop + 1, fetch);
+    }
+    if (status / 100 == 2) {
+      return CompletableFuture.completedFuture(response.body());
+    }
+    String detail = prefix + describe(uri) + " answered HTTP " + status;
+    if (status >= 500 || status == 408 || status == 429) {
+      throw retry(fetch.field, detail, null);
+    }
+    throw reject(FailureCode.IMAGE_FETCH_FAILED, fetch.field, detail);
+  }
+
+  // ---- errors -----------------------------------------------------------------------------
+
+  private static ImageRejectedException asRejection(Throwable error, String field) {
+    Throwable cause = unwrap(error);
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof ImageRejectedException rejected) {
+        return rejected;
+      }
+    }
+    if (cause instanceof HttpConnectTimeoutException) {
+      return retry(field, "connecting timed out", cause);
+    }
+    if (cause instanceof HttpTimeoutException) {
+      return retry(field, "the server did not answer in time", cause);
+    }
+    if (cause instanceof ConnectException) {
+      return retry(field, "the connection failed", cause);
+    }
+    if (cause instanceof IOException) {
+      return retry(field, "reading failed (" + cause.getClass().getSimpleName() + ")", cause);
+    }
+    // A bug or an unexpected state, e.g. a rejected task while shutting down: may work later.
+    return new ImageRejectedException(
+        Rejection.of(
+            FailureCode.INTERNAL,
+            field,
+            "unexpected " + cause.getClass().getSimpleName() + " while loading the image"),
+        true,
+        cause);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static ImageRejectedException reject(FailureCode code, String field, String detail) {
+    return ImageRejectedException.permanent(code, field, detail);
+  }
+
+  private static ImageRejectedException retry(String field, String detail, Throwable cause) {
+    return ImageRejectedException.retryable(FailureCode.IMAGE_FETCH_FAILED, field, detail, cause);
+  }
+
+  private ImageRejectedException tooLarge(String field, long size) {
+    return reject(
+        FailureCode.IMAGE_TOO_LARGE,
+        field,
+        "is " + size + " bytes, at most " + limits.maxBytes() + " allowed");
+  }
+
+  /** scheme://host:port/path for messages: the query (it may hold a signature) is left out. */
+  static String describe(URI uri) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(uri.getScheme()).append("://").append(uri.getHost());
+    if (uri.getPort() >= 0) {
+      sb.append(':').append(uri.getPort());
+    }
+    if (uri.getRawPath() != null) {
+      sb.append(uri.getRawPath());
+    }
+    if (uri.getRawQuery() != null) {
+      sb.append("?…");
+    }
+    return echo(sb.toString());
+  }
+
+  private static String echo(String value) {
+    StringBuilder sb = new StringBuilder();
+    value
+        .codePoints()
+        .limit(MAX_URI_ECHO)
+        .forEach(
+            cp ->
+                sb.appendCodePoint(
+                    Character.isISOControl(cp) || Character.getType(cp) == Character.SURROGATE
+                        ? '?'
+                        : cp));
+    if (value.codePointCount(0, value.length()) > MAX_URI_ECHO) {
+      sb.append('…');
+    }
+    return sb.toString();
+  }
+}
