@@ -18,8 +18,8 @@ import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.serde.AvroSerdes;
 import io.editstream.serde.SerdeException;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -154,6 +153,12 @@ public final class EditstreamProcessor implements AutoCloseable {
     for (String name : t.all()) {
       out.add(new TopicSetup.Wanted(name, t.partitions(), t.replication(), Map.of()));
     }
+    out.add(
+        new TopicSetup.Wanted(
+            t.cacheIndex(),
+            t.partitions(),
+            t.replication(),
+            Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     return out;
   }
 
@@ -285,7 +290,13 @@ public final class EditstreamProcessor implements AutoCloseable {
     b.append("Usage: java -jar editstream-processor.jar [--config FILE]\n\n");
     b.append("Settings (file key / environment variable / default):\n");
     for (var s : Settings.ALL) {
-      b.append(String.format("  %-28s %-36s %s%n    %s%n", s.name(), s.env(), s.secret() ? "(secret)" : s.defaultValue() == null ? "" : s.defaultValue(), s.doc()));
+      b.append(
+          String.format(
+              "  %-28s %-36s %s%n    %s%n",
+              s.name(),
+              s.env(),
+              s.secret() ? "(secret)" : s.defaultValue() == null ? "" : s.defaultValue(),
+              s.doc()));
     }
     System.out.print(b);
   }
@@ -304,5 +315,4 @@ public final class EditstreamProcessor implements AutoCloseable {
           trusted == null || trusted.isBlank() ? "io.editstream" : trusted + ",io.editstream");
     }
   }
-
 }

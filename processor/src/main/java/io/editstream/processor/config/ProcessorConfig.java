@@ -27,8 +27,16 @@ public record ProcessorConfig(
     Path blobDir,
     int outputInlineMaxBytes,
     Input input,
+    Cache cache,
+    Pricing pricing,
     String httpHost,
     int httpPort) {
+
+  /** The dedup cache (DESIGN.md §5). */
+  public record Cache(long maxBytes, Duration ttl, boolean tenantIsolation) {}
+
+  /** USD per million tokens, for the estimated cost on results. */
+  public record Pricing(double inputPerMillion, double outputPerMillion) {}
 
   /** Topic names (prefix applied) and how to create missing ones. */
   public record Topics(
@@ -77,6 +85,7 @@ public record ProcessorConfig(
             prefix + s.required("topic.results"),
             prefix + s.required("topic.failures"),
             prefix + s.required("topic.dlq"),
+            prefix + s.required("topic.cache"),
             s.integer("topic.partitions", 1, 10_000),
             (short) s.integer("topic.replication", -1, 32));
     if (topics.replication() == 0) {
@@ -123,6 +132,13 @@ public record ProcessorConfig(
         Path.of(s.required("blob.dir")),
         s.integer("output.inline.max.bytes", 0, 16 * 1024 * 1024),
         input,
+        new Cache(
+            s.longValue("cache.max.bytes", 0, Long.MAX_VALUE),
+            s.millis("cache.ttl.ms", 1_000, 365L * 86_400_000),
+            s.bool("cache.tenant.isolation")),
+        new Pricing(
+            s.decimal("price.input.per.million", 0, 1e6),
+            s.decimal("price.output.per.million", 0, 1e6)),
         s.required("http.host"),
         s.integer("http.port", -1, 65_535));
   }

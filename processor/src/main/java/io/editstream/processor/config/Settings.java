@@ -118,6 +118,12 @@ public final class Settings {
               false,
               "Records that cannot be decoded, with headers saying why."),
           new Setting(
+              "topic.cache",
+              Setting.envOf("topic.cache"),
+              "edit-cache-index",
+              false,
+              "Compacted topic of cached result references (dedup across restarts and instances)."),
+          new Setting(
               "topic.partitions",
               Setting.envOf("topic.partitions"),
               "6",
@@ -183,6 +189,37 @@ public final class Settings {
               "false",
               false,
               "Allow http(s): inputs on loopback and private addresses (development only)."),
+          new Setting(
+              "cache.max.bytes",
+              Setting.envOf("cache.max.bytes"),
+              "268435456",
+              false,
+              "Heap the in-memory dedup cache may use, in bytes."),
+          new Setting(
+              "cache.ttl.ms",
+              Setting.envOf("cache.ttl.ms"),
+              "86400000",
+              false,
+              "How long a finished edit answers identical jobs."),
+          new Setting(
+              "cache.tenant.isolation",
+              Setting.envOf("cache.tenant.isolation"),
+              "true",
+              false,
+              "Identical edits of different tenants are not shared (one tenant must not learn what"
+                  + " another submitted)."),
+          new Setting(
+              "price.input.per.million",
+              Setting.envOf("price.input.per.million"),
+              "0.50",
+              false,
+              "USD per million input tokens, for estimatedCostUsd (check Google's current prices)."),
+          new Setting(
+              "price.output.per.million",
+              Setting.envOf("price.output.per.million"),
+              "60.0",
+              false,
+              "USD per million output tokens (image output tokens: 1120 per 1K image)."),
           new Setting(
               "http.port",
               Setting.envOf("http.port"),
@@ -282,6 +319,32 @@ public final class Settings {
       return Duration.ofMillis(l);
     } catch (NumberFormatException | NullPointerException e) {
       throw new ConfigException(name, "'" + v + "' is not a number of milliseconds");
+    }
+  }
+
+  public double decimal(String name, double min, double max) {
+    String v = string(name);
+    try {
+      double d = Double.parseDouble(v.trim());
+      if (!(d >= min && d <= max)) {
+        throw new ConfigException(name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+      }
+      return d;
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new ConfigException(name, "'" + v + "' is not a number");
+    }
+  }
+
+  public long longValue(String name, long min, long max) {
+    String v = string(name);
+    try {
+      long l = Long.parseLong(v.trim());
+      if (l < min || l > max) {
+        throw new ConfigException(name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+      }
+      return l;
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new ConfigException(name, "'" + v + "' is not a whole number");
     }
   }
 

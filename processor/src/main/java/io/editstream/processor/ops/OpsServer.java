@@ -32,16 +32,15 @@ public final class OpsServer implements AutoCloseable {
     server.createContext(
         "/metrics",
         exchange ->
-            respond(
-                exchange,
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                metrics.scrape()));
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "editstream-ops-http");
-      t.setDaemon(true);
-      return t;
-    }));
+            respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "editstream-ops-http");
+              t.setDaemon(true);
+              return t;
+            }));
     server.start();
   }
 

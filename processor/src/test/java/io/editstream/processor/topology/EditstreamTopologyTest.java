@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EditstreamTopologyTest {
 
   private static final ProcessorConfig.Topics TOPICS =
-      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", 1, (short) 1);
+      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
 
   @TempDir Path stateDir;
 
