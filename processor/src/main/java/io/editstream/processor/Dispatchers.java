@@ -32,8 +32,22 @@ final class Dispatchers {
 
   private Dispatchers() {}
 
+  static FetchPolicy fetchPolicy(ProcessorConfig config) {
+    FetchPolicy policy =
+        FetchPolicy.defaults()
+            .withAllowedHosts(new HashSet<>(config.input().allowHosts()))
+            .withAllowPrivateAddresses(config.input().allowPrivate());
+    return config.input().fileRoot() == null
+        ? policy
+        : policy.withFileRoot(config.input().fileRoot());
+  }
+
   static JobRuntime.Validator validator(ProcessorConfig config) {
-    JobValidator validator = new JobValidator(ValidationLimits.defaults());
+    // A URI scheme that is switched off fails at validation, before any work.
+    JobValidator validator =
+        new JobValidator(
+            ValidationLimits.defaults()
+                .withAllowedUriSchemes(fetchPolicy(config).enabledSchemes()));
     return job ->
         validator
             .validate(job)
@@ -46,14 +60,7 @@ final class Dispatchers {
     ExecutorService cpu =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("editstream-encode"));
-    FetchPolicy policy =
-        FetchPolicy.defaults()
-            .withAllowedHosts(new HashSet<>(config.input().allowHosts()))
-            .withAllowPrivateAddresses(config.input().allowPrivate());
-    if (config.input().fileRoot() != null) {
-      policy = policy.withFileRoot(config.input().fileRoot());
-    }
-    ImageLoader loader = new ImageLoader(ImageLimits.defaults(), policy, io);
+    ImageLoader loader = new ImageLoader(ImageLimits.defaults(), fetchPolicy(config), io);
     ResultCache cache =
         ResultCache.builder()
             .maximumWeightBytes(config.cache().maxBytes())
@@ -65,8 +72,16 @@ final class Dispatchers {
         new ResultIndex(new HashMap<>(config.kafka()), config.topics().cacheIndex(), cache, clock);
     index.start();
     long start = System.nanoTime();
-    if (!index.awaitCaughtUp(Duration.ofSeconds(60))) {
-      log.warn("Cache index {} not read to its end within 60 s; going on", config.topics().cacheIndex());
+    boolean caughtUp;
+    try {
+      caughtUp = index.awaitCaughtUp(Duration.ofSeconds(60));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the cache index", e);
+    }
+    if (!caughtUp) {
+      log.warn(
+          "Cache index {} not read to its end within 60 s; going on", config.topics().cacheIndex());
     } else {
       log.info(
           "Cache index {} read in {} ms",

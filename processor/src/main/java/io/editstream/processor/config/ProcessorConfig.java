@@ -40,7 +40,13 @@ public record ProcessorConfig(
 
   /** Topic names (prefix applied) and how to create missing ones. */
   public record Topics(
-      String jobs, String results, String failures, String dlq, int partitions, short replication) {
+      String jobs,
+      String results,
+      String failures,
+      String dlq,
+      String cacheIndex,
+      int partitions,
+      short replication) {
 
     public List<String> all() {
       return List.of(jobs, results, failures, dlq);

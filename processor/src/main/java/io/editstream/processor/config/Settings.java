@@ -327,7 +327,8 @@ public final class Settings {
     try {
       double d = Double.parseDouble(v.trim());
       if (!(d >= min && d <= max)) {
-        throw new ConfigException(name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+        throw new ConfigException(
+            name, "'" + v + "' is out of range; accepted " + min + ".." + max);
       }
       return d;
     } catch (NumberFormatException | NullPointerException e) {
@@ -340,7 +341,8 @@ public final class Settings {
     try {
       long l = Long.parseLong(v.trim());
       if (l < min || l > max) {
-        throw new ConfigException(name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+        throw new ConfigException(
+            name, "'" + v + "' is out of range; accepted " + min + ".." + max);
       }
       return l;
     } catch (NumberFormatException | NullPointerException e) {

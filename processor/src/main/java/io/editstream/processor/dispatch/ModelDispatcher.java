@@ -122,13 +122,16 @@ public class ModelDispatcher implements Dispatcher {
               AtomicReference<Outcome.Success> mine = new AtomicReference<>();
               return cache
                   .getOrCompute(key, job.getBypassCache(), () -> call(job, loaded, key, mine))
-                  .thenApply(lookup -> produced(job, key, lookup, mine.get()));
+                  .thenApply(lookup -> (Attempt) produced(job, key, lookup, mine.get()));
             })
-        .exceptionally(this::failed);
+        .exceptionally(error -> failed(error));
   }
 
   private CompletableFuture<CachedResult> call(
-      EditJob job, List<LoadedImage> loaded, ContentKey key, AtomicReference<Outcome.Success> mine) {
+      EditJob job,
+      List<LoadedImage> loaded,
+      ContentKey key,
+      AtomicReference<Outcome.Success> mine) {
     ModelRequest request =
         new ModelRequest(
             modelOf(job),
@@ -176,8 +179,7 @@ public class ModelDispatcher implements Dispatcher {
             cpu);
   }
 
-  private Produced produced(
-      EditJob job, ContentKey key, CacheLookup lookup, Outcome.Success mine) {
+  private Produced produced(EditJob job, ContentKey key, CacheLookup lookup, Outcome.Success mine) {
     CachedResult r = lookup.result();
     boolean fromCache = lookup.servedFromCache() || mine == null;
     List<OutputImage> images = r.images();
@@ -202,7 +204,8 @@ public class ModelDispatcher implements Dispatcher {
     }
     if (e instanceof ImageRejectedException r) {
       Outcome.Failure f =
-          new Outcome.Failure(r.code(), r.retryable(), null, null, r.getMessage(), null, Duration.ZERO);
+          new Outcome.Failure(
+              r.code(), r.retryable(), null, null, r.getMessage(), null, Duration.ZERO);
       return new Failed(f);
     }
     if (e instanceof IllegalArgumentException bad) {
@@ -228,8 +231,8 @@ public class ModelDispatcher implements Dispatcher {
   }
 
   /**
-   * The stream thread's fast path: when every image's digest is known without I/O (inline bytes,
-   * or a URI with a declared sha256), a cached result answers at once.
+   * The stream thread's fast path: when every image's digest is known without I/O (inline bytes, or
+   * a URI with a declared sha256), a cached result answers at once.
    */
   @Override
   public Optional<Produced> cached(EditJob job) {
@@ -275,7 +278,8 @@ public class ModelDispatcher implements Dispatcher {
   }
 
   private static TokenUsage usage(Outcome.Usage u) {
-    return new TokenUsage(u.promptTokens(), u.outputTokens(), u.outputImageTokens(), u.totalTokens());
+    return new TokenUsage(
+        u.promptTokens(), u.outputTokens(), u.outputImageTokens(), u.totalTokens());
   }
 
   private static String sha256(ByteBuffer data) {
