@@ -1,0 +1,199 @@
+package io.editstream.emulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/**
+ * An error answer in Google's shape: {@code {"error":{"code","message","status","details"}}}.
+ * Messages copy what the Gemini API says for the same condition.
+ */
+record ApiError(int code, String status, String message, List<JsonNode> details) {
+
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  static final String RATE_LIMIT_DOCS = "https://ai.google.dev/gemini-api/docs/rate-limits";
+
+  ApiError {
+    details = List.copyOf(details);
+  }
+
+  ObjectNode toJson() {
+    ObjectNode error = JSON.objectNode();
+    error.put("code", code);
+    error.put("message", message);
+    error.put("status", status);
+    if (!details.isEmpty()) {
+      ArrayNode array = error.putArray("details");
+      details.forEach(array::add);
+    }
+    ObjectNode root = JSON.objectNode();
+    root.set("error", error);
+    return root;
+  }
+
+  static ApiError invalidArgument(String message) {
+    return new ApiError(400, "INVALID_ARGUMENT", message, List.of());
+  }
+
+  /** 400 with a {@code BadRequest} field violation, as Google answers for malformed fields. */
+  static ApiError badField(String field, String description) {
+    ObjectNode violation = JSON.objectNode().put("field", field).put("description", description);
+    ObjectNode badRequest =
+        JSON.objectNode().put("@type", "type.googleapis.com/google.rpc.BadRequest");
+    badRequest.putArray("fieldViolations").add(violation);
+    return new ApiError(400, "INVALID_ARGUMENT", description, List.of(badRequest));
+  }
+
+  static ApiError payloadTooLarge() {
+    return invalidArgument(
+        "Request payload size exceeds the limit: " + RequestParser.MAX_PAYLOAD_BYTES + " bytes.");
+  }
+
+  static ApiError apiKeyInvalid() {
+    String message = "API key not valid. Please pass a valid API key.";
+    ObjectNode info =
+        JSON.objectNode()
+            .put("@type", "type.googleapis.com/google.rpc.ErrorInfo")
+            .put("reason", "API_KEY_INVALID")
+            .put("domain", "googleapis.com");
+    info.putObject("metadata").put("service", "generativelanguage.googleapis.com");
+    ObjectNode localized =
+        JSON.objectNode()
+            .put("@type", "type.googleapis.com/google.rpc.LocalizedMessage")
+            .put("locale", "en-US")
+            .put("message", message);
+    return new ApiError(400, "INVALID_ARGUMENT", message, List.of(info, localized));
+  }
+
+  static ApiError unregisteredCaller() {
+    return new ApiError(
+        403,
+        "PERMISSION_DENIED",
+        "Method doesn't allow unregistered callers (callers without established identity)."
+            + " Please use API Key or other form of API consumer identity to call this API.",
+        List.of());
+  }
+
+  static ApiError permissionDenied() {
+    return new ApiError(403, "PERMISSION_DENIED", "The caller does not have permission", List.of());
+  }
+
+  static ApiError modelNotFound(String apiVersion, String model) {
+    return new ApiError(
+        404,
+        "NOT_FOUND",
+        "models/"
+            + model
+            + " is not found for API version "
+            + apiVersion
+            + ", or is not supported for generateContent. Call ListModels to see the list of"
+            + " available models and their supported methods.",
+        List.of());
+  }
+
+  static ApiError notFound(String path) {
+    return new ApiError(404, "NOT_FOUND", "Requested entity was not found: " + path, List.of());
+  }
+
+  static ApiError methodNotAllowed(String method) {
+    return new ApiError(
+        405, "UNIMPLEMENTED", "HTTP method " + method + " is not supported here.", List.of());
+  }
+
+  static ApiError internal() {
+    return new ApiError(
+        500,
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in"
+            + " https://developers.generativeai.google/guide/troubleshooting",
+        List.of());
+  }
+
+  static ApiError unavailable() {
+    return new ApiError(
+        503, "UNAVAILABLE", "The model is overloaded. Please try again later.", List.of());
+  }
+
+  static ApiError deadlineExceeded() {
+    return new ApiError(
+        504, "DEADLINE_EXCEEDED", "The request timed out. Please try again.", List.of());
+  }
+
+  /**
+   * 429 with a {@code QuotaFailure} naming each exceeded quota, a {@code Help} link and a {@code
+   * RetryInfo} whose delay is the time until every exceeded window has room again.
+   */
+  static ApiError quotaExceeded(List<QuotaViolation> violations, String model, long retryMillis) {
+    StringBuilder message =
+        new StringBuilder(
+            "You exceeded your current quota, please check your plan and billing details. For"
+                + " more information on this error, head to: "
+                + RATE_LIMIT_DOCS
+                + ". To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. ");
+    ObjectNode failure =
+        JSON.objectNode().put("@type", "type.googleapis.com/google.rpc.QuotaFailure");
+    ArrayNode array = failure.putArray("violations");
+    for (QuotaViolation v : violations) {
+      message
+          .append("\n* Quota exceeded for metric: ")
+          .append(v.kind().metric())
+          .append(", limit: ")
+          .append(v.limit())
+          .append(", model: ")
+          .append(model);
+      ObjectNode node =
+          array
+              .addObject()
+              .put("quotaMetric", v.kind().metric())
+              .put("quotaId", v.kind().quotaId());
+      node.putObject("quotaDimensions").put("location", "global").put("model", model);
+      node.put("quotaValue", Long.toString(v.limit()));
+    }
+    String delay = duration(retryMillis);
+    message.append("\nPlease retry in ").append(delay).append('.');
+    ObjectNode help = JSON.objectNode().put("@type", "type.googleapis.com/google.rpc.Help");
+    help.putArray("links")
+        .addObject()
+        .put("description", "Learn more about Gemini API quotas")
+        .put("url", RATE_LIMIT_DOCS);
+    ObjectNode retry =
+        JSON.objectNode()
+            .put("@type", "type.googleapis.com/google.rpc.RetryInfo")
+            .put("retryDelay", delay);
+    return new ApiError(
+        429, "RESOURCE_EXHAUSTED", message.toString(), List.of(failure, help, retry));
+  }
+
+  /** 429 on request (trigger marker), without quota bookkeeping. */
+  static ApiError quotaExceededTriggered(String model) {
+    return quotaExceeded(List.of(new QuotaViolation(QuotaKind.RPM, 0, 0)), model, 1000);
+  }
+
+  /**
+   * A protobuf {@code Duration} in its JSON form: whole seconds, or seconds with millisecond
+   * fraction, then "s" ("47s", "0.500s").
+   */
+  static String duration(long millis) {
+    long seconds = millis / 1000;
+    long fraction = millis % 1000;
+    return fraction == 0 ? seconds + "s" : String.format("%d.%03ds", seconds, fraction);
+  }
+
+  /** A canned error for a status code (trigger markers such as {@code fail=503}). */
+  static ApiError forCode(int code, String model) {
+    return switch (code) {
+      case 400 -> invalidArgument("Request contains an invalid argument.");
+      case 403 -> permissionDenied();
+      case 404 -> modelNotFound("v1beta", model);
+      case 429 -> quotaExceededTriggered(model);
+      case 500 -> internal();
+      case 503 -> unavailable();
+      case 504 -> deadlineExceeded();
+      default ->
+          throw new IllegalArgumentException(
+              "fail code must be one of 400, 403, 404, 429, 500, 503, 504, was " + code);
+    };
+  }
+}

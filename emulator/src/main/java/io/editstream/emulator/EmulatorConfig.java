@@ -1,0 +1,659 @@
+package io.editstream.emulator;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of one emulator instance. Immutable; build it from {@link #defaults()} with the {@code
+ * with*} methods. The constructor validates every setting and names the bad one in its message.
+ *
+ * <p>Rates are shares in [0, 1]; {@code errorRate + timeoutRate + dropRate + blockRate +
+ * imageSafetyRate + noImageRate} must not exceed 1 (they partition one random draw per request).
+ * Quota limits of 0 mean unlimited. {@code latencyMeanMs} is the mean latency of a 512 px edit;
+ * larger outputs take longer (see README).
+ *
+ * @param host address to bind; only loopback in tests
+ * @param port port to bind, 0 for an ephemeral port
+ * @param apiKey the only accepted API key, or {@code null} to accept any key (or none)
+ * @param models model ids served; others get 404 NOT_FOUND
+ * @param latencyMeanMs mean of the log-normal latency for a 512 px output, in ms
+ * @param latencySigma sigma of the log-normal latency (0 = constant latency)
+ * @param rpm requests per minute per (key, model), 0 = unlimited
+ * @param ipm output images per minute per (key, model), 0 = unlimited
+ * @param tpm input tokens per minute per (key, model), 0 = unlimited
+ * @param rpd requests per day per (key, model), reset at midnight America/Los_Angeles, 0 =
+ *     unlimited
+ * @param errorRate share of admitted requests answered 500 INTERNAL or 503 UNAVAILABLE
+ * @param timeoutRate share answered 504 DEADLINE_EXCEEDED
+ * @param dropRate share whose connection is closed without an answer
+ * @param blockRate share answered with {@code promptFeedback.blockReason} PROHIBITED_CONTENT
+ * @param imageSafetyRate share answered with finishReason IMAGE_SAFETY and no image
+ * @param noImageRate share answered with text only (finishReason STOP)
+ * @param slowRate share of answers delayed to {@code slowMs} instead of the latency draw
+ * @param slowMs latency of slow answers, in ms
+ * @param seed seed of every random draw (latency, faults, ids)
+ * @param clock clock for quota windows (latency waits use real time)
+ */
+public record EmulatorConfig(
+    String host,
+    int port,
+    String apiKey,
+    List<String> models,
+    long latencyMeanMs,
+    double latencySigma,
+    long rpm,
+    long ipm,
+    long tpm,
+    long rpd,
+    double errorRate,
+    double timeoutRate,
+    double dropRate,
+    double blockRate,
+    double imageSafetyRate,
+    double noImageRate,
+    double slowRate,
+    long slowMs,
+    long seed,
+    Clock clock) {
+
+  /** Models served by default. */
+  public static final List<String> DEFAULT_MODELS =
+      List.of(
+          "gemini-3.1-flash-image-preview",
+          "gemini-3-pro-image-preview",
+          "gemini-2.5-flash-image",
+          "gemini-2.5-flash-image-preview");
+
+  public EmulatorConfig {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(clock, "clock");
+    models = List.copyOf(Objects.requireNonNull(models, "models"));
+    require(port >= 0 && port <= 65535, "port must be in 0..65535, was " + port);
+    require(apiKey == null || !apiKey.isBlank(), "apiKey must be null or non-blank");
+    require(!models.isEmpty(), "models must not be empty");
+    require(latencyMeanMs >= 0, "latencyMeanMs must be >= 0, was " + latencyMeanMs);
+    require(
+        latencySigma >= 0 && latencySigma <= 3,
+        "latencySigma must be in 0..3, was " + latencySigma);
+    require(rpm >= 0, "rpm must be >= 0 (0 = unlimited), was " + rpm);
+    require(ipm >= 0, "ipm must be >= 0 (0 = unlimited), was " + ipm);
+    require(tpm >= 0, "tpm must be >= 0 (0 = unlimited), was " + tpm);
+    require(rpd >= 0, "rpd must be >= 0 (0 = unlimited), was " + rpd);
+    rate("errorRate", errorRate);
+    rate("timeoutRate", timeoutRate);
+    rate("dropRate", dropRate);
+    rate("blockRate", blockRate);
+    rate("imageSafetyRate", imageSafetyRate);
+    rate("noImageRate", noImageRate);
+    rate("slowRate", slowRate);
+    double sum = errorRate + timeoutRate + dropRate + blockRate + imageSafetyRate + noImageRate;
+    require(
+        sum <= 1.0 + 1e-9,
+        "errorRate + timeoutRate + dropRate + blockRate + imageSafetyRate + noImageRate must be <="
+            + " 1, was "
+            + sum);
+    require(slowMs >= 0, "slowMs must be >= 0, was " + slowMs);
+  }
+
+  /** Loopback, ephemeral port, any key, 2.8 s mean latency, no quotas, no faults, seed 42. */
+  public static EmulatorConfig defaults() {
+    return new EmulatorConfig(
+        "127.0.0.1",
+        0,
+        null,
+        DEFAULT_MODELS,
+        2800,
+        0.25,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        30_000,
+        42,
+        Clock.systemUTC());
+  }
+
+  @Override
+  public String toString() {
+    // Never print the API key.
+    return "EmulatorConfig[host="
+        + host
+        + ", port="
+        + port
+        + ", apiKey="
+        + (apiKey == null ? "<any>" : "<set>")
+        + ", models="
+        + models
+        + ", latencyMeanMs="
+        + latencyMeanMs
+        + ", latencySigma="
+        + latencySigma
+        + ", rpm="
+        + rpm
+        + ", ipm="
+        + ipm
+        + ", tpm="
+        + tpm
+        + ", rpd="
+        + rpd
+        + ", errorRate="
+        + errorRate
+        + ", timeoutRate="
+        + timeoutRate
+        + ", dropRate="
+        + dropRate
+        + ", blockRate="
+        + blockRate
+        + ", imageSafetyRate="
+        + imageSafetyRate
+        + ", noImageRate="
+        + noImageRate
+        + ", slowRate="
+        + slowRate
+        + ", slowMs="
+        + slowMs
+        + ", seed="
+        + seed
+        + "]";
+  }
+
+  public EmulatorConfig withHost(String v) {
+    return new EmulatorConfig(
+        v,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withPort(int v) {
+    return new EmulatorConfig(
+        host,
+        v,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withApiKey(String v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        v,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withModels(List<String> v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        v,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  /** Mean latency of a 512 px edit and, optionally, its log-normal sigma. */
+  public EmulatorConfig withLatencyMeanMs(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        v,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withLatencySigma(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        v,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withRpm(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        v,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withIpm(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        v,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withTpm(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        v,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withRpd(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        v,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withErrorRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        v,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withTimeoutRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        v,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withDropRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        v,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withBlockRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        v,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withImageSafetyRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        v,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withNoImageRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        v,
+        slowRate,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withSlowRate(double v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        v,
+        slowMs,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withSlowMs(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        v,
+        seed,
+        clock);
+  }
+
+  public EmulatorConfig withSeed(long v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        v,
+        clock);
+  }
+
+  /** Clock for quota windows (tests pass a fake clock). Latency waits use real time. */
+  public EmulatorConfig withClock(Clock v) {
+    return new EmulatorConfig(
+        host,
+        port,
+        apiKey,
+        models,
+        latencyMeanMs,
+        latencySigma,
+        rpm,
+        ipm,
+        tpm,
+        rpd,
+        errorRate,
+        timeoutRate,
+        dropRate,
+        blockRate,
+        imageSafetyRate,
+        noImageRate,
+        slowRate,
+        slowMs,
+        seed,
+        v);
+  }
+
+  private static void rate(String name, double v) {
+    require(v >= 0 && v <= 1, name + " must be in 0..1, was " + v);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

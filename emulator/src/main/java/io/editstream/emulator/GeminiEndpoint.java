@@ -1,0 +1,503 @@
+package io.editstream.emulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the Gemini REST endpoints, {@code /stats} and {@code /health}.
+ *
+ * <p>Threads: the HTTP server's (unbounded, cached) pool reads and validates a request and renders
+ * its image; the latency wait holds no thread — a timer hands the answer back to the pool when it
+ * is due. So hundreds of requests can wait out their latency at once.
+ */
+final class GeminiEndpoint implements HttpHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(GeminiEndpoint.class);
+  private static final Pattern MODEL_PATH =
+      Pattern.compile("^/(v1beta|v1|v1alpha)/models/([^/:]+):([A-Za-z]+)$");
+
+  private final EmulatorConfig config;
+  private final ObjectMapper json;
+  private final RequestParser parser;
+  private final QuotaLimiter quotas;
+  private final StatsRecorder stats;
+  private final ResponseFactory responses = new ResponseFactory();
+  private final ImageRenderer renderer = new ImageRenderer();
+  private final ExecutorService workers;
+  private final ScheduledExecutorService timer;
+
+  /** How often each exact request has been seen: drives fail-times and fresh draws on retries. */
+  private final Map<String, AtomicLong> occurrences = new ConcurrentHashMap<>();
+
+  /** Identical edits render once, even when they arrive together. */
+  private final AsyncCache<String, byte[]> renders =
+      Caffeine.newBuilder()
+          .maximumWeight(256L * 1024 * 1024)
+          .weigher((String k, byte[] v) -> v.length)
+          .executor(Runnable::run)
+          .buildAsync();
+
+  GeminiEndpoint(
+      EmulatorConfig config,
+      ObjectMapper json,
+      StatsRecorder stats,
+      ExecutorService workers,
+      ScheduledExecutorService timer) {
+    this.config = config;
+    this.json = json;
+    this.parser = new RequestParser(json);
+    this.quotas =
+        new QuotaLimiter(config.clock(), config.rpm(), config.ipm(), config.tpm(), config.rpd());
+    this.stats = stats;
+    this.workers = workers;
+    this.timer = timer;
+  }
+
+  void resetQuotas() {
+    quotas.reset();
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try {
+      String path = exchange.getRequestURI().getRawPath();
+      if (path.equals("/health") || path.equals("/healthz")) {
+        writeJson(exchange, 200, json.createObjectNode().put("status", "ok"));
+      } else if (path.equals("/stats")) {
+        if ("DELETE".equals(exchange.getRequestMethod())) {
+          stats.reset();
+        }
+        writeJson(exchange, 200, json.valueToTree(stats.snapshot()));
+      } else {
+        Matcher m = MODEL_PATH.matcher(path);
+        if (!m.matches()) {
+          drain(exchange);
+          writeJson(exchange, 404, ApiError.notFound(path).toJson());
+        } else {
+          modelCall(exchange, m.group(1), m.group(2), m.group(3));
+        }
+      }
+    } catch (RuntimeException | IOException e) {
+      log.warn("Request {} failed: {}", exchange.getRequestURI().getRawPath(), e.toString());
+      exchange.close();
+    }
+  }
+
+  private void modelCall(HttpExchange exchange, String version, String model, String method)
+      throws IOException {
+    long arrivedNanos = System.nanoTime();
+    String key = apiKey(exchange);
+    stats.started(EmulatorStats.keyId(key));
+    Call call = new Call(exchange);
+    try {
+      boolean stream = method.equals("streamGenerateContent");
+      if (!stream && !method.equals("generateContent")) {
+        drain(exchange);
+        call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
+        return;
+      }
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        drain(exchange);
+        call.error(ApiError.methodNotAllowed(exchange.getRequestMethod()));
+        return;
+      }
+      if (config.apiKey() != null) {
+        if (key == null || key.isEmpty()) {
+          drain(exchange);
+          call.error(ApiError.unregisteredCaller());
+          return;
+        }
+        if (!MessageDigest.isEqual(
+            key.getBytes(StandardCharsets.UTF_8),
+            config.apiKey().getBytes(StandardCharsets.UTF_8))) {
+          drain(exchange);
+          call.error(ApiError.apiKeyInvalid());
+          return;
+        }
+      }
+      if (!config.models().contains(model)) {
+        drain(exchange);
+        call.error(ApiError.modelNotFound(version, model));
+        return;
+      }
+      stats.model(model);
+      byte[] body = readBody(exchange);
+      if (body == null) {
+        call.error(ApiError.payloadTooLarge());
+        return;
+      }
+      String directiveHeader = exchange.getRequestHeaders().getFirst(Directives.HEADER);
+      RequestParser.Result parsed = parser.parse(model, body, directiveHeader);
+      if (parsed.error() != null) {
+        call.error(parsed.error());
+        return;
+      }
+      GenerateRequest request = parsed.request();
+      String digest = digest(model, body, directiveHeader);
+      long seen = occurrences.computeIfAbsent(digest, d -> new AtomicLong()).getAndIncrement();
+      Draws draws = new Draws(config, Long.parseUnsignedLong(digest.substring(0, 16), 16), seen);
+      Directives d = request.directives();
+
+      long latency =
+          d.slowMs() >= 0
+              ? d.slowMs()
+              : draws.slow
+                  ? config.slowMs()
+                  : draws.latencyMillis(
+                      config.latencyMeanMs() * request.outputSize().latencyFactor,
+                      config.latencySigma());
+
+      // Triggered failures come before quota bookkeeping so retry tests are not throttled.
+      if (d.failCode() != 0 && (d.failTimes() == 0 || seen < d.failTimes())) {
+        ApiError error = ApiError.forCode(d.failCode(), model);
+        call.later(
+            d.failCode() == 429 ? 0 : remaining(arrivedNanos, latency), () -> call.error(error));
+        return;
+      }
+      boolean image =
+          request.wantsImage()
+              && !d.noImage()
+              && d.blockReason() == null
+              && d.finishReason() == null
+              && draws.fault == Draws.Fault.NONE;
+      QuotaLimiter.Admission admission =
+          quotas.tryAdmit(EmulatorStats.keyId(key), model, image ? 1 : 0, request.promptTokens());
+      if (!admission.admitted()) {
+        call.error(ApiError.quotaExceeded(admission.violations(), model, admission.retryMillis()));
+        return;
+      }
+      if (d.drop() || draws.fault == Draws.Fault.DROP) {
+        call.later(remaining(arrivedNanos, latency), call::drop);
+        return;
+      }
+      ApiError fault =
+          switch (draws.fault) {
+            case INTERNAL -> ApiError.internal();
+            case UNAVAILABLE -> ApiError.unavailable();
+            case DEADLINE -> ApiError.deadlineExceeded();
+            default -> null;
+          };
+      if (fault != null) {
+        call.later(remaining(arrivedNanos, latency), () -> call.error(fault));
+        return;
+      }
+      ResponseFactory.Answer answer = answer(request, draws, d, image);
+      if (stream) {
+        boolean sse = "sse".equals(query(exchange, "alt"));
+        call.stream(answer, sse, arrivedNanos, latency);
+      } else {
+        call.later(
+            remaining(arrivedNanos, latency),
+            () -> call.json(200, responses.full(answer), answer.png() != null));
+      }
+    } catch (RuntimeException | IOException e) {
+      log.warn("Model call {} failed: {}", model, e.toString());
+      call.error(ApiError.internal());
+    }
+  }
+
+  private ResponseFactory.Answer answer(
+      GenerateRequest request, Draws draws, Directives d, boolean image) {
+    String blockReason =
+        d.blockReason() != null
+            ? d.blockReason()
+            : draws.fault == Draws.Fault.BLOCK ? "PROHIBITED_CONTENT" : null;
+    if (blockReason != null) {
+      return new ResponseFactory.Answer(request, draws.responseId, null, null, null, blockReason);
+    }
+    String finish =
+        d.finishReason() != null
+            ? d.finishReason()
+            : draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
+    if (finish != null) {
+      return new ResponseFactory.Answer(request, draws.responseId, null, null, finish, null);
+    }
+    if (!image) {
+      String text =
+          "I can't create an image for that, but here is what I would change: "
+              + request.instruction();
+      return new ResponseFactory.Answer(request, draws.responseId, text, null, "STOP", null);
+    }
+    byte[] png = render(request);
+    String text = "Here is the edited image: " + request.instruction();
+    return new ResponseFactory.Answer(request, draws.responseId, text, png, "STOP", null);
+  }
+
+  private byte[] render(GenerateRequest request) {
+    InputImage input = request.latestImage();
+    double aspect =
+        request.aspectRatio() > 0
+            ? request.aspectRatio()
+            : input != null ? (double) input.width() / input.height() : 1.0;
+    int longEdge = request.outputSize().longEdge;
+    int width = aspect >= 1 ? longEdge : Math.max(1, (int) Math.round(longEdge * aspect));
+    int height = aspect >= 1 ? Math.max(1, (int) Math.round(longEdge / aspect)) : longEdge;
+    String caption =
+        "editstream emulator · "
+            + request.model()
+            + " · turn "
+            + request.userTurns()
+            + " · "
+            + width
+            + "x"
+            + height;
+    ImageRenderer.Job job =
+        new ImageRenderer.Job(
+            input == null ? null : input.bytes(),
+            input == null ? null : input.format(),
+            request.instruction(),
+            caption,
+            width,
+            height);
+    String key = renderKey(job);
+    return renders.get(key, k -> renderer.render(job)).join();
+  }
+
+  private static String renderKey(ImageRenderer.Job job) {
+    MessageDigest sha = sha256();
+    if (job.input() != null) {
+      sha.update(job.input());
+    }
+    sha.update((byte) 0);
+    sha.update(job.instruction().getBytes(StandardCharsets.UTF_8));
+    sha.update((byte) 0);
+    sha.update(job.caption().getBytes(StandardCharsets.UTF_8));
+    sha.update(ByteBuffer.allocate(8).putInt(job.width()).putInt(job.height()).array());
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static String digest(String model, byte[] body, String directiveHeader) {
+    MessageDigest sha = sha256();
+    sha.update(model.getBytes(StandardCharsets.UTF_8));
+    sha.update((byte) 0);
+    sha.update(body);
+    if (directiveHeader != null) {
+      sha.update((byte) 0);
+      sha.update(directiveHeader.getBytes(StandardCharsets.UTF_8));
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long remaining(long arrivedNanos, long latencyMs) {
+    long spent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivedNanos);
+    return Math.max(0, latencyMs - spent);
+  }
+
+  private static String apiKey(HttpExchange exchange) {
+    String header = exchange.getRequestHeaders().getFirst("x-goog-api-key");
+    if (header != null && !header.isEmpty()) {
+      return header;
+    }
+    return query(exchange, "key");
+  }
+
+  private static String query(HttpExchange exchange, String name) {
+    String raw = exchange.getRequestURI().getRawQuery();
+    if (raw == null) {
+      return null;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      if (k.equals(name)) {
+        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+
+  /** The body, or null when it exceeds the 20 MB payload limit (the rest is discarded). */
+  private static byte[] readBody(HttpExchange exchange) throws IOException {
+    try (InputStream in = exchange.getRequestBody()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buffer = new byte[64 * 1024];
+      long total = 0;
+      int n;
+      while ((n = in.read(buffer)) > 0) {
+        total += n;
+        if (total <= RequestParser.MAX_PAYLOAD_BYTES) {
+          out.write(buffer, 0, n);
+        }
+      }
+      return total > RequestParser.MAX_PAYLOAD_BYTES ? null : out.toByteArray();
+    }
+  }
+
+  private static void drain(HttpExchange exchange) throws IOException {
+    try (InputStream in = exchange.getRequestBody()) {
+      in.transferTo(OutputStream.nullOutputStream());
+    }
+  }
+
+  private void writeJson(HttpExchange exchange, int status, JsonNode body) throws IOException {
+    byte[] bytes = json.writeValueAsBytes(body);
+    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** One model call: answers exactly once, then leaves the concurrency count. */
+  private final class Call {
+    private final HttpExchange exchange;
+    private boolean done;
+
+    Call(HttpExchange exchange) {
+      this.exchange = exchange;
+    }
+
+    /**
+     * Runs {@code action} on the worker pool after {@code delayMs}, holding no thread meanwhile.
+     */
+    void later(long delayMs, Runnable action) {
+      Runnable guarded =
+          () -> {
+            try {
+              action.run();
+            } catch (RuntimeException e) {
+              log.warn("Answer failed: {}", e.toString());
+              finish(0);
+            }
+          };
+      try {
+        if (delayMs <= 0) {
+          guarded.run();
+        } else {
+          timer.schedule(() -> dispatch(guarded), delayMs, TimeUnit.MILLISECONDS);
+        }
+      } catch (RejectedExecutionException e) {
+        // Shutting down.
+        finish(0);
+      }
+    }
+
+    private void dispatch(Runnable action) {
+      try {
+        workers.execute(action);
+      } catch (RejectedExecutionException e) {
+        finish(0);
+      }
+    }
+
+    void error(ApiError error) {
+      json(error.code(), error.toJson(), false);
+    }
+
+    void json(int status, JsonNode body, boolean withImage) {
+      try {
+        writeJson(exchange, status, body);
+        if (withImage) {
+          stats.imageGenerated();
+        }
+        finish(status);
+      } catch (IOException e) {
+        log.debug("Client went away before the answer: {}", e.toString());
+        finish(0);
+      }
+    }
+
+    void drop() {
+      stats.dropped();
+      // Closing before sending headers makes the server close the socket without an answer.
+      finish(-1);
+    }
+
+    void stream(ResponseFactory.Answer answer, boolean sse, long arrivedNanos, long latency) {
+      if (answer.png() == null) {
+        // Blocked, safety-filtered or text-only answers come as one chunk.
+        later(
+            remaining(arrivedNanos, latency),
+            () -> chunks(sse, true, true, responses.full(answer)));
+        return;
+      }
+      // The text arrives early, the image when the latency is over, as Gemini streams it.
+      later(
+          remaining(arrivedNanos, latency * 3 / 10),
+          () -> {
+            if (chunks(sse, true, false, responses.textChunk(answer))) {
+              later(
+                  remaining(arrivedNanos, latency),
+                  () -> {
+                    if (chunks(sse, false, true, responses.imageChunk(answer))) {
+                      stats.imageGenerated();
+                    }
+                  });
+            }
+          });
+    }
+
+    /** Writes one chunk; returns false if the client went away. */
+    private boolean chunks(boolean sse, boolean first, boolean last, JsonNode chunk) {
+      try {
+        if (first) {
+          exchange
+              .getResponseHeaders()
+              .set("Content-Type", sse ? "text/event-stream" : "application/json; charset=UTF-8");
+          exchange.sendResponseHeaders(200, 0);
+        }
+        OutputStream out = exchange.getResponseBody();
+        String text = json.writeValueAsString(chunk);
+        String framed =
+            sse ? "data: " + text + "\r\n\r\n" : (first ? "[" : ",\r\n") + text + (last ? "]" : "");
+        out.write(framed.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        if (last) {
+          out.close();
+          finish(200);
+        }
+        return true;
+      } catch (IOException e) {
+        log.debug("Client went away during a stream: {}", e.toString());
+        finish(0);
+        return false;
+      }
+    }
+
+    /** status > 0: answered; 0: failed to answer; -1: dropped on purpose. */
+    private synchronized void finish(int status) {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (status > 0) {
+        stats.answered(status);
+      }
+      exchange.close();
+      stats.finished();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package io.editstream.processor;
+
+import io.editstream.processor.blob.LocalBlobStore;
+import io.editstream.processor.cache.ResultCache;
+import io.editstream.processor.cache.ResultIndex;
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.dispatch.ModelDispatcher;
+import io.editstream.processor.image.FetchPolicy;
+import io.editstream.processor.image.ImageEncoder;
+import io.editstream.processor.image.ImageLimits;
+import io.editstream.processor.image.ImageLoader;
+import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.model.Outcome;
+import io.editstream.processor.topology.Dispatcher;
+import io.editstream.processor.topology.JobRuntime;
+import io.editstream.processor.validate.JobValidator;
+import io.editstream.processor.validate.ValidationLimits;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds the production collaborators of the topology from the configuration. */
+final class Dispatchers {
+  private static final Logger log = LoggerFactory.getLogger(Dispatchers.class);
+
+  private Dispatchers() {}
+
+  static FetchPolicy fetchPolicy(ProcessorConfig config) {
+    FetchPolicy policy =
+        FetchPolicy.defaults()
+            .withAllowedHosts(new HashSet<>(config.input().allowHosts()))
+            .withAllowPrivateAddresses(config.input().allowPrivate());
+    return config.input().fileRoot() == null
+        ? policy
+        : policy.withFileRoot(config.input().fileRoot());
+  }
+
+  static JobRuntime.Validator validator(ProcessorConfig config) {
+    // A URI scheme that is switched off fails at validation, before any work.
+    JobValidator validator =
+        new JobValidator(
+            ValidationLimits.defaults()
+                .withAllowedUriSchemes(fetchPolicy(config).enabledSchemes()));
+    return job ->
+        validator
+            .validate(job)
+            .map(r -> Outcome.Failure.permanent(r.code(), null, null, r.message()));
+  }
+
+  static Dispatcher production(
+      ProcessorConfig config, ModelClient model, MeterRegistry meters, Clock clock) {
+    ExecutorService io = Executors.newCachedThreadPool(daemon("editstream-image-io"));
+    ExecutorService cpu =
+        Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("editstream-encode"));
+    ImageLoader loader = new ImageLoader(ImageLimits.defaults(), fetchPolicy(config), io);
+    ResultCache cache =
+        ResultCache.builder()
+            .maximumWeightBytes(config.cache().maxBytes())
+            .expireAfterWrite(config.cache().ttl())
+            .maxInlineBytes(config.outputInlineMaxBytes())
+            .meterRegistry(meters)
+            .build();
+    ResultIndex index =
+        new ResultIndex(new HashMap<>(config.kafka()), config.topics().cacheIndex(), cache, clock);
+    index.start();
+    long start = System.nanoTime();
+    boolean caughtUp;
+    try {
+      caughtUp = index.awaitCaughtUp(Duration.ofSeconds(60));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the cache index", e);
+    }
+    if (!caughtUp) {
+      log.warn(
+          "Cache index {} not read to its end within 60 s; going on", config.topics().cacheIndex());
+    } else {
+      log.info(
+          "Cache index {} read in {} ms",
+          config.topics().cacheIndex(),
+          (System.nanoTime() - start) / 1_000_000);
+    }
+    return new ModelDispatcher(
+        loader,
+        new ImageEncoder(ImageLimits.defaults()),
+        cache,
+        index,
+        model,
+        new LocalBlobStore(config.blobDir()),
+        new ModelDispatcher.Pricing(
+            config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
+        config.outputInlineMaxBytes(),
+        config.model().defaultModel(),
+        config.cache().tenantIsolation(),
+        cpu,
+        clock) {
+      @Override
+      public void close() {
+        super.close();
+        io.shutdownNow();
+        cpu.shutdownNow();
+      }
+    };
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,318 @@
+package io.editstream.processor;
+
+import io.editstream.processor.config.ConfigException;
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.config.Settings;
+import io.editstream.processor.model.GeminiModelClient;
+import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.ops.OpsServer;
+import io.editstream.processor.topology.Backoff;
+import io.editstream.processor.topology.Dispatcher;
+import io.editstream.processor.topology.EditstreamTopology;
+import io.editstream.processor.topology.InFlightLimit;
+import io.editstream.processor.topology.JobRuntime;
+import io.editstream.processor.topology.TopologyMetrics;
+import io.editstream.processor.topology.TopologySerdes;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.serde.AvroSerdes;
+import io.editstream.serde.SerdeException;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * The Editstream processor: {@code java -jar editstream-processor.jar [--config FILE]}. Settings
+ * come from the file and the environment ({@link Settings#ALL}); a bad one stops the process with
+ * exit code 2 and a message naming it.
+ */
+public final class EditstreamProcessor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EditstreamProcessor.class);
+
+  private final ProcessorConfig config;
+  private final PrometheusMeterRegistry meters;
+  private final KafkaStreams streams;
+  private final Dispatcher dispatcher;
+  private final ModelClient model;
+  private final InFlightLimit inFlight;
+  private final OpsServer ops;
+  private final KafkaStreamsMetrics streamsMetrics;
+
+  private EditstreamProcessor(
+      ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
+      throws IOException {
+    this.config = config;
+    this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(meters);
+
+    try (Admin admin = Admin.create(new HashMap<>(config.kafka()))) {
+      TopicSetup.ensure(admin, wantedTopics(config));
+    }
+
+    Map<String, Object> serdeConfig = new HashMap<>(config.registry());
+    TopologySerdes serdes =
+        new TopologySerdes(
+            AvroSerdes.valueSerde(EditJob.class, serdeConfig).deserializer(),
+            AvroSerdes.valueSerde(EditResult.class, serdeConfig),
+            AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
+            EditstreamProcessor::isTransientDecodeError);
+
+    this.model = modelFactory.apply(config);
+    this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
+    this.dispatcher = Dispatchers.production(config, model, meters, clock);
+    JobRuntime runtime =
+        new JobRuntime(
+            dispatcher,
+            Dispatchers.validator(config),
+            inFlight,
+            clock,
+            new Backoff(
+                config.retry().initialBackoff(),
+                config.retry().maxBackoff(),
+                () -> ThreadLocalRandom.current().nextDouble()),
+            config.retry().maxAttempts(),
+            config.pendingMaxPerTask(),
+            Duration.ofDays(7),
+            new TopologyMetrics(meters));
+
+    Topology topology =
+        EditstreamTopology.build(
+            new StreamsBuilder(), config.topics(), config.model().defaultModel(), serdes, runtime);
+    log.info("Topology:\n{}", topology.describe());
+    this.streams = new KafkaStreams(topology, streamsProperties(config));
+    this.streams.setUncaughtExceptionHandler(
+        e -> {
+          log.error("Stream thread died; replacing it (its tasks restart from committed state)", e);
+          return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    this.streamsMetrics = new KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(meters);
+    this.ops =
+        config.httpPort() < 0
+            ? null
+            : new OpsServer(config.httpHost(), config.httpPort(), streams::state, meters);
+    streams.start();
+    log.info(
+        "Editstream processor started: {} -> {} / {} (model {}, up to {} calls in flight{})",
+        config.topics().jobs(),
+        config.topics().results(),
+        config.topics().failures(),
+        config.model().defaultModel(),
+        config.model().maxInFlight(),
+        ops == null ? "" : ", http on port " + ops.port());
+  }
+
+  /** Starts a processor; the caller closes it. */
+  public static EditstreamProcessor start(ProcessorConfig config) throws IOException {
+    return start(config, EditstreamProcessor::geminiClient, Clock.systemUTC());
+  }
+
+  public static EditstreamProcessor start(
+      ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
+      throws IOException {
+    return new EditstreamProcessor(config, modelFactory, clock);
+  }
+
+  static ModelClient geminiClient(ProcessorConfig config) {
+    return new GeminiModelClient(
+        new GeminiModelClient.Settings(
+            config.model().apiKey(),
+            config.model().baseUrl(),
+            config.model().timeout(),
+            Math.max(config.model().maxInFlight(), 8)));
+  }
+
+  static List<TopicSetup.Wanted> wantedTopics(ProcessorConfig config) {
+    ProcessorConfig.Topics t = config.topics();
+    List<TopicSetup.Wanted> out = new ArrayList<>();
+    for (String name : t.all()) {
+      out.add(new TopicSetup.Wanted(name, t.partitions(), t.replication(), Map.of()));
+    }
+    out.add(
+        new TopicSetup.Wanted(
+            t.cacheIndex(),
+            t.partitions(),
+            t.replication(),
+            Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+    return out;
+  }
+
+  static Properties streamsProperties(ProcessorConfig config) {
+    Properties p = new Properties();
+    p.putAll(config.kafka());
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+    p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replication());
+    // A job record can be up to ~1 MB; keep fetches bounded so memory follows in-flight work.
+    p.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 500);
+    p.putIfAbsent(
+        StreamsConfig.topicPrefix(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG), "CreateTime");
+    return p;
+  }
+
+  /** Registry trouble is not the record's fault: retry it rather than dead-letter it. */
+  static boolean isTransientDecodeError(RuntimeException e) {
+    return SerdeException.find(e)
+        .map(
+            s ->
+                s.reason() == SerdeException.Reason.REGISTRY_UNAVAILABLE
+                    || s.reason() == SerdeException.Reason.REGISTRY_ERROR)
+        .orElse(false);
+  }
+
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  public boolean awaitRunning(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (streams.state() == KafkaStreams.State.RUNNING) {
+        return true;
+      }
+      Thread.sleep(50); // polling a state with no listener hook of our own
+    }
+    return false;
+  }
+
+  public int httpPort() {
+    return ops == null ? -1 : ops.port();
+  }
+
+  public PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  public InFlightLimit inFlight() {
+    return inFlight;
+  }
+
+  public ProcessorConfig config() {
+    return config;
+  }
+
+  /**
+   * Stops consuming and closes. Calls still in flight are abandoned, not lost: their jobs stay in
+   * the pending store and the next owner of the task dispatches them again.
+   */
+  @Override
+  public void close() {
+    log.info("Stopping: {} model calls in flight are handed back", inFlight.inFlight());
+    streams.close(Duration.ofSeconds(30));
+    streamsMetrics.close();
+    if (ops != null) {
+      ops.close();
+    }
+    dispatcher.close();
+    model.close();
+    meters.close();
+  }
+
+  public static void main(String[] args) {
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config" -> {
+          if (i + 1 >= args.length) {
+            fail("--config needs a file name");
+          }
+          file = Path.of(args[++i]);
+        }
+        case "--help", "-h" -> {
+          printHelp();
+          return;
+        }
+        default -> fail("unknown argument '" + args[i] + "' (try --help)");
+      }
+    }
+    ProcessorConfig config;
+    try {
+      config = ProcessorConfig.from(Settings.load(file, System.getenv()));
+    } catch (ConfigException e) {
+      fail("bad setting: " + e.getMessage());
+      return;
+    }
+    log.info("Configuration: {}", config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try {
+      EditstreamProcessor processor = start(config);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    processor.close();
+                    stopped.countDown();
+                  },
+                  "editstream-shutdown"));
+      stopped.await();
+    } catch (ConfigException e) {
+      fail("bad setting: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      log.error("Editstream processor failed to start", e);
+      System.exit(1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void printHelp() {
+    StringBuilder b = new StringBuilder();
+    b.append("Usage: java -jar editstream-processor.jar [--config FILE]\n\n");
+    b.append("Settings (file key / environment variable / default):\n");
+    for (var s : Settings.ALL) {
+      b.append(
+          String.format(
+              "  %-28s %-36s %s%n    %s%n",
+              s.name(),
+              s.env(),
+              s.secret() ? "(secret)" : s.defaultValue() == null ? "" : s.defaultValue(),
+              s.doc()));
+    }
+    System.out.print(b);
+  }
+
+  private static void fail(String message) {
+    System.err.println("editstream-processor: " + message);
+    System.exit(2);
+  }
+
+  static {
+    // Avro 1.12 loads generated classes only from trusted packages.
+    String trusted = System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES");
+    if (trusted == null || !trusted.contains("io.editstream")) {
+      System.setProperty(
+          "org.apache.avro.SERIALIZABLE_PACKAGES",
+          trusted == null || trusted.isBlank() ? "io.editstream" : trusted + ",io.editstream");
+    }
+  }
+}

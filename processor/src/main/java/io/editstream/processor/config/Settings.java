@@ -1,0 +1,380 @@
+package io.editstream.processor.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Raw settings from a properties file and the environment, with typed, validated accessors. Order
+ * of precedence: environment variable, then the file, then the default. Any key starting with
+ * {@code kafka.} passes through to the Kafka clients, and {@code schema.registry.} to the registry
+ * client (SASL/SSL and registry auth need that).
+ */
+public final class Settings {
+
+  public static final List<Setting> ALL =
+      List.of(
+          new Setting(
+              "kafka.bootstrap.servers",
+              "KAFKA_BOOTSTRAP_SERVERS",
+              "localhost:9092",
+              false,
+              "Kafka brokers to connect to."),
+          new Setting(
+              "schema.registry.url",
+              "SCHEMA_REGISTRY_URL",
+              "http://localhost:8081",
+              false,
+              "Confluent-compatible schema registry URL(s), comma-separated."),
+          new Setting(
+              "gemini.api.key",
+              "GEMINI_API_KEY",
+              null,
+              true,
+              "API key for the Gemini API. Never logged."),
+          new Setting(
+              "gemini.api.key.file",
+              "GEMINI_API_KEY_FILE",
+              null,
+              false,
+              "File holding the API key (first line), instead of gemini.api.key."),
+          new Setting(
+              "gemini.base.url",
+              "GEMINI_BASE_URL",
+              null,
+              false,
+              "Base URL of the model API; unset calls Google (generativelanguage.googleapis.com)."),
+          new Setting(
+              "model.default",
+              Setting.envOf("model.default"),
+              "gemini-3.1-flash-image-preview",
+              false,
+              "Model used when a job names none."),
+          new Setting(
+              "model.timeout.ms",
+              Setting.envOf("model.timeout.ms"),
+              "120000",
+              false,
+              "Timeout of one model call."),
+          new Setting(
+              "model.max.in.flight",
+              Setting.envOf("model.max.in.flight"),
+              "64",
+              false,
+              "Model calls in flight per instance, at most."),
+          new Setting(
+              "retry.max.attempts",
+              Setting.envOf("retry.max.attempts"),
+              "5",
+              false,
+              "Model calls per job, at most, before a retryable error becomes a failure event."),
+          new Setting(
+              "retry.backoff.initial.ms",
+              Setting.envOf("retry.backoff.initial.ms"),
+              "1000",
+              false,
+              "First retry backoff cap; doubles per attempt, with full jitter."),
+          new Setting(
+              "retry.backoff.max.ms",
+              Setting.envOf("retry.backoff.max.ms"),
+              "60000",
+              false,
+              "Largest backoff between attempts (a longer server retryDelay is still honoured)."),
+          new Setting(
+              "topic.prefix",
+              Setting.envOf("topic.prefix"),
+              "",
+              false,
+              "Prefix added to every topic name below, e.g. 'prod.'."),
+          new Setting(
+              "topic.jobs",
+              Setting.envOf("topic.jobs"),
+              "edit-jobs",
+              false,
+              "Input topic of EditJob."),
+          new Setting(
+              "topic.results",
+              Setting.envOf("topic.results"),
+              "edit-results",
+              false,
+              "Output topic of EditResult."),
+          new Setting(
+              "topic.failures",
+              Setting.envOf("topic.failures"),
+              "edit-failures",
+              false,
+              "Output topic of EditFailure."),
+          new Setting(
+              "topic.dlq",
+              Setting.envOf("topic.dlq"),
+              "edit-jobs-dlq",
+              false,
+              "Records that cannot be decoded, with headers saying why."),
+          new Setting(
+              "topic.cache",
+              Setting.envOf("topic.cache"),
+              "edit-cache-index",
+              false,
+              "Compacted topic of cached result references (dedup across restarts and instances)."),
+          new Setting(
+              "topic.partitions",
+              Setting.envOf("topic.partitions"),
+              "6",
+              false,
+              "Partitions of topics the processor creates when they are missing."),
+          new Setting(
+              "topic.replication",
+              Setting.envOf("topic.replication"),
+              "-1",
+              false,
+              "Replication factor of created topics; -1 uses the broker's default."),
+          new Setting(
+              "application.id",
+              Setting.envOf("application.id"),
+              "editstream-processor",
+              false,
+              "Kafka Streams application id (consumer group, internal topic prefix)."),
+          new Setting(
+              "state.dir",
+              Setting.envOf("state.dir"),
+              System.getProperty("java.io.tmpdir") + "/editstream-state",
+              false,
+              "Kafka Streams state directory."),
+          new Setting(
+              "stream.threads",
+              Setting.envOf("stream.threads"),
+              "1",
+              false,
+              "Kafka Streams threads per instance."),
+          new Setting(
+              "pending.max.per.task",
+              Setting.envOf("pending.max.per.task"),
+              "5000",
+              false,
+              "Accepted jobs per task above which consumption slows down (back-pressure)."),
+          new Setting(
+              "blob.dir",
+              Setting.envOf("blob.dir"),
+              "./editstream-blobs",
+              false,
+              "Directory of the local blob store for finished images."),
+          new Setting(
+              "output.inline.max.bytes",
+              Setting.envOf("output.inline.max.bytes"),
+              "262144",
+              false,
+              "Finished images up to this size are also inlined in the result event."),
+          new Setting(
+              "input.file.root",
+              Setting.envOf("input.file.root"),
+              null,
+              false,
+              "Root directory for file: input URIs; unset disables file: URIs."),
+          new Setting(
+              "input.http.allow.hosts",
+              Setting.envOf("input.http.allow.hosts"),
+              "",
+              false,
+              "Comma-separated hosts (or *.suffix) http(s): input URIs may name; empty denies all."),
+          new Setting(
+              "input.http.allow.private",
+              Setting.envOf("input.http.allow.private"),
+              "false",
+              false,
+              "Allow http(s): inputs on loopback and private addresses (development only)."),
+          new Setting(
+              "cache.max.bytes",
+              Setting.envOf("cache.max.bytes"),
+              "268435456",
+              false,
+              "Heap the in-memory dedup cache may use, in bytes."),
+          new Setting(
+              "cache.ttl.ms",
+              Setting.envOf("cache.ttl.ms"),
+              "86400000",
+              false,
+              "How long a finished edit answers identical jobs."),
+          new Setting(
+              "cache.tenant.isolation",
+              Setting.envOf("cache.tenant.isolation"),
+              "true",
+              false,
+              "Identical edits of different tenants are not shared (one tenant must not learn what"
+                  + " another submitted)."),
+          new Setting(
+              "price.input.per.million",
+              Setting.envOf("price.input.per.million"),
+              "0.50",
+              false,
+              "USD per million input tokens, for estimatedCostUsd (check Google's current prices)."),
+          new Setting(
+              "price.output.per.million",
+              Setting.envOf("price.output.per.million"),
+              "60.0",
+              false,
+              "USD per million output tokens (image output tokens: 1120 per 1K image)."),
+          new Setting(
+              "http.port",
+              Setting.envOf("http.port"),
+              "8080",
+              false,
+              "Port of /health and /metrics; 0 picks a free port, -1 disables."),
+          new Setting(
+              "http.host",
+              Setting.envOf("http.host"),
+              "0.0.0.0",
+              false,
+              "Address /health and /metrics bind to."));
+
+  private final Map<String, String> values;
+
+  private Settings(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /** Settings from an optional properties file and the environment. */
+  public static Settings load(Path file, Map<String, String> env) {
+    Map<String, String> merged = new TreeMap<>();
+    if (file != null) {
+      Properties p = new Properties();
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      } catch (IOException e) {
+        throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
+      }
+      p.stringPropertyNames().forEach(k -> merged.put(k, p.getProperty(k).trim()));
+    }
+    for (Setting s : ALL) {
+      String v = env.get(s.env());
+      if (v != null && !v.isBlank()) {
+        merged.put(s.name(), v.trim());
+      }
+    }
+    // Generic overrides for pass-through keys: EDITSTREAM_KAFKA_SASL_MECHANISM ->
+    // kafka.sasl.mechanism
+    env.forEach(
+        (k, v) -> {
+          if (k.startsWith("EDITSTREAM_KAFKA_") || k.startsWith("EDITSTREAM_SCHEMA_REGISTRY_")) {
+            merged.putIfAbsent(
+                k.substring("EDITSTREAM_".length()).toLowerCase().replace('_', '.'), v);
+          }
+        });
+    return new Settings(merged);
+  }
+
+  public static Settings of(Map<String, String> values) {
+    return new Settings(new TreeMap<>(values));
+  }
+
+  public String string(String name) {
+    String v = values.get(name);
+    if (v != null) {
+      return v;
+    }
+    return ALL.stream()
+        .filter(s -> s.name().equals(name))
+        .findFirst()
+        .map(Setting::defaultValue)
+        .orElse(null);
+  }
+
+  public String required(String name) {
+    String v = string(name);
+    if (v == null || v.isBlank()) {
+      throw new ConfigException(name, "is required (" + envHint(name) + ")");
+    }
+    return v;
+  }
+
+  public int integer(String name, int min, int max) {
+    String v = string(name);
+    try {
+      int i = Integer.parseInt(v.trim());
+      if (i < min || i > max) {
+        throw new ConfigException(
+            name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+      }
+      return i;
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new ConfigException(
+          name, "'" + v + "' is not a whole number; accepted " + min + ".." + max);
+    }
+  }
+
+  public Duration millis(String name, long min, long max) {
+    String v = string(name);
+    try {
+      long l = Long.parseLong(v.trim());
+      if (l < min || l > max) {
+        throw new ConfigException(
+            name, "'" + v + "' ms is out of range; accepted " + min + ".." + max);
+      }
+      return Duration.ofMillis(l);
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new ConfigException(name, "'" + v + "' is not a number of milliseconds");
+    }
+  }
+
+  public double decimal(String name, double min, double max) {
+    String v = string(name);
+    try {
+      double d = Double.parseDouble(v.trim());
+      if (!(d >= min && d <= max)) {
+        throw new ConfigException(
+            name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+      }
+      return d;
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new ConfigException(name, "'" + v + "' is not a number");
+    }
+  }
+
+  public long longValue(String name, long min, long max) {
+    String v = string(name);
+    try {
+      long l = Long.parseLong(v.trim());
+      if (l < min || l > max) {
+        throw new ConfigException(
+            name, "'" + v + "' is out of range; accepted " + min + ".." + max);
+      }
+      return l;
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new ConfigException(name, "'" + v + "' is not a whole number");
+    }
+  }
+
+  public boolean bool(String name) {
+    String v = string(name);
+    if ("true".equalsIgnoreCase(v) || "false".equalsIgnoreCase(v)) {
+      return Boolean.parseBoolean(v);
+    }
+    throw new ConfigException(name, "'" + v + "' is not a boolean; accepted true or false");
+  }
+
+  /** Keys under a prefix, with the prefix removed (e.g. kafka.* for the clients). */
+  public Map<String, String> withPrefix(String prefix) {
+    Map<String, String> out = new LinkedHashMap<>();
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith(prefix)) {
+            out.put(k.substring(prefix.length()), v);
+          }
+        });
+    return out;
+  }
+
+  private static String envHint(String name) {
+    return ALL.stream()
+        .filter(s -> s.name().equals(name))
+        .findFirst()
+        .map(s -> "set it in the config file or as " + s.env())
+        .orElse("set it in the config file");
+  }
+}

@@ -1,0 +1,301 @@
+package io.editstream.processor.dispatch;
+
+import io.editstream.processor.blob.BlobStore;
+import io.editstream.processor.blob.OutputImages;
+import io.editstream.processor.cache.CacheLookup;
+import io.editstream.processor.cache.CachedResult;
+import io.editstream.processor.cache.ContentKey;
+import io.editstream.processor.cache.ContentKeyInput;
+import io.editstream.processor.cache.ResultCache;
+import io.editstream.processor.cache.ResultIndex;
+import io.editstream.processor.image.EncodedImage;
+import io.editstream.processor.image.ImageEncoder;
+import io.editstream.processor.image.ImageLoader;
+import io.editstream.processor.image.ImageRejectedException;
+import io.editstream.processor.image.LoadedImage;
+import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.model.ModelRequest;
+import io.editstream.processor.model.Outcome;
+import io.editstream.processor.topology.Dispatcher;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditStep;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.InputImage;
+import io.editstream.schema.OutputImage;
+import io.editstream.schema.TokenUsage;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One attempt of a job, off the stream thread: load and check the images, compute the content key,
+ * let the dedup cache either answer or coalesce identical calls, call the model, encode the image
+ * the job asked for and store it. Every error becomes a {@link Dispatcher.Failed} value.
+ */
+public class ModelDispatcher implements Dispatcher {
+  private static final Logger log = LoggerFactory.getLogger(ModelDispatcher.class);
+
+  private final ImageLoader loader;
+  private final ImageEncoder encoder;
+  private final ResultCache cache;
+  private final ResultIndex index;
+  private final ModelClient model;
+  private final BlobStore blobs;
+  private final Pricing pricing;
+  private final int inlineMaxBytes;
+  private final String defaultModel;
+  private final boolean tenantIsolation;
+  private final Executor cpu;
+  private final Clock clock;
+
+  /** Price per million tokens, for the estimated cost on results. */
+  public record Pricing(double inputPerMillion, double outputPerMillion) {
+    Double cost(TokenUsage usage) {
+      return usage.getPromptTokens() * inputPerMillion / 1e6
+          + usage.getOutputTokens() * outputPerMillion / 1e6;
+    }
+  }
+
+  public ModelDispatcher(
+      ImageLoader loader,
+      ImageEncoder encoder,
+      ResultCache cache,
+      ResultIndex index,
+      ModelClient model,
+      BlobStore blobs,
+      Pricing pricing,
+      int inlineMaxBytes,
+      String defaultModel,
+      boolean tenantIsolation,
+      Executor cpu,
+      Clock clock) {
+    this.loader = loader;
+    this.encoder = encoder;
+    this.cache = cache;
+    this.index = index;
+    this.model = model;
+    this.blobs = blobs;
+    this.pricing = pricing;
+    this.inlineMaxBytes = inlineMaxBytes;
+    this.defaultModel = defaultModel;
+    this.tenantIsolation = tenantIsolation;
+    this.cpu = cpu;
+    this.clock = clock;
+  }
+
+  /** Raised inside the cache's future so that failures are never cached. */
+  private static final class ModelFailed extends RuntimeException {
+    final Outcome.Failure failure;
+
+    ModelFailed(Outcome.Failure failure) {
+      super(failure.code() + ": " + failure.message(), null, false, false);
+      this.failure = failure;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
+    CompletableFuture<List<LoadedImage>> images;
+    try {
+      images = loader.loadAll(job.getImages());
+    } catch (RuntimeException e) {
+      images = CompletableFuture.failedFuture(e);
+    }
+    return images
+        .thenCompose(
+            loaded -> {
+              ContentKey key = keyOf(job, loaded.stream().map(LoadedImage::sha256).toList());
+              AtomicReference<Outcome.Success> mine = new AtomicReference<>();
+              return cache
+                  .getOrCompute(key, job.getBypassCache(), () -> call(job, loaded, key, mine))
+                  .thenApply(lookup -> (Attempt) produced(job, key, lookup, mine.get()));
+            })
+        .exceptionally(error -> failed(error));
+  }
+
+  private CompletableFuture<CachedResult> call(
+      EditJob job,
+      List<LoadedImage> loaded,
+      ContentKey key,
+      AtomicReference<Outcome.Success> mine) {
+    ModelRequest request =
+        new ModelRequest(
+            modelOf(job),
+            loaded.stream()
+                .map(i -> new ModelRequest.InputPart(i.bytes(), i.type().mimeType()))
+                .toList(),
+            job.getInstruction(),
+            job.getSteps().stream().map(EditStep::getInstruction).toList(),
+            job.getOutput().getSize(),
+            job.getOutput().getAspectRatio());
+    return model
+        .generate(request)
+        .thenApplyAsync(
+            outcome -> {
+              if (outcome instanceof Outcome.Failure f) {
+                throw new ModelFailed(f);
+              }
+              Outcome.Success s = (Outcome.Success) outcome;
+              mine.set(s);
+              List<OutputImage> out = new ArrayList<>();
+              for (Outcome.GeneratedImage g : s.images()) {
+                EncodedImage encoded = encoder.encode(g.bytes(), job.getOutput().getFormat());
+                out.add(OutputImages.publish(blobs, encoded, inlineMaxBytes));
+                break; // one finished image per job: the model's first
+              }
+              CachedResult result =
+                  new CachedResult(
+                      out,
+                      s.text(),
+                      request.model(),
+                      s.modelVersion(),
+                      usage(s.usage()),
+                      clock.instant());
+              if (index != null) {
+                index
+                    .publish(key, result)
+                    .exceptionally(
+                        e -> {
+                          log.warn("Could not publish cache entry {} to L2: {}", key, e.toString());
+                          return null;
+                        });
+              }
+              return result;
+            },
+            cpu);
+  }
+
+  private Produced produced(EditJob job, ContentKey key, CacheLookup lookup, Outcome.Success mine) {
+    CachedResult r = lookup.result();
+    boolean fromCache = lookup.servedFromCache() || mine == null;
+    List<OutputImage> images = r.images();
+    TokenUsage usage = fromCache ? new TokenUsage(0, 0, 0, 0) : r.usage();
+    return new Produced(
+        images,
+        r.text(),
+        r.model(),
+        r.modelVersion(),
+        usage,
+        fromCache ? Duration.ZERO : mine.modelTime(),
+        fromCache,
+        key.hex(),
+        fromCache ? null : mine.provider(),
+        fromCache ? 0.0 : pricing.cost(usage));
+  }
+
+  private Attempt failed(Throwable error) {
+    Throwable e = unwrap(error);
+    if (e instanceof ModelFailed m) {
+      return new Failed(m.failure);
+    }
+    if (e instanceof ImageRejectedException r) {
+      Outcome.Failure f =
+          new Outcome.Failure(
+              r.code(), r.retryable(), null, null, r.getMessage(), null, Duration.ZERO);
+      return new Failed(f);
+    }
+    if (e instanceof IllegalArgumentException bad) {
+      return new Failed(
+          Outcome.Failure.permanent(FailureCode.INVALID_JOB, null, null, bad.getMessage()));
+    }
+    log.error("Unexpected error in a job attempt", e);
+    return new Failed(
+        Outcome.Failure.retryable(
+            FailureCode.INTERNAL, null, "internal error: " + e.getClass().getSimpleName(), null));
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable e = error;
+    while ((e instanceof CompletionException || e instanceof ExecutionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof CancellationException && e.getCause() != null) {
+      return unwrap(e.getCause());
+    }
+    return e;
+  }
+
+  /**
+   * The stream thread's fast path: when every image's digest is known without I/O (inline bytes, or
+   * a URI with a declared sha256), a cached result answers at once.
+   */
+  @Override
+  public Optional<Produced> cached(EditJob job) {
+    List<String> digests = new ArrayList<>(job.getImages().size());
+    for (InputImage image : job.getImages()) {
+      if (image.getData() != null) {
+        digests.add(sha256(image.getData()));
+      } else if (image.getSha256() != null && image.getSha256().length() == 64) {
+        digests.add(image.getSha256().toLowerCase(java.util.Locale.ROOT));
+      } else {
+        return Optional.empty();
+      }
+    }
+    ContentKey key;
+    try {
+      key = keyOf(job, digests);
+    } catch (IllegalArgumentException e) {
+      return Optional.empty(); // validation of the full attempt reports it
+    }
+    return cache
+        .peek(key)
+        .map(
+            r ->
+                new Produced(
+                    r.images(),
+                    r.text(),
+                    r.model(),
+                    r.modelVersion(),
+                    new TokenUsage(0, 0, 0, 0),
+                    Duration.ZERO,
+                    true,
+                    key.hex(),
+                    null,
+                    0.0));
+  }
+
+  private ContentKey keyOf(EditJob job, List<String> digests) {
+    return ContentKey.of(ContentKeyInput.from(job, digests, defaultModel, tenantIsolation));
+  }
+
+  private String modelOf(EditJob job) {
+    return job.getModel() == null || job.getModel().isBlank() ? defaultModel : job.getModel();
+  }
+
+  private static TokenUsage usage(Outcome.Usage u) {
+    return new TokenUsage(
+        u.promptTokens(), u.outputTokens(), u.outputImageTokens(), u.totalTokens());
+  }
+
+  private static String sha256(ByteBuffer data) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(data.duplicate());
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (index != null) {
+      index.close();
+    }
+  }
+}

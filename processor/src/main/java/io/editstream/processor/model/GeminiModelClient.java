@@ -1,0 +1,383 @@
+package io.editstream.processor.model;
+
+import com.google.genai.Client;
+import com.google.genai.errors.ApiException;
+import com.google.genai.errors.GenAiIOException;
+import com.google.genai.types.Blob;
+import com.google.genai.types.Candidate;
+import com.google.genai.types.ClientOptions;
+import com.google.genai.types.Content;
+import com.google.genai.types.GenerateContentConfig;
+import com.google.genai.types.GenerateContentResponse;
+import com.google.genai.types.GenerateContentResponseUsageMetadata;
+import com.google.genai.types.HttpOptions;
+import com.google.genai.types.HttpRetryOptions;
+import com.google.genai.types.ImageConfig;
+import com.google.genai.types.ModalityTokenCount;
+import com.google.genai.types.Part;
+import io.editstream.processor.model.Outcome.Failure;
+import io.editstream.processor.model.Outcome.GeneratedImage;
+import io.editstream.processor.model.Outcome.Success;
+import io.editstream.processor.model.Outcome.Usage;
+import io.editstream.schema.FailureCode;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Google AI Studio (Gemini API) through the official google-genai SDK's async API. The SDK's own
+ * retries are off (one attempt per call) and a timeout is always set. Multi-step jobs run as one
+ * conversation: each model turn, with its thought signatures, is sent back before the next step.
+ */
+public final class GeminiModelClient implements ModelClient {
+
+  private static final Pattern RETRY_DELAY =
+      Pattern.compile("\"retryDelay\"\\s*:\\s*\"([0-9]+(?:\\.[0-9]+)?)s\"");
+  private static final Pattern KEY_PARAM = Pattern.compile("(?i)(key=)[^&\\s\"']+");
+  private static final Set<String> SAFETY_REASONS =
+      Set.of(
+          "SAFETY",
+          "IMAGE_SAFETY",
+          "PROHIBITED_CONTENT",
+          "IMAGE_PROHIBITED_CONTENT",
+          "BLOCKLIST",
+          "SPII",
+          "RECITATION",
+          "IMAGE_RECITATION");
+
+  private final Client client;
+  private final String apiKey;
+  private final LongSupplier nanoTime;
+
+  /** Settings for the Gemini API door. {@code baseUrl} null means Google's endpoint. */
+  public record Settings(String apiKey, String baseUrl, Duration timeout, int maxConnections) {
+    public Settings {
+      if (apiKey == null || apiKey.isBlank()) {
+        throw new IllegalArgumentException("GEMINI_API_KEY: an API key is required");
+      }
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("model.timeout.ms: must be > 0");
+      }
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("model.max.connections: must be >= 1");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Settings[apiKey=***, baseUrl=%s, timeout=%s, maxConnections=%d]"
+          .formatted(baseUrl, timeout, maxConnections);
+    }
+  }
+
+  public GeminiModelClient(Settings settings) {
+    this(settings, System::nanoTime);
+  }
+
+  GeminiModelClient(Settings settings, LongSupplier nanoTime) {
+    this.apiKey = settings.apiKey();
+    this.nanoTime = nanoTime;
+    HttpOptions.Builder http =
+        HttpOptions.builder()
+            .apiVersion("v1beta")
+            .timeout(Math.toIntExact(settings.timeout().toMillis()))
+            .retryOptions(HttpRetryOptions.builder().attempts(1).build());
+    if (settings.baseUrl() != null && !settings.baseUrl().isBlank()) {
+      http.baseUrl(settings.baseUrl());
+    }
+    this.client =
+        Client.builder()
+            .apiKey(settings.apiKey())
+            .httpOptions(http.build())
+            .clientOptions(
+                ClientOptions.builder()
+                    .maxConnections(settings.maxConnections())
+                    .maxConnectionsPerHost(settings.maxConnections())
+                    .build())
+            .build();
+  }
+
+  @Override
+  public String provider() {
+    return "ai-studio";
+  }
+
+  @Override
+  public CompletableFuture<Outcome> generate(ModelRequest request) {
+    List<Content> history = new ArrayList<>();
+    List<Part> first = new ArrayList<>();
+    for (ModelRequest.InputPart image : request.images()) {
+      first.add(Part.fromBytes(image.bytes(), image.mimeType()));
+    }
+    first.add(Part.fromText(request.instruction()));
+    history.add(Content.builder().role("user").parts(first).build());
+    GenerateContentConfig config = config(request);
+    return turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
+  }
+
+  private CompletableFuture<Outcome> turn(
+      ModelRequest request,
+      GenerateContentConfig config,
+      List<Content> history,
+      int step,
+      Usage usageSoFar,
+      Duration timeSoFar) {
+    long start = nanoTime.getAsLong();
+    CompletableFuture<GenerateContentResponse> call;
+    try {
+      call = client.async.models.generateContent(request.model(), List.copyOf(history), config);
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    return call.handle(
+            (response, error) -> {
+              Duration elapsed = timeSoFar.plusNanos(nanoTime.getAsLong() - start);
+              if (error != null) {
+                return new Step(classify(error).withModelTime(elapsed), null);
+              }
+              return interpret(response, usageSoFar, elapsed);
+            })
+        .thenCompose(
+            s -> {
+              if (s.outcome() instanceof Success success && step < request.steps().size()) {
+                List<Content> next = new ArrayList<>(history);
+                next.add(s.modelTurn());
+                next.add(
+                    Content.builder()
+                        .role("user")
+                        .parts(List.of(Part.fromText(request.steps().get(step))))
+                        .build());
+                return turn(request, config, next, step + 1, success.usage(), success.modelTime());
+              }
+              return CompletableFuture.completedFuture(s.outcome());
+            });
+  }
+
+  private record Step(Outcome outcome, Content modelTurn) {}
+
+  private Step interpret(GenerateContentResponse response, Usage usageSoFar, Duration elapsed) {
+    Usage usage = usageSoFar.plus(usage(response.usageMetadata()));
+    Optional<String> blockReason =
+        response.promptFeedback().flatMap(f -> f.blockReason()).map(Object::toString);
+    if (blockReason.isPresent()) {
+      return new Step(
+          new Failure(
+              FailureCode.PROMPT_BLOCKED,
+              false,
+              200,
+              blockReason.get(),
+              "the model blocked the prompt: " + blockReason.get(),
+              null,
+              elapsed),
+          null);
+    }
+    // response.parts() throws on safety finish reasons: read the candidates directly.
+    Optional<Candidate> candidate =
+        response.candidates().filter(c -> !c.isEmpty()).map(c -> c.get(0));
+    if (candidate.isEmpty()) {
+      return new Step(
+          new Failure(
+              FailureCode.NO_IMAGE,
+              false,
+              200,
+              null,
+              "the model returned no candidate",
+              null,
+              elapsed),
+          null);
+    }
+    String finish = candidate.get().finishReason().map(Object::toString).orElse(null);
+    Content content = candidate.get().content().orElse(null);
+    List<GeneratedImage> images = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    if (content != null) {
+      for (Part part : content.parts().orElse(List.of())) {
+        if (part.thought().orElse(false)) {
+          continue;
+        }
+        part.text().ifPresent(text::append);
+        Optional<Blob> blob = part.inlineData();
+        if (blob.isPresent() && blob.get().data().isPresent()) {
+          images.add(
+              new GeneratedImage(
+                  blob.get().data().get(), blob.get().mimeType().orElse("image/png")));
+        }
+      }
+    }
+    if (images.isEmpty()) {
+      String reason = finish == null ? "" : finish.toUpperCase(Locale.ROOT);
+      FailureCode code =
+          SAFETY_REASONS.contains(reason)
+              ? FailureCode.IMAGE_SAFETY
+              : "STOP".equals(reason) || "NO_IMAGE".equals(reason) || reason.isEmpty()
+                  ? FailureCode.NO_IMAGE
+                  : FailureCode.MODEL_ERROR;
+      String message =
+          code == FailureCode.NO_IMAGE
+              ? "the model answered without an image"
+                  + (text.isEmpty() ? "" : ": " + abbreviate(text.toString()))
+              : "the model stopped with finishReason " + finish;
+      return new Step(new Failure(code, false, 200, finish, message, null, elapsed), null);
+    }
+    Success success =
+        new Success(
+            images,
+            text.isEmpty() ? null : text.toString(),
+            response.modelVersion().orElse(null),
+            usage,
+            elapsed,
+            provider());
+    return new Step(success, content);
+  }
+
+  private static Usage usage(Optional<GenerateContentResponseUsageMetadata> metadata) {
+    if (metadata.isEmpty()) {
+      return Usage.NONE;
+    }
+    GenerateContentResponseUsageMetadata m = metadata.get();
+    int imageOut = 0;
+    for (ModalityTokenCount count : m.candidatesTokensDetails().orElse(List.of())) {
+      if (count.modality().map(x -> x.toString().equalsIgnoreCase("IMAGE")).orElse(false)) {
+        imageOut += count.tokenCount().orElse(0);
+      }
+    }
+    return new Usage(
+        m.promptTokenCount().orElse(0),
+        m.candidatesTokenCount().orElse(0),
+        imageOut,
+        m.totalTokenCount().orElse(0));
+  }
+
+  private GenerateContentConfig config(ModelRequest request) {
+    ImageConfig.Builder image =
+        ImageConfig.builder().imageSize(ModelRequest.imageSizeParameter(request.size()));
+    if (request.aspectRatio() != null) {
+      image.aspectRatio(request.aspectRatio());
+    }
+    return GenerateContentConfig.builder()
+        .responseModalities("TEXT", "IMAGE")
+        .imageConfig(image.build())
+        .build();
+  }
+
+  /** Maps any exception of the SDK to a failure value; package-private for tests. */
+  Failure classify(Throwable error) {
+    Throwable e = unwrap(error);
+    if (e instanceof ApiException api) {
+      int status = api.code();
+      String message = scrub(api.message());
+      Duration retryAfter = retryDelay(api.message()).orElse(null);
+      String detail = "HTTP " + status + " " + api.status() + ": " + abbreviate(message);
+      if (status == 429) {
+        return Failure.retryable(FailureCode.QUOTA_EXHAUSTED, status, detail, retryAfter);
+      }
+      if (status == 408 || status == 504) {
+        return Failure.retryable(FailureCode.MODEL_TIMEOUT, status, detail, retryAfter);
+      }
+      if (status >= 500) {
+        return Failure.retryable(FailureCode.MODEL_UNAVAILABLE, status, detail, retryAfter);
+      }
+      if (status == 401 || status == 403 || message.contains("API_KEY_INVALID")) {
+        return Failure.permanent(FailureCode.MODEL_AUTH, status, null, detail);
+      }
+      if (status == 404) {
+        return Failure.permanent(FailureCode.MODEL_NOT_FOUND, status, null, detail);
+      }
+      if (status == 400) {
+        return Failure.permanent(FailureCode.MODEL_INVALID_ARGUMENT, status, null, detail);
+      }
+      return Failure.permanent(FailureCode.MODEL_ERROR, status, null, detail);
+    }
+    if (e instanceof GenAiIOException || e instanceof java.io.IOException) {
+      boolean timeout = isTimeout(e);
+      return Failure.retryable(
+          timeout ? FailureCode.MODEL_TIMEOUT : FailureCode.MODEL_UNAVAILABLE,
+          null,
+          (timeout ? "model call timed out: " : "model connection failed: ")
+              + scrub(String.valueOf(rootMessage(e))),
+          null);
+    }
+    return Failure.retryable(
+        FailureCode.MODEL_ERROR,
+        null,
+        "unexpected model client error: "
+            + e.getClass().getSimpleName()
+            + ": "
+            + scrub(rootMessage(e)),
+        null);
+  }
+
+  private static boolean isTimeout(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedIOException
+          || (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains("timeout"))
+          || (t.getMessage() != null
+              && t.getMessage().toLowerCase(Locale.ROOT).contains("timed out"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** The server's RetryInfo.retryDelay, which the SDK only exposes inside the message. */
+  static Optional<Duration> retryDelay(String message) {
+    if (message == null) {
+      return Optional.empty();
+    }
+    Matcher m = RETRY_DELAY.matcher(message);
+    if (!m.find()) {
+      return Optional.empty();
+    }
+    double seconds = Double.parseDouble(m.group(1));
+    return Optional.of(Duration.ofNanos((long) (seconds * 1_000_000_000L)));
+  }
+
+  /** Removes the API key from any text that may reach a log or an event. */
+  String scrub(String text) {
+    if (text == null) {
+      return "";
+    }
+    String out = text;
+    if (apiKey != null && !apiKey.isEmpty()) {
+      out = out.replace(apiKey, "***");
+    }
+    return KEY_PARAM.matcher(out).replaceAll("$1***");
+  }
+
+  private static String abbreviate(String s) {
+    String oneLine = s.replaceAll("\\s+", " ").trim();
+    return oneLine.length() <= 500 ? oneLine : oneLine.substring(0, 500) + "…";
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

@@ -1,0 +1,35 @@
+package io.editstream.processor.model;
+
+import io.editstream.schema.ImageSize;
+import java.util.List;
+
+/**
+ * One edit for the model: input images (already loaded and checked), the instruction and optional
+ * follow-up steps, which run as further turns of one conversation.
+ */
+public record ModelRequest(
+    String model,
+    List<InputPart> images,
+    String instruction,
+    List<String> steps,
+    ImageSize size,
+    String aspectRatio) {
+
+  public ModelRequest {
+    images = List.copyOf(images);
+    steps = List.copyOf(steps);
+  }
+
+  /** An input image as the model receives it. */
+  public record InputPart(byte[] bytes, String mimeType) {}
+
+  /** The model's imageConfig.imageSize for a size. */
+  public static String imageSizeParameter(ImageSize size) {
+    return switch (size) {
+      case SIZE_512 -> "512";
+      case SIZE_1K -> "1K";
+      case SIZE_2K -> "2K";
+      case SIZE_4K -> "4K";
+    };
+  }
+}

@@ -1,0 +1,51 @@
+package io.editstream.processor.topology;
+
+import io.editstream.processor.model.Outcome;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.OutputImage;
+import io.editstream.schema.TokenUsage;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Does one attempt of a job off the stream thread: load its images, consult the dedup cache, call
+ * the model, store the finished image. The future always completes normally; the stream thread
+ * turns the result into an outcome record.
+ */
+public interface Dispatcher extends AutoCloseable {
+
+  CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber);
+
+  /**
+   * A finished result for an identical earlier edit, found without I/O (the stream thread's fast
+   * path: no quota, no model call). Empty when unknown or when the images must be fetched first.
+   */
+  default Optional<Produced> cached(EditJob job) {
+    return Optional.empty();
+  }
+
+  @Override
+  default void close() {}
+
+  /** What one attempt came to. */
+  sealed interface Attempt {}
+
+  /** Finished images, from the model or from the cache. */
+  record Produced(
+      List<OutputImage> images,
+      String text,
+      String model,
+      String modelVersion,
+      TokenUsage usage,
+      Duration modelTime,
+      boolean cacheHit,
+      String contentKey,
+      String provider,
+      Double estimatedCostUsd)
+      implements Attempt {}
+
+  /** The attempt failed; {@code failure.retryable()} says whether another may succeed. */
+  record Failed(Outcome.Failure failure) implements Attempt {}
+}

@@ -1,0 +1,417 @@
+package io.editstream.processor.topology;
+
+import io.editstream.processor.model.Outcome;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.Timings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Steps 2-8 for the jobs of one task (records keyed by jobId).
+ *
+ * <p>A job is accepted by writing it to the changelogged pending store in the transaction that
+ * consumes it, and removed in the transaction that emits its outcome, so a crash at any point
+ * either replays the record or restores the entry, which {@link #init} dispatches again. Model
+ * calls run on other threads; their completions come back through a queue that only the stream
+ * thread drains (in {@link #process} and in a 10 ms wall-clock punctuation), so the stores and the
+ * record context are only ever touched by the stream thread. The {@code completed} store remembers
+ * finished jobIds, so a duplicate record gets no second outcome.
+ */
+final class JobProcessor implements Processor<byte[], byte[], String, SpecificRecord> {
+
+  static final String PENDING_STORE = "pending-jobs";
+  static final String COMPLETED_STORE = "completed-jobs";
+  static final Duration TICK = Duration.ofMillis(10);
+
+  /** Longest time process() waits for room: far below the 10 s EOS transaction timeout. */
+  static final Duration MAX_BACKPRESSURE_WAIT = Duration.ofMillis(200);
+
+  private static final Logger log = LoggerFactory.getLogger(JobProcessor.class);
+
+  private final JobRuntime runtime;
+  private final Deserializer<EditJob> jobs;
+  private final String defaultModel;
+
+  private ProcessorContext<String, SpecificRecord> context;
+  private KeyValueStore<String, byte[]> pending;
+  private KeyValueStore<String, Long> completed;
+  private String topic;
+  private TaskId taskId;
+
+  private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition completionArrived = lock.newCondition();
+  private final ArrayDeque<String> ready = new ArrayDeque<>();
+  private final PriorityQueue<Retry> retries = new PriorityQueue<>();
+  private final Set<String> inFlight = new HashSet<>();
+  private int pendingCount;
+  private long lastPurgeMs;
+  private volatile boolean closed;
+
+  private record Completion(String jobId, Dispatcher.Attempt attempt) {}
+
+  private record Retry(long atMs, String jobId) implements Comparable<Retry> {
+    @Override
+    public int compareTo(Retry o) {
+      return Long.compare(atMs, o.atMs);
+    }
+  }
+
+  JobProcessor(JobRuntime runtime, Deserializer<EditJob> jobs, String defaultModel) {
+    this.runtime = runtime;
+    this.jobs = jobs;
+    this.defaultModel = defaultModel;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, SpecificRecord> context) {
+    this.context = context;
+    this.pending = context.getStateStore(PENDING_STORE);
+    this.completed = context.getStateStore(COMPLETED_STORE);
+    this.taskId = context.taskId();
+    this.topic = context.applicationId() + "-jobs";
+    long now = now();
+    this.lastPurgeMs = now;
+    // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
+    // at-least-once; the outcome is still exactly-once).
+    int restored = 0;
+    try (KeyValueIterator<String, byte[]> it = pending.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, byte[]> kv = it.next();
+        PendingJob job = PendingJob.decode(kv.value);
+        pendingCount++;
+        restored++;
+        if (job.notBeforeMs() > now) {
+          retries.add(new Retry(job.notBeforeMs(), kv.key));
+        } else {
+          ready.add(kv.key);
+        }
+      }
+    }
+    if (restored > 0) {
+      log.info(
+          "Task {}: {} accepted jobs found in the pending store, dispatching them again",
+          taskId,
+          restored);
+      runtime.metrics().restored(restored);
+    }
+    context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, ts -> tick());
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    drainCompletions();
+    String jobId = new String(record.key(), StandardCharsets.UTF_8);
+    if (pending.get(jobId) != null || completed.get(jobId) != null) {
+      runtime.metrics().duplicate();
+      log.debug("Task {}: duplicate record for job {} dropped", taskId, jobId);
+      return;
+    }
+    EditJob job = decode(record.value());
+    long now = now();
+    Optional<Outcome.Failure> rejection = runtime.validator().validate(job);
+    if (rejection.isPresent()) {
+      emitFailure(jobId, job, rejection.get(), 0, now, now, now);
+      return;
+    }
+    if (!job.getBypassCache()) {
+      Optional<Dispatcher.Produced> hit = runtime.dispatcher().cached(job);
+      if (hit.isPresent()) {
+        emitResult(jobId, job, hit.get(), null, now);
+        return;
+      }
+    }
+    pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
+    pendingCount++;
+    ready.add(jobId);
+    dispatchReady();
+    applyBackPressure();
+  }
+
+  /** When this task holds too many accepted jobs, wait briefly for completions (bounded). */
+  private void applyBackPressure() {
+    if (pendingCount < runtime.pendingMaxPerTask()) {
+      return;
+    }
+    long deadline = System.nanoTime() + MAX_BACKPRESSURE_WAIT.toNanos();
+    while (pendingCount >= runtime.pendingMaxPerTask() && System.nanoTime() < deadline) {
+      lock.lock();
+      try {
+        if (completions.isEmpty()) {
+          completionArrived.await(5, TimeUnit.MILLISECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        lock.unlock();
+      }
+      drainCompletions();
+      releaseDueRetries();
+      dispatchReady();
+    }
+  }
+
+  private void tick() {
+    drainCompletions();
+    releaseDueRetries();
+    dispatchReady();
+    long now = now();
+    if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
+      purgeCompleted(now);
+      lastPurgeMs = now;
+    }
+  }
+
+  private void releaseDueRetries() {
+    long now = now();
+    while (!retries.isEmpty() && retries.peek().atMs() <= now) {
+      ready.add(retries.poll().jobId());
+    }
+  }
+
+  private void dispatchReady() {
+    while (!ready.isEmpty()) {
+      String jobId = ready.peek();
+      if (inFlight.contains(jobId)) {
+        ready.poll();
+        continue;
+      }
+      byte[] raw = pending.get(jobId);
+      if (raw == null) {
+        ready.poll();
+        continue;
+      }
+      if (!runtime.inFlight().tryAcquire()) {
+        return; // full: completions free permits, the next tick goes on
+      }
+      ready.poll();
+      PendingJob entry = PendingJob.decode(raw).dispatched(now());
+      pending.put(jobId, entry.encode());
+      EditJob job = decode(entry.frame());
+      inFlight.add(jobId);
+      java.util.concurrent.CompletableFuture<Dispatcher.Attempt> attempt;
+      try {
+        attempt = runtime.dispatcher().attempt(job, entry.attempts());
+      } catch (RuntimeException e) {
+        attempt = java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+      attempt.whenComplete(
+          (result, error) -> {
+            runtime.inFlight().release();
+            Dispatcher.Attempt a =
+                error != null
+                    ? new Dispatcher.Failed(
+                        Outcome.Failure.retryable(
+                            FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
+                    : result;
+            if (!closed) {
+              completions.add(new Completion(jobId, a));
+              lock.lock();
+              try {
+                completionArrived.signalAll();
+              } finally {
+                lock.unlock();
+              }
+            }
+          });
+    }
+  }
+
+  private void drainCompletions() {
+    Completion c;
+    while ((c = completions.poll()) != null) {
+      inFlight.remove(c.jobId());
+      byte[] raw = pending.get(c.jobId());
+      if (raw == null) {
+        continue;
+      }
+      PendingJob entry = PendingJob.decode(raw);
+      EditJob job = decode(entry.frame());
+      long now = now();
+      if (c.attempt() instanceof Dispatcher.Produced produced) {
+        emitResult(c.jobId(), job, produced, entry, now);
+      } else if (c.attempt() instanceof Dispatcher.Failed failed) {
+        Outcome.Failure f = failed.failure();
+        if (f.retryable() && entry.attempts() < runtime.maxAttempts()) {
+          Duration delay = runtime.backoff().delay(entry.attempts(), f.retryAfter());
+          pending.put(c.jobId(), entry.failedAttempt(now, now + delay.toMillis()).encode());
+          retries.add(new Retry(now + delay.toMillis(), c.jobId()));
+          runtime.metrics().retry();
+          log.debug(
+              "Task {}: job {} attempt {} failed ({}), retry in {} ms",
+              taskId,
+              c.jobId(),
+              entry.attempts(),
+              f.code(),
+              delay.toMillis());
+        } else {
+          long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
+          emitFailure(c.jobId(), job, f, entry.attempts(), first, now, now);
+        }
+      }
+    }
+  }
+
+  private void emitResult(
+      String jobId, EditJob job, Dispatcher.Produced p, PendingJob entry, long now) {
+    long accepted = entry == null ? now : entry.acceptedAtMs();
+    long firstDispatch =
+        entry == null || entry.firstDispatchAtMs() == 0 ? now : entry.firstDispatchAtMs();
+    long total = Math.max(0, now - job.getSubmittedAt().toEpochMilli());
+    Duration modelTime = p.modelTime() == null ? Duration.ZERO : p.modelTime();
+    EditResult result =
+        EditResult.newBuilder()
+            .setJobId(jobId)
+            .setTenant(job.getTenant())
+            .setSku(job.getSku())
+            .setImages(p.images())
+            .setText(p.text())
+            .setModel(p.model() != null ? p.model() : modelOf(job))
+            .setModelVersion(p.modelVersion())
+            .setCacheHit(p.cacheHit())
+            .setContentKey(p.contentKey())
+            .setUsage(p.usage())
+            .setTimings(
+                Timings.newBuilder()
+                    .setQueuedMs(Math.max(0, firstDispatch - accepted))
+                    .setModelMs(modelTime.toMillis())
+                    .setTotalMs(total)
+                    .build())
+            .setAttempts(entry == null ? 0 : entry.attempts())
+            .setCompletedAt(Instant.ofEpochMilli(now))
+            .setProvider(p.provider())
+            .setEstimatedCostUsd(p.estimatedCostUsd())
+            .setAttributes(job.getAttributes())
+            .build();
+    context.forward(new Record<>(jobId, result, now));
+    finish(jobId, entry != null, now);
+    runtime.metrics().outcome("OK", p.cacheHit());
+    runtime
+        .metrics()
+        .tokens(p.usage().getPromptTokens(), p.usage().getOutputTokens(), p.estimatedCostUsd());
+    if (entry != null) {
+      runtime
+          .metrics()
+          .timings(
+              Duration.ofMillis(Math.max(0, firstDispatch - accepted)),
+              modelTime,
+              Duration.ofMillis(now - accepted).minus(modelTime));
+    }
+  }
+
+  private void emitFailure(
+      String jobId,
+      EditJob job,
+      Outcome.Failure f,
+      int attempts,
+      long firstErrorMs,
+      long lastErrorMs,
+      long now) {
+    EditFailure failure =
+        EditFailure.newBuilder()
+            .setJobId(jobId)
+            .setTenant(job.getTenant() == null ? "" : job.getTenant())
+            .setSku(job.getSku())
+            .setCode(f.code())
+            .setRetryable(f.retryable())
+            .setAttempts(attempts)
+            .setFirstErrorAt(Instant.ofEpochMilli(firstErrorMs))
+            .setLastErrorAt(Instant.ofEpochMilli(lastErrorMs))
+            .setHttpStatus(f.httpStatus())
+            .setFinishReason(f.finishReason())
+            .setMessage(f.message() == null ? f.code().name() : f.message())
+            .setJob(job)
+            .setAttributes(job.getAttributes())
+            .build();
+    context.forward(new Record<>(jobId, failure, now));
+    finish(jobId, pending.get(jobId) != null, now);
+    runtime.metrics().outcome(f.code().name(), false);
+    log.info(
+        "Task {}: job {} failed: {} after {} attempt(s): {}",
+        taskId,
+        jobId,
+        f.code(),
+        attempts,
+        f.message());
+  }
+
+  private void finish(String jobId, boolean wasPending, long now) {
+    if (wasPending) {
+      pending.delete(jobId);
+      pendingCount--;
+    }
+    completed.put(jobId, now);
+  }
+
+  private void purgeCompleted(long now) {
+    long cutoff = now - runtime.completedRetention().toMillis();
+    int purged = 0;
+    try (KeyValueIterator<String, Long> it = completed.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, Long> kv = it.next();
+        if (kv.value < cutoff) {
+          completed.delete(kv.key);
+          purged++;
+        }
+      }
+    }
+    if (purged > 0) {
+      log.debug(
+          "Task {}: forgot {} completed jobIds older than {}",
+          taskId,
+          purged,
+          runtime.completedRetention());
+    }
+  }
+
+  private EditJob decode(byte[] frame) {
+    return jobs.deserialize(topic, frame);
+  }
+
+  private String modelOf(EditJob job) {
+    return job.getModel() != null ? job.getModel() : defaultModel;
+  }
+
+  private long now() {
+    return runtime.clock().millis();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (!inFlight.isEmpty()) {
+      log.info(
+          "Task {} closing with {} model calls in flight: their jobs stay in the pending store"
+              + " and are dispatched again by the task's next owner",
+          taskId,
+          inFlight.size());
+    }
+  }
+}

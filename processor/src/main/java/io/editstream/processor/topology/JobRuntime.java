@@ -1,0 +1,29 @@
+package io.editstream.processor.topology;
+
+import io.editstream.processor.model.Outcome;
+import io.editstream.schema.EditJob;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the job processors of one instance share: the dispatcher (images, cache, model, blobs), the
+ * in-flight bound, the retry policy and the clock.
+ */
+public record JobRuntime(
+    Dispatcher dispatcher,
+    Validator validator,
+    InFlightLimit inFlight,
+    Clock clock,
+    Backoff backoff,
+    int maxAttempts,
+    int pendingMaxPerTask,
+    Duration completedRetention,
+    TopologyMetrics metrics) {
+
+  /** Checks a decoded job before it is accepted; a failure is published at once. */
+  @FunctionalInterface
+  public interface Validator {
+    Optional<Outcome.Failure> validate(EditJob job);
+  }
+}

@@ -1,0 +1,177 @@
+package io.editstream.processor.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.emulator.Emulator;
+import io.editstream.emulator.EmulatorConfig;
+import io.editstream.processor.model.Outcome.Failure;
+import io.editstream.processor.model.Outcome.Success;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.ImageSize;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The Gemini door over real HTTP, through the official SDK, against the emulator. */
+class GeminiModelClientTest {
+  private static final String KEY = "test-key-s3cr3t-value";
+  private static final String MODEL = "gemini-3.1-flash-image-preview";
+
+  private static Emulator emulator;
+  private static GeminiModelClient client;
+  private static byte[] rocket;
+
+  @BeforeAll
+  static void start() throws IOException {
+    emulator =
+        Emulator.start(EmulatorConfig.defaults().withApiKey(KEY).withLatencyMeanMs(5).withSeed(7));
+    client = clientWith(KEY, Duration.ofSeconds(30));
+    try (InputStream in = GeminiModelClientTest.class.getResourceAsStream("/images/rocket.jpg")) {
+      rocket = in.readAllBytes();
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    emulator.close();
+  }
+
+  private static GeminiModelClient clientWith(String key, Duration timeout) {
+    return new GeminiModelClient(
+        new GeminiModelClient.Settings(key, emulator.baseUrl(), timeout, 16));
+  }
+
+  private static ModelRequest request(String instruction, String... steps) {
+    return new ModelRequest(
+        MODEL,
+        List.of(new ModelRequest.InputPart(rocket, "image/jpeg")),
+        instruction,
+        List.of(steps),
+        ImageSize.SIZE_512,
+        "1:1");
+  }
+
+  private static Outcome call(GeminiModelClient c, ModelRequest r) throws Exception {
+    return c.generate(r).get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldReturnADecodableImageWithUsage() throws Exception {
+    Outcome outcome = call(client, request("remove the background"));
+
+    assertThat(outcome).isInstanceOf(Success.class);
+    Success s = (Success) outcome;
+    var image = ImageIO.read(new ByteArrayInputStream(s.images().get(0).bytes()));
+    assertThat(image.getWidth()).isEqualTo(512);
+    assertThat(image.getHeight()).isEqualTo(512);
+    assertThat(s.usage().outputImageTokens()).isEqualTo(747);
+    assertThat(s.usage().promptTokens()).isPositive();
+    assertThat(s.modelVersion()).isNotBlank();
+    assertThat(s.provider()).isEqualTo("ai-studio");
+  }
+
+  @Test
+  void shouldRunStepsAsOneConversation() throws Exception {
+    long before = emulator.stats().requestsForModel(MODEL);
+    Outcome outcome = call(client, request("remove the background", "add a drop shadow", "crop"));
+
+    assertThat(outcome).isInstanceOf(Success.class);
+    assertThat(emulator.stats().requestsForModel(MODEL) - before).isEqualTo(3);
+    Success s = (Success) outcome;
+    assertThat(s.usage().outputImageTokens()).isEqualTo(3 * 747);
+  }
+
+  @Test
+  void shouldMapServerErrorsToRetryableFailures() throws Exception {
+    Failure f = (Failure) call(client, request("edit [emulator:fail=503]"));
+    assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+    assertThat(f.retryable()).isTrue();
+    assertThat(f.httpStatus()).isEqualTo(503);
+
+    Failure timeout = (Failure) call(client, request("edit [emulator:fail=504]"));
+    assertThat(timeout.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
+    assertThat(timeout.retryable()).isTrue();
+  }
+
+  @Test
+  void shouldCarryTheServersRetryDelayOn429() throws Exception {
+    Failure f = (Failure) call(client, request("edit [emulator:fail=429]"));
+    assertThat(f.code()).isEqualTo(FailureCode.QUOTA_EXHAUSTED);
+    assertThat(f.retryable()).isTrue();
+    assertThat(f.retryAfter()).isNotNull().isPositive();
+  }
+
+  @Test
+  void shouldFailSafetyOutcomesPermanently() throws Exception {
+    Failure blocked = (Failure) call(client, request("edit [emulator:block=PROHIBITED_CONTENT]"));
+    assertThat(blocked.code()).isEqualTo(FailureCode.PROMPT_BLOCKED);
+    assertThat(blocked.retryable()).isFalse();
+    assertThat(blocked.finishReason()).isEqualTo("PROHIBITED_CONTENT");
+
+    Failure unsafe = (Failure) call(client, request("edit [emulator:finish=IMAGE_SAFETY]"));
+    assertThat(unsafe.code()).isEqualTo(FailureCode.IMAGE_SAFETY);
+    assertThat(unsafe.retryable()).isFalse();
+    assertThat(unsafe.finishReason()).isEqualTo("IMAGE_SAFETY");
+
+    Failure noImage = (Failure) call(client, request("edit [emulator:noimage]"));
+    assertThat(noImage.code()).isEqualTo(FailureCode.NO_IMAGE);
+    assertThat(noImage.retryable()).isFalse();
+  }
+
+  @Test
+  void shouldFailBadRequestsPermanently() throws Exception {
+    ModelRequest bad =
+        new ModelRequest(
+            MODEL,
+            List.of(new ModelRequest.InputPart(rocket, "application/pdf")),
+            "edit",
+            List.of(),
+            ImageSize.SIZE_1K,
+            null);
+    Failure f = (Failure) call(client, bad);
+    assertThat(f.code()).isEqualTo(FailureCode.MODEL_INVALID_ARGUMENT);
+    assertThat(f.retryable()).isFalse();
+    assertThat(f.httpStatus()).isEqualTo(400);
+  }
+
+  @Test
+  void shouldReportAWrongKeyWithoutRevealingIt() throws Exception {
+    String wrong = "wrong-key-do-not-log-9876";
+    try (GeminiModelClient c = clientWith(wrong, Duration.ofSeconds(30))) {
+      Failure f = (Failure) call(c, request("edit"));
+      assertThat(f.code()).isEqualTo(FailureCode.MODEL_AUTH);
+      assertThat(f.retryable()).isFalse();
+      assertThat(f.message()).doesNotContain(wrong).doesNotContain(KEY);
+    }
+  }
+
+  @Test
+  void shouldTurnDroppedConnectionsAndTimeoutsIntoRetryableFailures() throws Exception {
+    Failure dropped = (Failure) call(client, request("edit [emulator:drop]"));
+    assertThat(dropped.retryable()).isTrue();
+    assertThat(dropped.code()).isIn(FailureCode.MODEL_UNAVAILABLE, FailureCode.MODEL_TIMEOUT);
+
+    try (GeminiModelClient impatient = clientWith(KEY, Duration.ofMillis(1000))) {
+      Failure slow = (Failure) call(impatient, request("edit [emulator:slow=5000]"));
+      assertThat(slow.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
+      assertThat(slow.retryable()).isTrue();
+    }
+  }
+
+  @Test
+  void shouldReadRetryDelayFromTheSdkMessage() {
+    String message =
+        "Quota exceeded. Details: [{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+            + "\"retryDelay\": \"47.5s\"}]";
+    assertThat(GeminiModelClient.retryDelay(message)).contains(Duration.ofMillis(47_500));
+    assertThat(GeminiModelClient.retryDelay("no hint")).isEmpty();
+  }
+}

@@ -1,0 +1,312 @@
+package io.editstream.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.model.Outcome;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.ImageFormat;
+import io.editstream.schema.ImageSize;
+import io.editstream.schema.InputImage;
+import io.editstream.schema.OutputImage;
+import io.editstream.schema.OutputSettings;
+import io.editstream.schema.Priority;
+import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EditstreamTopologyTest {
+
+  private static final ProcessorConfig.Topics TOPICS =
+      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
+
+  @TempDir Path stateDir;
+
+  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
+  private final ScriptedDispatcher dispatcher = new ScriptedDispatcher();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private TopologyTestDriver driver;
+  private TestInputTopic<byte[], byte[]> jobs;
+  private TestOutputTopic<String, EditResult> results;
+  private TestOutputTopic<String, EditFailure> failures;
+  private TestOutputTopic<byte[], byte[]> dlq;
+
+  /** Answers by instruction: "fail-N:CODE" fails the first N attempts, "deny:CODE" always fails. */
+  static final class ScriptedDispatcher implements Dispatcher {
+    final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+    @Override
+    public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
+      int n = calls.computeIfAbsent(job.getJobId(), k -> new AtomicInteger()).incrementAndGet();
+      String instruction = job.getInstruction();
+      if (instruction.startsWith("deny:")) {
+        FailureCode code = FailureCode.valueOf(instruction.substring(5));
+        return CompletableFuture.completedFuture(
+            new Failed(Outcome.Failure.permanent(code, 400, null, "denied by script")));
+      }
+      if (instruction.startsWith("fail-")) {
+        int times = Integer.parseInt(instruction.substring(5, instruction.indexOf(':')));
+        if (n <= times) {
+          return CompletableFuture.completedFuture(
+              new Failed(
+                  Outcome.Failure.retryable(
+                      FailureCode.MODEL_UNAVAILABLE, 503, "HTTP 503 UNAVAILABLE", Duration.ZERO)));
+        }
+      }
+      return CompletableFuture.completedFuture(
+          new Produced(
+              List.of(
+                  OutputImage.newBuilder()
+                      .setUri("file:///blobs/abc.png")
+                      .setSha256("ab".repeat(32))
+                      .setMimeType("image/png")
+                      .setWidth(1024)
+                      .setHeight(1024)
+                      .setSizeBytes(1234)
+                      .build()),
+              "done",
+              "gemini-3.1-flash-image-preview",
+              "v1",
+              new TokenUsage(100, 1120, 1120, 1220),
+              Duration.ofMillis(5),
+              false,
+              "ck",
+              "test",
+              null));
+    }
+  }
+
+  @BeforeEach
+  void setUp() {
+    JobRuntime runtime =
+        new JobRuntime(
+            dispatcher,
+            job ->
+                job.getInstruction().isBlank()
+                    ? Optional.of(
+                        Outcome.Failure.permanent(
+                            FailureCode.INSTRUCTION_MISSING, null, null, "instruction: blank"))
+                    : Optional.empty(),
+            new InFlightLimit(4, meters),
+            Clock.systemUTC(),
+            new Backoff(Duration.ZERO, Duration.ZERO, () -> 0.0),
+            3,
+            100,
+            Duration.ofHours(1),
+            new TopologyMetrics(meters));
+    TopologySerdes serdes =
+        new TopologySerdes(
+            jobSerde.deserializer(),
+            new PlainAvroSerde<>(EditResult.class),
+            new PlainAvroSerde<>(EditFailure.class),
+            e -> false);
+    var topology =
+        EditstreamTopology.build(
+            new StreamsBuilder(), TOPICS, "gemini-3.1-flash-image-preview", serdes, runtime);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(topology, props);
+    jobs =
+        driver.createInputTopic(
+            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    results =
+        driver.createOutputTopic(
+            "results",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditResult.class).deserializer());
+    failures =
+        driver.createOutputTopic(
+            "failures",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditFailure.class).deserializer());
+    dlq =
+        driver.createOutputTopic(
+            "dlq", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+  }
+
+  @AfterEach
+  void tearDown() {
+    driver.close();
+  }
+
+  static EditJob job(String id, String instruction) {
+    return EditJob.newBuilder()
+        .setJobId(id)
+        .setTenant("acme")
+        .setSku("SKU-" + id)
+        .setImages(
+            List.of(
+                InputImage.newBuilder()
+                    .setMimeType("image/png")
+                    .setData(ByteBuffer.wrap(new byte[] {1, 2, 3}))
+                    .build()))
+        .setInstruction(instruction)
+        .setOutput(
+            OutputSettings.newBuilder()
+                .setFormat(ImageFormat.PNG)
+                .setSize(ImageSize.SIZE_1K)
+                .build())
+        .setPriority(Priority.BULK)
+        .setSubmittedAt(Instant.now())
+        .setAttributes(Map.of("editstream.batch", "b1"))
+        .build();
+  }
+
+  private void submit(EditJob job) {
+    jobs.pipeInput(
+        job.getSku().getBytes(StandardCharsets.UTF_8),
+        jobSerde.serializer().serialize("jobs", job));
+  }
+
+  private void tick(int times) {
+    for (int i = 0; i < times; i++) {
+      driver.advanceWallClockTime(JobProcessor.TICK);
+    }
+  }
+
+  @Test
+  void shouldPublishOneResultForAValidJob() {
+    submit(job("j1", "remove the background"));
+    tick(1);
+
+    List<TestRecord<String, EditResult>> out = results.readRecordsToList();
+    assertThat(out).hasSize(1);
+    EditResult r = out.get(0).value();
+    assertThat(out.get(0).key()).isEqualTo("j1");
+    assertThat(r.getJobId()).isEqualTo("j1");
+    assertThat(r.getSku()).isEqualTo("SKU-j1");
+    assertThat(r.getAttempts()).isEqualTo(1);
+    assertThat(r.getImages()).hasSize(1);
+    assertThat(r.getAttributes()).containsEntry("editstream.batch", "b1");
+    assertThat(failures.isEmpty()).isTrue();
+    assertThat(
+            meters
+                .counter("editstream.jobs.outcome", "outcome", "OK", "cache_hit", "false")
+                .count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldSendUndecodableBytesToTheDlqWithHeadersAndGoOn() {
+    byte[] garbage = {0, 0, 0, 0, 42, (byte) 0xff, (byte) 0xfe};
+    jobs.pipeInput("k".getBytes(StandardCharsets.UTF_8), garbage);
+    submit(job("j2", "add a drop shadow"));
+    tick(1);
+
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).value()).isEqualTo(garbage);
+    assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("k");
+    assertThat(header(dead.get(0), "editstream.dlq.topic")).isEqualTo("jobs");
+    assertThat(header(dead.get(0), "editstream.dlq.partition")).isEqualTo("0");
+    assertThat(header(dead.get(0), "editstream.dlq.offset")).isEqualTo("0");
+    assertThat(header(dead.get(0), "editstream.dlq.exception"))
+        .isEqualTo(SerializationException.class.getName());
+    assertThat(results.readValuesToList()).extracting(EditResult::getJobId).containsExactly("j2");
+  }
+
+  @Test
+  void shouldPublishOneOutcomeForDuplicatedRecords() {
+    EditJob j = job("dup", "remove the background");
+    submit(j);
+    submit(j);
+    tick(1);
+    submit(j); // after completion too
+    tick(2);
+
+    assertThat(results.readValuesToList()).hasSize(1);
+    assertThat(dispatcher.calls.get("dup").get()).isEqualTo(1);
+    assertThat(meters.counter("editstream.jobs.duplicate").count()).isEqualTo(2.0);
+  }
+
+  @Test
+  void shouldRetryRetryableFailuresAndCountAttempts() {
+    submit(job("r1", "fail-2:retry me"));
+    tick(5);
+
+    List<EditResult> out = results.readValuesToList();
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).getAttempts()).isEqualTo(3);
+    assertThat(meters.counter("editstream.model.retries").count()).isEqualTo(2.0);
+  }
+
+  @Test
+  void shouldFailWithTheOriginalJobWhenAttemptsRunOut() {
+    EditJob j = job("r2", "fail-9:never");
+    submit(j);
+    tick(6);
+
+    List<EditFailure> out = failures.readValuesToList();
+    assertThat(out).hasSize(1);
+    EditFailure f = out.get(0);
+    assertThat(f.getCode()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+    assertThat(f.getRetryable()).isTrue();
+    assertThat(f.getAttempts()).isEqualTo(3);
+    assertThat(f.getHttpStatus()).isEqualTo(503);
+    assertThat(f.getJob().getJobId()).isEqualTo("r2");
+    assertThat(f.getJob().getInstruction()).isEqualTo("fail-9:never");
+    assertThat(f.getFirstErrorAt()).isBeforeOrEqualTo(f.getLastErrorAt());
+    assertThat(results.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldFailPermanentErrorsAtOnce() {
+    submit(job("p1", "deny:IMAGE_SAFETY"));
+    tick(3);
+
+    List<EditFailure> out = failures.readValuesToList();
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).getCode()).isEqualTo(FailureCode.IMAGE_SAFETY);
+    assertThat(out.get(0).getRetryable()).isFalse();
+    assertThat(out.get(0).getAttempts()).isEqualTo(1);
+    assertThat(dispatcher.calls.get("p1").get()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldRejectInvalidJobsWithoutCallingTheModel() {
+    submit(job("v1", "   "));
+    tick(1);
+
+    List<EditFailure> out = failures.readValuesToList();
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).getCode()).isEqualTo(FailureCode.INSTRUCTION_MISSING);
+    assertThat(out.get(0).getAttempts()).isZero();
+    assertThat(dispatcher.calls).doesNotContainKey("v1");
+  }
+
+  private static String header(TestRecord<byte[], byte[]> record, String name) {
+    Header h = record.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+}
