@@ -1,5 +1,8 @@
 package io.editstream.cli;
 
+import io.editstream.cli.listen.ListenCommand;
+import io.editstream.cli.replay.ReplayCommand;
+import io.editstream.cli.status.StatusCommand;
 import io.editstream.cli.submit.SubmitCommand;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -19,7 +22,13 @@ import picocli.CommandLine.Spec;
       "Submit image-edit jobs to Editstream, follow their results, replay failures, check the"
           + " processor."
     },
-    subcommands = {SubmitCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      SubmitCommand.class,
+      ListenCommand.class,
+      ReplayCommand.class,
+      StatusCommand.class,
+      CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:ok",
