@@ -195,6 +195,13 @@ final class GeminiEndpoint implements HttpHandler {
         call.later(remaining(arrivedNanos, latency), call::drop);
         return;
       }
+      long deadline = serverTimeoutMillis(exchange);
+      if (deadline > 0 && latency > deadline) {
+        // The SDK sends its timeout as x-server-timeout; Google gives up at that deadline.
+        call.later(
+            remaining(arrivedNanos, deadline), () -> call.error(ApiError.deadlineExceeded()));
+        return;
+      }
       ApiError fault =
           switch (draws.fault) {
             case INTERNAL -> ApiError.internal();
@@ -314,6 +321,19 @@ final class GeminiEndpoint implements HttpHandler {
   private static long remaining(long arrivedNanos, long latencyMs) {
     long spent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivedNanos);
     return Math.max(0, latencyMs - spent);
+  }
+
+  /** The client's deadline from {@code x-server-timeout} (seconds), or 0 if none. */
+  private static long serverTimeoutMillis(HttpExchange exchange) {
+    String value = exchange.getRequestHeaders().getFirst("x-server-timeout");
+    if (value == null) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Math.round(Double.parseDouble(value.trim()) * 1000));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   private static String apiKey(HttpExchange exchange) {
