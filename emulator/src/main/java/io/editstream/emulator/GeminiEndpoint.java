@@ -438,22 +438,24 @@ final class GeminiEndpoint implements HttpHandler {
     }
 
     void json(int status, JsonNode body, boolean withImage) {
+      // Count before the last byte goes out, so a client that has its answer sees it in /stats.
+      if (!settle(status, withImage)) {
+        return;
+      }
       try {
         writeJson(exchange, status, body);
-        if (withImage) {
-          stats.imageGenerated();
-        }
-        finish(status);
       } catch (IOException e) {
         log.debug("Client went away before the answer: {}", e.toString());
-        finish(0);
+      } finally {
+        exchange.close();
       }
     }
 
     void drop() {
-      stats.dropped();
-      // Closing before sending headers makes the server close the socket without an answer.
-      finish(-1);
+      if (settle(-1, false)) {
+        // Closing before sending headers makes the server close the socket without an answer.
+        exchange.close();
+      }
     }
 
     void stream(ResponseFactory.Answer answer, boolean sse, long arrivedNanos, long latency) {
@@ -461,27 +463,24 @@ final class GeminiEndpoint implements HttpHandler {
         // Blocked, safety-filtered or text-only answers come as one chunk.
         later(
             remaining(arrivedNanos, latency),
-            () -> chunks(sse, true, true, responses.full(answer)));
+            () -> chunk(sse, true, true, false, responses.full(answer)));
         return;
       }
       // The text arrives early, the image when the latency is over, as Gemini streams it.
       later(
           remaining(arrivedNanos, latency * 3 / 10),
           () -> {
-            if (chunks(sse, true, false, responses.textChunk(answer))) {
+            if (chunk(sse, true, false, false, responses.textChunk(answer))) {
               later(
                   remaining(arrivedNanos, latency),
-                  () -> {
-                    if (chunks(sse, false, true, responses.imageChunk(answer))) {
-                      stats.imageGenerated();
-                    }
-                  });
+                  () -> chunk(sse, false, true, true, responses.imageChunk(answer)));
             }
           });
     }
 
     /** Writes one chunk; returns false if the client went away. */
-    private boolean chunks(boolean sse, boolean first, boolean last, JsonNode chunk) {
+    private boolean chunk(
+        boolean sse, boolean first, boolean last, boolean withImage, JsonNode chunk) {
       try {
         if (first) {
           exchange
@@ -489,15 +488,18 @@ final class GeminiEndpoint implements HttpHandler {
               .set("Content-Type", sse ? "text/event-stream" : "application/json; charset=UTF-8");
           exchange.sendResponseHeaders(200, 0);
         }
-        OutputStream out = exchange.getResponseBody();
         String text = json.writeValueAsString(chunk);
         String framed =
             sse ? "data: " + text + "\r\n\r\n" : (first ? "[" : ",\r\n") + text + (last ? "]" : "");
+        if (last && !settle(200, withImage)) {
+          return false;
+        }
+        OutputStream out = exchange.getResponseBody();
         out.write(framed.getBytes(StandardCharsets.UTF_8));
         out.flush();
         if (last) {
           out.close();
-          finish(200);
+          exchange.close();
         }
         return true;
       } catch (IOException e) {
@@ -507,17 +509,31 @@ final class GeminiEndpoint implements HttpHandler {
       }
     }
 
-    /** status > 0: answered; 0: failed to answer; -1: dropped on purpose. */
-    private synchronized void finish(int status) {
+    /** Fails the call without an answer (shutdown, broken connection). */
+    private void finish(int status) {
+      settle(status, false);
+      exchange.close();
+    }
+
+    /**
+     * Records the call's end exactly once. status > 0: answered; 0: could not answer; -1: dropped
+     * on purpose. Returns false if the call had already ended.
+     */
+    private synchronized boolean settle(int status, boolean withImage) {
       if (done) {
-        return;
+        return false;
       }
       done = true;
       if (status > 0) {
         stats.answered(status);
+      } else if (status < 0) {
+        stats.dropped();
       }
-      exchange.close();
+      if (withImage) {
+        stats.imageGenerated();
+      }
       stats.finished();
+      return true;
     }
   }
 }

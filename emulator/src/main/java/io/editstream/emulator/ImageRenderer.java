@@ -19,6 +19,8 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +158,7 @@ final class ImageRenderer {
       return null;
     }
     try {
-      return ImageIO.read(new ByteArrayInputStream(bytes));
+      return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
     } catch (IOException | RuntimeException e) {
       // The header parsed during validation; a broken body still gets a placeholder.
       return null;
@@ -199,7 +201,7 @@ final class ImageRenderer {
   static byte[] encodePng(BufferedImage image) {
     ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
     ByteArrayOutputStream out = new ByteArrayOutputStream(image.getWidth() * image.getHeight());
-    try (ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+    try (ImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
       writer.setOutput(stream);
       ImageWriteParam param = writer.getDefaultWriteParam();
       // Fast deflate: 4K canvases otherwise take seconds to encode.

@@ -88,6 +88,14 @@ final class Http {
     }
   }
 
+  static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The details entry of an error body with the given {@code @type} suffix. */
   static JsonNode detail(JsonNode errorBody, String typeSuffix) {
     for (JsonNode d : errorBody.path("error").path("details")) {
