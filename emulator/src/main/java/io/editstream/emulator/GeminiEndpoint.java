@@ -3,6 +3,7 @@ package io.editstream.emulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -16,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,8 +50,12 @@ final class GeminiEndpoint implements HttpHandler {
   private final ExecutorService workers;
   private final ScheduledExecutorService timer;
 
-  /** How often each exact request has been seen: drives fail-times and fresh draws on retries. */
-  private final Map<String, AtomicLong> occurrences = new ConcurrentHashMap<>();
+  /**
+   * How often each exact request has been seen: drives fail-times and fresh draws on retries.
+   * Bounded so a long load test cannot exhaust memory; the oldest requests are forgotten first.
+   */
+  private final Cache<Digest, AtomicLong> occurrences =
+      Caffeine.newBuilder().maximumSize(500_000).build();
 
   /** Identical edits render once, even when they arrive together. */
   private final AsyncCache<String, byte[]> renders =
@@ -158,9 +161,9 @@ final class GeminiEndpoint implements HttpHandler {
         return;
       }
       GenerateRequest request = parsed.request();
-      String digest = digest(model, body, directiveHeader);
-      long seen = occurrences.computeIfAbsent(digest, d -> new AtomicLong()).getAndIncrement();
-      Draws draws = new Draws(config, Long.parseUnsignedLong(digest.substring(0, 16), 16), seen);
+      Digest digest = digest(model, body, directiveHeader);
+      long seen = occurrences.get(digest, k -> new AtomicLong()).getAndIncrement();
+      Draws draws = new Draws(config, digest.high(), seen);
       Directives d = request.directives();
 
       long latency =
@@ -230,29 +233,30 @@ final class GeminiEndpoint implements HttpHandler {
 
   private ResponseFactory.Answer answer(
       GenerateRequest request, Draws draws, Directives d, boolean image) {
+    ResponseFactory.Prompt prompt = ResponseFactory.Prompt.of(request);
     String blockReason =
         d.blockReason() != null
             ? d.blockReason()
             : draws.fault == Draws.Fault.BLOCK ? "PROHIBITED_CONTENT" : null;
     if (blockReason != null) {
-      return new ResponseFactory.Answer(request, draws.responseId, null, null, null, blockReason);
+      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, null, blockReason);
     }
     String finish =
         d.finishReason() != null
             ? d.finishReason()
             : draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
     if (finish != null) {
-      return new ResponseFactory.Answer(request, draws.responseId, null, null, finish, null);
+      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, finish, null);
     }
     if (!image) {
       String text =
           "I can't create an image for that, but here is what I would change: "
               + request.instruction();
-      return new ResponseFactory.Answer(request, draws.responseId, text, null, "STOP", null);
+      return new ResponseFactory.Answer(prompt, draws.responseId, text, null, "STOP", null);
     }
     byte[] png = render(request);
     String text = "Here is the edited image: " + request.instruction();
-    return new ResponseFactory.Answer(request, draws.responseId, text, png, "STOP", null);
+    return new ResponseFactory.Answer(prompt, draws.responseId, text, png, "STOP", null);
   }
 
   private byte[] render(GenerateRequest request) {
@@ -298,7 +302,10 @@ final class GeminiEndpoint implements HttpHandler {
     return HexFormat.of().formatHex(sha.digest());
   }
 
-  private static String digest(String model, byte[] body, String directiveHeader) {
+  /** The first 128 bits of a request's SHA-256. */
+  private record Digest(long high, long low) {}
+
+  private static Digest digest(String model, byte[] body, String directiveHeader) {
     MessageDigest sha = sha256();
     sha.update(model.getBytes(StandardCharsets.UTF_8));
     sha.update((byte) 0);
@@ -307,7 +314,8 @@ final class GeminiEndpoint implements HttpHandler {
       sha.update((byte) 0);
       sha.update(directiveHeader.getBytes(StandardCharsets.UTF_8));
     }
-    return HexFormat.of().formatHex(sha.digest());
+    ByteBuffer hash = ByteBuffer.wrap(sha.digest());
+    return new Digest(hash.getLong(), hash.getLong());
   }
 
   private static MessageDigest sha256() {
