@@ -279,6 +279,7 @@ final class GeminiEndpoint implements HttpHandler {
             + height;
     ImageRenderer.Job job =
         new ImageRenderer.Job(
+            input == null ? null : HexFormat.of().formatHex(sha256().digest(input.bytes())),
             input == null ? null : input.bytes(),
             input == null ? null : input.format(),
             request.instruction(),
@@ -291,8 +292,8 @@ final class GeminiEndpoint implements HttpHandler {
 
   private static String renderKey(ImageRenderer.Job job) {
     MessageDigest sha = sha256();
-    if (job.input() != null) {
-      sha.update(job.input());
+    if (job.inputKey() != null) {
+      sha.update(job.inputKey().getBytes(StandardCharsets.UTF_8));
     }
     sha.update((byte) 0);
     sha.update(job.instruction().getBytes(StandardCharsets.UTF_8));

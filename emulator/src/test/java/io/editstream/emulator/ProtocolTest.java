@@ -112,6 +112,23 @@ class ProtocolTest {
   }
 
   @Test
+  void shouldRenderFourKOutputs() {
+    ObjectNode body = Http.editBody("poster", TestImages.jpeg(640, 480), "image/jpeg");
+    body.putObject("generationConfig")
+        .putObject("imageConfig")
+        .put("imageSize", "4K")
+        .put("aspectRatio", "9:16");
+
+    JsonNode response = Http.json(Http.send(Http.generate(emulator, body)));
+
+    BufferedImage image = TestImages.decode(Http.image(response));
+    assertThat(image.getWidth()).isEqualTo(2304);
+    assertThat(image.getHeight()).isEqualTo(4096);
+    assertThat(response.at("/usageMetadata/candidatesTokensDetails/0/tokenCount").asInt())
+        .isEqualTo(2520);
+  }
+
+  @Test
   void shouldAnswerHealth() {
     HttpResponse<String> response = Http.send(Http.request(emulator, "/health").GET().build());
     assertThat(response.statusCode()).isEqualTo(200);
