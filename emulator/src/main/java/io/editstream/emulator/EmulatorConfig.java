@@ -181,7 +181,7 @@ public record EmulatorConfig(
     return copy(b -> b.models = v);
   }
 
-  /** Mean latency of a 512 px edit and, optionally, its log-normal sigma. */
+  /** Mean latency of a 512 px edit, in ms (larger outputs take longer). */
   public EmulatorConfig withLatencyMeanMs(long v) {
     return copy(b -> b.latencyMeanMs = v);
   }

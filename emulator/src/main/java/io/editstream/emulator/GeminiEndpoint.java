@@ -18,9 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -116,7 +114,8 @@ final class GeminiEndpoint implements HttpHandler {
     long arrivedNanos = System.nanoTime();
     String key = apiKey(exchange);
     stats.started(EmulatorStats.keyId(key));
-    Call call = new Call(exchange);
+    PendingCall call =
+        new PendingCall(exchange, arrivedNanos, json, responses, stats, workers, timer);
     try {
       boolean stream = method.equals("streamGenerateContent");
       if (!stream && !method.equals("generateContent")) {
@@ -178,8 +177,7 @@ final class GeminiEndpoint implements HttpHandler {
       // Triggered failures come before quota bookkeeping so retry tests are not throttled.
       if (d.failCode() != 0 && (d.failTimes() == 0 || seen < d.failTimes())) {
         ApiError error = ApiError.forCode(d.failCode(), model);
-        call.later(
-            d.failCode() == 429 ? 0 : remaining(arrivedNanos, latency), () -> call.error(error));
+        call.at(d.failCode() == 429 ? 0 : latency, () -> call.error(error));
         return;
       }
       boolean image =
@@ -195,14 +193,13 @@ final class GeminiEndpoint implements HttpHandler {
         return;
       }
       if (d.drop() || draws.fault == Draws.Fault.DROP) {
-        call.later(remaining(arrivedNanos, latency), call::drop);
+        call.at(latency, call::drop);
         return;
       }
       long deadline = serverTimeoutMillis(exchange);
       if (deadline > 0 && latency > deadline) {
         // The SDK sends its timeout as x-server-timeout; Google gives up at that deadline.
-        call.later(
-            remaining(arrivedNanos, deadline), () -> call.error(ApiError.deadlineExceeded()));
+        call.at(deadline, () -> call.error(ApiError.deadlineExceeded()));
         return;
       }
       ApiError fault =
@@ -213,17 +210,15 @@ final class GeminiEndpoint implements HttpHandler {
             default -> null;
           };
       if (fault != null) {
-        call.later(remaining(arrivedNanos, latency), () -> call.error(fault));
+        call.at(latency, () -> call.error(fault));
         return;
       }
       ResponseFactory.Answer answer = answer(request, draws, d, image);
       if (stream) {
         boolean sse = "sse".equals(query(exchange, "alt"));
-        call.stream(answer, sse, arrivedNanos, latency);
+        call.stream(answer, sse, latency);
       } else {
-        call.later(
-            remaining(arrivedNanos, latency),
-            () -> call.json(200, responses.full(answer), answer.png() != null));
+        call.at(latency, () -> call.json(200, responses.full(answer), answer.png() != null));
       }
     } catch (RuntimeException | IOException e) {
       log.warn("Model call {} failed: {}", model, e.toString());
@@ -327,11 +322,6 @@ final class GeminiEndpoint implements HttpHandler {
     }
   }
 
-  private static long remaining(long arrivedNanos, long latencyMs) {
-    long spent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivedNanos);
-    return Math.max(0, latencyMs - spent);
-  }
-
   /** The client's deadline from {@code x-server-timeout} (seconds), or 0 if none. */
   private static long serverTimeoutMillis(HttpExchange exchange) {
     String value = exchange.getRequestHeaders().getFirst("x-server-timeout");
@@ -392,157 +382,6 @@ final class GeminiEndpoint implements HttpHandler {
   }
 
   private void writeJson(HttpExchange exchange, int status, JsonNode body) throws IOException {
-    byte[] bytes = json.writeValueAsBytes(body);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  /** One model call: answers exactly once, then leaves the concurrency count. */
-  private final class Call {
-    private final HttpExchange exchange;
-    private boolean done;
-
-    Call(HttpExchange exchange) {
-      this.exchange = exchange;
-    }
-
-    /**
-     * Runs {@code action} on the worker pool after {@code delayMs}, holding no thread meanwhile.
-     */
-    void later(long delayMs, Runnable action) {
-      Runnable guarded =
-          () -> {
-            try {
-              action.run();
-            } catch (RuntimeException e) {
-              log.warn("Answer failed: {}", e.toString());
-              finish(0);
-            }
-          };
-      try {
-        if (delayMs <= 0) {
-          guarded.run();
-        } else {
-          timer.schedule(() -> dispatch(guarded), delayMs, TimeUnit.MILLISECONDS);
-        }
-      } catch (RejectedExecutionException e) {
-        // Shutting down.
-        finish(0);
-      }
-    }
-
-    private void dispatch(Runnable action) {
-      try {
-        workers.execute(action);
-      } catch (RejectedExecutionException e) {
-        finish(0);
-      }
-    }
-
-    void error(ApiError error) {
-      json(error.code(), error.toJson(), false);
-    }
-
-    void json(int status, JsonNode body, boolean withImage) {
-      // Count before the last byte goes out, so a client that has its answer sees it in /stats.
-      if (!settle(status, withImage)) {
-        return;
-      }
-      try {
-        writeJson(exchange, status, body);
-      } catch (IOException e) {
-        log.debug("Client went away before the answer: {}", e.toString());
-      } finally {
-        exchange.close();
-      }
-    }
-
-    void drop() {
-      if (settle(-1, false)) {
-        // Closing before sending headers makes the server close the socket without an answer.
-        exchange.close();
-      }
-    }
-
-    void stream(ResponseFactory.Answer answer, boolean sse, long arrivedNanos, long latency) {
-      if (answer.png() == null) {
-        // Blocked, safety-filtered or text-only answers come as one chunk.
-        later(
-            remaining(arrivedNanos, latency),
-            () -> chunk(sse, true, true, false, responses.full(answer)));
-        return;
-      }
-      // The text arrives early, the image when the latency is over, as Gemini streams it.
-      later(
-          remaining(arrivedNanos, latency * 3 / 10),
-          () -> {
-            if (chunk(sse, true, false, false, responses.textChunk(answer))) {
-              later(
-                  remaining(arrivedNanos, latency),
-                  () -> chunk(sse, false, true, true, responses.imageChunk(answer)));
-            }
-          });
-    }
-
-    /** Writes one chunk; returns false if the client went away. */
-    private boolean chunk(
-        boolean sse, boolean first, boolean last, boolean withImage, JsonNode chunk) {
-      try {
-        if (first) {
-          exchange
-              .getResponseHeaders()
-              .set("Content-Type", sse ? "text/event-stream" : "application/json; charset=UTF-8");
-          exchange.sendResponseHeaders(200, 0);
-        }
-        String text = json.writeValueAsString(chunk);
-        String framed =
-            sse ? "data: " + text + "\r\n\r\n" : (first ? "[" : ",\r\n") + text + (last ? "]" : "");
-        if (last && !settle(200, withImage)) {
-          return false;
-        }
-        OutputStream out = exchange.getResponseBody();
-        out.write(framed.getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        if (last) {
-          out.close();
-          exchange.close();
-        }
-        return true;
-      } catch (IOException e) {
-        log.debug("Client went away during a stream: {}", e.toString());
-        finish(0);
-        return false;
-      }
-    }
-
-    /** Fails the call without an answer (shutdown, broken connection). */
-    private void finish(int status) {
-      settle(status, false);
-      exchange.close();
-    }
-
-    /**
-     * Records the call's end exactly once. status > 0: answered; 0: could not answer; -1: dropped
-     * on purpose. Returns false if the call had already ended.
-     */
-    private synchronized boolean settle(int status, boolean withImage) {
-      if (done) {
-        return false;
-      }
-      done = true;
-      if (status > 0) {
-        stats.answered(status);
-      } else if (status < 0) {
-        stats.dropped();
-      }
-      if (withImage) {
-        stats.imageGenerated();
-      }
-      stats.finished();
-      return true;
-    }
+    PendingCall.writeJson(exchange, json, status, body);
   }
 }
