@@ -125,7 +125,8 @@ final class GeminiEndpoint implements HttpHandler {
       }
       if (!"POST".equals(exchange.getRequestMethod())) {
         drain(exchange);
-        call.error(ApiError.methodNotAllowed(exchange.getRequestMethod()));
+        // Google has no such route for other methods.
+        call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
         return;
       }
       if (config.apiKey() != null) {

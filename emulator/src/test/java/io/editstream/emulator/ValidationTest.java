@@ -80,6 +80,24 @@ class ValidationTest {
   }
 
   @Test
+  void shouldRefuseDecompressionBombsFromTheHeaderAlone() {
+    // The same header with a sane size passes validation: the size is what is refused.
+    assertThat(
+            Http.send(
+                    Http.generate(
+                        emulator, Http.editBody("x", TestImages.pngHeader(100, 50), "image/png")))
+                .statusCode())
+        .isEqualTo(200);
+    JsonNode error =
+        expectError(
+            Http.generate(
+                emulator, Http.editBody("x", TestImages.pngHeader(50_000, 50_000), "image/png")),
+            400,
+            "INVALID_ARGUMENT");
+    assertThat(error.at("/error/message").asText()).startsWith("Unable to process input image");
+  }
+
+  @Test
   void shouldAcceptWebpAndHeicByMagicBytes() {
     assertThat(
             Http.send(
