@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,7 +61,6 @@ final class GeminiEndpoint implements HttpHandler {
       Caffeine.newBuilder()
           .maximumWeight(256L * 1024 * 1024)
           .weigher((String k, byte[] v) -> v.length)
-          .executor(Runnable::run)
           .buildAsync();
 
   GeminiEndpoint(
@@ -283,7 +283,21 @@ final class GeminiEndpoint implements HttpHandler {
             width,
             height);
     String key = renderKey(job);
-    return renders.get(key, k -> renderer.render(job)).join();
+    // Render outside any map lock: the first caller renders, concurrent twins wait on its future.
+    CompletableFuture<byte[]> mine = new CompletableFuture<>();
+    CompletableFuture<byte[]> existing = renders.asMap().putIfAbsent(key, mine);
+    if (existing != null) {
+      return existing.join();
+    }
+    try {
+      byte[] png = renderer.render(job);
+      mine.complete(png);
+      return png;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      renders.asMap().remove(key, mine);
+      throw e;
+    }
   }
 
   private static String renderKey(ImageRenderer.Job job) {

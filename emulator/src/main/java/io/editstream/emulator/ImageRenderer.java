@@ -85,8 +85,7 @@ final class ImageRenderer {
       int areaY = pad;
       int areaW = Math.max(1, w - 2 * pad);
       int areaH = Math.max(1, h - pad - banner - pad);
-      BufferedImage input =
-          job.input() == null ? null : decoded.get(job.inputKey(), k -> decode(job));
+      BufferedImage input = job.input() == null ? null : decodedInput(job);
       if (input == null) {
         input = placeholder(job.inputFormat(), accent);
       }
@@ -165,6 +164,18 @@ final class ImageRenderer {
       return cut;
     }
     return lines;
+  }
+
+  private BufferedImage decodedInput(Job job) {
+    // Not Cache.get(key, fn): that would decode under a map lock and stall other keys.
+    BufferedImage image = decoded.getIfPresent(job.inputKey());
+    if (image == null) {
+      image = decode(job);
+      if (image != null) {
+        decoded.put(job.inputKey(), image);
+      }
+    }
+    return image;
   }
 
   /**
