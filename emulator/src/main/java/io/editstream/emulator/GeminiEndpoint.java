@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,6 +63,9 @@ final class GeminiEndpoint implements HttpHandler {
           .maximumWeight(256L * 1024 * 1024)
           .weigher((String k, byte[] v) -> v.length)
           .buildAsync();
+
+  private final Semaphore rendering =
+      new Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()));
 
   GeminiEndpoint(
       EmulatorConfig config,
@@ -289,6 +293,9 @@ final class GeminiEndpoint implements HttpHandler {
     if (existing != null) {
       return existing.join();
     }
+    // A few renders at a time: each needs megabytes of canvas, and hundreds at once exhaust the
+    // heap without finishing any sooner on a few cores.
+    rendering.acquireUninterruptibly();
     try {
       byte[] png = renderer.render(job);
       mine.complete(png);
@@ -297,6 +304,8 @@ final class GeminiEndpoint implements HttpHandler {
       mine.completeExceptionally(e);
       renders.asMap().remove(key, mine);
       throw e;
+    } finally {
+      rendering.release();
     }
   }
 
