@@ -1,0 +1,313 @@
+package io.editstream.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.editstream.emulator.Emulator;
+import io.editstream.emulator.EmulatorConfig;
+import io.editstream.emulator.EmulatorStats;
+import io.editstream.processor.EditstreamProcessor;
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.config.Settings;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditResult;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One demo run, end to end: start the embedded broker and registry, the emulator (unless a real API
+ * was chosen) and the processor; submit the {@link SampleSet}; follow the outcomes; write the
+ * images, {@code report.html} and {@code summary.json}; stop the emulator and the processor.
+ *
+ * <p>The broker and the registry belong to the JVM (the test kit's shared instances) and stop when
+ * it exits; {@link DemoMain} exits right after the run.
+ */
+public final class Demo {
+  private static final Logger log = LoggerFactory.getLogger(Demo.class);
+
+  static final String SUMMARY_JSON = "summary.json";
+
+  /** Any key works with the emulator; it is a placeholder, not a secret. */
+  static final String EMULATOR_KEY = "demo-emulator-key";
+
+  private final DemoOptions options;
+  private final PrintStream out;
+  private final Clock clock;
+
+  public Demo(DemoOptions options, PrintStream out, Clock clock) {
+    this.options = options;
+    this.out = out;
+    this.clock = clock;
+  }
+
+  /**
+   * Runs the demo and returns its summary (also printed and written to {@code summary.json}).
+   *
+   * @throws IOException if the output folder cannot be written
+   * @throws IllegalStateException if a component cannot start (the message says which and why)
+   */
+  public DemoSummary run() throws IOException, InterruptedException {
+    long begin = System.nanoTime();
+    Path outDir = options.outputDir().toAbsolutePath().normalize();
+    Files.createDirectories(outDir);
+    ReportWriter writer = new ReportWriter(outDir);
+    writer.clean();
+    boolean emulated = options.provider() == DemoOptions.Provider.EMULATOR;
+    List<SampleJob> jobs = SampleSet.jobs(emulated);
+    String runId =
+        DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+            .withZone(ZoneOffset.UTC)
+            .format(clock.instant());
+    Topics topics = Topics.withPrefix("demo-" + runId + ".");
+
+    step("Starting Kafka (in-JVM KRaft broker) and a schema registry (Apicurio Registry)...");
+    EmbeddedInfra.Started infra = EmbeddedInfra.start();
+    done(begin, infra.broker().description() + " at " + infra.broker().bootstrapServers());
+    detail("registry: " + infra.registry().url());
+
+    Path work = Files.createTempDirectory("editstream-demo-");
+    Emulator emulator = null;
+    EditstreamProcessor processor = null;
+    try {
+      String provider;
+      String apiKey;
+      String baseUrl;
+      if (emulated) {
+        long t = System.nanoTime();
+        step("Starting the Gemini API emulator...");
+        emulator =
+            Emulator.start(
+                EmulatorConfig.defaults()
+                    .withApiKey(EMULATOR_KEY)
+                    .withLatencyMeanMs(options.emulatorLatencyMs()));
+        done(t, emulator.baseUrl() + ", " + options.emulatorLatencyMs() + " ms mean latency");
+        provider = "emulator (" + options.emulatorLatencyMs() + " ms mean latency)";
+        apiKey = EMULATOR_KEY;
+        baseUrl = emulator.baseUrl();
+      } else {
+        provider =
+            options.geminiBaseUrl() == null
+                ? "Gemini API (Google, GEMINI_API_KEY)"
+                : "Gemini API at " + options.geminiBaseUrl();
+        apiKey = options.geminiApiKey();
+        baseUrl = options.geminiBaseUrl();
+        step("Using the real " + provider + "; emulator-only jobs are skipped");
+      }
+
+      long t = System.nanoTime();
+      step("Starting the Editstream processor...");
+      Map<String, String> settings = processorSettings(infra, topics, work, apiKey, baseUrl);
+      processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(settings)));
+      if (!processor.awaitRunning(Duration.ofSeconds(60))) {
+        throw new IllegalStateException(
+            "the processor did not reach RUNNING within 60 s (state " + processor.state() + ")");
+      }
+      done(
+          t,
+          "Kafka Streams RUNNING; metrics at http://127.0.0.1:"
+              + processor.httpPort()
+              + "/metrics");
+      long startupMs = (System.nanoTime() - begin) / 1_000_000;
+
+      Map<String, Object> kafka = infra.broker().clientConfig();
+      Map<String, Object> registry = infra.registry().clientConfig();
+      DemoSummary summary;
+      try (Outcomes outcomes = new Outcomes(kafka, registry, topics);
+          JobSubmitter submitter =
+              new JobSubmitter(kafka, registry, topics.jobs(), "demo-" + runId, clock)) {
+        long submitted = System.nanoTime();
+        step("Submitting " + jobs.size() + " jobs to " + topics.jobs() + "...");
+        submitter.submitAll(jobs, Duration.ofSeconds(30));
+        step("Following " + topics.results() + " and " + topics.failures() + ":");
+        boolean all =
+            outcomes.awaitAll(
+                jobs.stream().map(SampleJob::jobId).toList(),
+                options.timeout(),
+                id -> printOutcome(id, outcomes));
+        long processingMs = (System.nanoTime() - submitted) / 1_000_000;
+        if (!all) {
+          out.printf(
+              "  !! not every job had an outcome after %d s; see %s%n",
+              options.timeout().toSeconds(), outDir.resolve(DemoMain.LOG_FILE));
+        }
+        writer.writeInputs(jobs);
+        List<String> images = writer.writeImages(outcomes.results());
+        summary =
+            summarize(
+                provider,
+                jobs,
+                outcomes,
+                emulator == null ? null : emulator.stats(),
+                startupMs,
+                processingMs,
+                (System.nanoTime() - begin) / 1_000_000,
+                outDir,
+                images);
+        writer.writeReport(jobs, outcomes.results(), outcomes.failures(), summary);
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValue(outDir.resolve(SUMMARY_JSON).toFile(), summary);
+      }
+      out.println();
+      out.print(summary.table());
+      out.println();
+      out.println(
+          "Open " + outDir.resolve(ReportWriter.REPORT).toUri() + " for the before/after report.");
+      return summary;
+    } finally {
+      step("Shutting down...");
+      if (processor != null) {
+        processor.close();
+      }
+      if (emulator != null) {
+        emulator.close();
+      }
+      deleteTree(work);
+    }
+  }
+
+  static Map<String, String> processorSettings(
+      EmbeddedInfra.Started infra, Topics topics, Path work, String apiKey, String baseUrl) {
+    Map<String, String> s = new HashMap<>();
+    s.put("kafka.bootstrap.servers", infra.broker().bootstrapServers());
+    infra
+        .broker()
+        .clientConfig()
+        .forEach(
+            (k, v) -> {
+              if (!k.equals("bootstrap.servers")) {
+                s.put("kafka." + k, String.valueOf(v));
+              }
+            });
+    s.put("schema.registry.url", infra.registry().url());
+    infra
+        .registry()
+        .clientConfig()
+        .forEach(
+            (k, v) -> {
+              if (!k.equals("schema.registry.url")) {
+                s.put(
+                    k.startsWith("schema.registry.") ? k : "schema.registry." + k,
+                    String.valueOf(v));
+              }
+            });
+    s.put("gemini.api.key", apiKey);
+    if (baseUrl != null) {
+      s.put("gemini.base.url", baseUrl);
+    }
+    s.put("topic.prefix", topics.prefix());
+    s.put("topic.partitions", "3");
+    s.put("application.id", topics.prefix() + "processor");
+    s.put("state.dir", work.resolve("state").toString());
+    s.put("blob.dir", work.resolve("blobs").toString());
+    s.put("http.host", "127.0.0.1");
+    s.put("http.port", "0");
+    // Short backoffs, so the job that meets a 503 retries within a second.
+    s.put("retry.backoff.initial.ms", "300");
+    s.put("retry.backoff.max.ms", "3000");
+    return s;
+  }
+
+  private void printOutcome(String id, Outcomes outcomes) {
+    EditResult r = outcomes.results().get(id);
+    if (r != null) {
+      String what =
+          r.getCacheHit()
+              ? "cache hit, no model call"
+              : r.getAttempts()
+                  + (r.getAttempts() == 1 ? " attempt" : " attempts")
+                  + ", model "
+                  + r.getTimings().getModelMs()
+                  + " ms";
+      out.printf(
+          "  %-5s %-20s %-15s %s, end to end %d ms%n",
+          r.getCacheHit() ? "HIT" : "OK", id, r.getSku(), what, r.getTimings().getTotalMs());
+      return;
+    }
+    EditFailure f = outcomes.failures().get(id);
+    out.printf("  %-5s %-20s %-15s %s: %s%n", "FAIL", id, f.getSku(), f.getCode(), f.getMessage());
+  }
+
+  private static DemoSummary summarize(
+      String provider,
+      List<SampleJob> jobs,
+      Outcomes outcomes,
+      EmulatorStats stats,
+      long startupMs,
+      long processingMs,
+      long totalMs,
+      Path outDir,
+      List<String> images) {
+    Map<String, EditResult> results = outcomes.results();
+    Map<String, EditFailure> failures = outcomes.failures();
+    TreeMap<String, Integer> byCode = new TreeMap<>();
+    failures.values().forEach(f -> byCode.merge(f.getCode().name(), 1, Integer::sum));
+    List<Long> e2e =
+        results.values().stream()
+            .map(r -> r.getTimings().getTotalMs())
+            .sorted(Comparator.naturalOrder())
+            .toList();
+    return new DemoSummary(
+        provider,
+        jobs.size(),
+        results.size(),
+        (int) results.values().stream().filter(EditResult::getCacheHit).count(),
+        byCode,
+        outcomes.deadLetters(),
+        jobs.stream()
+            .map(SampleJob::jobId)
+            .filter(id -> !results.containsKey(id) && !failures.containsKey(id))
+            .toList(),
+        outcomes.duplicates(),
+        stats == null ? -1 : stats.requests(),
+        stats == null ? Map.of() : stats.answersByStatus(),
+        results.values().stream().mapToLong(EditResult::getAttempts).sum()
+            + failures.values().stream().mapToLong(EditFailure::getAttempts).sum(),
+        results.values().stream().mapToLong(r -> r.getUsage().getPromptTokens()).sum(),
+        results.values().stream().mapToLong(r -> r.getUsage().getOutputTokens()).sum(),
+        results.values().stream()
+            .mapToDouble(r -> r.getEstimatedCostUsd() == null ? 0 : r.getEstimatedCostUsd())
+            .sum(),
+        startupMs,
+        processingMs,
+        e2e.isEmpty() ? 0 : e2e.get(e2e.size() / 2),
+        e2e.isEmpty() ? 0 : e2e.get(e2e.size() - 1),
+        totalMs,
+        outDir.toString(),
+        outDir.resolve(ReportWriter.REPORT).toString(),
+        images);
+  }
+
+  private void step(String message) {
+    out.println("==> " + message);
+    log.info(message);
+  }
+
+  private void done(long startNanos, String what) {
+    out.printf("    ready in %.1f s: %s%n", (System.nanoTime() - startNanos) / 1e9, what);
+  }
+
+  private void detail(String what) {
+    out.println("    " + what);
+  }
+
+  private static void deleteTree(Path root) {
+    try (var paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.debug("Could not delete {}", root, e);
+    }
+  }
+}
