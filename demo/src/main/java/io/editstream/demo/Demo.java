@@ -38,6 +38,7 @@ public final class Demo {
   private static final Logger log = LoggerFactory.getLogger(Demo.class);
 
   static final String SUMMARY_JSON = "summary.json";
+  static final String METRICS = "metrics.prom";
 
   /** Any key works with the emulator; it is a placeholder, not a secret. */
   static final String EMULATOR_KEY = "demo-emulator-key";
@@ -156,6 +157,8 @@ public final class Demo {
                 outDir,
                 images);
         writer.writeReport(jobs, outcomes.results(), outcomes.failures(), summary);
+        // What an operator would see on /metrics after this run.
+        Files.writeString(outDir.resolve(METRICS), processor.meters().scrape());
         new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .writeValue(outDir.resolve(SUMMARY_JSON).toFile(), summary);

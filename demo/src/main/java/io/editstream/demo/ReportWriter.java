@@ -48,6 +48,7 @@ final class ReportWriter {
     }
     Files.deleteIfExists(dir.resolve(REPORT));
     Files.deleteIfExists(dir.resolve(Demo.SUMMARY_JSON));
+    Files.deleteIfExists(dir.resolve(Demo.METRICS));
   }
 
   /**
