@@ -2,6 +2,8 @@ package io.editstream.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.editstream.cli.listen.BatchTracker;
+import io.editstream.cli.listen.Pricing;
 import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.emulator.EmulatorStats;
@@ -125,9 +127,10 @@ public final class Demo {
       Map<String, Object> kafka = infra.broker().clientConfig();
       Map<String, Object> registry = infra.registry().clientConfig();
       DemoSummary summary;
-      try (Outcomes outcomes = new Outcomes(kafka, registry, topics);
+      String batch = "demo-" + runId;
+      try (Outcomes outcomes = new Outcomes(kafka, registry, topics, batch, jobs.size());
           JobSubmitter submitter =
-              new JobSubmitter(kafka, registry, topics.jobs(), "demo-" + runId, clock)) {
+              new JobSubmitter(JobSubmitter.connection(kafka, registry, topics), batch, clock)) {
         long submitted = System.nanoTime();
         step("Submitting " + jobs.size() + " jobs to " + topics.jobs() + "...");
         submitter.submitAll(jobs, Duration.ofSeconds(30));
@@ -255,8 +258,15 @@ public final class Demo {
       List<String> images) {
     Map<String, EditResult> results = outcomes.results();
     Map<String, EditFailure> failures = outcomes.failures();
+    // Counts, tokens and cost as `editstream listen` reports them (processor estimates where
+    // given, else tokens at the CLI's default prices).
+    BatchTracker.Summary counted =
+        outcomes
+            .tracker()
+            .summary(
+                new Pricing(Pricing.DEFAULT_INPUT_PER_MILLION, Pricing.DEFAULT_OUTPUT_PER_MILLION));
     TreeMap<String, Integer> byCode = new TreeMap<>();
-    failures.values().forEach(f -> byCode.merge(f.getCode().name(), 1, Integer::sum));
+    counted.failures().forEach((code, n) -> byCode.put(code.name(), n));
     List<Long> e2e =
         results.values().stream()
             .map(r -> r.getTimings().getTotalMs())
@@ -265,8 +275,8 @@ public final class Demo {
     return new DemoSummary(
         provider,
         jobs.size(),
-        results.size(),
-        (int) results.values().stream().filter(EditResult::getCacheHit).count(),
+        counted.ok() + counted.cached(),
+        counted.cached(),
         byCode,
         outcomes.deadLetters(),
         jobs.stream()
@@ -278,11 +288,9 @@ public final class Demo {
         stats == null ? Map.of() : stats.answersByStatus(),
         results.values().stream().mapToLong(EditResult::getAttempts).sum()
             + failures.values().stream().mapToLong(EditFailure::getAttempts).sum(),
-        results.values().stream().mapToLong(r -> r.getUsage().getPromptTokens()).sum(),
-        results.values().stream().mapToLong(r -> r.getUsage().getOutputTokens()).sum(),
-        results.values().stream()
-            .mapToDouble(r -> r.getEstimatedCostUsd() == null ? 0 : r.getEstimatedCostUsd())
-            .sum(),
+        counted.promptTokens(),
+        counted.outputTokens(),
+        counted.costUsd(),
         startupMs,
         processingMs,
         e2e.isEmpty() ? 0 : e2e.get(e2e.size() / 2),

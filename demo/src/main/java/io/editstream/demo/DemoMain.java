@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
 public final class DemoMain implements Callable<Integer> {
   static final String LOG_DIR_PROPERTY = "editstream.demo.log.dir";
   static final String LOG_FILE = "demo.log";
+  static final String LOGBACK_CONFIG = "logback.configurationFile";
 
   @Option(
       names = {"-o", "--output"},
@@ -63,6 +64,10 @@ public final class DemoMain implements Callable<Integer> {
   public Integer call() {
     // Before the first logger exists: the log goes to the output folder, the console stays clean.
     System.setProperty(LOG_DIR_PROPERTY, output.toAbsolutePath().toString());
+    // Our configuration by name: the command line's jar brings a logback.xml of its own.
+    if (System.getProperty(LOGBACK_CONFIG) == null) {
+      System.setProperty(LOGBACK_CONFIG, "editstream-demo-logback.xml");
+    }
     // Kafka's test kit brings log4j-core and a YAML config it cannot load; it says so at ERROR.
     System.setProperty("log4j2.statusLoggerLevel", "OFF");
     trustAvroClasses();

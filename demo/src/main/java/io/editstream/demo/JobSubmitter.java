@@ -1,53 +1,64 @@
 package io.editstream.demo;
 
+import io.editstream.cli.kafka.Connection;
+import io.editstream.cli.kafka.KafkaJobSink;
+import io.editstream.cli.listen.BatchTracker;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.InputImage;
 import io.editstream.schema.OutputSettings;
-import io.editstream.serde.AvroSerdes;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.StringSerializer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Turns sample jobs into {@link EditJob} records and publishes them, keyed by SKU. */
+/**
+ * Turns sample jobs into {@link EditJob} records and publishes them with the command line's
+ * idempotent job producer ({@link KafkaJobSink}, keyed by job id), tagged with a batch id.
+ */
 final class JobSubmitter implements AutoCloseable {
-  static final String BATCH_ATTRIBUTE = "editstream.batch";
-
-  private final KafkaProducer<String, EditJob> producer;
-  private final String topic;
+  private final KafkaJobSink sink;
   private final String batch;
   private final Clock clock;
 
-  JobSubmitter(
-      Map<String, Object> kafka,
-      Map<String, Object> registry,
-      String topic,
-      String batch,
-      Clock clock) {
-    Map<String, Object> config = new HashMap<>(kafka);
-    config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "editstream-demo-submit");
-    // Inline sample photos are up to ~0.5 MB; the default request limit (1 MB) is enough.
-    this.producer =
-        new KafkaProducer<>(
-            config,
-            new StringSerializer(),
-            AvroSerdes.valueSerde(EditJob.class, registry).serializer());
-    this.topic = topic;
+  JobSubmitter(Connection connection, String batch, Clock clock) {
+    this.sink = KafkaJobSink.open(connection);
     this.batch = batch;
     this.clock = clock;
+  }
+
+  /**
+   * The command line's connection settings for the demo's broker, registry and topics: client
+   * settings other than the addresses (security, registry auth) pass through.
+   */
+  static Connection connection(
+      Map<String, Object> kafka, Map<String, Object> registry, Topics topics) {
+    Properties extra = new Properties();
+    kafka.forEach(
+        (k, v) -> {
+          if (!k.equals("bootstrap.servers")) {
+            extra.setProperty(k, String.valueOf(v));
+          }
+        });
+    registry.forEach(
+        (k, v) -> {
+          if (!k.equals("schema.registry.url")) {
+            extra.setProperty(k, String.valueOf(v));
+          }
+        });
+    return Connection.of(
+        String.valueOf(kafka.get("bootstrap.servers")),
+        String.valueOf(registry.get("schema.registry.url")),
+        extra,
+        new io.editstream.cli.kafka.Topics(topics.jobs(), topics.results(), topics.failures()),
+        Duration.ofSeconds(30));
   }
 
   /** The record the demo publishes for {@code job}. */
@@ -64,38 +75,47 @@ final class JobSubmitter implements AutoCloseable {
                     .setData(ByteBuffer.wrap(bytes))
                     .build()))
         .setInstruction(job.instruction())
-        .setSteps(job.steps().stream().map(s -> new EditStep(s)).toList())
+        .setSteps(job.steps().stream().map(EditStep::new).toList())
         .setOutput(OutputSettings.newBuilder().setFormat(job.format()).setSize(job.size()).build())
         .setPriority(job.priority())
         .setSubmittedAt(submittedAt)
-        .setAttributes(Map.of(BATCH_ATTRIBUTE, batch))
+        .setAttributes(Map.of(BatchTracker.BATCH, batch))
         .build();
   }
 
   /** Publishes every job and waits until the broker has acknowledged all of them. */
   void submitAll(List<SampleJob> jobs, Duration timeout) {
-    List<Future<RecordMetadata>> sent =
+    List<CompletableFuture<Void>> acks =
         jobs.stream()
             .map(
-                j ->
-                    producer.send(
-                        new ProducerRecord<>(topic, j.sku(), toEditJob(j, batch, clock.instant()))))
+                j -> {
+                  CompletableFuture<Void> ack = new CompletableFuture<>();
+                  sink.send(
+                      toEditJob(j, batch, clock.instant()),
+                      e -> {
+                        if (e == null) {
+                          ack.complete(null);
+                        } else {
+                          ack.completeExceptionally(e);
+                        }
+                      });
+                  return ack;
+                })
             .toList();
-    producer.flush();
+    sink.flush();
     try {
-      for (Future<RecordMetadata> f : sent) {
-        f.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      }
+      CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while submitting jobs", e);
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("could not submit the sample jobs to " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("could not submit the sample jobs: " + e.getMessage(), e);
     }
   }
 
   @Override
   public void close() {
-    producer.close(Duration.ofSeconds(5));
+    sink.close();
   }
 }

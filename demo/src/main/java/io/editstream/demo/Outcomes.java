@@ -1,5 +1,6 @@
 package io.editstream.demo;
 
+import io.editstream.cli.listen.BatchTracker;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
 import io.editstream.serde.AvroSerdes;
@@ -19,20 +20,27 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Follows the outcome topics ({@code read_committed}, so only outcomes of committed transactions)
- * and keeps the latest outcome per job id. Not thread-safe: one thread polls.
+ * Follows the outcome topics ({@code read_committed}, so only outcomes of committed transactions),
+ * counts the batch's outcomes with the command line's {@link BatchTracker} and keeps each job's
+ * outcome for the report. Not thread-safe: one thread polls.
  */
 final class Outcomes implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final Topics topics;
   private final Deserializer<EditResult> results;
   private final Deserializer<EditFailure> failures;
+  private final BatchTracker tracker;
   private final Map<String, EditResult> resultById = new LinkedHashMap<>();
   private final Map<String, EditFailure> failureById = new LinkedHashMap<>();
   private int deadLetters;
   private int duplicates;
 
-  Outcomes(Map<String, Object> kafka, Map<String, Object> registry, Topics topics) {
+  Outcomes(
+      Map<String, Object> kafka,
+      Map<String, Object> registry,
+      Topics topics,
+      String batch,
+      int expected) {
     Map<String, Object> config = new HashMap<>(kafka);
     config.put(ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "demo-listener");
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -43,6 +51,7 @@ final class Outcomes implements AutoCloseable {
     this.topics = topics;
     this.results = AvroSerdes.valueSerde(EditResult.class, registry).deserializer();
     this.failures = AvroSerdes.valueSerde(EditFailure.class, registry).deserializer();
+    this.tracker = new BatchTracker(batch, expected);
     consumer.subscribe(List.of(topics.results(), topics.failures(), topics.dlq()));
   }
 
@@ -67,9 +76,13 @@ final class Outcomes implements AutoCloseable {
           duplicates++;
         }
         if (r.topic().equals(topics.results())) {
-          resultById.put(id, results.deserialize(r.topic(), r.headers(), r.value()));
+          EditResult result = results.deserialize(r.topic(), r.headers(), r.value());
+          resultById.put(id, result);
+          tracker.accept(result);
         } else {
-          failureById.put(id, failures.deserialize(r.topic(), r.headers(), r.value()));
+          EditFailure failure = failures.deserialize(r.topic(), r.headers(), r.value());
+          failureById.put(id, failure);
+          tracker.accept(failure);
         }
         if (first) {
           onOutcome.accept(id);
@@ -82,6 +95,11 @@ final class Outcomes implements AutoCloseable {
   private boolean complete(Set<String> wanted) {
     return wanted.stream()
         .allMatch(id -> resultById.containsKey(id) || failureById.containsKey(id));
+  }
+
+  /** Counts, tokens and cost of the batch's outcomes. */
+  BatchTracker tracker() {
+    return tracker;
   }
 
   Map<String, EditResult> results() {

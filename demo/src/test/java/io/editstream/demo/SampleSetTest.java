@@ -76,6 +76,7 @@ class SampleSetTest {
         .extracting(s -> s.getInstruction())
         .containsExactly(cat.steps().get(0));
     assertThat(job.getSubmittedAt()).isEqualTo(clock.instant());
-    assertThat(job.getAttributes()).containsEntry(JobSubmitter.BATCH_ATTRIBUTE, "batch-1");
+    assertThat(job.getAttributes())
+        .containsEntry(io.editstream.cli.listen.BatchTracker.BATCH, "batch-1");
   }
 }
