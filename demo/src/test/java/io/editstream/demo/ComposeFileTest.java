@@ -71,7 +71,14 @@ class ComposeFileTest {
     assertThat(names)
         .contains(
             "KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL", "GEMINI_API_KEY", "GEMINI_BASE_URL");
-    assertThat(known).containsAll(names);
+    // EDITSTREAM_KAFKA_* and EDITSTREAM_SCHEMA_REGISTRY_* pass through to the clients.
+    assertThat(
+            names.stream()
+                .filter(
+                    n ->
+                        !n.startsWith("EDITSTREAM_KAFKA_")
+                            && !n.startsWith("EDITSTREAM_SCHEMA_REGISTRY_")))
+        .allSatisfy(n -> assertThat(known).contains(n));
     assertThat(env.get("KAFKA_BOOTSTRAP_SERVERS").asText()).isEqualTo("kafka:19092");
     assertThat(env.get("SCHEMA_REGISTRY_URL").asText()).isEqualTo("http://schema-registry:8081");
     // Unset -> the emulator; set to empty (with a real key) -> Google.
@@ -87,6 +94,15 @@ class ComposeFileTest {
       assertThat(script).as(setting).contains(Settings.of(Map.of()).string(setting));
     }
     assertThat(script).contains("cleanup.policy=compact").contains("--if-not-exists");
+    // Results inline images up to the processor's limit: the topic must take such records.
+    long inline =
+        compose().at("/services/processor/environment/EDITSTREAM_OUTPUT_INLINE_MAX_BYTES").asLong();
+    java.util.regex.Matcher max =
+        java.util.regex.Pattern.compile(
+                "edit-results\\S*\\s*\\\\?\\s*--partitions \\S+ --config max.message.bytes=(\\d+)")
+            .matcher(script);
+    assertThat(max.find()).as(script).isTrue();
+    assertThat(Long.parseLong(max.group(1))).isGreaterThan(inline);
   }
 
   @Test
