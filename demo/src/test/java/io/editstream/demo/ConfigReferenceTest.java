@@ -80,6 +80,25 @@ class ConfigReferenceTest {
         .isEqualTo(expected);
   }
 
+  /** The brief's rule: two set-up commands at the top, and CI runs exactly the test command. */
+  @Test
+  void shouldGiveTheTwoSetUpCommandsThatCiAndTheBuildUse() throws Exception {
+    String readme = Files.readString(Repo.root().resolve("README.md"), StandardCharsets.UTF_8);
+    String setUp = readme.substring(0, readme.indexOf("## Architecture"));
+    assertThat(setUp)
+        .contains(
+            "| Run the demo end to end | `mvn -B -q -DskipTests package && java -jar"
+                + " demo/target/editstream-demo.jar` |")
+        .contains("| Run the tests | `mvn -B verify` |");
+    assertThat(Files.readString(Repo.root().resolve(".ci/run")))
+        .containsPattern("(?m)^mvn -B verify$");
+    // The jar the README runs is the one the demo module builds, with this main class.
+    String pom = Files.readString(Repo.root().resolve("demo/pom.xml"));
+    assertThat(pom)
+        .contains("<finalName>editstream-demo</finalName>")
+        .contains("<mainClass>" + DemoMain.class.getName() + "</mainClass>");
+  }
+
   @Test
   void shouldEscapeTableCells() {
     assertThat(table().lines().skip(2))
