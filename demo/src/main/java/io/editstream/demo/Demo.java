@@ -81,37 +81,14 @@ public final class Demo {
     detail("registry: " + infra.registry().url());
 
     Path work = Files.createTempDirectory("editstream-demo-");
-    Emulator emulator = null;
+    ModelEndpoint model = null;
     EditstreamProcessor processor = null;
     try {
-      String provider;
-      String apiKey;
-      String baseUrl;
-      if (emulated) {
-        long t = System.nanoTime();
-        step("Starting the Gemini API emulator...");
-        emulator =
-            Emulator.start(
-                EmulatorConfig.defaults()
-                    .withApiKey(EMULATOR_KEY)
-                    .withLatencyMeanMs(options.emulatorLatencyMs()));
-        done(t, emulator.baseUrl() + ", " + options.emulatorLatencyMs() + " ms mean latency");
-        provider = "emulator (" + options.emulatorLatencyMs() + " ms mean latency)";
-        apiKey = EMULATOR_KEY;
-        baseUrl = emulator.baseUrl();
-      } else {
-        provider =
-            options.geminiBaseUrl() == null
-                ? "Gemini API (Google, GEMINI_API_KEY)"
-                : "Gemini API at " + options.geminiBaseUrl();
-        apiKey = options.geminiApiKey();
-        baseUrl = options.geminiBaseUrl();
-        step("Using the real " + provider + "; emulator-only jobs are skipped");
-      }
-
+      model = startModel(emulated);
       long t = System.nanoTime();
       step("Starting the Editstream processor...");
-      Map<String, String> settings = processorSettings(infra, topics, work, apiKey, baseUrl);
+      Map<String, String> settings =
+          processorSettings(infra, topics, work, model.apiKey(), model.baseUrl());
       processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(settings)));
       if (!processor.awaitRunning(Duration.ofSeconds(60))) {
         throw new IllegalStateException(
@@ -124,48 +101,9 @@ public final class Demo {
               + "/metrics");
       long startupMs = (System.nanoTime() - begin) / 1_000_000;
 
-      Map<String, Object> kafka = infra.broker().clientConfig();
-      Map<String, Object> registry = infra.registry().clientConfig();
-      DemoSummary summary;
-      String batch = "demo-" + runId;
-      try (Outcomes outcomes = new Outcomes(kafka, registry, topics, batch, jobs.size());
-          JobSubmitter submitter =
-              new JobSubmitter(JobSubmitter.connection(kafka, registry, topics), batch, clock)) {
-        long submitted = System.nanoTime();
-        step("Submitting " + jobs.size() + " jobs to " + topics.jobs() + "...");
-        submitter.submitAll(jobs, Duration.ofSeconds(30));
-        step("Following " + topics.results() + " and " + topics.failures() + ":");
-        boolean all =
-            outcomes.awaitAll(
-                jobs.stream().map(SampleJob::jobId).toList(),
-                options.timeout(),
-                id -> printOutcome(id, outcomes));
-        long processingMs = (System.nanoTime() - submitted) / 1_000_000;
-        if (!all) {
-          out.printf(
-              "  !! not every job had an outcome after %d s; see %s%n",
-              options.timeout().toSeconds(), outDir.resolve(DemoMain.LOG_FILE));
-        }
-        writer.writeInputs(jobs);
-        List<String> images = writer.writeImages(outcomes.results());
-        summary =
-            summarize(
-                provider,
-                jobs,
-                outcomes,
-                emulator == null ? null : emulator.stats(),
-                startupMs,
-                processingMs,
-                (System.nanoTime() - begin) / 1_000_000,
-                outDir,
-                images);
-        writer.writeReport(jobs, outcomes.results(), outcomes.failures(), summary);
-        // What an operator would see on /metrics after this run.
-        Files.writeString(outDir.resolve(METRICS), processor.meters().scrape());
-        new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .writeValue(outDir.resolve(SUMMARY_JSON).toFile(), summary);
-      }
+      DemoSummary summary =
+          submitAndFollow(
+              infra, topics, "demo-" + runId, jobs, model, processor, writer, begin, startupMs);
       out.println();
       out.print(summary.table());
       out.println();
@@ -177,10 +115,94 @@ public final class Demo {
       if (processor != null) {
         processor.close();
       }
-      if (emulator != null) {
-        emulator.close();
+      if (model != null && model.emulator() != null) {
+        model.emulator().close();
       }
       deleteTree(work);
+    }
+  }
+
+  /** Who answers the model calls of this run; {@code emulator} is null for a real API. */
+  private record ModelEndpoint(
+      String description, String apiKey, String baseUrl, Emulator emulator) {}
+
+  private ModelEndpoint startModel(boolean emulated) {
+    if (!emulated) {
+      String description =
+          options.geminiBaseUrl() == null
+              ? "Gemini API (Google, GEMINI_API_KEY)"
+              : "Gemini API at " + options.geminiBaseUrl();
+      step("Using the real " + description + "; emulator-only jobs are skipped");
+      return new ModelEndpoint(description, options.geminiApiKey(), options.geminiBaseUrl(), null);
+    }
+    long t = System.nanoTime();
+    step("Starting the Gemini API emulator...");
+    Emulator emulator =
+        Emulator.start(
+            EmulatorConfig.defaults()
+                .withApiKey(EMULATOR_KEY)
+                .withLatencyMeanMs(options.emulatorLatencyMs()));
+    done(t, emulator.baseUrl() + ", " + options.emulatorLatencyMs() + " ms mean latency");
+    return new ModelEndpoint(
+        "emulator (" + options.emulatorLatencyMs() + " ms mean latency)",
+        EMULATOR_KEY,
+        emulator.baseUrl(),
+        emulator);
+  }
+
+  /** Submits the jobs, follows their outcomes and writes the output folder. */
+  private DemoSummary submitAndFollow(
+      EmbeddedInfra.Started infra,
+      Topics topics,
+      String batch,
+      List<SampleJob> jobs,
+      ModelEndpoint model,
+      EditstreamProcessor processor,
+      ReportWriter writer,
+      long begin,
+      long startupMs)
+      throws IOException {
+    Map<String, Object> kafka = infra.broker().clientConfig();
+    Map<String, Object> registry = infra.registry().clientConfig();
+    Path outDir = options.outputDir().toAbsolutePath().normalize();
+    try (Outcomes outcomes = new Outcomes(kafka, registry, topics, batch, jobs.size());
+        JobSubmitter submitter =
+            new JobSubmitter(JobSubmitter.connection(kafka, registry, topics), batch, clock)) {
+      long submitted = System.nanoTime();
+      step("Submitting " + jobs.size() + " jobs to " + topics.jobs() + "...");
+      submitter.submitAll(jobs, Duration.ofSeconds(30));
+      step("Following " + topics.results() + " and " + topics.failures() + ":");
+      boolean all =
+          outcomes.awaitAll(
+              jobs.stream().map(SampleJob::jobId).toList(),
+              options.timeout(),
+              id -> printOutcome(id, outcomes));
+      long processingMs = (System.nanoTime() - submitted) / 1_000_000;
+      if (!all) {
+        out.printf(
+            "  !! not every job had an outcome after %d s; see %s%n",
+            options.timeout().toSeconds(), outDir.resolve(DemoMain.LOG_FILE));
+      }
+      writer.writeInputs(jobs);
+      List<String> images = writer.writeImages(outcomes.results());
+      DemoSummary summary =
+          summarize(
+              model.description(),
+              jobs,
+              outcomes,
+              model.emulator() == null ? null : model.emulator().stats(),
+              startupMs,
+              processingMs,
+              (System.nanoTime() - begin) / 1_000_000,
+              outDir,
+              images);
+      writer.writeReport(jobs, outcomes.results(), outcomes.failures(), summary);
+      // What an operator would see on /metrics after this run.
+      Files.writeString(outDir.resolve(METRICS), processor.meters().scrape());
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(outDir.resolve(SUMMARY_JSON).toFile(), summary);
+      return summary;
     }
   }
 
