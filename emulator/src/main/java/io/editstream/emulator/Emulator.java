@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A running Gemini API emulator. Start it with {@link #start(EmulatorConfig)}, point a client at
- * {@link #baseUrl()}, read {@link #stats()}, and {@link #close()} it when done.
+ * A running model API emulator (Gemini via AI Studio and Vertex AI paths, WaveSpeed submit/poll).
+ * Start it with {@link #start(EmulatorConfig)}, point a client at {@link #baseUrl()}, read {@link
+ * #stats()}, and {@link #close()} it when done.
  *
  * <pre>{@code
  * try (Emulator emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(20))) {

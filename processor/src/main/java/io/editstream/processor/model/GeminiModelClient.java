@@ -38,6 +38,7 @@ import java.util.regex.Pattern;
  * Google AI Studio (Gemini API) through the official google-genai SDK's async API. The SDK's own
  * retries are off (one attempt per call) and a timeout is always set. Multi-step jobs run as one
  * conversation: each model turn, with its thought signatures, is sent back before the next step.
+ * {@link VertexModelClient} uses the same door over the SDK's Vertex AI mode.
  */
 public final class GeminiModelClient implements ModelClient {
 
