@@ -73,8 +73,23 @@ public record DemoSummary(
     return missing.isEmpty() && duplicateOutcomes == 0;
   }
 
-  /** The summary as a two-column text table. */
+  /** The summary as a two-column text table of {@link #rows()}. */
   public String table() {
+    Map<String, String> rows = rows();
+    int width = rows.keySet().stream().mapToInt(String::length).max().orElse(10);
+    int valueWidth = rows.values().stream().mapToInt(String::length).max().orElse(10);
+    String rule = "+" + "-".repeat(width + 2) + "+" + "-".repeat(valueWidth + 2) + "+\n";
+    StringBuilder b = new StringBuilder(rule);
+    rows.forEach(
+        (k, v) ->
+            b.append(
+                String.format(
+                    Locale.ROOT, "| %-" + width + "s | %-" + valueWidth + "s |%n", k, v)));
+    return b.append(rule).toString();
+  }
+
+  /** The summary as labelled lines, in display order. */
+  public Map<String, String> rows() {
     Map<String, String> rows = new java.util.LinkedHashMap<>();
     rows.put("model provider", provider);
     rows.put("jobs submitted", Integer.toString(jobs));
@@ -135,16 +150,7 @@ public record DemoSummary(
     rows.put("total", seconds(totalMs));
     rows.put("output", outputDir + " (" + images.size() + " images, report: " + report + ")");
 
-    int width = rows.keySet().stream().mapToInt(String::length).max().orElse(10);
-    int valueWidth = rows.values().stream().mapToInt(String::length).max().orElse(10);
-    String rule = "+" + "-".repeat(width + 2) + "+" + "-".repeat(valueWidth + 2) + "+\n";
-    StringBuilder b = new StringBuilder(rule);
-    rows.forEach(
-        (k, v) ->
-            b.append(
-                String.format(
-                    Locale.ROOT, "| %-" + width + "s | %-" + valueWidth + "s |%n", k, v)));
-    return b.append(rule).toString();
+    return rows;
   }
 
   static String seconds(long ms) {

@@ -84,7 +84,7 @@ final class ReportWriter {
       DemoSummary summary)
       throws IOException {
     HtmlReport report = new HtmlReport("Editstream demo");
-    summary.table().lines().filter(l -> l.startsWith("|")).forEach(report::summaryLine);
+    summary.rows().forEach((k, v) -> report.summaryLine(k + ": " + v));
     for (SampleJob job : jobs) {
       EditResult result = results.get(job.jobId());
       EditFailure failure = failures.get(job.jobId());
