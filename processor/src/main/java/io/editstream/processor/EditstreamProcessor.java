@@ -7,6 +7,7 @@ import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.topology.Backoff;
+import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
 import io.editstream.processor.topology.EditstreamTopology;
 import io.editstream.processor.topology.InFlightLimit;
@@ -60,6 +61,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final ModelClient model;
   private final InFlightLimit inFlight;
+  private final DispatchGate gate;
   private final OpsServer ops;
   private final KafkaStreamsMetrics streamsMetrics;
 
@@ -70,8 +72,12 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(meters);
 
+    int inputPartitions;
     try (Admin admin = Admin.create(new HashMap<>(config.kafka()))) {
       TopicSetup.ensure(admin, wantedTopics(config));
+      // The job sub-topology has one task per partition of the job topic (its repartition topic
+      // inherits the count): the denominator of this instance's share of every quota pool.
+      inputPartitions = TopicSetup.partitions(admin, config.topics().jobs());
     }
 
     Map<String, Object> serdeConfig = new HashMap<>(config.registry());
@@ -84,12 +90,13 @@ public final class EditstreamProcessor implements AutoCloseable {
 
     this.model = modelFactory.apply(config);
     this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
+    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, meters);
     this.dispatcher = Dispatchers.production(config, model, meters, clock);
     JobRuntime runtime =
         new JobRuntime(
             dispatcher,
             Dispatchers.validator(config),
-            inFlight,
+            gate,
             clock,
             new Backoff(
                 config.retry().initialBackoff(),
@@ -213,6 +220,11 @@ public final class EditstreamProcessor implements AutoCloseable {
 
   public InFlightLimit inFlight() {
     return inFlight;
+  }
+
+  /** The quota throttles and in-flight bound of this instance (shares, queued jobs, pools). */
+  public DispatchGate gate() {
+    return gate;
   }
 
   public ProcessorConfig config() {
