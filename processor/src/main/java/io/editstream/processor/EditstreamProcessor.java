@@ -92,6 +92,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.model = modelFactory.apply(config);
     this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
     this.gate = Dispatchers.gate(config, inFlight, inputPartitions, meters);
+    gate.startPump();
     this.dispatcher = Dispatchers.production(config, model, meters, clock);
     JobRuntime runtime =
         new JobRuntime(
@@ -178,6 +179,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    // Granted model calls start at the next punctuation; an idle stream thread would otherwise
+    // block up to 100 ms in poll() before it runs one.
+    p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 10L);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replication());
     // A job record can be up to ~1 MB; keep fetches bounded so memory follows in-flight work.
     p.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 500);
@@ -245,6 +249,7 @@ public final class EditstreamProcessor implements AutoCloseable {
         CloseOptions.timeout(Duration.ofSeconds(30))
             .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     streamsMetrics.close();
+    gate.close();
     if (ops != null) {
       ops.close();
     }

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -49,7 +50,14 @@ import org.slf4j.LoggerFactory;
  *       so it pauses and slows down.
  * </ul>
  *
- * <p>Thread-safe. Everything but {@link #finished} takes the gate's lock for microseconds.
+ * <p>Permits are taken by {@link #take} and, once {@link #startPump} was called, also by a
+ * background thread that wakes at the pools' {@link Throttle#nextWakeup} (and whenever a job is
+ * queued or a slot frees): the buckets are small, and a token that arrives while the stream thread
+ * is busy (a commit, a poll) would otherwise be lost at the bucket's capacity. The job's call then
+ * starts at its task's next punctuation; the pools' window slack covers that delay.
+ *
+ * <p>Thread-safe. Everything takes the gate's lock for microseconds, {@link #finished} only to wake
+ * the pump.
  */
 public final class DispatchGate {
   private static final Logger log = LoggerFactory.getLogger(DispatchGate.class);
@@ -85,6 +93,11 @@ public final class DispatchGate {
   private final Set<Registration> tasks = new LinkedHashSet<>();
   private int nextPool;
   private double share;
+  private Thread pumpThread;
+  private volatile boolean pumping;
+
+  /** Longest the background pump sleeps without being woken (a safety net, not the schedule). */
+  static final Duration MAX_PUMP_SLEEP = Duration.ofMillis(50);
 
   /**
    * @param inFlight the instance's concurrency bound
@@ -180,6 +193,7 @@ public final class DispatchGate {
           inFlight.release();
         });
     r.granted.clear();
+    notifyAll();
   }
 
   /** Queues a job of task {@code r} in the pool of {@code model}. */
@@ -192,6 +206,7 @@ public final class DispatchGate {
     Throttle.Submission s = throttle.submit(new JobRef(r, jobId), cost, tenant, priority);
     if (s == Throttle.Submission.ACCEPTED) {
       r.queued.put(jobId, throttle);
+      notifyAll(); // the pump may be asleep with nothing queued
     }
     return s;
   }
@@ -218,6 +233,7 @@ public final class DispatchGate {
     if (throttle != null) {
       throttle.refund(new JobRef(r, jobId));
       inFlight.release();
+      wakePump();
     }
   }
 
@@ -252,6 +268,82 @@ public final class DispatchGate {
       }
       // Must end the in-flight record before the task resubmits the job for a retry.
       throttle.complete(ref);
+    }
+    wakePump(); // a slot is free (and a refund may have given a permit back)
+  }
+
+  /**
+   * Starts the background thread that takes permits at the moment the pools have them (see the
+   * class comment). Idempotent; {@link #close} stops it.
+   */
+  public synchronized void startPump() {
+    if (pumpThread != null) {
+      return;
+    }
+    pumping = true;
+    pumpThread = new Thread(this::pumpLoop, "editstream-quota-pump");
+    pumpThread.setDaemon(true);
+    pumpThread.start();
+  }
+
+  /** Stops the background pump. */
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      pumping = false;
+      t = pumpThread;
+      pumpThread = null;
+      notifyAll();
+    }
+    if (t != null) {
+      try {
+        t.join(1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void pumpLoop() {
+    while (pumping) {
+      synchronized (this) {
+        try {
+          pump();
+          long sleepNanos = nanosUntilWorthPumping();
+          if (pumping && sleepNanos > 0) {
+            wait(sleepNanos / 1_000_000, (int) (sleepNanos % 1_000_000));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (RuntimeException e) {
+          log.error("Quota pump failed; going on", e);
+        }
+      }
+    }
+  }
+
+  /** Until the earliest pool can admit its next job, at least 1 ms, at most MAX_PUMP_SLEEP. */
+  private long nanosUntilWorthPumping() {
+    long max = MAX_PUMP_SLEEP.toNanos();
+    if (inFlight.inFlight() >= inFlight.max()) {
+      return max; // woken when a slot frees
+    }
+    long best = max;
+    for (Throttle<JobRef> t : rotation) {
+      Optional<Duration> next = t.nextWakeup();
+      if (next.isPresent()) {
+        best = Math.min(best, next.get().toNanos());
+      }
+    }
+    return Math.max(1_000_000, best);
+  }
+
+  private void wakePump() {
+    if (pumping) {
+      synchronized (this) {
+        notifyAll();
+      }
     }
   }
 
