@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class QuotaSharedPoolTest {
   private static final int RPM = 120;
   private static final int PARTITIONS = 6;
-  private static final Duration PHASE = Duration.ofSeconds(15);
+  private static final Duration PHASE = Duration.ofSeconds(10);
 
   @Test
   void shouldStayWithinTheSharedPoolWhileInstancesJoinAndLeave(@TempDir Path work)

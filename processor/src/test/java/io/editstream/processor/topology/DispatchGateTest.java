@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Bucket;
@@ -203,6 +204,25 @@ class DispatchGateTest {
     }
 
     assertThat(gate.take(a)).containsExactly("j0", "j1", "j2"); // the slots are the only bound
+  }
+
+  @Test
+  void shouldTakePermitsInTheBackgroundAsSoonAsThePoolHasThem() {
+    DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 1);
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    gate.submit(a, "j0", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofMinutes(1));
+    gate.startPump();
+    try {
+      await().atMost(Duration.ofSeconds(5)).until(() -> inFlight.inFlight() == 1);
+      gate.submit(a, "j1", MODEL, "t", Priority.BULK, ONE); // wakes the pump
+
+      await().atMost(Duration.ofSeconds(5)).until(() -> inFlight.inFlight() == 2);
+      assertThat(gate.queued()).isZero();
+      assertThat(gate.take(a)).containsExactly("j0", "j1");
+    } finally {
+      gate.close();
+    }
   }
 
   private static double tokens(DispatchGate gate) {
