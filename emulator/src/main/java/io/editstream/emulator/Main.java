@@ -36,6 +36,14 @@ public final class Main implements Callable<Integer> {
   String apiKey;
 
   @Option(
+      names = "--bearer-token",
+      description =
+          "The only accepted 'Authorization: Bearer' token on the Vertex AI and WaveSpeed routes."
+              + " Default: any token or none. Also read from EMULATOR_BEARER_TOKEN.",
+      defaultValue = "${env:EMULATOR_BEARER_TOKEN}")
+  String bearerToken;
+
+  @Option(
       names = "--models",
       split = ",",
       description = "Model ids served (default: ${DEFAULT-VALUE}).")
@@ -112,6 +120,7 @@ public final class Main implements Callable<Integer> {
         host,
         port,
         apiKey == null || apiKey.isBlank() ? null : apiKey,
+        bearerToken == null || bearerToken.isBlank() ? null : bearerToken,
         Arrays.asList(models),
         latencyMeanMs,
         latencySigma,
