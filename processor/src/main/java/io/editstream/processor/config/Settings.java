@@ -221,6 +221,69 @@ public final class Settings {
               false,
               "USD per million output tokens (image output tokens: 1120 per 1K image)."),
           new Setting(
+              "quota.rpm",
+              Setting.envOf("quota.rpm"),
+              "0",
+              false,
+              "Requests per minute of the default model's quota pool (the whole pool, shared by all"
+                  + " instances by owned partitions); 0 = unlimited. Other models: set"
+                  + " quota.model.<model>.rpm (and .ipm .tpm .rpd .burst) in the config file; a"
+                  + " per-model key also overrides the quota.* value for the default model."),
+          new Setting(
+              "quota.ipm",
+              Setting.envOf("quota.ipm"),
+              "0",
+              false,
+              "Output images per minute of the default model's pool; 0 = unlimited."),
+          new Setting(
+              "quota.tpm",
+              Setting.envOf("quota.tpm"),
+              "0",
+              false,
+              "Input tokens per minute of the default model's pool (estimated before a call,"
+                  + " corrected from usageMetadata after it); 0 = unlimited."),
+          new Setting(
+              "quota.rpd",
+              Setting.envOf("quota.rpd"),
+              "0",
+              false,
+              "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
+                  + " unlimited."),
+          new Setting(
+              "quota.burst",
+              Setting.envOf("quota.burst"),
+              "0",
+              false,
+              "Requests the pool may admit back-to-back, below quota.rpm; sustained use is"
+                  + " 1 - burst/rpm of the quota. 0 = automatic: rpm/200, at least 1."),
+          new Setting(
+              "quota.window.ms",
+              Setting.envOf("quota.window.ms"),
+              "60500",
+              false,
+              "The rolling window the server meters per-minute quotas over, plus slack for network"
+                  + " jitter between admission here and arrival there."),
+          new Setting(
+              "quota.tenant.weights",
+              Setting.envOf("quota.tenant.weights"),
+              "",
+              false,
+              "Weighted fair sharing of every pool between tenants, e.g. 'acme:3,beta:1';"
+                  + " unlisted tenants get quota.tenant.default.weight."),
+          new Setting(
+              "quota.tenant.default.weight",
+              Setting.envOf("quota.tenant.default.weight"),
+              "1",
+              false,
+              "Weight of tenants not listed in quota.tenant.weights."),
+          new Setting(
+              "quota.queue.max",
+              Setting.envOf("quota.queue.max"),
+              "100000",
+              false,
+              "Accepted jobs that may wait for quota per instance; beyond it jobs stay in the"
+                  + " pending store and are queued later."),
+          new Setting(
               "http.port",
               Setting.envOf("http.port"),
               "8080",
@@ -356,6 +419,11 @@ public final class Settings {
       return Boolean.parseBoolean(v);
     }
     throw new ConfigException(name, "'" + v + "' is not a boolean; accepted true or false");
+  }
+
+  /** Every key that was set (file or environment), for checks of free-form key families. */
+  public java.util.Set<String> keys() {
+    return java.util.Collections.unmodifiableSet(values.keySet());
   }
 
   /** Keys under a prefix, with the prefix removed (e.g. kafka.* for the clients). */
