@@ -106,6 +106,10 @@ public final class Main implements Callable<Integer> {
   long seed = 42;
 
   public static void main(String[] args) {
+    // Default logging of the runnable jar, unless -Dlogback.configurationFile names another.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "io/editstream/emulator/logback-default.xml");
+    }
     System.exit(run(args));
   }
 
