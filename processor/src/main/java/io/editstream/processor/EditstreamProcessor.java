@@ -3,7 +3,6 @@ package io.editstream.processor;
 import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
-import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.topology.Backoff;
@@ -89,7 +88,8 @@ public final class EditstreamProcessor implements AutoCloseable {
             AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
             EditstreamProcessor::isTransientDecodeError);
 
-    this.model = modelFactory.apply(config);
+    this.model =
+        modelFactory != null ? modelFactory.apply(config) : Providers.build(config, clock, meters);
     this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
     this.gate = Dispatchers.gate(config, inFlight, inputPartitions, meters);
     gate.startPump();
@@ -138,22 +138,13 @@ public final class EditstreamProcessor implements AutoCloseable {
 
   /** Starts a processor; the caller closes it. */
   public static EditstreamProcessor start(ProcessorConfig config) throws IOException {
-    return start(config, EditstreamProcessor::geminiClient, Clock.systemUTC());
+    return new EditstreamProcessor(config, null, Clock.systemUTC());
   }
 
   public static EditstreamProcessor start(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
       throws IOException {
     return new EditstreamProcessor(config, modelFactory, clock);
-  }
-
-  static ModelClient geminiClient(ProcessorConfig config) {
-    return new GeminiModelClient(
-        new GeminiModelClient.Settings(
-            config.model().apiKey(),
-            config.model().baseUrl(),
-            config.model().timeout(),
-            Math.max(config.model().maxInFlight(), 8)));
   }
 
   static List<TopicSetup.Wanted> wantedTopics(ProcessorConfig config) {

@@ -31,7 +31,35 @@ public record ProcessorConfig(
     Pricing pricing,
     String httpHost,
     int httpPort,
-    Quota quota) {
+    Quota quota,
+    Providers providers) {
+
+  /** The providers in failover order and what each needs (DESIGN.md §8a). */
+  public record Providers(
+      List<String> order,
+      String vertexProject,
+      String vertexLocation,
+      Path vertexCredentialsFile,
+      String vertexBaseUrl,
+      String wavespeedApiKey,
+      String wavespeedBaseUrl,
+      String wavespeedModelPath,
+      Duration wavespeedPollInitial,
+      Duration wavespeedPollMax,
+      Duration failoverRetryDelay,
+      int circuitFailures,
+      Duration circuitCoolDown,
+      double wavespeedPricePerImage) {
+
+    public static final List<String> KNOWN = List.of("ai-studio", "vertex", "wavespeed");
+
+    @Override
+    public String toString() {
+      return "Providers[order=%s, vertexProject=%s, vertexLocation=%s, wavespeedApiKey=%s]"
+          .formatted(
+              order, vertexProject, vertexLocation, wavespeedApiKey == null ? "unset" : "***");
+    }
+  }
 
   /**
    * The limits of one quota pool (one model), for the whole pool across all instances; {@code 0} =
@@ -141,10 +169,11 @@ public record ProcessorConfig(
       throw new ConfigException("topic.replication", "'0' is not accepted; use -1 or 1..32");
     }
 
+    Providers providers = providers(s);
     Model model =
         new Model(
             s.required("model.default"),
-            apiKey(s),
+            providers.order().contains("ai-studio") ? apiKey(s) : null,
             blankToNull(s.string("gemini.base.url")),
             s.millis("model.timeout.ms", 1_000, 3_600_000),
             s.integer("model.max.in.flight", 1, 10_000));
@@ -190,7 +219,8 @@ public record ProcessorConfig(
             s.decimal("price.output.per.million", 0, 1e6)),
         s.required("http.host"),
         s.integer("http.port", -1, 65_535),
-        quota(s, model.defaultModel()));
+        quota(s, model.defaultModel()),
+        providers);
   }
 
   private static final List<String> LIMIT_NAMES = List.of("rpm", "ipm", "tpm", "rpd", "burst");
@@ -314,6 +344,57 @@ public record ProcessorConfig(
     return out;
   }
 
+  private static Providers providers(Settings s) {
+    List<String> order =
+        Arrays.stream(s.required("model.providers").split(","))
+            .map(String::trim)
+            .filter(p -> !p.isEmpty())
+            .toList();
+    if (order.isEmpty()) {
+      throw new ConfigException("model.providers", "name at least one of " + Providers.KNOWN);
+    }
+    for (String p : order) {
+      if (!Providers.KNOWN.contains(p)) {
+        throw new ConfigException(
+            "model.providers", "'" + p + "' is not a provider; accepted " + Providers.KNOWN);
+      }
+    }
+    if (order.stream().distinct().count() != order.size()) {
+      throw new ConfigException("model.providers", "a provider is listed twice: " + order);
+    }
+    String vertexProject = blankToNull(s.string("vertex.project"));
+    if (order.contains("vertex") && vertexProject == null) {
+      throw new ConfigException(
+          "vertex.project", "is required when vertex is listed (or set GOOGLE_CLOUD_PROJECT)");
+    }
+    String wavespeedKey = blankToNull(s.string("wavespeed.api.key"));
+    if (order.contains("wavespeed") && wavespeedKey == null) {
+      throw new ConfigException(
+          "wavespeed.api.key", "is required when wavespeed is listed (set WAVESPEED_API_KEY)");
+    }
+    String credentials = blankToNull(s.string("vertex.credentials.file"));
+    Duration pollInitial = s.millis("wavespeed.poll.initial.ms", 10, 600_000);
+    Duration pollMax = s.millis("wavespeed.poll.max.ms", 10, 600_000);
+    if (pollMax.compareTo(pollInitial) < 0) {
+      throw new ConfigException("wavespeed.poll.max.ms", "must be >= wavespeed.poll.initial.ms");
+    }
+    return new Providers(
+        order,
+        vertexProject,
+        s.required("vertex.location"),
+        credentials == null ? null : Path.of(credentials),
+        blankToNull(s.string("vertex.base.url")),
+        wavespeedKey,
+        s.required("wavespeed.base.url"),
+        s.required("wavespeed.model.path"),
+        pollInitial,
+        pollMax,
+        s.millis("provider.failover.retry.delay.ms", 0, 86_400_000),
+        s.integer("provider.circuit.failures", 1, 1_000),
+        s.millis("provider.circuit.cooldown.ms", 100, 86_400_000),
+        s.decimal("price.wavespeed.per.image", 0, 1_000));
+  }
+
   private static String apiKey(Settings s) {
     String key = blankToNull(s.string("gemini.api.key"));
     String file = blankToNull(s.string("gemini.api.key.file"));
@@ -357,6 +438,6 @@ public record ProcessorConfig(
         + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blobDir=%s, input=%s, http=%s:%d,"
             .formatted(
                 streamThreads, model, retry, pendingMaxPerTask, blobDir, input, httpHost, httpPort)
-        + " quota=%s]".formatted(quota);
+        + " quota=%s, providers=%s]".formatted(quota, providers);
   }
 }

@@ -52,6 +52,92 @@ public final class Settings {
               false,
               "Base URL of the model API; unset calls Google (generativelanguage.googleapis.com)."),
           new Setting(
+              "model.providers",
+              Setting.envOf("model.providers"),
+              "ai-studio",
+              false,
+              "Providers in failover order, from ai-studio, vertex, wavespeed; a job may pin one with"
+                  + " the attribute editstream.provider."),
+          new Setting(
+              "vertex.project",
+              "GOOGLE_CLOUD_PROJECT",
+              null,
+              false,
+              "Google Cloud project of the Vertex AI provider (required when vertex is listed)."),
+          new Setting(
+              "vertex.location",
+              Setting.envOf("vertex.location"),
+              "global",
+              false,
+              "Vertex AI location, e.g. global or us-central1."),
+          new Setting(
+              "vertex.credentials.file",
+              "GOOGLE_APPLICATION_CREDENTIALS",
+              null,
+              false,
+              "Service-account JSON for Vertex AI; unset uses application-default credentials."),
+          new Setting(
+              "vertex.base.url",
+              Setting.envOf("vertex.base.url"),
+              null,
+              false,
+              "Base URL of the Vertex AI API; unset calls Google."),
+          new Setting(
+              "wavespeed.api.key",
+              "WAVESPEED_API_KEY",
+              null,
+              true,
+              "API key of WaveSpeedAI (required when wavespeed is listed). Never logged."),
+          new Setting(
+              "wavespeed.base.url",
+              Setting.envOf("wavespeed.base.url"),
+              "https://api.wavespeed.ai",
+              false,
+              "Base URL of the WaveSpeedAI API."),
+          new Setting(
+              "wavespeed.model.path",
+              Setting.envOf("wavespeed.model.path"),
+              "google/nano-banana-2/edit",
+              false,
+              "WaveSpeedAI model path of the edit endpoint."),
+          new Setting(
+              "wavespeed.poll.initial.ms",
+              Setting.envOf("wavespeed.poll.initial.ms"),
+              "500",
+              false,
+              "First wait before polling a WaveSpeedAI prediction; grows x1.5 per poll."),
+          new Setting(
+              "wavespeed.poll.max.ms",
+              Setting.envOf("wavespeed.poll.max.ms"),
+              "2000",
+              false,
+              "Longest wait between two polls of a WaveSpeedAI prediction."),
+          new Setting(
+              "provider.failover.retry.delay.ms",
+              Setting.envOf("provider.failover.retry.delay.ms"),
+              "10000",
+              false,
+              "A 429 asking to wait longer than this marks the provider exhausted: calls fail over to"
+                  + " the next provider until then."),
+          new Setting(
+              "provider.circuit.failures",
+              Setting.envOf("provider.circuit.failures"),
+              "5",
+              false,
+              "Consecutive failures (5xx, connection, auth) that open a provider's circuit."),
+          new Setting(
+              "provider.circuit.cooldown.ms",
+              Setting.envOf("provider.circuit.cooldown.ms"),
+              "30000",
+              false,
+              "How long an open circuit waits before one probe call."),
+          new Setting(
+              "price.wavespeed.per.image",
+              Setting.envOf("price.wavespeed.per.image"),
+              "0",
+              false,
+              "USD per WaveSpeedAI edit, for estimatedCostUsd (check WaveSpeedAI's price list)."),
+          new Setting(
               "model.default",
               Setting.envOf("model.default"),
               "gemini-3.1-flash-image-preview",
