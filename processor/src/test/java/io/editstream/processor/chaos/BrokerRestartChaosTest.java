@@ -120,6 +120,14 @@ class BrokerRestartChaosTest {
               pipeline.dlq.size(),
               lost.size(),
               pipeline.doubled.size()));
+      System.out.printf(
+          "reader saw %d records again at an offset already read (not counted as outcomes)%n",
+          pipeline.redelivered);
+      pipeline.doubled.forEach(
+          id ->
+              System.out.printf(
+                  "doubled %s: %s%n",
+                  id, pipeline.results.containsKey(id) ? pipeline.results.get(id) : ""));
       assertThat(lost).isEmpty();
       assertThat(pipeline.doubled).as("jobs with more than one outcome").isEmpty();
       assertThat(pipeline.dlq).isEmpty();
