@@ -461,8 +461,9 @@ class HostileInputMatrixTest {
             Math.max(0, expected - outcomes),
             strictPipeline.doubled.size() + devPipeline.doubled.size()));
     System.out.printf(
-        "matrix answered in %d s (the never-answering URL waits out the 30 s fetch deadline)%n",
-        TimeUnit.NANOSECONDS.toSeconds(matrixDoneNanos - startNanos));
+        "matrix answered in %d s (the never-answering URL waits out the 30 s fetch deadline);"
+            + " the 200 MB stream got %d bytes out before the processor hung up%n",
+        TimeUnit.NANOSECONDS.toSeconds(matrixDoneNanos - startNanos), hugeBytesWritten.get());
     for (Case c : cases) {
       ChaosPipeline p = pipelineOf(c);
       String outcome =

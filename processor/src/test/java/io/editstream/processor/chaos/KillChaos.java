@@ -124,6 +124,14 @@ final class KillChaos {
                       running.isAlive(),
                       running.logTail(60)));
         }
+        // Kill while calls are in flight: wait (briefly) for half the window to be busy.
+        int busy = Math.max(1, plan.maxInFlight() / 2);
+        long busyDeadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (emulator.stats().currentConcurrent() < busy
+            && System.nanoTime() < busyDeadline
+            && running.isAlive()) {
+          pipeline.readUntil(() -> false, Duration.ofMillis(50));
+        }
         long inFlight = emulator.stats().currentConcurrent();
         int before = pipeline.outcomes();
         running.kill();
