@@ -53,7 +53,8 @@ class BrokerRestartChaosTest {
     byte[] png = TestPngs.small(3);
     long start = System.nanoTime();
     List<String> ids = Collections.synchronizedList(new ArrayList<>());
-    try (Emulator emulator =
+    try (ThreadDeaths threadDeaths = ThreadDeaths.watch();
+        Emulator emulator =
             Emulator.start(
                 EmulatorConfig.defaults().withLatencyMeanMs(700).withErrorRate(0.15).withSeed(5));
         ChaosPipeline pipeline = new ChaosPipeline()) {
@@ -120,6 +121,9 @@ class BrokerRestartChaosTest {
               pipeline.dlq.size(),
               lost.size(),
               pipeline.doubled.size()));
+      System.out.printf(
+          "stream threads that died and were replaced during the outage: %d%n",
+          threadDeaths.count());
       System.out.printf(
           "reader saw %d records again at an offset already read (not counted as outcomes)%n",
           pipeline.redelivered);

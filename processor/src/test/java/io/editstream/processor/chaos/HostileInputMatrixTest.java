@@ -83,10 +83,12 @@ class HostileInputMatrixTest {
   private String base;
   private long startNanos;
   private long matrixDoneNanos;
+  private ThreadDeaths threadDeaths;
 
   @BeforeAll
   void runTheMatrix(@TempDir Path work) throws Exception {
     startNanos = System.nanoTime();
+    threadDeaths = ThreadDeaths.watch();
     startImageServer();
     emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(50).withSeed(9));
     Path inputs = Files.createDirectories(work.resolve("inputs"));
@@ -395,6 +397,7 @@ class HostileInputMatrixTest {
     assertThat(strictPipeline.results).containsKey("after-matrix");
     assertThat(strict.state()).isEqualTo(KafkaStreams.State.RUNNING);
     assertThat(dev.state()).isEqualTo(KafkaStreams.State.RUNNING);
+    assertThat(threadDeaths.count()).as("stream threads that died and were replaced").isZero();
   }
 
   @Test

@@ -110,7 +110,8 @@ class RecordSizeLimitTest {
       BiFunction<ChaosPipeline, Integer, byte[]> value,
       Predicate<ChaosPipeline> answered)
       throws Exception {
-    try (Emulator emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(20));
+    try (ThreadDeaths threadDeaths = ThreadDeaths.watch();
+        Emulator emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(20));
         ChaosPipeline pipeline = new ChaosPipeline()) {
       try (EditstreamProcessor processor =
           EditstreamProcessor.start(
@@ -126,15 +127,17 @@ class RecordSizeLimitTest {
                 () -> answered.test(pipeline) && after.stream().allMatch(pipeline::answered), WAIT);
         assertThat(done)
             .as(
-                "an outcome for the %d-byte record %s and for the jobs after it; failures %s,"
-                    + " DLQ %s, results %s",
+                "an outcome for the %d-byte record %s and for the jobs after it; stream threads"
+                    + " died: %d; failures %s, DLQ %s, results %s",
                 record.length,
                 key,
+                threadDeaths.count(),
                 pipeline.failures.keySet(),
                 pipeline.dlq.stream().map(r -> r.key()).toList(),
                 pipeline.results.keySet())
             .isTrue();
         assertThat(processor.state()).isEqualTo(KafkaStreams.State.RUNNING);
+        assertThat(threadDeaths.count()).as("stream threads that died").isZero();
         EditFailure f = pipeline.failures.get(key);
         if (key.equals("instruction-at-limit")) {
           assertThat(f.getCode()).isEqualTo(FailureCode.INSTRUCTION_TOO_LONG);
