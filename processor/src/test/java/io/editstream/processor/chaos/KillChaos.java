@@ -59,7 +59,8 @@ final class KillChaos {
       Map<String, EditFailure> unexpectedFailures,
       List<Kill> kills,
       int dlq,
-      EmulatorStats emulator) {}
+      EmulatorStats emulator,
+      int threadDeaths) {}
 
   /** Failures a run may legitimately end with: injected faults on every allowed attempt. */
   static final Set<FailureCode> EXHAUSTED =
@@ -198,8 +199,22 @@ final class KillChaos {
                   "kill -9 of %s (state dir %s) after %d of %d outcomes, %d model calls in"
                       + " flight%n",
                   k.instance(), k.stateDir(), k.outcomesBefore(), plan.jobs(), k.callsInFlight()));
+      // A replaced stream thread is a crash inside an instance, even one that recovered.
+      int threadDeaths = 0;
+      for (ProcessorJvm p : started) {
+        threadDeaths +=
+            (int) p.logText().lines().filter(l -> l.contains("Stream thread died")).count();
+      }
+      System.out.printf("stream threads that died and were replaced: %d%n", threadDeaths);
       return new Report(
-          row, lost, Set.copyOf(pipeline.doubled), unexpected, kills, pipeline.dlq.size(), stats);
+          row,
+          lost,
+          Set.copyOf(pipeline.doubled),
+          unexpected,
+          kills,
+          pipeline.dlq.size(),
+          stats,
+          threadDeaths);
     } finally {
       for (ProcessorJvm p : started) {
         p.close(); // no processor JVM outlives a failed run

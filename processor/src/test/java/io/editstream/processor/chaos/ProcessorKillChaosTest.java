@@ -42,6 +42,7 @@ class ProcessorKillChaosTest {
         .as("failures other than injected faults on every attempt")
         .isEmpty();
     assertThat(report.dlq()).isZero();
+    assertThat(report.threadDeaths()).as("stream threads that died and were replaced").isZero();
     assertThat(report.kills()).hasSize(3);
     assertThat(report.kills())
         .allSatisfy(

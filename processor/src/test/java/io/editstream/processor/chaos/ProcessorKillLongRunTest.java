@@ -48,6 +48,7 @@ class ProcessorKillLongRunTest {
         .as("failures other than injected faults on every attempt")
         .isEmpty();
     assertThat(report.dlq()).isZero();
+    assertThat(report.threadDeaths()).as("stream threads that died and were replaced").isZero();
     assertThat(report.kills()).hasSize(3);
     assertThat(report.kills()).allSatisfy(k -> assertThat(k.callsInFlight()).isPositive());
     assertThat(report.emulator().answers(503)).isPositive();
