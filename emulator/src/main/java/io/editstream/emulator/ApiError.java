@@ -97,11 +97,6 @@ record ApiError(int code, String status, String message, List<JsonNode> details)
     return new ApiError(404, "NOT_FOUND", "Requested entity was not found: " + path, List.of());
   }
 
-  static ApiError methodNotAllowed(String method) {
-    return new ApiError(
-        405, "UNIMPLEMENTED", "HTTP method " + method + " is not supported here.", List.of());
-  }
-
   static ApiError internal() {
     return new ApiError(
         500,

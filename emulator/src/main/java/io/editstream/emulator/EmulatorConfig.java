@@ -166,485 +166,162 @@ public record EmulatorConfig(
   }
 
   public EmulatorConfig withHost(String v) {
-    return new EmulatorConfig(
-        v,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.host = v);
   }
 
   public EmulatorConfig withPort(int v) {
-    return new EmulatorConfig(
-        host,
-        v,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.port = v);
   }
 
   public EmulatorConfig withApiKey(String v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        v,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.apiKey = v);
   }
 
   public EmulatorConfig withModels(List<String> v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        v,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.models = v);
   }
 
-  /** Mean latency of a 512 px edit and, optionally, its log-normal sigma. */
+  /** Mean latency of a 512 px edit, in ms (larger outputs take longer). */
   public EmulatorConfig withLatencyMeanMs(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        v,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.latencyMeanMs = v);
   }
 
   public EmulatorConfig withLatencySigma(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        v,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.latencySigma = v);
   }
 
   public EmulatorConfig withRpm(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        v,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.rpm = v);
   }
 
   public EmulatorConfig withIpm(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        v,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.ipm = v);
   }
 
   public EmulatorConfig withTpm(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        v,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.tpm = v);
   }
 
   public EmulatorConfig withRpd(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        v,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.rpd = v);
   }
 
   public EmulatorConfig withErrorRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        v,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.errorRate = v);
   }
 
   public EmulatorConfig withTimeoutRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        v,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.timeoutRate = v);
   }
 
   public EmulatorConfig withDropRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        v,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.dropRate = v);
   }
 
   public EmulatorConfig withBlockRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        v,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.blockRate = v);
   }
 
   public EmulatorConfig withImageSafetyRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        v,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.imageSafetyRate = v);
   }
 
   public EmulatorConfig withNoImageRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        v,
-        slowRate,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.noImageRate = v);
   }
 
   public EmulatorConfig withSlowRate(double v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        v,
-        slowMs,
-        seed,
-        clock);
+    return copy(b -> b.slowRate = v);
   }
 
   public EmulatorConfig withSlowMs(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        v,
-        seed,
-        clock);
+    return copy(b -> b.slowMs = v);
   }
 
   public EmulatorConfig withSeed(long v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        v,
-        clock);
+    return copy(b -> b.seed = v);
   }
 
   /** Clock for quota windows (tests pass a fake clock). Latency waits use real time. */
   public EmulatorConfig withClock(Clock v) {
-    return new EmulatorConfig(
-        host,
-        port,
-        apiKey,
-        models,
-        latencyMeanMs,
-        latencySigma,
-        rpm,
-        ipm,
-        tpm,
-        rpd,
-        errorRate,
-        timeoutRate,
-        dropRate,
-        blockRate,
-        imageSafetyRate,
-        noImageRate,
-        slowRate,
-        slowMs,
-        seed,
-        v);
+    return copy(b -> b.clock = v);
+  }
+
+  private EmulatorConfig copy(java.util.function.Consumer<Fields> change) {
+    Fields f = new Fields(this);
+    change.accept(f);
+    return f.build();
+  }
+
+  /** Mutable copy of the components, so each wither changes one and validates the result. */
+  private static final class Fields {
+    String host;
+    int port;
+    String apiKey;
+    List<String> models;
+    long latencyMeanMs;
+    double latencySigma;
+    long rpm;
+    long ipm;
+    long tpm;
+    long rpd;
+    double errorRate;
+    double timeoutRate;
+    double dropRate;
+    double blockRate;
+    double imageSafetyRate;
+    double noImageRate;
+    double slowRate;
+    long slowMs;
+    long seed;
+    Clock clock;
+
+    Fields(EmulatorConfig c) {
+      host = c.host;
+      port = c.port;
+      apiKey = c.apiKey;
+      models = c.models;
+      latencyMeanMs = c.latencyMeanMs;
+      latencySigma = c.latencySigma;
+      rpm = c.rpm;
+      ipm = c.ipm;
+      tpm = c.tpm;
+      rpd = c.rpd;
+      errorRate = c.errorRate;
+      timeoutRate = c.timeoutRate;
+      dropRate = c.dropRate;
+      blockRate = c.blockRate;
+      imageSafetyRate = c.imageSafetyRate;
+      noImageRate = c.noImageRate;
+      slowRate = c.slowRate;
+      slowMs = c.slowMs;
+      seed = c.seed;
+      clock = c.clock;
+    }
+
+    EmulatorConfig build() {
+      return new EmulatorConfig(
+          host,
+          port,
+          apiKey,
+          models,
+          latencyMeanMs,
+          latencySigma,
+          rpm,
+          ipm,
+          tpm,
+          rpd,
+          errorRate,
+          timeoutRate,
+          dropRate,
+          blockRate,
+          imageSafetyRate,
+          noImageRate,
+          slowRate,
+          slowMs,
+          seed,
+          clock);
+    }
   }
 
   private static void rate(String name, double v) {

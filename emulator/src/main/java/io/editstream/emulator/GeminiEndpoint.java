@@ -3,6 +3,7 @@ package io.editstream.emulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -16,12 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,16 +50,22 @@ final class GeminiEndpoint implements HttpHandler {
   private final ExecutorService workers;
   private final ScheduledExecutorService timer;
 
-  /** How often each exact request has been seen: drives fail-times and fresh draws on retries. */
-  private final Map<String, AtomicLong> occurrences = new ConcurrentHashMap<>();
+  /**
+   * How often each exact request has been seen: drives fail-times and fresh draws on retries.
+   * Bounded so a long load test cannot exhaust memory; the oldest requests are forgotten first.
+   */
+  private final Cache<Digest, AtomicLong> occurrences =
+      Caffeine.newBuilder().maximumSize(500_000).build();
 
   /** Identical edits render once, even when they arrive together. */
   private final AsyncCache<String, byte[]> renders =
       Caffeine.newBuilder()
           .maximumWeight(256L * 1024 * 1024)
           .weigher((String k, byte[] v) -> v.length)
-          .executor(Runnable::run)
           .buildAsync();
+
+  private final Semaphore rendering =
+      new Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()));
 
   GeminiEndpoint(
       EmulatorConfig config,
@@ -113,7 +118,8 @@ final class GeminiEndpoint implements HttpHandler {
     long arrivedNanos = System.nanoTime();
     String key = apiKey(exchange);
     stats.started(EmulatorStats.keyId(key));
-    Call call = new Call(exchange);
+    PendingCall call =
+        new PendingCall(exchange, arrivedNanos, json, responses, stats, workers, timer);
     try {
       boolean stream = method.equals("streamGenerateContent");
       if (!stream && !method.equals("generateContent")) {
@@ -123,7 +129,8 @@ final class GeminiEndpoint implements HttpHandler {
       }
       if (!"POST".equals(exchange.getRequestMethod())) {
         drain(exchange);
-        call.error(ApiError.methodNotAllowed(exchange.getRequestMethod()));
+        // Google has no such route for other methods.
+        call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
         return;
       }
       if (config.apiKey() != null) {
@@ -158,9 +165,9 @@ final class GeminiEndpoint implements HttpHandler {
         return;
       }
       GenerateRequest request = parsed.request();
-      String digest = digest(model, body, directiveHeader);
-      long seen = occurrences.computeIfAbsent(digest, d -> new AtomicLong()).getAndIncrement();
-      Draws draws = new Draws(config, Long.parseUnsignedLong(digest.substring(0, 16), 16), seen);
+      Digest digest = digest(model, body, directiveHeader);
+      long seen = occurrences.get(digest, k -> new AtomicLong()).getAndIncrement();
+      Draws draws = new Draws(config, digest.high(), seen);
       Directives d = request.directives();
 
       long latency =
@@ -175,8 +182,7 @@ final class GeminiEndpoint implements HttpHandler {
       // Triggered failures come before quota bookkeeping so retry tests are not throttled.
       if (d.failCode() != 0 && (d.failTimes() == 0 || seen < d.failTimes())) {
         ApiError error = ApiError.forCode(d.failCode(), model);
-        call.later(
-            d.failCode() == 429 ? 0 : remaining(arrivedNanos, latency), () -> call.error(error));
+        call.at(d.failCode() == 429 ? 0 : latency, () -> call.error(error));
         return;
       }
       boolean image =
@@ -192,7 +198,13 @@ final class GeminiEndpoint implements HttpHandler {
         return;
       }
       if (d.drop() || draws.fault == Draws.Fault.DROP) {
-        call.later(remaining(arrivedNanos, latency), call::drop);
+        call.at(latency, call::drop);
+        return;
+      }
+      long deadline = serverTimeoutMillis(exchange);
+      if (deadline > 0 && latency > deadline) {
+        // The SDK sends its timeout as x-server-timeout; Google gives up at that deadline.
+        call.at(deadline, () -> call.error(ApiError.deadlineExceeded()));
         return;
       }
       ApiError fault =
@@ -203,17 +215,15 @@ final class GeminiEndpoint implements HttpHandler {
             default -> null;
           };
       if (fault != null) {
-        call.later(remaining(arrivedNanos, latency), () -> call.error(fault));
+        call.at(latency, () -> call.error(fault));
         return;
       }
       ResponseFactory.Answer answer = answer(request, draws, d, image);
       if (stream) {
         boolean sse = "sse".equals(query(exchange, "alt"));
-        call.stream(answer, sse, arrivedNanos, latency);
+        call.stream(answer, sse, latency);
       } else {
-        call.later(
-            remaining(arrivedNanos, latency),
-            () -> call.json(200, responses.full(answer), answer.png() != null));
+        call.at(latency, () -> call.json(200, responses.full(answer), answer.png() != null));
       }
     } catch (RuntimeException | IOException e) {
       log.warn("Model call {} failed: {}", model, e.toString());
@@ -223,29 +233,30 @@ final class GeminiEndpoint implements HttpHandler {
 
   private ResponseFactory.Answer answer(
       GenerateRequest request, Draws draws, Directives d, boolean image) {
+    ResponseFactory.Prompt prompt = ResponseFactory.Prompt.of(request);
     String blockReason =
         d.blockReason() != null
             ? d.blockReason()
             : draws.fault == Draws.Fault.BLOCK ? "PROHIBITED_CONTENT" : null;
     if (blockReason != null) {
-      return new ResponseFactory.Answer(request, draws.responseId, null, null, null, blockReason);
+      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, null, blockReason);
     }
     String finish =
         d.finishReason() != null
             ? d.finishReason()
             : draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
     if (finish != null) {
-      return new ResponseFactory.Answer(request, draws.responseId, null, null, finish, null);
+      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, finish, null);
     }
     if (!image) {
       String text =
           "I can't create an image for that, but here is what I would change: "
               + request.instruction();
-      return new ResponseFactory.Answer(request, draws.responseId, text, null, "STOP", null);
+      return new ResponseFactory.Answer(prompt, draws.responseId, text, null, "STOP", null);
     }
     byte[] png = render(request);
     String text = "Here is the edited image: " + request.instruction();
-    return new ResponseFactory.Answer(request, draws.responseId, text, png, "STOP", null);
+    return new ResponseFactory.Answer(prompt, draws.responseId, text, png, "STOP", null);
   }
 
   private byte[] render(GenerateRequest request) {
@@ -268,6 +279,7 @@ final class GeminiEndpoint implements HttpHandler {
             + height;
     ImageRenderer.Job job =
         new ImageRenderer.Job(
+            input == null ? null : HexFormat.of().formatHex(sha256().digest(input.bytes())),
             input == null ? null : input.bytes(),
             input == null ? null : input.format(),
             request.instruction(),
@@ -275,13 +287,32 @@ final class GeminiEndpoint implements HttpHandler {
             width,
             height);
     String key = renderKey(job);
-    return renders.get(key, k -> renderer.render(job)).join();
+    // Render outside any map lock: the first caller renders, concurrent twins wait on its future.
+    CompletableFuture<byte[]> mine = new CompletableFuture<>();
+    CompletableFuture<byte[]> existing = renders.asMap().putIfAbsent(key, mine);
+    if (existing != null) {
+      return existing.join();
+    }
+    // A few renders at a time: each needs megabytes of canvas, and hundreds at once exhaust the
+    // heap without finishing any sooner on a few cores.
+    rendering.acquireUninterruptibly();
+    try {
+      byte[] png = renderer.render(job);
+      mine.complete(png);
+      return png;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      renders.asMap().remove(key, mine);
+      throw e;
+    } finally {
+      rendering.release();
+    }
   }
 
   private static String renderKey(ImageRenderer.Job job) {
     MessageDigest sha = sha256();
-    if (job.input() != null) {
-      sha.update(job.input());
+    if (job.inputKey() != null) {
+      sha.update(job.inputKey().getBytes(StandardCharsets.UTF_8));
     }
     sha.update((byte) 0);
     sha.update(job.instruction().getBytes(StandardCharsets.UTF_8));
@@ -291,7 +322,10 @@ final class GeminiEndpoint implements HttpHandler {
     return HexFormat.of().formatHex(sha.digest());
   }
 
-  private static String digest(String model, byte[] body, String directiveHeader) {
+  /** The first 128 bits of a request's SHA-256. */
+  private record Digest(long high, long low) {}
+
+  private static Digest digest(String model, byte[] body, String directiveHeader) {
     MessageDigest sha = sha256();
     sha.update(model.getBytes(StandardCharsets.UTF_8));
     sha.update((byte) 0);
@@ -300,7 +334,8 @@ final class GeminiEndpoint implements HttpHandler {
       sha.update((byte) 0);
       sha.update(directiveHeader.getBytes(StandardCharsets.UTF_8));
     }
-    return HexFormat.of().formatHex(sha.digest());
+    ByteBuffer hash = ByteBuffer.wrap(sha.digest());
+    return new Digest(hash.getLong(), hash.getLong());
   }
 
   private static MessageDigest sha256() {
@@ -311,9 +346,17 @@ final class GeminiEndpoint implements HttpHandler {
     }
   }
 
-  private static long remaining(long arrivedNanos, long latencyMs) {
-    long spent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivedNanos);
-    return Math.max(0, latencyMs - spent);
+  /** The client's deadline from {@code x-server-timeout} (seconds), or 0 if none. */
+  private static long serverTimeoutMillis(HttpExchange exchange) {
+    String value = exchange.getRequestHeaders().getFirst("x-server-timeout");
+    if (value == null) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Math.round(Double.parseDouble(value.trim()) * 1000));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   private static String apiKey(HttpExchange exchange) {
@@ -363,141 +406,6 @@ final class GeminiEndpoint implements HttpHandler {
   }
 
   private void writeJson(HttpExchange exchange, int status, JsonNode body) throws IOException {
-    byte[] bytes = json.writeValueAsBytes(body);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  /** One model call: answers exactly once, then leaves the concurrency count. */
-  private final class Call {
-    private final HttpExchange exchange;
-    private boolean done;
-
-    Call(HttpExchange exchange) {
-      this.exchange = exchange;
-    }
-
-    /**
-     * Runs {@code action} on the worker pool after {@code delayMs}, holding no thread meanwhile.
-     */
-    void later(long delayMs, Runnable action) {
-      Runnable guarded =
-          () -> {
-            try {
-              action.run();
-            } catch (RuntimeException e) {
-              log.warn("Answer failed: {}", e.toString());
-              finish(0);
-            }
-          };
-      try {
-        if (delayMs <= 0) {
-          guarded.run();
-        } else {
-          timer.schedule(() -> dispatch(guarded), delayMs, TimeUnit.MILLISECONDS);
-        }
-      } catch (RejectedExecutionException e) {
-        // Shutting down.
-        finish(0);
-      }
-    }
-
-    private void dispatch(Runnable action) {
-      try {
-        workers.execute(action);
-      } catch (RejectedExecutionException e) {
-        finish(0);
-      }
-    }
-
-    void error(ApiError error) {
-      json(error.code(), error.toJson(), false);
-    }
-
-    void json(int status, JsonNode body, boolean withImage) {
-      try {
-        writeJson(exchange, status, body);
-        if (withImage) {
-          stats.imageGenerated();
-        }
-        finish(status);
-      } catch (IOException e) {
-        log.debug("Client went away before the answer: {}", e.toString());
-        finish(0);
-      }
-    }
-
-    void drop() {
-      stats.dropped();
-      // Closing before sending headers makes the server close the socket without an answer.
-      finish(-1);
-    }
-
-    void stream(ResponseFactory.Answer answer, boolean sse, long arrivedNanos, long latency) {
-      if (answer.png() == null) {
-        // Blocked, safety-filtered or text-only answers come as one chunk.
-        later(
-            remaining(arrivedNanos, latency),
-            () -> chunks(sse, true, true, responses.full(answer)));
-        return;
-      }
-      // The text arrives early, the image when the latency is over, as Gemini streams it.
-      later(
-          remaining(arrivedNanos, latency * 3 / 10),
-          () -> {
-            if (chunks(sse, true, false, responses.textChunk(answer))) {
-              later(
-                  remaining(arrivedNanos, latency),
-                  () -> {
-                    if (chunks(sse, false, true, responses.imageChunk(answer))) {
-                      stats.imageGenerated();
-                    }
-                  });
-            }
-          });
-    }
-
-    /** Writes one chunk; returns false if the client went away. */
-    private boolean chunks(boolean sse, boolean first, boolean last, JsonNode chunk) {
-      try {
-        if (first) {
-          exchange
-              .getResponseHeaders()
-              .set("Content-Type", sse ? "text/event-stream" : "application/json; charset=UTF-8");
-          exchange.sendResponseHeaders(200, 0);
-        }
-        OutputStream out = exchange.getResponseBody();
-        String text = json.writeValueAsString(chunk);
-        String framed =
-            sse ? "data: " + text + "\r\n\r\n" : (first ? "[" : ",\r\n") + text + (last ? "]" : "");
-        out.write(framed.getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        if (last) {
-          out.close();
-          finish(200);
-        }
-        return true;
-      } catch (IOException e) {
-        log.debug("Client went away during a stream: {}", e.toString());
-        finish(0);
-        return false;
-      }
-    }
-
-    /** status > 0: answered; 0: failed to answer; -1: dropped on purpose. */
-    private synchronized void finish(int status) {
-      if (done) {
-        return;
-      }
-      done = true;
-      if (status > 0) {
-        stats.answered(status);
-      }
-      exchange.close();
-      stats.finished();
-    }
+    PendingCall.writeJson(exchange, json, status, body);
   }
 }

@@ -1,5 +1,7 @@
 package io.editstream.emulator;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -19,6 +21,8 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +36,19 @@ final class ImageRenderer {
   private static final Logger log = LoggerFactory.getLogger(ImageRenderer.class);
   private static volatile boolean fontsBroken;
 
+  /**
+   * Decoded inputs by content hash: shops send several edits of one photo, and decoding is a large
+   * share of the work. Read-only once cached.
+   */
+  private final Cache<String, BufferedImage> decoded =
+      Caffeine.newBuilder()
+          .maximumWeight(128L * 1024 * 1024)
+          .weigher((String k, BufferedImage v) -> v.getWidth() * v.getHeight() * 4)
+          .build();
+
   /** What to draw. {@code input} may be null (no image, or a format the JDK cannot decode). */
   record Job(
+      String inputKey,
       byte[] input,
       InputImage.Format inputFormat,
       String instruction,
@@ -70,7 +85,7 @@ final class ImageRenderer {
       int areaY = pad;
       int areaW = Math.max(1, w - 2 * pad);
       int areaH = Math.max(1, h - pad - banner - pad);
-      BufferedImage input = decode(job.input(), job.inputFormat());
+      BufferedImage input = job.input() == null ? null : decodedInput(job);
       if (input == null) {
         input = placeholder(job.inputFormat(), accent);
       }
@@ -151,16 +166,48 @@ final class ImageRenderer {
     return lines;
   }
 
-  private static BufferedImage decode(byte[] bytes, InputImage.Format format) {
-    if (bytes == null || (format != InputImage.Format.PNG && format != InputImage.Format.JPEG)) {
+  private BufferedImage decodedInput(Job job) {
+    // Not Cache.get(key, fn): that would decode under a map lock and stall other keys.
+    BufferedImage image = decoded.getIfPresent(job.inputKey());
+    if (image == null) {
+      image = decode(job);
+      if (image != null) {
+        decoded.put(job.inputKey(), image);
+      }
+    }
+    return image;
+  }
+
+  /**
+   * Decodes PNG and JPEG into a type Java2D scales quickly; null for other formats or broken bytes
+   * (the header parsed during validation, so the caller draws a placeholder).
+   */
+  private static BufferedImage decode(Job job) {
+    InputImage.Format format = job.inputFormat();
+    if (format != InputImage.Format.PNG && format != InputImage.Format.JPEG) {
       return null;
     }
+    BufferedImage image;
     try {
-      return ImageIO.read(new ByteArrayInputStream(bytes));
+      image = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(job.input())));
     } catch (IOException | RuntimeException e) {
-      // The header parsed during validation; a broken body still gets a placeholder.
       return null;
     }
+    if (image == null
+        || image.getType() == BufferedImage.TYPE_INT_RGB
+        || image.getType() == BufferedImage.TYPE_INT_ARGB) {
+      return image;
+    }
+    int type =
+        image.getColorModel().hasAlpha() ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB;
+    BufferedImage converted = new BufferedImage(image.getWidth(), image.getHeight(), type);
+    Graphics2D g = converted.createGraphics();
+    try {
+      g.drawImage(image, 0, 0, null);
+    } finally {
+      g.dispose();
+    }
+    return converted;
   }
 
   /** Stands in for an input the JDK cannot decode (WebP, HEIC) or for a text-only prompt. */
@@ -199,7 +246,7 @@ final class ImageRenderer {
   static byte[] encodePng(BufferedImage image) {
     ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
     ByteArrayOutputStream out = new ByteArrayOutputStream(image.getWidth() * image.getHeight());
-    try (ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+    try (ImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
       writer.setOutput(stream);
       ImageWriteParam param = writer.getDefaultWriteParam();
       // Fast deflate: 4K canvases otherwise take seconds to encode.

@@ -8,6 +8,7 @@ import java.util.Optional;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * One inline image of a request: its bytes, the format sniffed from its magic bytes, and its
@@ -66,7 +67,8 @@ record InputImage(
   }
 
   private static Optional<Dimension> imageIoDimensions(byte[] b) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(b))) {
+    // In-memory stream: ImageIO's default cache would write a temp file per request.
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(b))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
         return Optional.empty();

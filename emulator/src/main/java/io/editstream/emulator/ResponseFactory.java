@@ -13,9 +13,30 @@ final class ResponseFactory {
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
+  /**
+   * What usage accounting needs from the request. Answers keep this instead of the request, so
+   * input images are not held in memory while an answer waits out its latency.
+   */
+  record Prompt(
+      String model,
+      int textTokens,
+      int imageTokens,
+      boolean hasImages,
+      GenerateRequest.OutputSize outputSize) {
+
+    static Prompt of(GenerateRequest r) {
+      return new Prompt(
+          r.model(), r.textTokens(), r.imageTokens(), !r.images().isEmpty(), r.outputSize());
+    }
+
+    int tokens() {
+      return textTokens + imageTokens;
+    }
+  }
+
   /** What one answer carries. {@code png} is null for answers without an image. */
   record Answer(
-      GenerateRequest request,
+      Prompt prompt,
       String responseId,
       String text,
       byte[] png,
@@ -27,7 +48,7 @@ final class ResponseFactory {
     }
 
     int imageTokens() {
-      return png == null ? 0 : request.outputSize().tokens;
+      return png == null ? 0 : prompt.outputSize().tokens;
     }
   }
 
@@ -37,7 +58,7 @@ final class ResponseFactory {
     if (a.blockReason() != null) {
       root.putObject("promptFeedback").put("blockReason", a.blockReason());
       root.set("usageMetadata", usage(a, false, false));
-      root.put("modelVersion", a.request().model());
+      root.put("modelVersion", a.prompt().model());
       root.put("responseId", a.responseId());
       return root;
     }
@@ -63,7 +84,7 @@ final class ResponseFactory {
     }
     candidate.put("index", 0);
     root.set("usageMetadata", usage(a, a.text() != null, a.png() != null));
-    root.put("modelVersion", a.request().model());
+    root.put("modelVersion", a.prompt().model());
     root.put("responseId", a.responseId());
     return root;
   }
@@ -77,7 +98,7 @@ final class ResponseFactory {
     content.put("role", "model");
     candidate.put("index", 0);
     root.set("usageMetadata", usage(a, true, false));
-    root.put("modelVersion", a.request().model());
+    root.put("modelVersion", a.prompt().model());
     root.put("responseId", a.responseId());
     return root;
   }
@@ -92,7 +113,7 @@ final class ResponseFactory {
     candidate.put("finishReason", a.finishReason());
     candidate.put("index", 0);
     root.set("usageMetadata", usage(a, a.text() != null, true));
-    root.put("modelVersion", a.request().model());
+    root.put("modelVersion", a.prompt().model());
     root.put("responseId", a.responseId());
     return root;
   }
@@ -113,9 +134,9 @@ final class ResponseFactory {
   }
 
   private static ObjectNode usage(Answer a, boolean withText, boolean withImage) {
-    GenerateRequest r = a.request();
+    Prompt r = a.prompt();
     ObjectNode usage = JSON.objectNode();
-    int prompt = r.promptTokens();
+    int prompt = r.tokens();
     int textOut = withText ? a.textTokens() : 0;
     int imageOut = withImage ? a.imageTokens() : 0;
     usage.put("promptTokenCount", prompt);
@@ -125,7 +146,7 @@ final class ResponseFactory {
     usage.put("totalTokenCount", prompt + textOut + imageOut);
     ArrayNode promptDetails = usage.putArray("promptTokensDetails");
     promptDetails.addObject().put("modality", "TEXT").put("tokenCount", r.textTokens());
-    if (!r.images().isEmpty()) {
+    if (r.hasImages()) {
       promptDetails.addObject().put("modality", "IMAGE").put("tokenCount", r.imageTokens());
     }
     if (textOut + imageOut > 0) {

@@ -7,6 +7,7 @@ import com.google.genai.types.HttpOptions;
 import com.google.genai.types.HttpRetryOptions;
 import com.google.genai.types.ImageConfig;
 import com.google.genai.types.Part;
+import java.util.List;
 
 /** The official google-genai client, configured as DESIGN.md §9 prescribes. */
 final class Sdk {
@@ -22,7 +23,10 @@ final class Sdk {
             HttpOptions.builder()
                 .baseUrl(emulator.baseUrl())
                 .apiVersion("v1beta")
-                .retryOptions(HttpRetryOptions.builder().attempts(1).build())
+                // attempts(1) alone still sleeps ~1 s after a retryable status (SDK 2.0.0
+                // RetryInterceptor); no retryable codes means no sleep.
+                .retryOptions(
+                    HttpRetryOptions.builder().attempts(1).httpStatusCodes(List.of()).build())
                 .timeout(20_000)
                 .build())
         .build();

@@ -37,6 +37,23 @@ final class TestImages {
     return b;
   }
 
+  /** A PNG signature and IHDR chunk claiming the given size, with no pixel data. */
+  static byte[] pngHeader(int width, int height) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 25);
+    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+    byte[] ihdr =
+        java.nio.ByteBuffer.allocate(17)
+            .put("IHDR".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .putInt(width)
+            .putInt(height)
+            .put(new byte[] {8, 2, 0, 0, 0})
+            .array();
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(ihdr);
+    b.putInt(13).put(ihdr).putInt((int) crc.getValue());
+    return b.array();
+  }
+
   static byte[] heicHeader() {
     byte[] b = new byte[32];
     b[3] = 24;

@@ -91,7 +91,10 @@ public final class GeminiModelClient implements ModelClient {
         HttpOptions.builder()
             .apiVersion("v1beta")
             .timeout(Math.toIntExact(settings.timeout().toMillis()))
-            .retryOptions(HttpRetryOptions.builder().attempts(1).build());
+            // attempts(1) alone still sleeps the SDK's backoff (~1 s) after a retryable status in
+            // SDK 2.0.0; with no retryable codes errors come back at once and our loop waits.
+            .retryOptions(
+                HttpRetryOptions.builder().attempts(1).httpStatusCodes(List.of()).build());
     if (settings.baseUrl() != null && !settings.baseUrl().isBlank()) {
       http.baseUrl(settings.baseUrl());
     }

@@ -46,6 +46,7 @@ class ProcessorEndToEndTest {
   private Pipeline pipeline;
   private EditstreamProcessor processor;
   private byte[] rocket;
+  private Path inputs;
   private final List<String> expected = new ArrayList<>();
 
   @BeforeAll
@@ -60,9 +61,14 @@ class ProcessorEndToEndTest {
     try (InputStream in = getClass().getResourceAsStream("/images/rocket.jpg")) {
       rocket = in.readAllBytes();
     }
-    processor =
-        EditstreamProcessor.start(
-            ProcessorConfig.from(Settings.of(pipeline.settings(emulator.baseUrl(), work))));
+    inputs = Files.createDirectories(work.resolve("inputs"));
+    Files.write(inputs.resolve("rocket.jpg"), rocket);
+    try (var big = new java.io.RandomAccessFile(inputs.resolve("huge.jpg").toFile(), "rw")) {
+      big.setLength(25L * 1024 * 1024); // sparse: over the 20 MB limit without writing it
+    }
+    var settings = pipeline.settings(emulator.baseUrl(), work);
+    settings.put("input.file.root", inputs.toString());
+    processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(settings)));
     submitEverything();
     boolean all =
         pipeline.readUntil(
@@ -131,6 +137,9 @@ class ProcessorEndToEndTest {
     send(uriJob("escape", "file:///etc/passwd"));
     send(uriJob("metadata", "http://169.254.169.254/latest/meta-data"));
     send(job("bomb", "edit", pngHeader(50_000, 50_000)));
+    send(uriJob("from-file", inputs.resolve("rocket.jpg").toUri().toString()));
+    send(uriJob("oversized", inputs.resolve("huge.jpg").toUri().toString()));
+    send(uriJob("outside-root", inputs.resolveSibling("elsewhere.jpg").toUri().toString()));
     // The same job again: one outcome only.
     pipeline.send(job("ok-0", "remove the background, variant 0", rocket));
     pipeline.flush();
@@ -158,6 +167,13 @@ class ProcessorEndToEndTest {
       assertThat(decoded.getWidth()).isEqualTo(image.getWidth()).isEqualTo(512);
       assertThat(image.getMimeType()).isEqualTo("image/png");
     }
+  }
+
+  @Test
+  void shouldReadInputsByReferenceBelowTheFileRoot() {
+    EditResult r = pipeline.results.get("from-file");
+    assertThat(r).as("result for a file: input").isNotNull();
+    assertThat(r.getImages().get(0).getWidth()).isEqualTo(512);
   }
 
   @Test
@@ -192,6 +208,8 @@ class ProcessorEndToEndTest {
     assertThat(code("escape")).isEqualTo(FailureCode.URI_NOT_ALLOWED);
     assertThat(code("metadata")).isEqualTo(FailureCode.URI_NOT_ALLOWED);
     assertThat(code("bomb")).isEqualTo(FailureCode.IMAGE_DIMENSIONS_TOO_LARGE);
+    assertThat(code("oversized")).isEqualTo(FailureCode.IMAGE_TOO_LARGE);
+    assertThat(code("outside-root")).isEqualTo(FailureCode.URI_NOT_ALLOWED);
     assertThat(pipeline.failures.get("too-many").getMessage()).contains("images");
     assertThat(pipeline.failures.get("no-instruction").getMessage()).contains("instruction");
   }

@@ -1,0 +1,130 @@
+package io.editstream.processor.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsValidationTest {
+
+  private static Map<String, String> minimal() {
+    Map<String, String> m = new HashMap<>();
+    m.put("gemini.api.key", "k-0123456789-secret");
+    return m;
+  }
+
+  private static ProcessorConfig config(Map<String, String> values) {
+    return ProcessorConfig.from(Settings.of(values));
+  }
+
+  @Test
+  void shouldApplyDocumentedDefaults() {
+    ProcessorConfig c = config(minimal());
+    assertThat(c.topics().jobs()).isEqualTo("edit-jobs");
+    assertThat(c.topics().results()).isEqualTo("edit-results");
+    assertThat(c.topics().failures()).isEqualTo("edit-failures");
+    assertThat(c.topics().dlq()).isEqualTo("edit-jobs-dlq");
+    assertThat(c.model().defaultModel()).isEqualTo("gemini-3.1-flash-image-preview");
+    assertThat(c.model().maxInFlight()).isEqualTo(64);
+    assertThat(c.model().baseUrl()).isNull();
+    assertThat(c.kafka()).containsEntry("bootstrap.servers", "localhost:9092");
+  }
+
+  @Test
+  void shouldPrefixEveryTopic() {
+    Map<String, String> m = minimal();
+    m.put("topic.prefix", "prod.");
+    ProcessorConfig c = config(m);
+    assertThat(c.topics().all()).allMatch(t -> t.startsWith("prod."));
+    assertThat(c.topics().cacheIndex()).startsWith("prod.");
+  }
+
+  @Test
+  void shouldNameTheSettingAndTheAcceptedValues() {
+    Map<String, String> m = minimal();
+    m.put("model.max.in.flight", "lots");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.max.in.flight")
+        .hasMessageContaining("'lots'")
+        .hasMessageContaining("1..10000");
+
+    Map<String, String> m2 = minimal();
+    m2.put("input.http.allow.private", "yes");
+    assertThatThrownBy(() -> config(m2))
+        .hasMessageContaining("input.http.allow.private")
+        .hasMessageContaining("true or false");
+
+    Map<String, String> m3 = minimal();
+    m3.put("retry.backoff.initial.ms", "5000");
+    m3.put("retry.backoff.max.ms", "100");
+    assertThatThrownBy(() -> config(m3)).hasMessageContaining("retry.backoff.max.ms");
+  }
+
+  @Test
+  void shouldRequireAnApiKeyAndSayHowToSetIt() {
+    assertThatThrownBy(() -> config(new HashMap<>()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("GEMINI_API_KEY");
+  }
+
+  @Test
+  void shouldReadTheKeyFromAFileAndNeverPrintIt(@TempDir Path dir) throws Exception {
+    Path keyFile = dir.resolve("key");
+    Files.writeString(keyFile, "file-key-0123456789\n");
+    Map<String, String> m = new HashMap<>();
+    m.put("gemini.api.key.file", keyFile.toString());
+    m.put("kafka.sasl.jaas.config", "org.apache.kafka...PlainLoginModule password=\"hunter2\";");
+    ProcessorConfig c = config(m);
+    assertThat(c.model().apiKey()).isEqualTo("file-key-0123456789");
+    assertThat(c.toString()).doesNotContain("file-key-0123456789").doesNotContain("hunter2");
+    assertThat(c.kafka()).containsKey("sasl.jaas.config");
+  }
+
+  @Test
+  void shouldRejectBothKeyAndKeyFile(@TempDir Path dir) throws Exception {
+    Path keyFile = dir.resolve("key");
+    Files.writeString(keyFile, "x");
+    Map<String, String> m = minimal();
+    m.put("gemini.api.key.file", keyFile.toString());
+    assertThatThrownBy(() -> config(m)).hasMessageContaining("not both");
+  }
+
+  @Test
+  void shouldTakeEnvironmentOverFileAndPassKafkaSettingsThrough(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("editstream.properties");
+    Files.writeString(
+        file,
+        "kafka.bootstrap.servers=file:9092\nmodel.max.in.flight=8\nkafka.security.protocol=SSL\n");
+    Map<String, String> env =
+        Map.of(
+            "KAFKA_BOOTSTRAP_SERVERS", "env:9092",
+            "GEMINI_API_KEY", "env-key-0123456789",
+            "EDITSTREAM_MODEL_MAX_IN_FLIGHT", "16",
+            "EDITSTREAM_KAFKA_SASL_MECHANISM", "PLAIN");
+    ProcessorConfig c = ProcessorConfig.from(Settings.load(file, env));
+    assertThat(c.kafka())
+        .containsEntry("bootstrap.servers", "env:9092")
+        .containsEntry("security.protocol", "SSL")
+        .containsEntry("sasl.mechanism", "PLAIN");
+    assertThat(c.model().maxInFlight()).isEqualTo(16);
+  }
+
+  @Test
+  void shouldDocumentEverySetting() {
+    assertThat(Settings.ALL)
+        .allSatisfy(
+            s -> {
+              assertThat(s.doc()).as(s.name()).isNotBlank();
+              assertThat(s.env()).as(s.name()).matches("[A-Z][A-Z0-9_]+");
+            });
+    assertThat(Settings.ALL.stream().map(Setting::name).distinct().count())
+        .isEqualTo(Settings.ALL.size());
+  }
+}
