@@ -210,7 +210,12 @@ class DedupEndToEndTest {
     pipeline.send(job("bypass-3", "sharpen, bypass", rocket));
     pipeline.flush();
     awaitResults(List.of("bypass-3"));
-    assertThat(pipeline.results.get("bypass-3").getCacheHit()).isTrue();
+    EditResult hit = pipeline.results.get("bypass-3");
+    assertThat(hit.getCacheHit()).isTrue();
+    // The entry's own L2 publication came back to this instance meanwhile; the hit still carries
+    // the small output inline, like the fresh result did.
+    assertThat(fresh.getImages().get(0).getData()).isNotNull();
+    assertThat(hit.getImages().get(0).getData()).as("inline output on the hit").isNotNull();
     assertThat(emulator.stats().requests() - callsBefore).as("model calls").isEqualTo(1);
   }
 
