@@ -80,6 +80,38 @@ record ApiError(int code, String status, String message, List<JsonNode> details)
     return new ApiError(403, "PERMISSION_DENIED", "The caller does not have permission", List.of());
   }
 
+  /** Vertex AI without a valid OAuth access token. */
+  static ApiError unauthenticated(boolean missing) {
+    ObjectNode info =
+        JSON.objectNode()
+            .put("@type", "type.googleapis.com/google.rpc.ErrorInfo")
+            .put("reason", missing ? "CREDENTIALS_MISSING" : "ACCESS_TOKEN_TYPE_UNSUPPORTED")
+            .put("domain", "googleapis.com");
+    info.putObject("metadata").put("service", "aiplatform.googleapis.com");
+    return new ApiError(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login"
+            + " cookie or other valid authentication credential. See"
+            + " https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        List.of(info));
+  }
+
+  /** Vertex AI's answer for a model it does not serve. */
+  static ApiError publisherModelNotFound(String project, String location, String model) {
+    return new ApiError(
+        404,
+        "NOT_FOUND",
+        "Publisher Model `projects/"
+            + project
+            + "/locations/"
+            + location
+            + "/publishers/google/models/"
+            + model
+            + "` was not found or your project does not have access to it.",
+        List.of());
+  }
+
   static ApiError modelNotFound(String apiVersion, String model) {
     return new ApiError(
         404,
@@ -180,6 +212,7 @@ record ApiError(int code, String status, String message, List<JsonNode> details)
   static ApiError forCode(int code, String model) {
     return switch (code) {
       case 400 -> invalidArgument("Request contains an invalid argument.");
+      case 401 -> unauthenticated(false);
       case 403 -> permissionDenied();
       case 404 -> modelNotFound("v1beta", model);
       case 429 -> quotaExceededTriggered(model);
@@ -188,7 +221,7 @@ record ApiError(int code, String status, String message, List<JsonNode> details)
       case 504 -> deadlineExceeded();
       default ->
           throw new IllegalArgumentException(
-              "fail code must be one of 400, 403, 404, 429, 500, 503, 504, was " + code);
+              "fail code must be one of 400, 401, 403, 404, 429, 500, 503, 504, was " + code);
     };
   }
 }

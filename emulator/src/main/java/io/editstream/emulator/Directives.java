@@ -18,6 +18,9 @@ import java.util.regex.Pattern;
  * @param noImage answer text only
  * @param drop close the connection without an answer
  * @param slowMs latency override in ms, or -1
+ * @param nsfw flag the output as not safe for work (WaveSpeed {@code has_nsfw_contents}; Gemini
+ *     routes answer finishReason IMAGE_SAFETY)
+ * @param taskFail end a WaveSpeed prediction with status {@code failed} (Gemini routes answer 500)
  */
 record Directives(
     int failCode,
@@ -26,15 +29,17 @@ record Directives(
     String finishReason,
     boolean noImage,
     boolean drop,
-    long slowMs) {
+    long slowMs,
+    boolean nsfw,
+    boolean taskFail) {
 
-  static final Directives NONE = new Directives(0, 0, null, null, false, false, -1);
+  static final Directives NONE = new Directives(0, 0, null, null, false, false, -1, false, false);
   static final String HEADER = "x-emulator-directive";
 
   static final Pattern MARKER =
       Pattern.compile("\\[emulator:([^\\]]*)\\]", Pattern.CASE_INSENSITIVE);
 
-  private static final Set<Integer> FAIL_CODES = Set.of(400, 403, 404, 429, 500, 503, 504);
+  private static final Set<Integer> FAIL_CODES = Set.of(400, 401, 403, 404, 429, 500, 503, 504);
   private static final Pattern REASON = Pattern.compile("[A-Z_]{2,40}");
 
   boolean any() {
@@ -76,7 +81,15 @@ record Directives(
     switch (name) {
       case "fail":
         return new Directives(
-            code(value, directive), 0, blockReason, finishReason, noImage, drop, slowMs);
+            code(value, directive),
+            0,
+            blockReason,
+            finishReason,
+            noImage,
+            drop,
+            slowMs,
+            nsfw,
+            taskFail);
       case "fail-times":
         {
           String[] pieces = value == null ? new String[0] : value.split(":");
@@ -85,19 +98,50 @@ record Directives(
           }
           int times = integer(pieces[0], directive);
           return new Directives(
-              code(pieces[1], directive), times, blockReason, finishReason, noImage, drop, slowMs);
+              code(pieces[1], directive),
+              times,
+              blockReason,
+              finishReason,
+              noImage,
+              drop,
+              slowMs,
+              nsfw,
+              taskFail);
         }
       case "block":
         return new Directives(
-            failCode, failTimes, reason(value, directive), finishReason, noImage, drop, slowMs);
+            failCode,
+            failTimes,
+            reason(value, directive),
+            finishReason,
+            noImage,
+            drop,
+            slowMs,
+            nsfw,
+            taskFail);
       case "finish":
         return new Directives(
-            failCode, failTimes, blockReason, reason(value, directive), noImage, drop, slowMs);
+            failCode,
+            failTimes,
+            blockReason,
+            reason(value, directive),
+            noImage,
+            drop,
+            slowMs,
+            nsfw,
+            taskFail);
       case "noimage":
-        return new Directives(failCode, failTimes, blockReason, finishReason, true, drop, slowMs);
+        return new Directives(
+            failCode, failTimes, blockReason, finishReason, true, drop, slowMs, nsfw, taskFail);
       case "drop":
         return new Directives(
-            failCode, failTimes, blockReason, finishReason, noImage, true, slowMs);
+            failCode, failTimes, blockReason, finishReason, noImage, true, slowMs, nsfw, taskFail);
+      case "nsfw":
+        return new Directives(
+            failCode, failTimes, blockReason, finishReason, noImage, drop, slowMs, true, taskFail);
+      case "task-fail":
+        return new Directives(
+            failCode, failTimes, blockReason, finishReason, noImage, drop, slowMs, nsfw, true);
       case "slow":
         return new Directives(
             failCode,
@@ -106,12 +150,14 @@ record Directives(
             finishReason,
             noImage,
             drop,
-            integer(value, directive));
+            integer(value, directive),
+            nsfw,
+            taskFail);
       default:
         throw bad(
             directive,
             "known directives: fail=CODE, fail-times=N:CODE, block=REASON, finish=REASON,"
-                + " noimage, drop, slow=MS");
+                + " noimage, drop, slow=MS, nsfw, task-fail");
     }
   }
 

@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A running Gemini API emulator. Start it with {@link #start(EmulatorConfig)}, point a client at
- * {@link #baseUrl()}, read {@link #stats()}, and {@link #close()} it when done.
+ * A running model API emulator (Gemini via AI Studio and Vertex AI paths, WaveSpeed submit/poll).
+ * Start it with {@link #start(EmulatorConfig)}, point a client at {@link #baseUrl()}, read {@link
+ * #stats()}, and {@link #close()} it when done.
  *
  * <pre>{@code
  * try (Emulator emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(20))) {
@@ -41,7 +42,7 @@ public final class Emulator implements AutoCloseable {
   private final ExecutorService workers;
   private final ScheduledThreadPoolExecutor timer;
   private final StatsRecorder stats;
-  private final GeminiEndpoint endpoint;
+  private final EditEngine engine;
 
   private Emulator(
       EmulatorConfig config,
@@ -49,13 +50,13 @@ public final class Emulator implements AutoCloseable {
       ExecutorService workers,
       ScheduledThreadPoolExecutor timer,
       StatsRecorder stats,
-      GeminiEndpoint endpoint) {
+      EditEngine engine) {
     this.config = config;
     this.server = server;
     this.workers = workers;
     this.timer = timer;
     this.stats = stats;
-    this.endpoint = endpoint;
+    this.engine = engine;
   }
 
   /**
@@ -69,7 +70,10 @@ public final class Emulator implements AutoCloseable {
         new ScheduledThreadPoolExecutor(1, daemonThreads("emulator-timer-"));
     timer.setRemoveOnCancelPolicy(true);
     StatsRecorder stats = new StatsRecorder();
-    GeminiEndpoint endpoint = new GeminiEndpoint(config, new ObjectMapper(), stats, workers, timer);
+    EditEngine engine = new EditEngine(config);
+    ObjectMapper json = new ObjectMapper();
+    GeminiEndpoint endpoint = new GeminiEndpoint(engine, json, stats, workers, timer);
+    WaveSpeedEndpoint wavespeed = new WaveSpeedEndpoint(engine, json, stats, workers, timer);
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 1024);
@@ -80,9 +84,10 @@ public final class Emulator implements AutoCloseable {
           "Cannot bind the emulator to " + config.host() + ":" + config.port(), e);
     }
     server.createContext("/", endpoint);
+    server.createContext(WaveSpeedEndpoint.PREFIX, wavespeed);
     server.setExecutor(workers);
     server.start();
-    return new Emulator(config, server, workers, timer, stats, endpoint);
+    return new Emulator(config, server, workers, timer, stats, engine);
   }
 
   /** The bound port (the real one when the config asked for port 0). */
@@ -115,7 +120,7 @@ public final class Emulator implements AutoCloseable {
 
   /** Forgets quota usage, so the next request starts with full windows. */
   public void resetQuotas() {
-    endpoint.resetQuotas();
+    engine.resetQuotas();
   }
 
   /** Stops serving; calls still waiting out their latency are cut off. */

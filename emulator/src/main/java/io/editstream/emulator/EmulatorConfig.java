@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param host address to bind; only loopback in tests
  * @param port port to bind, 0 for an ephemeral port
  * @param apiKey the only accepted API key, or {@code null} to accept any key (or none)
+ * @param bearerToken the only accepted {@code Authorization: Bearer} token on the Vertex AI and
+ *     WaveSpeed routes, or {@code null} to accept any token (or none)
  * @param models model ids served; others get 404 NOT_FOUND
  * @param latencyMeanMs mean of the log-normal latency for a 512 px output, in ms
  * @param latencySigma sigma of the log-normal latency (0 = constant latency)
@@ -39,6 +41,7 @@ public record EmulatorConfig(
     String host,
     int port,
     String apiKey,
+    String bearerToken,
     List<String> models,
     long latencyMeanMs,
     double latencySigma,
@@ -71,6 +74,7 @@ public record EmulatorConfig(
     models = List.copyOf(Objects.requireNonNull(models, "models"));
     require(port >= 0 && port <= 65535, "port must be in 0..65535, was " + port);
     require(apiKey == null || !apiKey.isBlank(), "apiKey must be null or non-blank");
+    require(bearerToken == null || !bearerToken.isBlank(), "bearerToken must be null or non-blank");
     require(!models.isEmpty(), "models must not be empty");
     require(latencyMeanMs >= 0, "latencyMeanMs must be >= 0, was " + latencyMeanMs);
     require(
@@ -102,6 +106,7 @@ public record EmulatorConfig(
         "127.0.0.1",
         0,
         null,
+        null,
         DEFAULT_MODELS,
         2800,
         0.25,
@@ -130,6 +135,8 @@ public record EmulatorConfig(
         + port
         + ", apiKey="
         + (apiKey == null ? "<any>" : "<set>")
+        + ", bearerToken="
+        + (bearerToken == null ? "<any>" : "<set>")
         + ", models="
         + models
         + ", latencyMeanMs="
@@ -175,6 +182,11 @@ public record EmulatorConfig(
 
   public EmulatorConfig withApiKey(String v) {
     return copy(b -> b.apiKey = v);
+  }
+
+  /** The only bearer token the Vertex AI and WaveSpeed routes accept; null accepts any. */
+  public EmulatorConfig withBearerToken(String v) {
+    return copy(b -> b.bearerToken = v);
   }
 
   public EmulatorConfig withModels(List<String> v) {
@@ -258,6 +270,7 @@ public record EmulatorConfig(
     String host;
     int port;
     String apiKey;
+    String bearerToken;
     List<String> models;
     long latencyMeanMs;
     double latencySigma;
@@ -280,6 +293,7 @@ public record EmulatorConfig(
       host = c.host;
       port = c.port;
       apiKey = c.apiKey;
+      bearerToken = c.bearerToken;
       models = c.models;
       latencyMeanMs = c.latencyMeanMs;
       latencySigma = c.latencySigma;
@@ -304,6 +318,7 @@ public record EmulatorConfig(
           host,
           port,
           apiKey,
+          bearerToken,
           models,
           latencyMeanMs,
           latencySigma,

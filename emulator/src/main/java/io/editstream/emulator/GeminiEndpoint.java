@@ -2,9 +2,6 @@ package io.editstream.emulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.ByteArrayOutputStream;
@@ -12,23 +9,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the Gemini REST endpoints, {@code /stats} and {@code /health}.
+ * Serves the Gemini REST endpoints of Google AI Studio ({@code /v1beta/models/M:generateContent},
+ * API key) and of Vertex AI ({@code /v1beta1/projects/P/locations/L/publishers/google/models/M:
+ * generateContent}, OAuth bearer token), {@code /stats} and {@code /health}. Both doors share one
+ * engine: the same latency, quota and fault controls.
  *
  * <p>Threads: the HTTP server's (unbounded, cached) pool reads and validates a request and renders
  * its image; the latency wait holds no thread — a timer hands the answer back to the pool when it
@@ -39,52 +32,33 @@ final class GeminiEndpoint implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(GeminiEndpoint.class);
   private static final Pattern MODEL_PATH =
       Pattern.compile("^/(v1beta|v1|v1alpha)/models/([^/:]+):([A-Za-z]+)$");
+  private static final Pattern VERTEX_PATH =
+      Pattern.compile(
+          "^/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/([^/:]+)"
+              + ":([A-Za-z]+)$");
 
   private final EmulatorConfig config;
   private final ObjectMapper json;
   private final RequestParser parser;
-  private final QuotaLimiter quotas;
+  private final EditEngine engine;
   private final StatsRecorder stats;
   private final ResponseFactory responses = new ResponseFactory();
-  private final ImageRenderer renderer = new ImageRenderer();
   private final ExecutorService workers;
   private final ScheduledExecutorService timer;
 
-  /**
-   * How often each exact request has been seen: drives fail-times and fresh draws on retries.
-   * Bounded so a long load test cannot exhaust memory; the oldest requests are forgotten first.
-   */
-  private final Cache<Digest, AtomicLong> occurrences =
-      Caffeine.newBuilder().maximumSize(500_000).build();
-
-  /** Identical edits render once, even when they arrive together. */
-  private final AsyncCache<String, byte[]> renders =
-      Caffeine.newBuilder()
-          .maximumWeight(256L * 1024 * 1024)
-          .weigher((String k, byte[] v) -> v.length)
-          .buildAsync();
-
-  private final Semaphore rendering =
-      new Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()));
-
   GeminiEndpoint(
-      EmulatorConfig config,
+      EditEngine engine,
       ObjectMapper json,
       StatsRecorder stats,
       ExecutorService workers,
       ScheduledExecutorService timer) {
-    this.config = config;
+    this.config = engine.config();
+    this.engine = engine;
     this.json = json;
     this.parser = new RequestParser(json);
-    this.quotas =
-        new QuotaLimiter(config.clock(), config.rpm(), config.ipm(), config.tpm(), config.rpd());
     this.stats = stats;
     this.workers = workers;
     this.timer = timer;
-  }
-
-  void resetQuotas() {
-    quotas.reset();
   }
 
   @Override
@@ -100,11 +74,14 @@ final class GeminiEndpoint implements HttpHandler {
         writeJson(exchange, 200, json.valueToTree(stats.snapshot()));
       } else {
         Matcher m = MODEL_PATH.matcher(path);
-        if (!m.matches()) {
+        Matcher v = VERTEX_PATH.matcher(path);
+        if (m.matches()) {
+          aiStudioCall(exchange, m.group(1), m.group(2), m.group(3));
+        } else if (v.matches()) {
+          vertexCall(exchange, v.group(2), v.group(3), v.group(4), v.group(5));
+        } else {
           drain(exchange);
           writeJson(exchange, 404, ApiError.notFound(path).toJson());
-        } else {
-          modelCall(exchange, m.group(1), m.group(2), m.group(3));
         }
       }
     } catch (RuntimeException | IOException e) {
@@ -113,35 +90,23 @@ final class GeminiEndpoint implements HttpHandler {
     }
   }
 
-  private void modelCall(HttpExchange exchange, String version, String model, String method)
+  private PendingCall begin(HttpExchange exchange, String credential) {
+    stats.started(EmulatorStats.keyId(credential));
+    return new PendingCall(exchange, System.nanoTime(), json, responses, stats, workers, timer);
+  }
+
+  private void aiStudioCall(HttpExchange exchange, String version, String model, String method)
       throws IOException {
-    long arrivedNanos = System.nanoTime();
     String key = apiKey(exchange);
-    stats.started(EmulatorStats.keyId(key));
-    PendingCall call =
-        new PendingCall(exchange, arrivedNanos, json, responses, stats, workers, timer);
+    PendingCall call = begin(exchange, key);
     try {
-      boolean stream = method.equals("streamGenerateContent");
-      if (!stream && !method.equals("generateContent")) {
-        drain(exchange);
-        call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
-        return;
-      }
-      if (!"POST".equals(exchange.getRequestMethod())) {
-        drain(exchange);
-        // Google has no such route for other methods.
-        call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
-        return;
-      }
       if (config.apiKey() != null) {
         if (key == null || key.isEmpty()) {
           drain(exchange);
           call.error(ApiError.unregisteredCaller());
           return;
         }
-        if (!MessageDigest.isEqual(
-            key.getBytes(StandardCharsets.UTF_8),
-            config.apiKey().getBytes(StandardCharsets.UTF_8))) {
+        if (!EditEngine.sameSecret(key, config.apiKey())) {
           drain(exchange);
           call.error(ApiError.apiKeyInvalid());
           return;
@@ -152,82 +117,116 @@ final class GeminiEndpoint implements HttpHandler {
         call.error(ApiError.modelNotFound(version, model));
         return;
       }
-      stats.model(model);
-      byte[] body = readBody(exchange);
-      if (body == null) {
-        call.error(ApiError.payloadTooLarge());
-        return;
-      }
-      String directiveHeader = exchange.getRequestHeaders().getFirst(Directives.HEADER);
-      RequestParser.Result parsed = parser.parse(model, body, directiveHeader);
-      if (parsed.error() != null) {
-        call.error(parsed.error());
-        return;
-      }
-      GenerateRequest request = parsed.request();
-      Digest digest = digest(model, body, directiveHeader);
-      long seen = occurrences.get(digest, k -> new AtomicLong()).getAndIncrement();
-      Draws draws = new Draws(config, digest.high(), seen);
-      Directives d = request.directives();
-
-      long latency =
-          d.slowMs() >= 0
-              ? d.slowMs()
-              : draws.slow
-                  ? config.slowMs()
-                  : draws.latencyMillis(
-                      config.latencyMeanMs() * request.outputSize().latencyFactor,
-                      config.latencySigma());
-
-      // Triggered failures come before quota bookkeeping so retry tests are not throttled.
-      if (d.failCode() != 0 && (d.failTimes() == 0 || seen < d.failTimes())) {
-        ApiError error = ApiError.forCode(d.failCode(), model);
-        call.at(d.failCode() == 429 ? 0 : latency, () -> call.error(error));
-        return;
-      }
-      boolean image =
-          request.wantsImage()
-              && !d.noImage()
-              && d.blockReason() == null
-              && d.finishReason() == null
-              && draws.fault == Draws.Fault.NONE;
-      QuotaLimiter.Admission admission =
-          quotas.tryAdmit(EmulatorStats.keyId(key), model, image ? 1 : 0, request.promptTokens());
-      if (!admission.admitted()) {
-        call.error(ApiError.quotaExceeded(admission.violations(), model, admission.retryMillis()));
-        return;
-      }
-      if (d.drop() || draws.fault == Draws.Fault.DROP) {
-        call.at(latency, call::drop);
-        return;
-      }
-      long deadline = serverTimeoutMillis(exchange);
-      if (deadline > 0 && latency > deadline) {
-        // The SDK sends its timeout as x-server-timeout; Google gives up at that deadline.
-        call.at(deadline, () -> call.error(ApiError.deadlineExceeded()));
-        return;
-      }
-      ApiError fault =
-          switch (draws.fault) {
-            case INTERNAL -> ApiError.internal();
-            case UNAVAILABLE -> ApiError.unavailable();
-            case DEADLINE -> ApiError.deadlineExceeded();
-            default -> null;
-          };
-      if (fault != null) {
-        call.at(latency, () -> call.error(fault));
-        return;
-      }
-      ResponseFactory.Answer answer = answer(request, draws, d, image);
-      if (stream) {
-        boolean sse = "sse".equals(query(exchange, "alt"));
-        call.stream(answer, sse, latency);
-      } else {
-        call.at(latency, () -> call.json(200, responses.full(answer), answer.png() != null));
-      }
+      generate(exchange, call, EmulatorStats.keyId(key), model, method);
     } catch (RuntimeException | IOException e) {
       log.warn("Model call {} failed: {}", model, e.toString());
       call.error(ApiError.internal());
+    }
+  }
+
+  /**
+   * Vertex AI: the OAuth access token comes as {@code Authorization: Bearer}; quotas are per
+   * (project, location, model), as Google Cloud meters them.
+   */
+  private void vertexCall(
+      HttpExchange exchange, String project, String location, String model, String method)
+      throws IOException {
+    String token = bearerToken(exchange);
+    PendingCall call = begin(exchange, token);
+    try {
+      if (config.bearerToken() != null
+          && (token == null || !EditEngine.sameSecret(token, config.bearerToken()))) {
+        drain(exchange);
+        call.error(ApiError.unauthenticated(token == null));
+        return;
+      }
+      if (!config.models().contains(model)) {
+        drain(exchange);
+        call.error(ApiError.publisherModelNotFound(project, location, model));
+        return;
+      }
+      String quotaKey = "vertex:projects/" + project + "/locations/" + location;
+      generate(exchange, call, quotaKey, model, method);
+    } catch (RuntimeException | IOException e) {
+      log.warn("Vertex call {} failed: {}", model, e.toString());
+      call.error(ApiError.internal());
+    }
+  }
+
+  /** The shared flow once the caller is known: body, triggers, quota, faults, answer. */
+  private void generate(
+      HttpExchange exchange, PendingCall call, String quotaKey, String model, String method)
+      throws IOException {
+    boolean stream = method.equals("streamGenerateContent");
+    if (!stream && !method.equals("generateContent")) {
+      drain(exchange);
+      call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
+      return;
+    }
+    if (!"POST".equals(exchange.getRequestMethod())) {
+      drain(exchange);
+      // Google has no such route for other methods.
+      call.error(ApiError.notFound(exchange.getRequestURI().getRawPath()));
+      return;
+    }
+    stats.model(model);
+    byte[] body = readBody(exchange);
+    if (body == null) {
+      call.error(ApiError.payloadTooLarge());
+      return;
+    }
+    String directiveHeader = exchange.getRequestHeaders().getFirst(Directives.HEADER);
+    RequestParser.Result parsed = parser.parse(model, body, directiveHeader);
+    if (parsed.error() != null) {
+      call.error(parsed.error());
+      return;
+    }
+    GenerateRequest request = parsed.request();
+    EditEngine.Seen seen = engine.see(model, body, directiveHeader);
+    Draws draws = seen.draws();
+    Directives d = request.directives();
+    long latency = engine.latency(request, draws);
+
+    // Triggered failures come before quota bookkeeping so retry tests are not throttled.
+    if (d.failCode() != 0 && (d.failTimes() == 0 || seen.before() < d.failTimes())) {
+      ApiError error = ApiError.forCode(d.failCode(), model);
+      call.at(d.failCode() == 429 ? 0 : latency, () -> call.error(error));
+      return;
+    }
+    boolean image = EditEngine.willHaveImage(request, draws);
+    QuotaLimiter.Admission admission =
+        engine.admit(quotaKey, model, image ? 1 : 0, request.promptTokens());
+    if (!admission.admitted()) {
+      call.error(ApiError.quotaExceeded(admission.violations(), model, admission.retryMillis()));
+      return;
+    }
+    if (d.drop() || draws.fault == Draws.Fault.DROP) {
+      call.at(latency, call::drop);
+      return;
+    }
+    long deadline = serverTimeoutMillis(exchange);
+    if (deadline > 0 && latency > deadline) {
+      // The SDK sends its timeout as x-server-timeout; Google gives up at that deadline.
+      call.at(deadline, () -> call.error(ApiError.deadlineExceeded()));
+      return;
+    }
+    ApiError fault =
+        switch (d.taskFail() ? Draws.Fault.INTERNAL : draws.fault) {
+          case INTERNAL -> ApiError.internal();
+          case UNAVAILABLE -> ApiError.unavailable();
+          case DEADLINE -> ApiError.deadlineExceeded();
+          default -> null;
+        };
+    if (fault != null) {
+      call.at(latency, () -> call.error(fault));
+      return;
+    }
+    ResponseFactory.Answer answer = answer(request, draws, d, image);
+    if (stream) {
+      boolean sse = "sse".equals(query(exchange, "alt"));
+      call.stream(answer, sse, latency);
+    } else {
+      call.at(latency, () -> call.json(200, responses.full(answer), answer.png() != null));
     }
   }
 
@@ -244,7 +243,7 @@ final class GeminiEndpoint implements HttpHandler {
     String finish =
         d.finishReason() != null
             ? d.finishReason()
-            : draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
+            : d.nsfw() || draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
     if (finish != null) {
       return new ResponseFactory.Answer(prompt, draws.responseId, null, null, finish, null);
     }
@@ -254,96 +253,9 @@ final class GeminiEndpoint implements HttpHandler {
               + request.instruction();
       return new ResponseFactory.Answer(prompt, draws.responseId, text, null, "STOP", null);
     }
-    byte[] png = render(request);
+    byte[] png = engine.render(request);
     String text = "Here is the edited image: " + request.instruction();
     return new ResponseFactory.Answer(prompt, draws.responseId, text, png, "STOP", null);
-  }
-
-  private byte[] render(GenerateRequest request) {
-    InputImage input = request.latestImage();
-    double aspect =
-        request.aspectRatio() > 0
-            ? request.aspectRatio()
-            : input != null ? (double) input.width() / input.height() : 1.0;
-    int longEdge = request.outputSize().longEdge;
-    int width = aspect >= 1 ? longEdge : Math.max(1, (int) Math.round(longEdge * aspect));
-    int height = aspect >= 1 ? Math.max(1, (int) Math.round(longEdge / aspect)) : longEdge;
-    String caption =
-        "editstream emulator · "
-            + request.model()
-            + " · turn "
-            + request.userTurns()
-            + " · "
-            + width
-            + "x"
-            + height;
-    ImageRenderer.Job job =
-        new ImageRenderer.Job(
-            input == null ? null : HexFormat.of().formatHex(sha256().digest(input.bytes())),
-            input == null ? null : input.bytes(),
-            input == null ? null : input.format(),
-            request.instruction(),
-            caption,
-            width,
-            height);
-    String key = renderKey(job);
-    // Render outside any map lock: the first caller renders, concurrent twins wait on its future.
-    CompletableFuture<byte[]> mine = new CompletableFuture<>();
-    CompletableFuture<byte[]> existing = renders.asMap().putIfAbsent(key, mine);
-    if (existing != null) {
-      return existing.join();
-    }
-    // A few renders at a time: each needs megabytes of canvas, and hundreds at once exhaust the
-    // heap without finishing any sooner on a few cores.
-    rendering.acquireUninterruptibly();
-    try {
-      byte[] png = renderer.render(job);
-      mine.complete(png);
-      return png;
-    } catch (RuntimeException e) {
-      mine.completeExceptionally(e);
-      renders.asMap().remove(key, mine);
-      throw e;
-    } finally {
-      rendering.release();
-    }
-  }
-
-  private static String renderKey(ImageRenderer.Job job) {
-    MessageDigest sha = sha256();
-    if (job.inputKey() != null) {
-      sha.update(job.inputKey().getBytes(StandardCharsets.UTF_8));
-    }
-    sha.update((byte) 0);
-    sha.update(job.instruction().getBytes(StandardCharsets.UTF_8));
-    sha.update((byte) 0);
-    sha.update(job.caption().getBytes(StandardCharsets.UTF_8));
-    sha.update(ByteBuffer.allocate(8).putInt(job.width()).putInt(job.height()).array());
-    return HexFormat.of().formatHex(sha.digest());
-  }
-
-  /** The first 128 bits of a request's SHA-256. */
-  private record Digest(long high, long low) {}
-
-  private static Digest digest(String model, byte[] body, String directiveHeader) {
-    MessageDigest sha = sha256();
-    sha.update(model.getBytes(StandardCharsets.UTF_8));
-    sha.update((byte) 0);
-    sha.update(body);
-    if (directiveHeader != null) {
-      sha.update((byte) 0);
-      sha.update(directiveHeader.getBytes(StandardCharsets.UTF_8));
-    }
-    ByteBuffer hash = ByteBuffer.wrap(sha.digest());
-    return new Digest(hash.getLong(), hash.getLong());
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** The client's deadline from {@code x-server-timeout} (seconds), or 0 if none. */
@@ -357,6 +269,16 @@ final class GeminiEndpoint implements HttpHandler {
     } catch (NumberFormatException e) {
       return 0;
     }
+  }
+
+  /** The token of an {@code Authorization: Bearer} header, or null. */
+  static String bearerToken(HttpExchange exchange) {
+    String header = exchange.getRequestHeaders().getFirst("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    String token = header.substring(7).trim();
+    return token.isEmpty() ? null : token;
   }
 
   private static String apiKey(HttpExchange exchange) {
@@ -383,7 +305,7 @@ final class GeminiEndpoint implements HttpHandler {
   }
 
   /** The body, or null when it exceeds the 20 MB payload limit (the rest is discarded). */
-  private static byte[] readBody(HttpExchange exchange) throws IOException {
+  static byte[] readBody(HttpExchange exchange) throws IOException {
     try (InputStream in = exchange.getRequestBody()) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       byte[] buffer = new byte[64 * 1024];
@@ -399,7 +321,7 @@ final class GeminiEndpoint implements HttpHandler {
     }
   }
 
-  private static void drain(HttpExchange exchange) throws IOException {
+  static void drain(HttpExchange exchange) throws IOException {
     try (InputStream in = exchange.getRequestBody()) {
       in.transferTo(OutputStream.nullOutputStream());
     }

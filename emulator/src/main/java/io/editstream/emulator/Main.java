@@ -36,6 +36,14 @@ public final class Main implements Callable<Integer> {
   String apiKey;
 
   @Option(
+      names = "--bearer-token",
+      description =
+          "The only accepted 'Authorization: Bearer' token on the Vertex AI and WaveSpeed routes."
+              + " Default: any token or none. Also read from EMULATOR_BEARER_TOKEN.",
+      defaultValue = "${env:EMULATOR_BEARER_TOKEN}")
+  String bearerToken;
+
+  @Option(
       names = "--models",
       split = ",",
       description = "Model ids served (default: ${DEFAULT-VALUE}).")
@@ -98,6 +106,10 @@ public final class Main implements Callable<Integer> {
   long seed = 42;
 
   public static void main(String[] args) {
+    // Default logging of the runnable jar, unless -Dlogback.configurationFile names another.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "io/editstream/emulator/logback-default.xml");
+    }
     System.exit(run(args));
   }
 
@@ -112,6 +124,7 @@ public final class Main implements Callable<Integer> {
         host,
         port,
         apiKey == null || apiKey.isBlank() ? null : apiKey,
+        bearerToken == null || bearerToken.isBlank() ? null : bearerToken,
         Arrays.asList(models),
         latencyMeanMs,
         latencySigma,

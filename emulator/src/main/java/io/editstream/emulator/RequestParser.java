@@ -213,6 +213,11 @@ final class RequestParser {
     if (bytes.length == 0) {
       return ApiError.badField(field + ".data", "Missing data in " + field + ".");
     }
+    return image(field, normalized, bytes);
+  }
+
+  /** An {@link InputImage} from decoded bytes, or the {@link ApiError} if they are no image. */
+  static Object image(String field, String normalized, byte[] bytes) {
     Optional<InputImage.Format> format = InputImage.sniff(bytes);
     Optional<Dimension> dims = format.flatMap(f -> InputImage.dimensions(f, bytes));
     if (dims.isEmpty()

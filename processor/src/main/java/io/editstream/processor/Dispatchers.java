@@ -11,7 +11,11 @@ import io.editstream.processor.image.ImageLimits;
 import io.editstream.processor.image.ImageLoader;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
+import io.editstream.processor.topology.InFlightLimit;
 import io.editstream.processor.topology.JobRuntime;
 import io.editstream.processor.validate.JobValidator;
 import io.editstream.processor.validate.ValidationLimits;
@@ -52,6 +56,45 @@ final class Dispatchers {
         validator
             .validate(job)
             .map(r -> Outcome.Failure.permanent(r.code(), null, null, r.message()));
+  }
+
+  /**
+   * The quota gate: one pool per model with configured limits ({@code quota.*}); models without
+   * limits get an unlimited pool of their own (only the in-flight bound applies to them).
+   */
+  static DispatchGate gate(
+      ProcessorConfig config, InFlightLimit inFlight, int inputPartitions, MeterRegistry meters) {
+    ProcessorConfig.Quota quota = config.quota();
+    quota
+        .pools()
+        .forEach(
+            (model, l) ->
+                log.info(
+                    "Quota pool {}: rpm {}, ipm {}, tpm {}, rpd {}, burst {} (0 = unlimited),"
+                        + " window {} ms, shared by {} input partitions",
+                    model,
+                    l.rpm(),
+                    l.ipm(),
+                    l.tpm(),
+                    l.rpd(),
+                    l.burst(),
+                    quota.window().toMillis(),
+                    inputPartitions));
+    return new DispatchGate(
+        inFlight,
+        inputPartitions,
+        model -> {
+          ProcessorConfig.PoolLimits l = quota.limitsOf(model);
+          return QuotaPool.builder(
+                  model, new QuotaLimits(l.rpm(), l.ipm(), l.tpm(), l.rpd(), l.burst()))
+              .window(quota.window())
+              .meterRegistry(meters)
+              .build();
+        },
+        quota.tenantWeights(),
+        quota.defaultTenantWeight(),
+        quota.queueMax(),
+        meters);
   }
 
   static Dispatcher production(

@@ -3,10 +3,10 @@ package io.editstream.processor;
 import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
-import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.topology.Backoff;
+import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
 import io.editstream.processor.topology.EditstreamTopology;
 import io.editstream.processor.topology.InFlightLimit;
@@ -37,6 +37,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -60,6 +61,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final ModelClient model;
   private final InFlightLimit inFlight;
+  private final DispatchGate gate;
   private final OpsServer ops;
   private final KafkaStreamsMetrics streamsMetrics;
 
@@ -70,8 +72,12 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(meters);
 
+    int inputPartitions;
     try (Admin admin = Admin.create(new HashMap<>(config.kafka()))) {
       TopicSetup.ensure(admin, wantedTopics(config));
+      // The job sub-topology has one task per partition of the job topic (its repartition topic
+      // inherits the count): the denominator of this instance's share of every quota pool.
+      inputPartitions = TopicSetup.partitions(admin, config.topics().jobs());
     }
 
     Map<String, Object> serdeConfig = new HashMap<>(config.registry());
@@ -82,14 +88,17 @@ public final class EditstreamProcessor implements AutoCloseable {
             AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
             EditstreamProcessor::isTransientDecodeError);
 
-    this.model = modelFactory.apply(config);
+    this.model =
+        modelFactory != null ? modelFactory.apply(config) : Providers.build(config, clock, meters);
     this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
+    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, meters);
+    gate.startPump();
     this.dispatcher = Dispatchers.production(config, model, meters, clock);
     JobRuntime runtime =
         new JobRuntime(
             dispatcher,
             Dispatchers.validator(config),
-            inFlight,
+            gate,
             clock,
             new Backoff(
                 config.retry().initialBackoff(),
@@ -129,22 +138,13 @@ public final class EditstreamProcessor implements AutoCloseable {
 
   /** Starts a processor; the caller closes it. */
   public static EditstreamProcessor start(ProcessorConfig config) throws IOException {
-    return start(config, EditstreamProcessor::geminiClient, Clock.systemUTC());
+    return new EditstreamProcessor(config, null, Clock.systemUTC());
   }
 
   public static EditstreamProcessor start(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
       throws IOException {
     return new EditstreamProcessor(config, modelFactory, clock);
-  }
-
-  static ModelClient geminiClient(ProcessorConfig config) {
-    return new GeminiModelClient(
-        new GeminiModelClient.Settings(
-            config.model().apiKey(),
-            config.model().baseUrl(),
-            config.model().timeout(),
-            Math.max(config.model().maxInFlight(), 8)));
   }
 
   static List<TopicSetup.Wanted> wantedTopics(ProcessorConfig config) {
@@ -170,6 +170,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    // Granted model calls start at the next punctuation; an idle stream thread would otherwise
+    // block up to 100 ms in poll() before it runs one.
+    p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 10L);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replication());
     // A job record can be up to ~1 MB; keep fetches bounded so memory follows in-flight work.
     p.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 500);
@@ -215,6 +218,11 @@ public final class EditstreamProcessor implements AutoCloseable {
     return inFlight;
   }
 
+  /** The quota throttles and in-flight bound of this instance (shares, queued jobs, pools). */
+  public DispatchGate gate() {
+    return gate;
+  }
+
   public ProcessorConfig config() {
     return config;
   }
@@ -226,8 +234,13 @@ public final class EditstreamProcessor implements AutoCloseable {
   @Override
   public void close() {
     log.info("Stopping: {} model calls in flight are handed back", inFlight.inFlight());
-    streams.close(Duration.ofSeconds(30));
+    // Leave the group at once, so the partitions (and their quota share) move without waiting for
+    // the session timeout.
+    streams.close(
+        CloseOptions.timeout(Duration.ofSeconds(30))
+            .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     streamsMetrics.close();
+    gate.close();
     if (ops != null) {
       ops.close();
     }

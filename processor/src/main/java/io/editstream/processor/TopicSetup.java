@@ -23,6 +23,25 @@ final class TopicSetup {
   /** One topic to ensure: name, partitions, replication (-1 = broker default) and configs. */
   record Wanted(String name, int partitions, short replication, Map<String, String> configs) {}
 
+  /** The partition count of an existing topic. */
+  static int partitions(Admin admin, String topic) {
+    try {
+      return admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(30, TimeUnit.SECONDS)
+          .get(topic)
+          .partitions()
+          .size();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while describing topic " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "cannot describe topic " + topic + ": " + (e.getCause() == null ? e : e.getCause()), e);
+    }
+  }
+
   static void ensure(Admin admin, List<Wanted> wanted) {
     try {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);

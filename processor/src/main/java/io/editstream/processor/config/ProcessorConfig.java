@@ -30,7 +30,78 @@ public record ProcessorConfig(
     Cache cache,
     Pricing pricing,
     String httpHost,
-    int httpPort) {
+    int httpPort,
+    Quota quota,
+    Providers providers) {
+
+  /** The providers in failover order and what each needs (DESIGN.md §8a). */
+  public record Providers(
+      List<String> order,
+      String vertexProject,
+      String vertexLocation,
+      Path vertexCredentialsFile,
+      String vertexBaseUrl,
+      String wavespeedApiKey,
+      String wavespeedBaseUrl,
+      String wavespeedModelPath,
+      Duration wavespeedPollInitial,
+      Duration wavespeedPollMax,
+      Duration failoverRetryDelay,
+      int circuitFailures,
+      Duration circuitCoolDown,
+      double wavespeedPricePerImage) {
+
+    public static final List<String> KNOWN = List.of("ai-studio", "vertex", "wavespeed");
+
+    @Override
+    public String toString() {
+      return "Providers[order=%s, vertexProject=%s, vertexLocation=%s, wavespeedApiKey=%s]"
+          .formatted(
+              order, vertexProject, vertexLocation, wavespeedApiKey == null ? "unset" : "***");
+    }
+  }
+
+  /**
+   * The limits of one quota pool (one model), for the whole pool across all instances; {@code 0} =
+   * unlimited. {@code burst} is at least 1 and below {@code rpm} when rpm is limited.
+   */
+  public record PoolLimits(long rpm, long ipm, long tpm, long rpd, long burst) {
+    public static final PoolLimits UNLIMITED = new PoolLimits(0, 0, 0, 0, 1);
+
+    public boolean unlimited() {
+      return rpm == 0 && ipm == 0 && tpm == 0 && rpd == 0;
+    }
+  }
+
+  /**
+   * Quota pools by model (DESIGN.md §4). Models without an entry are not throttled.
+   *
+   * @param pools limits by model id
+   * @param window the server's rolling window plus jitter slack
+   * @param tenantWeights weights for fair sharing, by tenant
+   * @param defaultTenantWeight weight of unlisted tenants
+   * @param queueMax jobs that may wait for quota per instance
+   */
+  public record Quota(
+      Map<String, PoolLimits> pools,
+      Duration window,
+      Map<String, Double> tenantWeights,
+      double defaultTenantWeight,
+      int queueMax) {
+    public Quota {
+      pools = Map.copyOf(pools);
+      tenantWeights = Map.copyOf(tenantWeights);
+    }
+
+    /** No pool limited: what the tests and the demo run with by default. */
+    public static Quota unlimited() {
+      return new Quota(Map.of(), Duration.ofMillis(60_500), Map.of(), 1.0, 100_000);
+    }
+
+    public PoolLimits limitsOf(String model) {
+      return pools.getOrDefault(model, PoolLimits.UNLIMITED);
+    }
+  }
 
   /** The dedup cache (DESIGN.md §5). */
   public record Cache(long maxBytes, Duration ttl, boolean tenantIsolation) {}
@@ -98,10 +169,11 @@ public record ProcessorConfig(
       throw new ConfigException("topic.replication", "'0' is not accepted; use -1 or 1..32");
     }
 
+    Providers providers = providers(s);
     Model model =
         new Model(
             s.required("model.default"),
-            apiKey(s),
+            providers.order().contains("ai-studio") ? apiKey(s) : null,
             blankToNull(s.string("gemini.base.url")),
             s.millis("model.timeout.ms", 1_000, 3_600_000),
             s.integer("model.max.in.flight", 1, 10_000));
@@ -146,7 +218,181 @@ public record ProcessorConfig(
             s.decimal("price.input.per.million", 0, 1e6),
             s.decimal("price.output.per.million", 0, 1e6)),
         s.required("http.host"),
-        s.integer("http.port", -1, 65_535));
+        s.integer("http.port", -1, 65_535),
+        quota(s, model.defaultModel()),
+        providers);
+  }
+
+  private static final List<String> LIMIT_NAMES = List.of("rpm", "ipm", "tpm", "rpd", "burst");
+  private static final String MODEL_QUOTA_PREFIX = "quota.model.";
+
+  /**
+   * quota.rpm/ipm/tpm/rpd/burst for the default model, quota.model.MODEL.LIMIT for any model (it
+   * wins over quota.LIMIT for the default model). Model ids contain dots (gemini-3.1-...), so the
+   * limit is the last segment and the model is everything between.
+   */
+  static Quota quota(Settings s, String defaultModel) {
+    Map<String, Map<String, String>> raw = new java.util.TreeMap<>();
+    for (String limit : LIMIT_NAMES) {
+      String name = "quota." + limit;
+      raw.computeIfAbsent(defaultModel, m -> new java.util.LinkedHashMap<>()).put(limit, name);
+    }
+    java.util.Set<String> documented = new java.util.HashSet<>();
+    Settings.ALL.forEach(d -> documented.add(d.name()));
+    for (String key : s.keys()) {
+      if (!key.startsWith("quota.") || documented.contains(key)) {
+        continue;
+      }
+      int dot = key.lastIndexOf('.');
+      String limit = key.substring(dot + 1);
+      if (!key.startsWith(MODEL_QUOTA_PREFIX)
+          || dot <= MODEL_QUOTA_PREFIX.length()
+          || !LIMIT_NAMES.contains(limit)) {
+        throw new ConfigException(
+            key,
+            "unknown quota setting; accepted quota.rpm, quota.ipm, quota.tpm, quota.rpd,"
+                + " quota.burst, quota.model.<model>.<rpm|ipm|tpm|rpd|burst> and the quota.*"
+                + " settings listed by --help");
+      }
+      String model = key.substring(MODEL_QUOTA_PREFIX.length(), dot);
+      raw.computeIfAbsent(model, m -> new java.util.LinkedHashMap<>()).put(limit, key);
+    }
+    Map<String, PoolLimits> pools = new HashMap<>();
+    raw.forEach(
+        (model, names) -> {
+          PoolLimits limits = poolLimits(s, model, names);
+          if (!limits.unlimited()) {
+            pools.put(model, limits);
+          }
+        });
+    return new Quota(
+        pools,
+        s.millis("quota.window.ms", 1_000, 3_600_000),
+        tenantWeights(s),
+        s.decimal("quota.tenant.default.weight", 1e-6, 1e6),
+        s.integer("quota.queue.max", 1, 100_000_000));
+  }
+
+  private static PoolLimits poolLimits(Settings s, String model, Map<String, String> names) {
+    // For the default model a quota.model.<model>.<limit> key overrides quota.<limit>.
+    java.util.function.Function<String, String> key =
+        limit -> {
+          String specific = MODEL_QUOTA_PREFIX + model + "." + limit;
+          return s.keys().contains(specific) ? specific : names.getOrDefault(limit, specific);
+        };
+    long rpm = limitValue(s, key.apply("rpm"));
+    long ipm = limitValue(s, key.apply("ipm"));
+    long tpm = limitValue(s, key.apply("tpm"));
+    long rpd = limitValue(s, key.apply("rpd"));
+    String burstKey = key.apply("burst");
+    long burst = limitValue(s, burstKey);
+    if (burst == 0) {
+      // Small enough that sustained use is 1 - burst/rpm = 99.5 %, large enough to absorb what
+      // refills between two drains of the 10 ms dispatch tick.
+      burst = Math.max(1, rpm / 200);
+    }
+    if (rpm > 0 && burst >= rpm) {
+      throw new ConfigException(
+          burstKey,
+          "'"
+              + burst
+              + "' must be below the requests per minute ("
+              + rpm
+              + "); a typical value"
+              + " is rpm/200, or 0 for that");
+    }
+    return new PoolLimits(rpm, ipm, tpm, rpd, burst);
+  }
+
+  private static long limitValue(Settings s, String key) {
+    return s.string(key) == null ? 0 : s.longValue(key, 0, Long.MAX_VALUE / 4);
+  }
+
+  private static Map<String, Double> tenantWeights(Settings s) {
+    String name = "quota.tenant.weights";
+    Map<String, Double> out = new HashMap<>();
+    String value = s.string(name);
+    if (value == null || value.isBlank()) {
+      return out;
+    }
+    for (String entry : value.split(",")) {
+      String e = entry.trim();
+      if (e.isEmpty()) {
+        continue;
+      }
+      int colon = e.lastIndexOf(':');
+      if (colon <= 0 || colon == e.length() - 1) {
+        throw new ConfigException(
+            name, "'" + e + "' is not tenant:weight; accepted e.g. 'acme:3,beta:1'");
+      }
+      String tenant = e.substring(0, colon).trim();
+      double weight;
+      try {
+        weight = Double.parseDouble(e.substring(colon + 1).trim());
+      } catch (NumberFormatException ex) {
+        throw new ConfigException(
+            name, "weight of tenant '" + tenant + "' is not a number: '" + e + "'");
+      }
+      if (!(weight > 0) || Double.isInfinite(weight)) {
+        throw new ConfigException(
+            name, "weight of tenant '" + tenant + "' must be a positive number but was " + weight);
+      }
+      if (out.put(tenant, weight) != null) {
+        throw new ConfigException(name, "tenant '" + tenant + "' is listed twice");
+      }
+    }
+    return out;
+  }
+
+  private static Providers providers(Settings s) {
+    List<String> order =
+        Arrays.stream(s.required("model.providers").split(","))
+            .map(String::trim)
+            .filter(p -> !p.isEmpty())
+            .toList();
+    if (order.isEmpty()) {
+      throw new ConfigException("model.providers", "name at least one of " + Providers.KNOWN);
+    }
+    for (String p : order) {
+      if (!Providers.KNOWN.contains(p)) {
+        throw new ConfigException(
+            "model.providers", "'" + p + "' is not a provider; accepted " + Providers.KNOWN);
+      }
+    }
+    if (order.stream().distinct().count() != order.size()) {
+      throw new ConfigException("model.providers", "a provider is listed twice: " + order);
+    }
+    String vertexProject = blankToNull(s.string("vertex.project"));
+    if (order.contains("vertex") && vertexProject == null) {
+      throw new ConfigException(
+          "vertex.project", "is required when vertex is listed (or set GOOGLE_CLOUD_PROJECT)");
+    }
+    String wavespeedKey = blankToNull(s.string("wavespeed.api.key"));
+    if (order.contains("wavespeed") && wavespeedKey == null) {
+      throw new ConfigException(
+          "wavespeed.api.key", "is required when wavespeed is listed (set WAVESPEED_API_KEY)");
+    }
+    String credentials = blankToNull(s.string("vertex.credentials.file"));
+    Duration pollInitial = s.millis("wavespeed.poll.initial.ms", 10, 600_000);
+    Duration pollMax = s.millis("wavespeed.poll.max.ms", 10, 600_000);
+    if (pollMax.compareTo(pollInitial) < 0) {
+      throw new ConfigException("wavespeed.poll.max.ms", "must be >= wavespeed.poll.initial.ms");
+    }
+    return new Providers(
+        order,
+        vertexProject,
+        s.required("vertex.location"),
+        credentials == null ? null : Path.of(credentials),
+        blankToNull(s.string("vertex.base.url")),
+        wavespeedKey,
+        s.required("wavespeed.base.url"),
+        s.required("wavespeed.model.path"),
+        pollInitial,
+        pollMax,
+        s.millis("provider.failover.retry.delay.ms", 0, 86_400_000),
+        s.integer("provider.circuit.failures", 1, 1_000),
+        s.millis("provider.circuit.cooldown.ms", 100, 86_400_000),
+        s.decimal("price.wavespeed.per.image", 0, 1_000));
   }
 
   private static String apiKey(Settings s) {
@@ -189,8 +435,9 @@ public record ProcessorConfig(
     safeRegistry.replaceAll((k, v) -> k.contains("user.info") || k.contains("token") ? "***" : v);
     return "ProcessorConfig[kafka=%s, registry=%s, topics=%s, applicationId=%s, stateDir=%s,"
             .formatted(safeKafka, safeRegistry, topics, applicationId, stateDir)
-        + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blobDir=%s, input=%s, http=%s:%d]"
+        + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blobDir=%s, input=%s, http=%s:%d,"
             .formatted(
-                streamThreads, model, retry, pendingMaxPerTask, blobDir, input, httpHost, httpPort);
+                streamThreads, model, retry, pendingMaxPerTask, blobDir, input, httpHost, httpPort)
+        + " quota=%s, providers=%s]".formatted(quota, providers);
   }
 }

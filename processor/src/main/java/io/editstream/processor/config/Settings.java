@@ -52,6 +52,92 @@ public final class Settings {
               false,
               "Base URL of the model API; unset calls Google (generativelanguage.googleapis.com)."),
           new Setting(
+              "model.providers",
+              Setting.envOf("model.providers"),
+              "ai-studio",
+              false,
+              "Providers in failover order, from ai-studio, vertex, wavespeed; a job may pin one with"
+                  + " the attribute editstream.provider."),
+          new Setting(
+              "vertex.project",
+              "GOOGLE_CLOUD_PROJECT",
+              null,
+              false,
+              "Google Cloud project of the Vertex AI provider (required when vertex is listed)."),
+          new Setting(
+              "vertex.location",
+              Setting.envOf("vertex.location"),
+              "global",
+              false,
+              "Vertex AI location, e.g. global or us-central1."),
+          new Setting(
+              "vertex.credentials.file",
+              "GOOGLE_APPLICATION_CREDENTIALS",
+              null,
+              false,
+              "Service-account JSON for Vertex AI; unset uses application-default credentials."),
+          new Setting(
+              "vertex.base.url",
+              Setting.envOf("vertex.base.url"),
+              null,
+              false,
+              "Base URL of the Vertex AI API; unset calls Google."),
+          new Setting(
+              "wavespeed.api.key",
+              "WAVESPEED_API_KEY",
+              null,
+              true,
+              "API key of WaveSpeedAI (required when wavespeed is listed). Never logged."),
+          new Setting(
+              "wavespeed.base.url",
+              Setting.envOf("wavespeed.base.url"),
+              "https://api.wavespeed.ai",
+              false,
+              "Base URL of the WaveSpeedAI API."),
+          new Setting(
+              "wavespeed.model.path",
+              Setting.envOf("wavespeed.model.path"),
+              "google/nano-banana-2/edit",
+              false,
+              "WaveSpeedAI model path of the edit endpoint."),
+          new Setting(
+              "wavespeed.poll.initial.ms",
+              Setting.envOf("wavespeed.poll.initial.ms"),
+              "500",
+              false,
+              "First wait before polling a WaveSpeedAI prediction; grows x1.5 per poll."),
+          new Setting(
+              "wavespeed.poll.max.ms",
+              Setting.envOf("wavespeed.poll.max.ms"),
+              "2000",
+              false,
+              "Longest wait between two polls of a WaveSpeedAI prediction."),
+          new Setting(
+              "provider.failover.retry.delay.ms",
+              Setting.envOf("provider.failover.retry.delay.ms"),
+              "10000",
+              false,
+              "A 429 asking to wait longer than this marks the provider exhausted: calls fail over to"
+                  + " the next provider until then."),
+          new Setting(
+              "provider.circuit.failures",
+              Setting.envOf("provider.circuit.failures"),
+              "5",
+              false,
+              "Consecutive failures (5xx, connection, auth) that open a provider's circuit."),
+          new Setting(
+              "provider.circuit.cooldown.ms",
+              Setting.envOf("provider.circuit.cooldown.ms"),
+              "30000",
+              false,
+              "How long an open circuit waits before one probe call."),
+          new Setting(
+              "price.wavespeed.per.image",
+              Setting.envOf("price.wavespeed.per.image"),
+              "0",
+              false,
+              "USD per WaveSpeedAI edit, for estimatedCostUsd (check WaveSpeedAI's price list)."),
+          new Setting(
               "model.default",
               Setting.envOf("model.default"),
               "gemini-3.1-flash-image-preview",
@@ -221,6 +307,69 @@ public final class Settings {
               false,
               "USD per million output tokens (image output tokens: 1120 per 1K image)."),
           new Setting(
+              "quota.rpm",
+              Setting.envOf("quota.rpm"),
+              "0",
+              false,
+              "Requests per minute of the default model's quota pool (the whole pool, shared by all"
+                  + " instances by owned partitions); 0 = unlimited. Other models: set"
+                  + " quota.model.<model>.rpm (and .ipm .tpm .rpd .burst) in the config file; a"
+                  + " per-model key also overrides the quota.* value for the default model."),
+          new Setting(
+              "quota.ipm",
+              Setting.envOf("quota.ipm"),
+              "0",
+              false,
+              "Output images per minute of the default model's pool; 0 = unlimited."),
+          new Setting(
+              "quota.tpm",
+              Setting.envOf("quota.tpm"),
+              "0",
+              false,
+              "Input tokens per minute of the default model's pool (estimated before a call,"
+                  + " corrected from usageMetadata after it); 0 = unlimited."),
+          new Setting(
+              "quota.rpd",
+              Setting.envOf("quota.rpd"),
+              "0",
+              false,
+              "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
+                  + " unlimited."),
+          new Setting(
+              "quota.burst",
+              Setting.envOf("quota.burst"),
+              "0",
+              false,
+              "Requests the pool may admit back-to-back, below quota.rpm; sustained use is"
+                  + " 1 - burst/rpm of the quota. 0 = automatic: rpm/200, at least 1."),
+          new Setting(
+              "quota.window.ms",
+              Setting.envOf("quota.window.ms"),
+              "60500",
+              false,
+              "The rolling window the server meters per-minute quotas over, plus slack for network"
+                  + " jitter between admission here and arrival there."),
+          new Setting(
+              "quota.tenant.weights",
+              Setting.envOf("quota.tenant.weights"),
+              "",
+              false,
+              "Weighted fair sharing of every pool between tenants, e.g. 'acme:3,beta:1';"
+                  + " unlisted tenants get quota.tenant.default.weight."),
+          new Setting(
+              "quota.tenant.default.weight",
+              Setting.envOf("quota.tenant.default.weight"),
+              "1",
+              false,
+              "Weight of tenants not listed in quota.tenant.weights."),
+          new Setting(
+              "quota.queue.max",
+              Setting.envOf("quota.queue.max"),
+              "100000",
+              false,
+              "Accepted jobs that may wait for quota per instance; beyond it jobs stay in the"
+                  + " pending store and are queued later."),
+          new Setting(
               "http.port",
               Setting.envOf("http.port"),
               "8080",
@@ -356,6 +505,11 @@ public final class Settings {
       return Boolean.parseBoolean(v);
     }
     throw new ConfigException(name, "'" + v + "' is not a boolean; accepted true or false");
+  }
+
+  /** Every key that was set (file or environment), for checks of free-form key families. */
+  public java.util.Set<String> keys() {
+    return java.util.Collections.unmodifiableSet(values.keySet());
   }
 
   /** Keys under a prefix, with the prefix removed (e.g. kafka.* for the clients). */

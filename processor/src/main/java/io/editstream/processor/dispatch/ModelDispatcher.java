@@ -141,7 +141,8 @@ public class ModelDispatcher implements Dispatcher {
             job.getInstruction(),
             job.getSteps().stream().map(EditStep::getInstruction).toList(),
             job.getOutput().getSize(),
-            job.getOutput().getAspectRatio());
+            job.getOutput().getAspectRatio(),
+            job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE));
     return model
         .generate(request)
         .thenApplyAsync(
@@ -194,7 +195,7 @@ public class ModelDispatcher implements Dispatcher {
         fromCache,
         key.hex(),
         fromCache ? null : mine.provider(),
-        fromCache ? 0.0 : pricing.cost(usage));
+        fromCache ? 0.0 : mine.costUsd() != null ? mine.costUsd() : pricing.cost(usage));
   }
 
   private Attempt failed(Throwable error) {

@@ -38,6 +38,7 @@ import java.util.regex.Pattern;
  * Google AI Studio (Gemini API) through the official google-genai SDK's async API. The SDK's own
  * retries are off (one attempt per call) and a timeout is always set. Multi-step jobs run as one
  * conversation: each model turn, with its thought signatures, is sent back before the next step.
+ * {@link VertexModelClient} uses the same door over the SDK's Vertex AI mode.
  */
 public final class GeminiModelClient implements ModelClient {
 
@@ -56,6 +57,7 @@ public final class GeminiModelClient implements ModelClient {
           "IMAGE_RECITATION");
 
   private final Client client;
+  private final String provider;
   private final String apiKey;
   private final LongSupplier nanoTime;
 
@@ -85,34 +87,54 @@ public final class GeminiModelClient implements ModelClient {
   }
 
   GeminiModelClient(Settings settings, LongSupplier nanoTime) {
-    this.apiKey = settings.apiKey();
+    this(
+        Client.builder()
+            .apiKey(settings.apiKey())
+            .httpOptions(httpOptions("v1beta", settings.baseUrl(), settings.timeout()))
+            .clientOptions(clientOptions(settings.maxConnections()))
+            .build(),
+        "ai-studio",
+        settings.apiKey(),
+        nanoTime);
+  }
+
+  /**
+   * A door over an already configured SDK client (AI Studio or Vertex AI mode).
+   *
+   * @param secret the credential to scrub from any message, or null
+   */
+  GeminiModelClient(Client client, String provider, String secret, LongSupplier nanoTime) {
+    this.client = client;
+    this.provider = provider;
+    this.apiKey = secret;
     this.nanoTime = nanoTime;
+  }
+
+  static HttpOptions httpOptions(String apiVersion, String baseUrl, Duration timeout) {
     HttpOptions.Builder http =
         HttpOptions.builder()
-            .apiVersion("v1beta")
-            .timeout(Math.toIntExact(settings.timeout().toMillis()))
+            .apiVersion(apiVersion)
+            .timeout(Math.toIntExact(timeout.toMillis()))
             // attempts(1) alone still sleeps the SDK's backoff (~1 s) after a retryable status in
             // SDK 2.0.0; with no retryable codes errors come back at once and our loop waits.
             .retryOptions(
                 HttpRetryOptions.builder().attempts(1).httpStatusCodes(List.of()).build());
-    if (settings.baseUrl() != null && !settings.baseUrl().isBlank()) {
-      http.baseUrl(settings.baseUrl());
+    if (baseUrl != null && !baseUrl.isBlank()) {
+      http.baseUrl(baseUrl);
     }
-    this.client =
-        Client.builder()
-            .apiKey(settings.apiKey())
-            .httpOptions(http.build())
-            .clientOptions(
-                ClientOptions.builder()
-                    .maxConnections(settings.maxConnections())
-                    .maxConnectionsPerHost(settings.maxConnections())
-                    .build())
-            .build();
+    return http.build();
+  }
+
+  static ClientOptions clientOptions(int maxConnections) {
+    return ClientOptions.builder()
+        .maxConnections(maxConnections)
+        .maxConnectionsPerHost(maxConnections)
+        .build();
   }
 
   @Override
   public String provider() {
-    return "ai-studio";
+    return provider;
   }
 
   @Override

@@ -5,7 +5,11 @@ import java.util.List;
 
 /**
  * One edit for the model: input images (already loaded and checked), the instruction and optional
- * follow-up steps, which run as further turns of one conversation.
+ * follow-up steps, which run as further turns of one conversation (or successive edits, where the
+ * provider has no conversation).
+ *
+ * @param provider the provider the job asked for (job attribute {@code editstream.provider}), or
+ *     null to let the provider router choose; single-provider clients ignore it
  */
 public record ModelRequest(
     String model,
@@ -13,11 +17,29 @@ public record ModelRequest(
     String instruction,
     List<String> steps,
     ImageSize size,
-    String aspectRatio) {
+    String aspectRatio,
+    String provider) {
+
+  /** The job attribute through which a job names its provider. */
+  public static final String PROVIDER_ATTRIBUTE = "editstream.provider";
 
   public ModelRequest {
     images = List.copyOf(images);
     steps = List.copyOf(steps);
+    if (provider != null && provider.isBlank()) {
+      provider = null;
+    }
+  }
+
+  /** A request without a provider preference. */
+  public ModelRequest(
+      String model,
+      List<InputPart> images,
+      String instruction,
+      List<String> steps,
+      ImageSize size,
+      String aspectRatio) {
+    this(model, images, instruction, steps, size, aspectRatio, null);
   }
 
   /** An input image as the model receives it. */

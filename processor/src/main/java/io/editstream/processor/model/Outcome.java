@@ -11,20 +11,41 @@ import java.util.Optional;
  */
 public sealed interface Outcome {
 
-  /** The model produced at least one image. */
+  /**
+   * The model produced at least one image. {@code provider} names the door that served it ({@code
+   * ai-studio}, {@code vertex}, {@code wavespeed}); {@code costUsd} is the estimated price of the
+   * calls when the serving route knows it (the provider router sets it from per-provider prices),
+   * or null — then callers price {@code usage} themselves.
+   */
   record Success(
       List<GeneratedImage> images,
       String text,
       String modelVersion,
       Usage usage,
       Duration modelTime,
-      String provider)
+      String provider,
+      Double costUsd)
       implements Outcome {
     public Success {
       images = List.copyOf(images);
       if (images.isEmpty()) {
         throw new IllegalArgumentException("a Success needs at least one image");
       }
+    }
+
+    /** A success whose cost is not known here. */
+    public Success(
+        List<GeneratedImage> images,
+        String text,
+        String modelVersion,
+        Usage usage,
+        Duration modelTime,
+        String provider) {
+      this(images, text, modelVersion, usage, modelTime, provider, null);
+    }
+
+    public Success withCostUsd(Double cost) {
+      return new Success(images, text, modelVersion, usage, modelTime, provider, cost);
     }
   }
 

@@ -8,15 +8,21 @@ public final class Permit {
   final QuotaPool pool;
   private final Cost cost;
   private final long admittedAtNanos;
-  // Event sequence number in the token lane at the moment of the charge (for exact refunds).
-  final long tokenSeq;
+  // Event sequence number of the charge in each lane, indexed by Bucket.ordinal() (exact refunds).
+  private final long[] seqs;
   private boolean corrected;
+  private boolean refunded;
 
-  Permit(QuotaPool pool, Cost cost, long admittedAtNanos, long tokenSeq) {
+  Permit(QuotaPool pool, Cost cost, long admittedAtNanos, long[] seqs) {
     this.pool = pool;
     this.cost = cost;
     this.admittedAtNanos = admittedAtNanos;
-    this.tokenSeq = tokenSeq;
+    this.seqs = seqs;
+  }
+
+  /** The event sequence of the charge in {@code bucket}'s lane (-1 if not charged there). */
+  long seq(Bucket bucket) {
+    return seqs[bucket.ordinal()];
   }
 
   /** The cost that was charged. */
@@ -31,11 +37,24 @@ public final class Permit {
 
   /** Marks the permit corrected; returns false if it already was (corrections apply once). */
   boolean markCorrected() {
-    if (corrected) {
+    if (corrected || refunded) {
       return false;
     }
     corrected = true;
     return true;
+  }
+
+  /** Marks the permit refunded; returns false if it already was (refunds apply once). */
+  boolean markRefunded() {
+    if (refunded) {
+      return false;
+    }
+    refunded = true;
+    return true;
+  }
+
+  boolean corrected() {
+    return corrected;
   }
 
   @Override

@@ -144,20 +144,18 @@ public final class QuotaPool {
         return Optional.empty();
       }
     }
-    long tokenSeq = -1;
+    long[] seqs = new long[Bucket.values().length];
+    java.util.Arrays.fill(seqs, -1);
     for (Lane lane : lanes.values()) {
       long n = cost.amount(lane.bucket());
       if (n > 0) {
-        long seq = lane.charge(n, now);
-        if (lane.bucket() == Bucket.INPUT_TOKENS_PER_MINUTE) {
-          tokenSeq = seq;
-        }
+        seqs[lane.bucket().ordinal()] = lane.charge(n, now);
       }
     }
     if (daily != null) {
       daily.tryAcquire(cost.requests());
     }
-    return Optional.of(new Permit(this, cost, now, tokenSeq));
+    return Optional.of(new Permit(this, cost, now, seqs));
   }
 
   /**
@@ -213,9 +211,40 @@ public final class QuotaPool {
     updateLanes(now);
     long delta = permit.cost().estimatedInputTokens() - actualInputTokens;
     if (delta > 0) {
-      lane.refund(delta, permit.tokenSeq, permit.admittedAtNanos(), now);
+      lane.refund(delta, permit.seq(Bucket.INPUT_TOKENS_PER_MINUTE), permit.admittedAtNanos(), now);
     } else if (delta < 0) {
       lane.debit(-delta, now);
+    }
+  }
+
+  /**
+   * The admitted call never reached the server (the dedup cache answered it, or it was abandoned
+   * before sending): gives its charge back to every bucket, exactly as much as each would now hold
+   * had the call never been admitted, so the sliding-window bound still holds. Applies once per
+   * permit; a token correction already applied is not given back twice.
+   */
+  public synchronized void refund(Permit permit) {
+    Objects.requireNonNull(permit, "permit");
+    if (permit.pool != this) {
+      throw new IllegalArgumentException("permit " + permit + " is not from pool " + name);
+    }
+    boolean tokensCorrected = permit.corrected();
+    if (!permit.markRefunded()) {
+      return;
+    }
+    long now = ticker.read();
+    updateLanes(now);
+    for (Lane lane : lanes.values()) {
+      if (lane.bucket() == Bucket.INPUT_TOKENS_PER_MINUTE && tokensCorrected) {
+        continue; // the actual count was reported, so the call did reach the server
+      }
+      long n = permit.cost().amount(lane.bucket());
+      if (n > 0) {
+        lane.refund(n, permit.seq(lane.bucket()), permit.admittedAtNanos(), now);
+      }
+    }
+    if (daily != null) {
+      daily.refund(permit.cost().requests());
     }
   }
 

@@ -101,11 +101,22 @@ public final class Throttle<T> {
   }
 
   /** The jobs allowed to go now, in dispatch order; each has been charged to every bucket. */
-  public synchronized List<T> drain() {
+  public List<T> drain() {
+    return drain(Integer.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #drain()}, but at most {@code max} jobs: call it with the number of free
+   * concurrency slots, so that a permit is only taken when the call can go at once.
+   */
+  public synchronized List<T> drain(int max) {
+    if (max < 0) {
+      throw new IllegalArgumentException("max must be >= 0 but was " + max);
+    }
     long now = ticker.read();
     expireInFlight(now);
     List<T> out = new ArrayList<>();
-    while (true) {
+    while (out.size() < max) {
       Optional<T> next = scheduler.peek();
       if (next.isEmpty()) {
         break;
@@ -160,6 +171,18 @@ public final class Throttle<T> {
     Permit permit = inFlight.remove(job);
     if (permit != null) {
       pool.correct(permit, actualInputTokens);
+    }
+  }
+
+  /**
+   * A dispatched job never reached the server (a cache hit, or abandoned before sending): give its
+   * permit back to the pool ({@link QuotaPool#refund}) and end its in-flight record. Unknown or
+   * long-finished jobs are ignored.
+   */
+  public synchronized void refund(T job) {
+    Permit permit = inFlight.remove(job);
+    if (permit != null) {
+      pool.refund(permit);
     }
   }
 

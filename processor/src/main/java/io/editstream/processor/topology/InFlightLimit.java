@@ -32,6 +32,24 @@ public final class InFlightLimit {
     permits.release();
   }
 
+  /**
+   * Takes every free slot at once; returns how many (the caller gives back what it does not use).
+   */
+  int acquireFree() {
+    return permits.drainPermits();
+  }
+
+  void release(int n) {
+    if (n > 0) {
+      permits.release(n);
+    }
+  }
+
+  /** Records the current count in the peak gauge. */
+  void notePeak() {
+    peak.accumulateAndGet(inFlight(), Math::max);
+  }
+
   public int inFlight() {
     return max - permits.availablePermits();
   }

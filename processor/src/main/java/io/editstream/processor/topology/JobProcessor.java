@@ -1,10 +1,13 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.Cost;
+import io.editstream.processor.throttle.Throttle;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
+import io.editstream.schema.Priority;
 import io.editstream.schema.Timings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -15,6 +18,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -42,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * thread drains (in {@link #process} and in a 10 ms wall-clock punctuation), so the stores and the
  * record context are only ever touched by the stream thread. The {@code completed} store remembers
  * finished jobIds, so a duplicate record gets no second outcome.
+ *
+ * <p>Accepted jobs (and retries, when their backoff is over) are queued in the instance's {@link
+ * DispatchGate}: its per-pool throttle orders them fairly across tenants and admits them within the
+ * quota, a free in-flight slot first, then a permit. Each punctuation takes this task's grants and
+ * starts their calls. The task registers with the gate in {@link #init} and unregisters in {@link
+ * #close}, which is how the instance's share of every pool follows its partitions.
  */
 final class JobProcessor implements Processor<byte[], byte[], String, SpecificRecord> {
 
@@ -67,7 +77,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition completionArrived = lock.newCondition();
+  // Accepted jobs not yet queued in the gate (its queue was full, or restored at init).
   private final ArrayDeque<String> ready = new ArrayDeque<>();
+  private DispatchGate.Registration registration;
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
   private final Set<String> inFlight = new HashSet<>();
   private int pendingCount;
@@ -98,6 +110,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.topic = context.applicationId() + "-jobs";
     long now = now();
     this.lastPurgeMs = now;
+    this.registration = runtime.gate().register(taskId);
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
     int restored = 0;
@@ -149,9 +162,79 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
     pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
     pendingCount++;
-    ready.add(jobId);
-    dispatchReady();
+    if (!ready.isEmpty() || !submit(jobId, job, null)) {
+      ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
+    }
+    submitReady();
+    dispatchGranted();
     applyBackPressure();
+  }
+
+  /**
+   * Queues a job in its pool; false if the gate's queue is full (try again later). A job that no
+   * pool could ever admit fails at once.
+   */
+  private boolean submit(String jobId, EditJob job, PendingJob entry) {
+    Cost cost = JobCost.of(job);
+    String model = modelOf(job);
+    Throttle.Submission s =
+        runtime
+            .gate()
+            .submit(
+                registration,
+                jobId,
+                model,
+                job.getTenant() == null ? "" : job.getTenant(),
+                job.getPriority() == null ? Priority.BULK : job.getPriority(),
+                cost);
+    switch (s) {
+      case ACCEPTED, DUPLICATE -> {
+        return true;
+      }
+      case QUEUE_FULL -> {
+        return false;
+      }
+      case TOO_LARGE -> {
+        long now = now();
+        int attempts = entry == null ? 0 : entry.attempts();
+        long first = entry == null || entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
+        emitFailure(
+            jobId,
+            job,
+            Outcome.Failure.permanent(
+                FailureCode.QUOTA_EXHAUSTED,
+                null,
+                null,
+                "the job needs "
+                    + cost
+                    + ", more than the quota pool of model "
+                    + model
+                    + " can ever admit at once; raise its limits or split the job"),
+            attempts,
+            first,
+            now,
+            now);
+        return true;
+      }
+      default -> throw new IllegalStateException("unknown submission " + s);
+    }
+  }
+
+  /** Queues waiting jobs (restored, retried, or held back by a full queue) in arrival order. */
+  private void submitReady() {
+    while (!ready.isEmpty()) {
+      String jobId = ready.peek();
+      byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
+      if (raw == null) {
+        ready.poll();
+        continue;
+      }
+      PendingJob entry = PendingJob.decode(raw);
+      if (!submit(jobId, decode(entry.frame()), entry)) {
+        return;
+      }
+      ready.poll();
+    }
   }
 
   /** When this task holds too many accepted jobs, wait briefly for completions (bounded). */
@@ -174,14 +257,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       drainCompletions();
       releaseDueRetries();
-      dispatchReady();
+      submitReady();
+      dispatchGranted();
     }
   }
 
   private void tick() {
     drainCompletions();
     releaseDueRetries();
-    dispatchReady();
+    submitReady();
+    dispatchGranted();
     long now = now();
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
       purgeCompleted(now);
@@ -196,41 +281,36 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
   }
 
-  private void dispatchReady() {
-    while (!ready.isEmpty()) {
-      String jobId = ready.peek();
-      if (inFlight.contains(jobId)) {
-        ready.poll();
-        continue;
-      }
-      byte[] raw = pending.get(jobId);
+  /** Starts the calls of the jobs the gate granted this task (each has a slot and a permit). */
+  private void dispatchGranted() {
+    DispatchGate gate = runtime.gate();
+    DispatchGate.Registration owner = registration;
+    for (String jobId : gate.take(owner)) {
+      byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
       if (raw == null) {
-        ready.poll();
+        gate.abandon(owner, jobId);
         continue;
       }
-      if (!runtime.inFlight().tryAcquire()) {
-        return; // full: completions free permits, the next tick goes on
-      }
-      ready.poll();
       PendingJob entry = PendingJob.decode(raw).dispatched(now());
       pending.put(jobId, entry.encode());
       EditJob job = decode(entry.frame());
       inFlight.add(jobId);
-      java.util.concurrent.CompletableFuture<Dispatcher.Attempt> attempt;
+      CompletableFuture<Dispatcher.Attempt> attempt;
       try {
         attempt = runtime.dispatcher().attempt(job, entry.attempts());
       } catch (RuntimeException e) {
-        attempt = java.util.concurrent.CompletableFuture.failedFuture(e);
+        attempt = CompletableFuture.failedFuture(e);
       }
       attempt.whenComplete(
           (result, error) -> {
-            runtime.inFlight().release();
             Dispatcher.Attempt a =
                 error != null
                     ? new Dispatcher.Failed(
                         Outcome.Failure.retryable(
                             FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
                     : result;
+            // Slot and permit are settled before the stream thread can resubmit a retry.
+            gate.finished(owner, jobId, a);
             if (!closed) {
               completions.add(new Completion(jobId, a));
               lock.lock();
@@ -406,6 +486,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   @Override
   public void close() {
     closed = true;
+    if (registration != null) {
+      runtime.gate().unregister(registration);
+    }
     if (!inFlight.isEmpty()) {
       log.info(
           "Task {} closing with {} model calls in flight: their jobs stay in the pending store"

@@ -8,12 +8,12 @@ import java.util.Optional;
 
 /**
  * What the job processors of one instance share: the dispatcher (images, cache, model, blobs), the
- * in-flight bound, the retry policy and the clock.
+ * gate (quota throttles and in-flight bound), the retry policy and the clock.
  */
 public record JobRuntime(
     Dispatcher dispatcher,
     Validator validator,
-    InFlightLimit inFlight,
+    DispatchGate gate,
     Clock clock,
     Backoff backoff,
     int maxAttempts,

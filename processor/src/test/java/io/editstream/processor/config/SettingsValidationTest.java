@@ -127,4 +127,28 @@ class SettingsValidationTest {
     assertThat(Settings.ALL.stream().map(Setting::name).distinct().count())
         .isEqualTo(Settings.ALL.size());
   }
+
+  @Test
+  void shouldValidateProvidersByName() {
+    Map<String, String> m = minimal();
+    m.put("model.providers", "ai-studio,openai");
+    assertThatThrownBy(() -> config(m))
+        .hasMessageContaining("model.providers")
+        .hasMessageContaining("'openai'")
+        .hasMessageContaining("wavespeed");
+
+    Map<String, String> vertex = new HashMap<>();
+    vertex.put("model.providers", "vertex");
+    assertThatThrownBy(() -> config(vertex)).hasMessageContaining("vertex.project");
+    vertex.put("vertex.project", "my-project");
+    ProcessorConfig c = config(vertex);
+    assertThat(c.providers().order()).containsExactly("vertex");
+    assertThat(c.model().apiKey()).as("no AI Studio key needed without ai-studio").isNull();
+
+    Map<String, String> ws = minimal();
+    ws.put("model.providers", "ai-studio,wavespeed");
+    assertThatThrownBy(() -> config(ws)).hasMessageContaining("WAVESPEED_API_KEY");
+    ws.put("wavespeed.api.key", "ws-secret-0123456789");
+    assertThat(config(ws).toString()).doesNotContain("ws-secret-0123456789");
+  }
 }

@@ -54,8 +54,15 @@ final class Pipeline implements AutoCloseable {
   final Map<String, EditFailure> failures = new LinkedHashMap<>();
   final List<ConsumerRecord<String, byte[]>> dlq = new ArrayList<>();
   int duplicateOutcomes;
+  final int partitions;
 
   Pipeline() {
+    this(2);
+  }
+
+  /** A pipeline whose topics have {@code partitions} partitions. */
+  Pipeline(int partitions) {
+    this.partitions = partitions;
     Map<String, Object> serde = new HashMap<>(registry.clientConfig());
     Map<String, Object> p = new HashMap<>(broker.clientConfig());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -70,7 +77,7 @@ final class Pipeline implements AutoCloseable {
     c.put(ConsumerConfig.GROUP_ID_CONFIG, prefix + "reader");
     consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
     for (String t : List.of(jobsTopic, resultsTopic, failuresTopic, dlqTopic)) {
-      broker.createTopic(t, 2);
+      broker.createTopic(t, partitions);
     }
     consumer.subscribe(List.of(resultsTopic, failuresTopic, dlqTopic));
     this.resultDeserializer = AvroSerdes.valueSerde(EditResult.class, serde).deserializer();
@@ -96,7 +103,7 @@ final class Pipeline implements AutoCloseable {
     s.put("gemini.api.key", "it-key-0123456789");
     s.put("gemini.base.url", emulatorUrl);
     s.put("topic.prefix", prefix);
-    s.put("topic.partitions", "2");
+    s.put("topic.partitions", Integer.toString(partitions));
     s.put("application.id", prefix + "processor");
     s.put("state.dir", work.resolve("state").toString());
     s.put("blob.dir", work.resolve("blobs").toString());

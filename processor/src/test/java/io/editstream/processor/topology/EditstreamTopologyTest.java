@@ -115,7 +115,7 @@ class EditstreamTopologyTest {
                         Outcome.Failure.permanent(
                             FailureCode.INSTRUCTION_MISSING, null, null, "instruction: blank"))
                     : Optional.empty(),
-            new InFlightLimit(4, meters),
+            DispatchGate.unlimited(new InFlightLimit(4, meters), 1, meters),
             Clock.systemUTC(),
             new Backoff(Duration.ZERO, Duration.ZERO, () -> 0.0),
             3,

@@ -1,0 +1,119 @@
+package io.editstream.demo;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar demo/target/editstream-demo.jar [options]}: the one-command demo. Exit code 0
+ * when every job got exactly one outcome, 1 when not, 2 for a bad option or a component that could
+ * not start. The JVM exits at the end, which stops the embedded broker and registry.
+ */
+@Command(
+    name = "editstream-demo",
+    mixinStandardHelpOptions = true,
+    version = "editstream-demo 0.1.0",
+    sortOptions = false,
+    description = {
+      "Runs Editstream end to end on one machine: an in-process Kafka broker (KRaft), a schema"
+          + " registry (Apicurio), the Gemini API emulator and the processor; submits sample"
+          + " product-photo jobs, follows the results and writes the finished images and an HTML"
+          + " before/after report.",
+      "With GEMINI_API_KEY set, calls Google's Gemini API instead of the emulator (at"
+          + " GEMINI_BASE_URL if set); jobs that need emulator fault markers are skipped."
+    })
+public final class DemoMain implements Callable<Integer> {
+  static final String LOG_DIR_PROPERTY = "editstream.demo.log.dir";
+  static final String LOG_FILE = "demo.log";
+  static final String LOGBACK_CONFIG = "logback.configurationFile";
+
+  @Option(
+      names = {"-o", "--output"},
+      description =
+          "Folder for images, report.html, summary.json and demo.log (default: ${DEFAULT-VALUE}).")
+  Path output = Path.of("demo-output");
+
+  @Option(names = "--emulator", description = "Use the emulator even when GEMINI_API_KEY is set.")
+  boolean forceEmulator;
+
+  @Option(
+      names = "--emulator-latency-ms",
+      description =
+          "Mean emulator latency of a 512 px edit; the real API takes ~2800 (default: ${DEFAULT-VALUE}).")
+  long emulatorLatencyMs = DemoOptions.DEFAULT_EMULATOR_LATENCY_MS;
+
+  @Option(
+      names = "--timeout-s",
+      description = "Seconds to wait for every job's outcome (default: ${DEFAULT-VALUE}).")
+  long timeoutSeconds = DemoOptions.DEFAULT_TIMEOUT.toSeconds();
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    return new CommandLine(new DemoMain()).execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    // Before the first logger exists: the log goes to the output folder, the console stays clean.
+    System.setProperty(LOG_DIR_PROPERTY, output.toAbsolutePath().toString());
+    // Our configuration by name: the command line's jar brings a logback.xml of its own.
+    if (System.getProperty(LOGBACK_CONFIG) == null) {
+      System.setProperty(LOGBACK_CONFIG, "editstream-demo-logback.xml");
+    }
+    // Kafka's test kit brings log4j-core and a YAML config it cannot load; it says so at ERROR.
+    System.setProperty("log4j2.statusLoggerLevel", "OFF");
+    trustAvroClasses();
+    PrintStream console = System.out;
+    System.setOut(
+        new PrintStream(
+            new LoggingOutputStream(org.slf4j.LoggerFactory.getLogger("stdout"), console),
+            true,
+            java.nio.charset.StandardCharsets.UTF_8));
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
+    DemoOptions options;
+    try {
+      options =
+          DemoOptions.fromEnvironment(output, System.getenv())
+              .withEmulatorLatencyMs(emulatorLatencyMs)
+              .withTimeout(Duration.ofSeconds(timeoutSeconds));
+      if (forceEmulator) {
+        options = options.withProvider(DemoOptions.Provider.EMULATOR);
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("editstream-demo: " + e.getMessage());
+      return 2;
+    }
+    try {
+      DemoSummary summary = new Demo(options, console, Clock.systemUTC()).run();
+      return summary.complete() ? 0 : 1;
+    } catch (RuntimeException | java.io.IOException e) {
+      System.err.println("editstream-demo: " + e.getMessage());
+      System.err.println("Details in " + output.resolve(LOG_FILE).toAbsolutePath());
+      org.slf4j.LoggerFactory.getLogger(DemoMain.class).error("Demo failed", e);
+      return 2;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 2;
+    }
+  }
+
+  /** Avro 1.12 loads generated classes only from trusted packages. */
+  static void trustAvroClasses() {
+    String key = "org.apache.avro.SERIALIZABLE_PACKAGES";
+    String trusted = System.getProperty(key);
+    if (trusted == null || trusted.isBlank()) {
+      System.setProperty(key, "io.editstream");
+    } else if (!trusted.contains("io.editstream")) {
+      System.setProperty(key, trusted + ",io.editstream");
+    }
+  }
+}

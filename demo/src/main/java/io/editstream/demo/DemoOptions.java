@@ -1,0 +1,98 @@
+package io.editstream.demo;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What one demo run does.
+ *
+ * @param outputDir where images, the report, the summary and the log go (created if missing)
+ * @param provider the in-process emulator, or a real Gemini API
+ * @param geminiApiKey the key for {@link Provider#GEMINI}; null for the emulator. Never printed.
+ * @param geminiBaseUrl base URL for {@link Provider#GEMINI}; null calls Google
+ * @param emulatorLatencyMs mean latency of the emulator for a 512 px edit (the real API: ~2,800)
+ * @param timeout how long to wait for every job's outcome
+ */
+public record DemoOptions(
+    Path outputDir,
+    Provider provider,
+    String geminiApiKey,
+    String geminiBaseUrl,
+    long emulatorLatencyMs,
+    Duration timeout) {
+
+  /** Who answers the model calls. */
+  public enum Provider {
+    /** The in-process Gemini API emulator (no key, no cost, fault markers work). */
+    EMULATOR,
+    /** A real Gemini API: Google's, or {@code GEMINI_BASE_URL}. */
+    GEMINI
+  }
+
+  /** The demo's emulator latency: low, so the whole run takes well under a minute. */
+  public static final long DEFAULT_EMULATOR_LATENCY_MS = 600;
+
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(90);
+
+  public DemoOptions {
+    Objects.requireNonNull(outputDir, "outputDir");
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(timeout, "timeout");
+    if (provider == Provider.GEMINI && (geminiApiKey == null || geminiApiKey.isBlank())) {
+      throw new IllegalArgumentException("GEMINI_API_KEY must be set to use the real Gemini API");
+    }
+    if (emulatorLatencyMs < 0 || emulatorLatencyMs > 60_000) {
+      throw new IllegalArgumentException(
+          "emulator latency must be in 0..60000 ms, was " + emulatorLatencyMs);
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+    }
+  }
+
+  /**
+   * The default choice: Google's API when {@code GEMINI_API_KEY} is set (at {@code GEMINI_BASE_URL}
+   * if that is set too), else the emulator.
+   */
+  public static DemoOptions fromEnvironment(Path outputDir, Map<String, String> env) {
+    String key = blank(env.get("GEMINI_API_KEY"));
+    return new DemoOptions(
+        outputDir,
+        key == null ? Provider.EMULATOR : Provider.GEMINI,
+        key,
+        key == null ? null : blank(env.get("GEMINI_BASE_URL")),
+        DEFAULT_EMULATOR_LATENCY_MS,
+        DEFAULT_TIMEOUT);
+  }
+
+  public DemoOptions withProvider(Provider v) {
+    return new DemoOptions(outputDir, v, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, timeout);
+  }
+
+  public DemoOptions withEmulatorLatencyMs(long v) {
+    return new DemoOptions(outputDir, provider, geminiApiKey, geminiBaseUrl, v, timeout);
+  }
+
+  public DemoOptions withTimeout(Duration v) {
+    return new DemoOptions(outputDir, provider, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, v);
+  }
+
+  private static String blank(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  @Override
+  public String toString() {
+    // Never print the key.
+    return "DemoOptions[outputDir=%s, provider=%s, geminiApiKey=%s, geminiBaseUrl=%s, emulatorLatencyMs=%d, timeout=%s]"
+        .formatted(
+            outputDir,
+            provider,
+            geminiApiKey == null ? "unset" : "***",
+            geminiBaseUrl,
+            emulatorLatencyMs,
+            timeout);
+  }
+}

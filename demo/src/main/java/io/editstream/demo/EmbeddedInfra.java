@@ -1,0 +1,113 @@
+package io.editstream.demo;
+
+import io.editstream.testkit.KafkaBroker;
+import io.editstream.testkit.SchemaRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The embedded default: the test kit's in-JVM KRaft broker and an Apicurio Registry child process,
+ * started side by side. Both are stopped by the test kit's JVM shutdown hooks, so the demo leaves
+ * no process behind once its JVM exits.
+ *
+ * <p>{@code KAFKA_BOOTSTRAP_SERVERS} and {@code SCHEMA_REGISTRY_URL} point the demo at an existing
+ * cluster and registry instead (the test kit's rules).
+ */
+final class EmbeddedInfra {
+  static final String APICURIO_HOME = "editstream.apicurio.home";
+  static final String APICURIO_DIR = "apicurio-registry-2.6.13.Final";
+  static final String APICURIO_JAR = "apicurio-registry-app-2.6.13.Final-runner.jar";
+
+  private EmbeddedInfra() {}
+
+  /** Broker and registry, both ready. */
+  record Started(KafkaBroker broker, SchemaRegistry registry) {}
+
+  static Started start() {
+    configureApicurioHome();
+    // The demo is the in-process default; a local Docker engine must not change that.
+    if (System.getProperty("EDITSTREAM_TEST_DOCKER") == null) {
+      System.setProperty("EDITSTREAM_TEST_DOCKER", "false");
+    }
+    CompletableFuture<KafkaBroker> broker = CompletableFuture.supplyAsync(KafkaBroker::shared);
+    CompletableFuture<SchemaRegistry> registry =
+        CompletableFuture.supplyAsync(SchemaRegistry::shared);
+    try {
+      return new Started(broker.join(), registry.join());
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  /**
+   * The test kit starts Apicurio from {@code editstream.apicurio.home}. Maven passes it to tests;
+   * for {@code java -jar} the demo finds the copy the build unpacked: the path recorded at build
+   * time, else {@code target/infra/...} of the repository the jar sits in, else of the working
+   * directory.
+   */
+  static void configureApicurioHome() {
+    if (System.getProperty(APICURIO_HOME) != null || System.getenv("SCHEMA_REGISTRY_URL") != null) {
+      return;
+    }
+    Path home = findApicurioHome();
+    System.setProperty(APICURIO_HOME, home.toString());
+  }
+
+  static Path findApicurioHome() {
+    java.util.List<Path> candidates = new java.util.ArrayList<>();
+    String built = buildTimeApicurioHome();
+    if (built != null) {
+      candidates.add(Path.of(built));
+    }
+    jarRepositoryRoot().ifPresent(root -> candidates.add(infra(root)));
+    candidates.add(infra(Path.of("").toAbsolutePath()));
+    for (Path candidate : candidates) {
+      if (Files.isRegularFile(candidate.resolve(APICURIO_JAR))) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException(
+        "Apicurio Registry is not unpacked; looked in "
+            + candidates
+            + ". Build first, from the repository root: mvn -B -q -DskipTests package"
+            + " (it unpacks Apicurio into target/infra), or set SCHEMA_REGISTRY_URL to a running"
+            + " registry");
+  }
+
+  private static Path infra(Path repositoryRoot) {
+    return repositoryRoot.resolve("target").resolve("infra").resolve(APICURIO_DIR);
+  }
+
+  private static String buildTimeApicurioHome() {
+    try (InputStream in = EmbeddedInfra.class.getResourceAsStream("build.properties")) {
+      if (in == null) {
+        return null;
+      }
+      Properties p = new Properties();
+      p.load(in);
+      String home = p.getProperty(APICURIO_HOME);
+      return home == null || home.isBlank() || home.contains("${") ? null : home;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** demo/target/editstream-demo.jar (or demo/target/classes) lives two levels below the root. */
+  private static java.util.Optional<Path> jarRepositoryRoot() {
+    try {
+      Path location =
+          Path.of(EmbeddedInfra.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path up = location.getParent() == null ? null : location.getParent().getParent();
+      return java.util.Optional.ofNullable(up == null ? null : up.getParent());
+    } catch (URISyntaxException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package io.editstream.demo;
+
+import io.editstream.cli.listen.HtmlReport;
+import io.editstream.cli.listen.ImageFiles;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes a run's output folder with the command line's writers: {@code inputs/} (the sample
+ * photos), {@code images/<sku>/<jobId>.<ext>} ({@link ImageFiles}: bytes checked against their
+ * SHA-256) and {@code report.html} ({@link HtmlReport}: a self-contained before/after page with
+ * relative links, so the folder can be zipped or served as it is).
+ */
+final class ReportWriter {
+  static final String INPUTS = "inputs";
+  static final String IMAGES = "images";
+  static final String REPORT = "report.html";
+
+  private final Path dir;
+  private final Map<String, List<String>> imagesByJob = new LinkedHashMap<>();
+
+  ReportWriter(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Removes what an earlier run wrote here (only our own files and folders). */
+  void clean() throws IOException {
+    for (String sub : List.of(INPUTS, IMAGES)) {
+      Path p = dir.resolve(sub);
+      if (Files.isDirectory(p)) {
+        try (var files = Files.walk(p)) {
+          for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(f);
+          }
+        }
+      }
+    }
+    for (String file : List.of(REPORT, Demo.SUMMARY_JSON, Demo.METRICS)) {
+      Files.deleteIfExists(dir.resolve(file));
+    }
+  }
+
+  /**
+   * Writes the finished images of every result and returns their paths relative to the folder. Each
+   * image comes inline from the event when small, else from its {@code file:} URI in the blob
+   * store.
+   */
+  List<String> writeImages(Map<String, EditResult> results) throws IOException {
+    ImageFiles files = new ImageFiles(dir.resolve(IMAGES));
+    List<String> written = new ArrayList<>();
+    for (Map.Entry<String, EditResult> e : results.entrySet()) {
+      List<String> paths =
+          files.write(e.getValue(), e.getKey()).stream()
+              .map(p -> dir.relativize(p).toString().replace('\\', '/'))
+              .toList();
+      imagesByJob.put(e.getKey(), paths);
+      written.addAll(paths);
+    }
+    return written;
+  }
+
+  /** Copies the sample photos the jobs used into {@code inputs/}. */
+  void writeInputs(List<SampleJob> jobs) throws IOException {
+    Files.createDirectories(dir.resolve(INPUTS));
+    for (String image : jobs.stream().map(SampleJob::image).distinct().toList()) {
+      Files.write(dir.resolve(INPUTS).resolve(image), SampleSet.image(image));
+    }
+  }
+
+  /** Writes {@code report.html} (after {@link #writeImages}) and returns its path. */
+  Path writeReport(
+      List<SampleJob> jobs,
+      Map<String, EditResult> results,
+      Map<String, EditFailure> failures,
+      DemoSummary summary)
+      throws IOException {
+    HtmlReport report = new HtmlReport("Editstream demo");
+    summary.rows().forEach((k, v) -> report.summaryLine(k + ": " + v));
+    for (SampleJob job : jobs) {
+      EditResult result = results.get(job.jobId());
+      EditFailure failure = failures.get(job.jobId());
+      String status;
+      String outcome;
+      if (result != null) {
+        status = result.getCacheHit() ? "cached" : "ok";
+        outcome =
+            result.getCacheHit()
+                ? "served by the dedup cache: no model call, no quota"
+                : String.format(
+                    Locale.ROOT,
+                    "%d attempt(s), model %d ms, tokens %d in / %d out",
+                    result.getAttempts(),
+                    result.getTimings().getModelMs(),
+                    result.getUsage().getPromptTokens(),
+                    result.getUsage().getOutputTokens());
+      } else if (failure != null) {
+        status = failure.getCode().name();
+        outcome =
+            failure.getMessage()
+                + " (retryable: "
+                + failure.getRetryable()
+                + ", attempts: "
+                + failure.getAttempts()
+                + ")";
+      } else {
+        status = "no outcome";
+        outcome = "no outcome arrived before the demo stopped waiting";
+      }
+      String steps =
+          job.steps().isEmpty() ? "" : " then \"" + String.join("\" then \"", job.steps()) + "\"";
+      report.add(
+          new HtmlReport.Row(
+              job.jobId(),
+              job.sku(),
+              status,
+              result == null,
+              "\""
+                  + job.instruction()
+                  + "\""
+                  + steps
+                  + " [tenant "
+                  + job.tenant()
+                  + ", "
+                  + job.size()
+                  + " "
+                  + job.format()
+                  + ", "
+                  + job.priority()
+                  + "] Shows: "
+                  + job.shows()
+                  + ". Outcome: "
+                  + outcome,
+              List.of(INPUTS + "/" + job.image()),
+              imagesByJob.getOrDefault(job.jobId(), List.of())));
+    }
+    Path file = dir.resolve(REPORT);
+    report.write(file);
+    return file;
+  }
+}

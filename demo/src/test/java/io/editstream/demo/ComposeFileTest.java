@@ -1,0 +1,170 @@
+package io.editstream.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.editstream.processor.config.Setting;
+import io.editstream.processor.config.Settings;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docker-compose.yml and prometheus.yml. Always: parsed with Jackson YAML and checked for the
+ * services, images, settings and wiring the README promises. When the {@code docker-compose} binary
+ * is installed (Debian's package: {@code apt-get install docker-compose}), also validated by {@code
+ * docker-compose config}, which needs no Docker engine.
+ */
+class ComposeFileTest {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private final Path root = Repo.root();
+  private final Path compose = root.resolve("docker-compose.yml");
+
+  private JsonNode compose() throws Exception {
+    return YAML.readTree(compose.toFile());
+  }
+
+  @Test
+  void shouldDefineTheWholeStack() throws Exception {
+    JsonNode services = compose().get("services");
+    List<String> names = new ArrayList<>();
+    services.fieldNames().forEachRemaining(names::add);
+    assertThat(names)
+        .containsExactlyInAnyOrder(
+            "kafka", "topics", "schema-registry", "emulator", "processor", "prometheus");
+    assertThat(services.at("/kafka/image").asText()).startsWith("apache/kafka:4.");
+    assertThat(services.at("/kafka/environment/KAFKA_PROCESS_ROLES").asText())
+        .isEqualTo("broker,controller");
+    assertThat(services.at("/schema-registry/image").asText())
+        .startsWith("confluentinc/cp-schema-registry:");
+    assertThat(services.at("/prometheus/image").asText()).startsWith("prom/prometheus:");
+  }
+
+  @Test
+  void shouldBuildProcessorAndEmulatorFromTheirDockerfiles() throws Exception {
+    JsonNode services = compose().get("services");
+    for (String module : List.of("processor", "emulator")) {
+      String context = services.at("/" + module + "/build").asText();
+      assertThat(context).isEqualTo("./" + module);
+      assertThat(root.resolve(context).resolve("Dockerfile")).exists();
+    }
+  }
+
+  @Test
+  void shouldConfigureTheProcessorOnlyWithSettingsItKnows() throws Exception {
+    JsonNode env = compose().at("/services/processor/environment");
+    Set<String> known =
+        Settings.ALL.stream().map(Setting::env).collect(java.util.stream.Collectors.toSet());
+    List<String> names = new ArrayList<>();
+    env.fieldNames().forEachRemaining(names::add);
+    assertThat(names)
+        .contains(
+            "KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL", "GEMINI_API_KEY", "GEMINI_BASE_URL");
+    // EDITSTREAM_KAFKA_* and EDITSTREAM_SCHEMA_REGISTRY_* pass through to the clients.
+    assertThat(
+            names.stream()
+                .filter(
+                    n ->
+                        !n.startsWith("EDITSTREAM_KAFKA_")
+                            && !n.startsWith("EDITSTREAM_SCHEMA_REGISTRY_")))
+        .allSatisfy(n -> assertThat(known).contains(n));
+    assertThat(env.get("KAFKA_BOOTSTRAP_SERVERS").asText()).isEqualTo("kafka:19092");
+    assertThat(env.get("SCHEMA_REGISTRY_URL").asText()).isEqualTo("http://schema-registry:8081");
+    // Unset -> the emulator; set to empty (with a real key) -> Google.
+    assertThat(env.get("GEMINI_BASE_URL").asText())
+        .isEqualTo("${GEMINI_BASE_URL-http://emulator:8089}");
+  }
+
+  @Test
+  void shouldCreateEveryTopicTheProcessorUses() throws Exception {
+    String script = compose().at("/services/topics/command").get(0).asText();
+    for (String setting :
+        List.of("topic.jobs", "topic.results", "topic.failures", "topic.dlq", "topic.cache")) {
+      assertThat(script).as(setting).contains(Settings.of(Map.of()).string(setting));
+    }
+    assertThat(script).contains("cleanup.policy=compact").contains("--if-not-exists");
+    // Results inline images up to the processor's limit: the topic must take such records.
+    long inline =
+        compose().at("/services/processor/environment/EDITSTREAM_OUTPUT_INLINE_MAX_BYTES").asLong();
+    java.util.regex.Matcher max =
+        java.util.regex.Pattern.compile(
+                "edit-results\\S*\\s*\\\\?\\s*--partitions \\S+ --config max.message.bytes=(\\d+)")
+            .matcher(script);
+    assertThat(max.find()).as(script).isTrue();
+    assertThat(Long.parseLong(max.group(1))).isGreaterThan(inline);
+  }
+
+  @Test
+  void shouldPublishHostPortsOnLoopbackOnly() throws Exception {
+    compose()
+        .get("services")
+        .forEach(
+            service ->
+                service
+                    .path("ports")
+                    .forEach(p -> assertThat(p.asText()).startsWith("127.0.0.1:")));
+  }
+
+  @Test
+  void shouldScrapeTheProcessorMetricsPort() throws Exception {
+    JsonNode services = compose().get("services");
+    assertThat(services.at("/prometheus/volumes/0").asText())
+        .isEqualTo("./prometheus.yml:/etc/prometheus/prometheus.yml:ro");
+    JsonNode prometheus = YAML.readTree(root.resolve("prometheus.yml").toFile());
+    JsonNode job = prometheus.at("/scrape_configs/0");
+    assertThat(job.get("metrics_path").asText()).isEqualTo("/metrics");
+    assertThat(job.at("/dns_sd_configs/0/names/0").asText()).isEqualTo("processor");
+    assertThat(job.at("/dns_sd_configs/0/port").asText())
+        .isEqualTo(services.at("/processor/environment/EDITSTREAM_HTTP_PORT").asText());
+  }
+
+  @Test
+  void shouldBeValidForDockerCompose() throws Exception {
+    Optional<Path> binary = onPath("docker-compose");
+    assumeTrue(binary.isPresent(), "docker-compose is not installed; the YAML checks above ran");
+    String emulator = config(binary.get(), Map.of());
+    assertThat(emulator).contains("GEMINI_BASE_URL: http://emulator:8089");
+    String google =
+        config(binary.get(), Map.of("GEMINI_API_KEY", "real-key", "GEMINI_BASE_URL", ""));
+    assertThat(google).contains("GEMINI_BASE_URL: ''").contains("GEMINI_API_KEY: real-key");
+  }
+
+  private String config(Path binary, Map<String, String> env) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(binary.toString(), "-f", compose.toString(), "config")
+            .redirectErrorStream(true);
+    pb.environment().remove("GEMINI_API_KEY");
+    pb.environment().remove("GEMINI_BASE_URL");
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("docker-compose config:%n%s", out).isZero();
+    return out;
+  }
+
+  static Optional<Path> onPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      Path candidate = Path.of(dir, name);
+      if (Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+}

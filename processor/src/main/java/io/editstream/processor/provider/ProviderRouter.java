@@ -1,0 +1,380 @@
+package io.editstream.processor.provider;
+
+import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.model.ModelRequest;
+import io.editstream.processor.model.Outcome;
+import io.editstream.processor.model.Outcome.Failure;
+import io.editstream.processor.model.Outcome.Success;
+import io.editstream.schema.FailureCode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@link ModelClient} over several providers of the same model, in a configured order.
+ *
+ * <p>A request that names a provider ({@link ModelRequest#provider()}) goes to that provider only.
+ * Otherwise it goes to the first provider in order that is available: its quota pool is not
+ * exhausted and its circuit is not open. Within one {@link #generate} call the router moves on to
+ * the next available provider when the current one refused the work without doing it:
+ *
+ * <ul>
+ *   <li>429 with a retry delay longer than {@link FailoverPolicy#exhaustedAfter()} (RPD spent, a
+ *       long window): the provider is marked exhausted until then;
+ *   <li>5xx or a connection failure (an outage): counts against its circuit;
+ *   <li>401/403/404 (bad credentials, model not served): its circuit opens at once;
+ *   <li>any failure that left its circuit open.
+ * </ul>
+ *
+ * Timeouts and unusable answers count against the circuit but are returned, not sent elsewhere in
+ * the same call: the provider may still be working (and billing) on them. A short 429 is returned
+ * for the processor's retry loop. When an exhausted pool's delay has passed, or a cool-down has
+ * passed and one probe call succeeds, traffic returns to the provider in its place in the order.
+ *
+ * <p>Callers may rely on: exactly one {@link Outcome} per call (the future never completes
+ * exceptionally, each provider is tried at most once per call, and calls made by the router are
+ * never duplicated); a {@link Success} names the route that served it and carries its estimated
+ * cost from that route's {@link Pricing}; when no provider is available the failure is retryable
+ * with the time until the first one is.
+ */
+public final class ProviderRouter implements ModelClient {
+
+  private static final Logger log = LoggerFactory.getLogger(ProviderRouter.class);
+
+  /** A provider in the order: its name (for jobs and results), its client and its prices. */
+  public record Route(String name, ModelClient client, Pricing pricing) {
+    public Route {
+      Objects.requireNonNull(client, "client");
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("model.providers: a provider name must not be blank");
+      }
+      pricing = pricing == null ? Pricing.FREE : pricing;
+    }
+
+    /** A route named after its client's provider. */
+    public static Route of(ModelClient client, Pricing pricing) {
+      return new Route(client.provider(), client, pricing);
+    }
+  }
+
+  private final List<Lane> lanes;
+  private final Map<String, Lane> byName;
+  private final FailoverPolicy policy;
+  private final Clock clock;
+  private final MeterRegistry meters;
+  private final Counter noProvider;
+
+  /** One route and what the router knows of its health. */
+  private final class Lane {
+    final Route route;
+    final CircuitBreaker breaker;
+    private Instant exhaustedUntil = Instant.MIN;
+
+    Lane(Route route) {
+      this.route = route;
+      this.breaker = new CircuitBreaker(policy.failureThreshold(), policy.coolDown());
+    }
+
+    String name() {
+      return route.name();
+    }
+
+    synchronized boolean exhausted(Instant now) {
+      return now.isBefore(exhaustedUntil);
+    }
+
+    synchronized void exhaust(Instant until) {
+      if (until.isAfter(exhaustedUntil)) {
+        exhaustedUntil = until;
+      }
+    }
+
+    /** Takes the right to call now (a half-open circuit gives it to one caller). */
+    boolean tryAcquire(Instant now) {
+      return !exhausted(now) && breaker.tryAcquire(now);
+    }
+
+    synchronized Instant availableAt(Instant now) {
+      Instant pool = now.isBefore(exhaustedUntil) ? exhaustedUntil : now;
+      Instant circuit = breaker.availableAt(now);
+      return pool.isAfter(circuit) ? pool : circuit;
+    }
+
+    boolean available(Instant now) {
+      return !availableAt(now).isAfter(now);
+    }
+  }
+
+  /**
+   * @param routes providers in order of preference; names must be unique
+   * @param meters where to publish metrics, or null for none
+   */
+  public ProviderRouter(
+      List<Route> routes, FailoverPolicy policy, Clock clock, MeterRegistry meters) {
+    if (routes == null || routes.isEmpty()) {
+      throw new IllegalArgumentException("model.providers: at least one provider is required");
+    }
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.meters = meters == null ? new SimpleMeterRegistry() : meters;
+    Map<String, Lane> named = new LinkedHashMap<>();
+    List<Lane> ordered = new ArrayList<>();
+    for (Route route : routes) {
+      Lane lane = new Lane(route);
+      if (named.putIfAbsent(route.name(), lane) != null) {
+        throw new IllegalArgumentException(
+            "model.providers: provider '" + route.name() + "' is listed twice");
+      }
+      ordered.add(lane);
+    }
+    this.lanes = List.copyOf(ordered);
+    this.byName = Map.copyOf(named);
+    for (Lane lane : lanes) {
+      Gauge.builder(
+              "editstream.provider.circuit.state",
+              lane,
+              l -> l.breaker.state(this.clock.instant()).ordinal())
+          .tag("provider", lane.name())
+          .description("Circuit of the provider: 0 closed, 1 half-open, 2 open")
+          .register(this.meters);
+      Gauge.builder(
+              "editstream.provider.available", lane, l -> l.available(this.clock.instant()) ? 1 : 0)
+          .tag("provider", lane.name())
+          .description("1 when the provider takes calls (pool not exhausted, circuit not open)")
+          .register(this.meters);
+    }
+    this.noProvider =
+        Counter.builder("editstream.provider.unavailable")
+            .description("Calls answered without any provider: all exhausted or open")
+            .register(this.meters);
+  }
+
+  /** The provider names in order. */
+  public List<String> providers() {
+    return lanes.stream().map(Lane::name).toList();
+  }
+
+  /** Whether the named provider would take a call now. */
+  public boolean available(String provider) {
+    Lane lane = byName.get(provider);
+    return lane != null && lane.available(clock.instant());
+  }
+
+  @Override
+  public String provider() {
+    return "router";
+  }
+
+  @Override
+  public CompletableFuture<Outcome> generate(ModelRequest request) {
+    try {
+      if (request.provider() != null) {
+        Lane pinned = byName.get(request.provider());
+        if (pinned == null) {
+          return CompletableFuture.completedFuture(
+              Failure.permanent(
+                  FailureCode.INVALID_JOB,
+                  null,
+                  null,
+                  ModelRequest.PROVIDER_ATTRIBUTE
+                      + ": unknown provider '"
+                      + request.provider()
+                      + "'; configured: "
+                      + providers()));
+        }
+        return next(request, List.of(pinned), 0, null);
+      }
+      return next(request, lanes, 0, null);
+    } catch (RuntimeException e) {
+      log.error("Provider router failed before a call", e);
+      return CompletableFuture.completedFuture(internal(e));
+    }
+  }
+
+  /** Calls the first available lane from {@code from}, or answers without a call. */
+  private CompletableFuture<Outcome> next(
+      ModelRequest request, List<Lane> candidates, int from, Failure previous) {
+    Instant now = clock.instant();
+    for (int i = from; i < candidates.size(); i++) {
+      Lane lane = candidates.get(i);
+      if (lane.tryAcquire(now)) {
+        return call(request, candidates, i, lane);
+      }
+    }
+    noProvider.increment();
+    return CompletableFuture.completedFuture(noneAvailable(candidates, now, previous));
+  }
+
+  private CompletableFuture<Outcome> call(
+      ModelRequest request, List<Lane> candidates, int index, Lane lane) {
+    CompletableFuture<Outcome> future;
+    try {
+      future = Objects.requireNonNull(lane.route.client().generate(request), "future");
+    } catch (RuntimeException e) {
+      future = CompletableFuture.failedFuture(e);
+    }
+    return future
+        .handle(
+            (outcome, error) -> {
+              if (error != null || outcome == null) {
+                // A client broke its contract; the job still gets exactly one outcome.
+                log.error("Provider {} failed instead of answering", lane.name(), error);
+                return (Outcome) internal(error);
+              }
+              return outcome;
+            })
+        .thenCompose(outcome -> settle(request, candidates, index, lane, outcome))
+        .exceptionally(ProviderRouter::internal);
+  }
+
+  private CompletableFuture<Outcome> settle(
+      ModelRequest request, List<Lane> candidates, int index, Lane lane, Outcome outcome) {
+    Instant now = clock.instant();
+    if (outcome instanceof Success s) {
+      lane.breaker.onSuccess();
+      count(lane, "success");
+      Success named =
+          Objects.equals(s.provider(), lane.name())
+              ? s
+              : new Success(
+                  s.images(), s.text(), s.modelVersion(), s.usage(), s.modelTime(), lane.name());
+      int calls = 1 + request.steps().size();
+      return CompletableFuture.completedFuture(
+          named.withCostUsd(lane.route.pricing().cost(named, calls)));
+    }
+    Failure f = (Failure) outcome;
+    count(lane, f.code().name().toLowerCase(Locale.ROOT));
+    String reason = null;
+    switch (f.code()) {
+      case QUOTA_EXHAUSTED -> {
+        Duration delay = f.retryAfter();
+        lane.breaker.onNeutral();
+        if (delay != null && delay.compareTo(policy.exhaustedAfter()) > 0) {
+          lane.exhaust(now.plus(delay));
+          reason = "quota";
+          log.warn("Provider {} exhausted for {} s; failing over", lane.name(), delay.toSeconds());
+        }
+      }
+      case MODEL_UNAVAILABLE -> {
+        lane.breaker.onFailure(now);
+        reason = "outage";
+      }
+      case MODEL_AUTH, MODEL_NOT_FOUND -> {
+        lane.breaker.trip(now);
+        reason = "misconfigured";
+        log.warn("Provider {} refused the call ({}); circuit opened", lane.name(), f.code());
+      }
+      case MODEL_TIMEOUT, MODEL_ERROR, INTERNAL -> {
+        lane.breaker.onFailure(now);
+        if (!lane.available(now)) {
+          reason = "circuit";
+        }
+      }
+      default -> lane.breaker.onSuccess(); // a verdict on the job: the provider is healthy
+    }
+    if (reason == null || index + 1 >= candidates.size()) {
+      return CompletableFuture.completedFuture(
+          reason == null ? f : withEarliest(f, candidates, now));
+    }
+    failover(lane, reason);
+    return next(request, candidates, index + 1, f);
+  }
+
+  private void failover(Lane from, String reason) {
+    Counter.builder("editstream.provider.failovers")
+        .tag("from", from.name())
+        .tag("reason", reason)
+        .description("Calls moved to the next provider within one generate()")
+        .register(meters)
+        .increment();
+  }
+
+  private void count(Lane lane, String outcome) {
+    Counter.builder("editstream.provider.calls")
+        .tag("provider", lane.name())
+        .tag("outcome", outcome)
+        .description("Model calls by provider and outcome")
+        .register(meters)
+        .increment();
+  }
+
+  /** No candidate can take the call: retryable, with the time until the first one can. */
+  private Failure noneAvailable(List<Lane> candidates, Instant now, Failure previous) {
+    if (previous != null) {
+      return withEarliest(previous, candidates, now);
+    }
+    Instant earliest = earliest(candidates, now);
+    boolean allExhausted = candidates.stream().allMatch(l -> l.exhausted(now));
+    StringBuilder why = new StringBuilder("no provider available:");
+    for (Lane l : candidates) {
+      why.append(' ')
+          .append(l.name())
+          .append(l.exhausted(now) ? " (quota exhausted)" : " (circuit open)");
+    }
+    return Failure.retryable(
+        allExhausted ? FailureCode.QUOTA_EXHAUSTED : FailureCode.MODEL_UNAVAILABLE,
+        null,
+        why.toString(),
+        Duration.between(now, earliest));
+  }
+
+  /** The failure, with its retry hint no later than when the first candidate is available. */
+  private Failure withEarliest(Failure f, List<Lane> candidates, Instant now) {
+    Duration untilAny = Duration.between(now, earliest(candidates, now));
+    Duration hint =
+        f.retryAfter() == null || untilAny.compareTo(f.retryAfter()) < 0
+            ? (untilAny.isZero() ? f.retryAfter() : untilAny)
+            : f.retryAfter();
+    return new Failure(
+        f.code(),
+        f.retryable(),
+        f.httpStatus(),
+        f.finishReason(),
+        f.message(),
+        hint,
+        f.modelTime());
+  }
+
+  private static Instant earliest(List<Lane> candidates, Instant now) {
+    Instant earliest = Instant.MAX;
+    for (Lane l : candidates) {
+      Instant at = l.availableAt(now);
+      if (at.isBefore(earliest)) {
+        earliest = at;
+      }
+    }
+    return earliest;
+  }
+
+  private static Failure internal(Throwable e) {
+    return Failure.retryable(
+        FailureCode.INTERNAL,
+        null,
+        "provider router: " + (e == null ? "no outcome" : e.getClass().getSimpleName()),
+        null);
+  }
+
+  @Override
+  public void close() {
+    for (Lane lane : lanes) {
+      try {
+        lane.route.client().close();
+      } catch (RuntimeException e) {
+        log.warn("Closing provider {} failed: {}", lane.name(), e.toString());
+      }
+    }
+  }
+}

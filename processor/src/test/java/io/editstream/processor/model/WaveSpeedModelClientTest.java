@@ -1,0 +1,204 @@
+package io.editstream.processor.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.emulator.Emulator;
+import io.editstream.emulator.EmulatorConfig;
+import io.editstream.processor.model.Outcome.Failure;
+import io.editstream.processor.model.Outcome.Success;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.ImageSize;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** WaveSpeedAI's submit-and-poll protocol over real HTTP against the emulator. */
+class WaveSpeedModelClientTest {
+  private static final String KEY = "ws-secret-key-0042";
+  private static final String MODEL_PATH = "google/nano-banana-2/edit";
+
+  private static Emulator emulator;
+  private static WaveSpeedModelClient client;
+  private static byte[] rocket;
+
+  @BeforeAll
+  static void start() throws IOException {
+    emulator =
+        Emulator.start(
+            EmulatorConfig.defaults().withBearerToken(KEY).withLatencyMeanMs(30).withSeed(5));
+    client = clientWith(KEY, emulator.baseUrl(), Duration.ofSeconds(20));
+    try (InputStream in =
+        WaveSpeedModelClientTest.class.getResourceAsStream("/images/rocket.jpg")) {
+      rocket = in.readAllBytes();
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    emulator.close();
+  }
+
+  static WaveSpeedModelClient clientWith(String key, String baseUrl, Duration timeout) {
+    return new WaveSpeedModelClient(
+        WaveSpeedModelClient.Settings.of(key, baseUrl)
+            .withTimeout(timeout)
+            .withPolling(Duration.ofMillis(5), Duration.ofMillis(40)));
+  }
+
+  private static ModelRequest request(String instruction, String... steps) {
+    return new ModelRequest(
+        "gemini-3.1-flash-image-preview",
+        List.of(new ModelRequest.InputPart(rocket, "image/jpeg")),
+        instruction,
+        List.of(steps),
+        ImageSize.SIZE_1K,
+        "1:1");
+  }
+
+  private static Outcome call(ModelClient c, ModelRequest r) throws Exception {
+    return c.generate(r).get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldSubmitPollAndDownloadTheImage() throws Exception {
+    Outcome outcome = call(client, request("remove the background"));
+
+    assertThat(outcome).isInstanceOf(Success.class);
+    Success s = (Success) outcome;
+    assertThat(s.provider()).isEqualTo("wavespeed");
+    assertThat(s.modelVersion()).isEqualTo(MODEL_PATH);
+    assertThat(s.images().get(0).mimeType()).isEqualTo("image/png");
+    var image = ImageIO.read(new ByteArrayInputStream(s.images().get(0).bytes()));
+    assertThat(image.getWidth()).isEqualTo(1024);
+    assertThat(image.getHeight()).isEqualTo(1024);
+    assertThat(s.usage()).isEqualTo(Outcome.Usage.NONE);
+    assertThat(s.modelTime()).isPositive();
+  }
+
+  @Test
+  void shouldRunStepsAsSuccessiveEditsOfThePreviousOutput() throws Exception {
+    long before = emulator.stats().requestsForModel(MODEL_PATH);
+    Outcome outcome = call(client, request("remove the background", "add a shadow", "crop"));
+
+    assertThat(outcome).isInstanceOf(Success.class);
+    assertThat(emulator.stats().requestsForModel(MODEL_PATH) - before).isEqualTo(3);
+  }
+
+  @Test
+  void shouldMapNsfwFlagsAndFailedTasks() throws Exception {
+    Failure nsfw = (Failure) call(client, request("edit [emulator:nsfw]"));
+    assertThat(nsfw.code()).isEqualTo(FailureCode.IMAGE_SAFETY);
+    assertThat(nsfw.retryable()).isFalse();
+
+    Failure failed = (Failure) call(client, request("edit [emulator:task-fail]"));
+    assertThat(failed.code()).isEqualTo(FailureCode.MODEL_ERROR);
+    assertThat(failed.retryable()).isTrue();
+    assertThat(failed.message()).contains("Internal error");
+
+    Failure blocked = (Failure) call(client, request("edit [emulator:block=PROHIBITED_CONTENT]"));
+    assertThat(blocked.code()).isEqualTo(FailureCode.PROMPT_BLOCKED);
+    assertThat(blocked.retryable()).isFalse();
+
+    Failure noImage = (Failure) call(client, request("edit [emulator:noimage]"));
+    assertThat(noImage.code()).isEqualTo(FailureCode.NO_IMAGE);
+  }
+
+  @Test
+  void shouldMapHttpErrorsOnSubmit() throws Exception {
+    Failure unavailable = (Failure) call(client, request("edit [emulator:fail=503]"));
+    assertThat(unavailable.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+    assertThat(unavailable.retryable()).isTrue();
+    assertThat(unavailable.httpStatus()).isEqualTo(503);
+
+    Failure bad = (Failure) call(client, request("edit [emulator:fail=400]"));
+    assertThat(bad.code()).isEqualTo(FailureCode.MODEL_INVALID_ARGUMENT);
+    assertThat(bad.retryable()).isFalse();
+
+    String wrongKey = "ws-wrong-key-do-not-log";
+    try (WaveSpeedModelClient wrong =
+        clientWith(wrongKey, emulator.baseUrl(), Duration.ofSeconds(5))) {
+      Failure auth = (Failure) call(wrong, request("edit"));
+      assertThat(auth.code()).isEqualTo(FailureCode.MODEL_AUTH);
+      assertThat(auth.httpStatus()).isEqualTo(401);
+      assertThat(auth.retryable()).isFalse();
+      assertThat(auth.message()).doesNotContain(wrongKey).doesNotContain(KEY);
+    }
+  }
+
+  @Test
+  void shouldCarryRetryAfterOn429() throws Exception {
+    FixedClock clock = new FixedClock(Instant.parse("2026-03-01T10:00:00Z"));
+    try (Emulator limited =
+            Emulator.start(
+                EmulatorConfig.defaults().withLatencyMeanMs(5).withRpm(1).withClock(clock));
+        WaveSpeedModelClient c = clientWith("k", limited.baseUrl(), Duration.ofSeconds(10))) {
+      assertThat(call(c, request("first"))).isInstanceOf(Success.class);
+      clock.now = clock.now.plusSeconds(15);
+
+      Failure quota = (Failure) call(c, request("second"));
+
+      assertThat(quota.code()).isEqualTo(FailureCode.QUOTA_EXHAUSTED);
+      assertThat(quota.retryable()).isTrue();
+      assertThat(quota.httpStatus()).isEqualTo(429);
+      assertThat(quota.retryAfter()).isEqualTo(Duration.ofSeconds(45));
+    }
+  }
+
+  @Test
+  void shouldGiveUpWithModelTimeoutWhenTheTaskTakesTooLong() throws Exception {
+    try (WaveSpeedModelClient impatient =
+        clientWith(KEY, emulator.baseUrl(), Duration.ofMillis(400))) {
+      Failure slow = (Failure) call(impatient, request("edit [emulator:slow=5000]"));
+
+      assertThat(slow.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
+      assertThat(slow.retryable()).isTrue();
+      assertThat(slow.modelTime()).isLessThan(Duration.ofSeconds(3));
+    }
+  }
+
+  @Test
+  void shouldReportAnUnreachableServerAsRetryable() throws Exception {
+    try (WaveSpeedModelClient nowhere =
+        clientWith(KEY, "http://127.0.0.1:1", Duration.ofSeconds(5))) {
+      Failure f = (Failure) call(nowhere, request("edit"));
+      assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+      assertThat(f.retryable()).isTrue();
+    }
+  }
+
+  /** A clock the test moves; the emulator's quota windows read it. */
+  static final class FixedClock extends Clock {
+    volatile Instant now;
+
+    FixedClock(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}

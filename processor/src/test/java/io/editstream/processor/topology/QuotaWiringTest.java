@@ -1,0 +1,249 @@
+package io.editstream.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.Priority;
+import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The throttle wired into the topology, on a fake clock: jobs leave at the pool's rate, another
+ * tenant's job overtakes a backlog, a 429 pauses the pool and the job is retried through it.
+ */
+class QuotaWiringTest {
+  private static final ProcessorConfig.Topics TOPICS =
+      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
+  private static final String MODEL = "gemini-3.1-flash-image-preview";
+
+  @TempDir Path stateDir;
+
+  private final AtomicLong nanos = new AtomicLong(1_700_000_000_000_000_000L);
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
+  private final List<String> calls = new CopyOnWriteArrayList<>();
+  private TopologyTestDriver driver;
+  private TestInputTopic<byte[], byte[]> jobs;
+  private TestOutputTopic<String, EditResult> results;
+  private TestOutputTopic<String, EditFailure> failures;
+  private DispatchGate gate;
+
+  /** Wall-clock millis from the same fake time as the pool's ticker. */
+  private final Clock clock =
+      new Clock() {
+        @Override
+        public ZoneId getZone() {
+          return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+          return this;
+        }
+
+        @Override
+        public Instant instant() {
+          return Instant.ofEpochMilli(nanos.get() / 1_000_000);
+        }
+      };
+
+  /** Records the order of calls; "429 once" is rate limited on its first attempt. */
+  private final Dispatcher dispatcher =
+      (job, attempt) -> {
+        calls.add(job.getJobId());
+        if (job.getInstruction().equals("429 once") && attempt == 1) {
+          return CompletableFuture.completedFuture(
+              new Dispatcher.Failed(
+                  Outcome.Failure.retryable(
+                      FailureCode.QUOTA_EXHAUSTED,
+                      429,
+                      "HTTP 429 RESOURCE_EXHAUSTED",
+                      Duration.ofSeconds(5))));
+        }
+        return CompletableFuture.completedFuture(
+            new Dispatcher.Produced(
+                List.of(),
+                "done",
+                MODEL,
+                "v1",
+                new TokenUsage(300, 1120, 1120, 1420),
+                Duration.ofMillis(5),
+                false,
+                "ck",
+                "test",
+                null));
+      };
+
+  private void start(QuotaLimits limits) {
+    gate =
+        new DispatchGate(
+            new InFlightLimit(8, meters),
+            1,
+            model ->
+                QuotaPool.builder(model, limits)
+                    .ticker(nanos::get)
+                    .window(Duration.ofSeconds(60))
+                    .meterRegistry(meters)
+                    .build(),
+            Map.of(),
+            1.0,
+            10_000,
+            meters);
+    JobRuntime runtime =
+        new JobRuntime(
+            dispatcher,
+            job -> Optional.empty(),
+            gate,
+            clock,
+            new Backoff(Duration.ofMillis(100), Duration.ofMillis(100), () -> 0.0),
+            3,
+            1_000,
+            Duration.ofHours(1),
+            new TopologyMetrics(meters));
+    var topology =
+        EditstreamTopology.build(
+            new StreamsBuilder(),
+            TOPICS,
+            MODEL,
+            new TopologySerdes(
+                jobSerde.deserializer(),
+                new PlainAvroSerde<>(EditResult.class),
+                new PlainAvroSerde<>(EditFailure.class),
+                e -> false),
+            runtime);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "quota-wiring-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(topology, props);
+    jobs =
+        driver.createInputTopic(
+            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    results =
+        driver.createOutputTopic(
+            "results",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditResult.class).deserializer());
+    failures =
+        driver.createOutputTopic(
+            "failures",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditFailure.class).deserializer());
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (driver != null) {
+      driver.close();
+    }
+  }
+
+  private void submit(String id, String tenant, String instruction) {
+    EditJob job = EditstreamTopologyTest.job(id, instruction);
+    job.setTenant(tenant);
+    job.setPriority(Priority.BULK);
+    jobs.pipeInput(
+        id.getBytes(StandardCharsets.UTF_8), jobSerde.serializer().serialize("jobs", job));
+  }
+
+  /** Moves the fake time and the driver's wall clock together, one punctuation at a time. */
+  private void run(Duration d) {
+    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
+      nanos.addAndGet(JobProcessor.TICK.toNanos());
+      driver.advanceWallClockTime(JobProcessor.TICK);
+    }
+  }
+
+  @Test
+  void shouldCallTheModelOnlyAtThePoolsRate() {
+    start(QuotaLimits.perMinute(60, 1)); // 59 per 60 s from an empty start
+    for (int i = 0; i < 10; i++) {
+      submit("j" + i, "acme", "remove the background");
+    }
+    run(Duration.ofMillis(500));
+    assertThat(calls).isEmpty(); // the bucket starts empty
+
+    run(Duration.ofMillis(4_000)); // 4.5 s in: 4.425 permits
+
+    assertThat(calls).containsExactly("j0", "j1", "j2", "j3");
+    assertThat(results.readKeyValuesToList()).hasSize(4);
+    assertThat(gate.share()).isEqualTo(1.0);
+    assertThat(gate.queued()).isEqualTo(6);
+    assertThat(meters.get("editstream.throttle.queued").tag("pool", MODEL).gauge().value())
+        .isEqualTo(6.0);
+  }
+
+  @Test
+  void shouldLetAnotherTenantsJobOvertakeABacklog() {
+    start(QuotaLimits.perMinute(60, 1));
+    for (int i = 0; i < 30; i++) {
+      submit("acme-" + i, "acme", "remove the background");
+    }
+    run(Duration.ofMillis(3_100));
+    int before = calls.size();
+
+    submit("beta-0", "beta", "add a drop shadow");
+    run(Duration.ofMillis(2_100)); // two more permits
+
+    assertThat(calls.subList(before, calls.size())).hasSize(2).contains("beta-0");
+  }
+
+  @Test
+  void shouldPauseOnA429AndRetryTheJobThroughThePool() {
+    start(QuotaLimits.perMinute(600, 2)); // 9.8 per second
+    submit("limited", "acme", "429 once");
+    for (int i = 0; i < 5; i++) {
+      submit("j" + i, "acme", "remove the background");
+    }
+    run(Duration.ofMillis(200)); // "limited" goes first and gets a 429 with retryDelay 5 s
+    assertThat(calls).startsWith("limited");
+    int afterLimit = calls.size();
+
+    run(Duration.ofMillis(4_500));
+    assertThat(calls).hasSize(afterLimit); // paused
+
+    run(Duration.ofMillis(2_500));
+    assertThat(calls).contains("j0", "j4");
+    assertThat(calls.stream().filter("limited"::equals)).hasSize(2);
+    EditResult limited =
+        results.readValuesToList().stream()
+            .filter(r -> r.getJobId().equals("limited"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(limited.getAttempts()).isEqualTo(2);
+    assertThat(meters.get("editstream.throttle.rate.limited").tag("pool", MODEL).counter().count())
+        .isEqualTo(1.0);
+    assertThat(failures.isEmpty()).isTrue();
+  }
+}

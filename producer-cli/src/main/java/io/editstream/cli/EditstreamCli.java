@@ -1,0 +1,104 @@
+package io.editstream.cli;
+
+import io.editstream.cli.listen.ListenCommand;
+import io.editstream.cli.replay.ReplayCommand;
+import io.editstream.cli.status.StatusCommand;
+import io.editstream.cli.submit.SubmitCommand;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.KafkaException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code editstream} command and its subcommands. */
+@Command(
+    name = "editstream",
+    mixinStandardHelpOptions = true,
+    versionProvider = EditstreamCli.Version.class,
+    description = {
+      "Submit image-edit jobs to Editstream, follow their results, replay failures, check the"
+          + " processor."
+    },
+    subcommands = {
+      SubmitCommand.class,
+      ListenCommand.class,
+      ReplayCommand.class,
+      StatusCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:ok",
+      "1:some jobs failed, timed out or nothing matched",
+      "2:usage or validation error (nothing was sent)",
+      "3:Kafka, schema registry or processor unreachable, or another I/O error"
+    })
+public final class EditstreamCli implements Runnable {
+  private final CliContext context;
+
+  @Spec CommandSpec spec;
+
+  public EditstreamCli(CliContext context) {
+    this.context = context;
+  }
+
+  public CliContext context() {
+    return context;
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "Missing command: give one of submit, listen, replay, status");
+  }
+
+  /** The command line, wired to {@code context}'s streams, with the exit codes mapped. */
+  public static CommandLine commandLine(CliContext context) {
+    CommandLine cl = new CommandLine(new EditstreamCli(context));
+    cl.setOut(new PrintWriter(new OutputStreamWriter(context.out(), StandardCharsets.UTF_8), true));
+    cl.setErr(new PrintWriter(new OutputStreamWriter(context.err(), StandardCharsets.UTF_8), true));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          String name = commandLine.getCommandSpec().qualifiedName();
+          if (e instanceof CliFailure failure) {
+            err.println(name + ": " + failure.getMessage());
+            return failure.exitCode();
+          }
+          if (e instanceof CommandLine.ParameterException p) {
+            throw p;
+          }
+          if (e instanceof KafkaException) {
+            err.println(name + ": Kafka error: " + rootMessage(e));
+            return ExitCodes.INFRA;
+          }
+          err.println(name + ": unexpected error: " + rootMessage(e));
+          e.printStackTrace(err);
+          return ExitCodes.INFRA;
+        });
+    return cl;
+  }
+
+  /** The innermost cause's class and message. */
+  public static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    return message == null ? root.getClass().getSimpleName() : message;
+  }
+
+  /** The jar's version from its manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = EditstreamCli.class.getPackage().getImplementationVersion();
+      return new String[] {"editstream " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package io.editstream.cli.listen;
+
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Follows the outcomes of one batch (or of everything) and says when the batch is complete.
+ *
+ * <p>Outcomes count per <em>logical</em> job: a replayed job (attribute {@code
+ * editstream.replay.of}) counts as the job it replays, so a result of the replay supersedes the
+ * original failure, and the batch size stays the number of jobs submitted. A failure never
+ * supersedes a result. Not thread-safe.
+ */
+public final class BatchTracker {
+  /** Attribute holding the batch id. */
+  public static final String BATCH = "editstream.batch";
+
+  /** Attribute of a replayed job naming the job id it replays. */
+  public static final String REPLAY_OF = "editstream.replay.of";
+
+  private final String batchId;
+  private final Integer expected;
+  private final Map<String, Object> finalOutcomes = new LinkedHashMap<>();
+  private long promptTokens;
+  private long outputTokens;
+  private long outputImageTokens;
+  private double reportedCostUsd;
+  private int resultsWithReportedCost;
+  private long unpricedOutputTokens;
+  private long unpricedPromptTokens;
+
+  /**
+   * @param batchId only outcomes with this {@code editstream.batch} count; null counts all
+   * @param expected number of jobs in the batch, or null when unknown
+   */
+  public BatchTracker(String batchId, Integer expected) {
+    this.batchId = batchId;
+    this.expected = expected;
+  }
+
+  /** The job a job id stands for: the replayed job's id for replays, else itself. */
+  public static String logicalId(String jobId, Map<String, String> attributes) {
+    String of = attributes == null ? null : attributes.get(REPLAY_OF);
+    return of == null || of.isBlank() ? jobId : of;
+  }
+
+  /** Whether an outcome with these attributes belongs to the followed batch. */
+  public boolean matches(Map<String, String> attributes) {
+    return batchId == null || (attributes != null && batchId.equals(attributes.get(BATCH)));
+  }
+
+  /** Counts a result; returns false (and ignores it) when it is not of the batch. */
+  public boolean accept(EditResult result) {
+    if (!matches(result.getAttributes())) {
+      return false;
+    }
+    // Every result was billed, also one that arrives for a job already done.
+    if (result.getUsage() != null) {
+      promptTokens += result.getUsage().getPromptTokens();
+      outputTokens += result.getUsage().getOutputTokens();
+      outputImageTokens += result.getUsage().getOutputImageTokens();
+      if (result.getEstimatedCostUsd() != null) {
+        reportedCostUsd += result.getEstimatedCostUsd();
+        resultsWithReportedCost++;
+      } else {
+        unpricedOutputTokens += result.getUsage().getOutputTokens();
+        unpricedPromptTokens += result.getUsage().getPromptTokens();
+      }
+    }
+    finalOutcomes.put(logicalId(result.getJobId(), result.getAttributes()), result);
+    return true;
+  }
+
+  /** Counts a failure unless the job already has a result; false when not of the batch. */
+  public boolean accept(EditFailure failure) {
+    if (!matches(failure.getAttributes())) {
+      return false;
+    }
+    String id = logicalId(failure.getJobId(), failure.getAttributes());
+    if (!(finalOutcomes.get(id) instanceof EditResult)) {
+      finalOutcomes.put(id, failure);
+    }
+    return true;
+  }
+
+  /** Jobs with an outcome. */
+  public int done() {
+    return finalOutcomes.size();
+  }
+
+  public Integer expected() {
+    return expected;
+  }
+
+  /** True once {@code expected} jobs have an outcome; never when the batch size is unknown. */
+  public boolean complete() {
+    return expected != null && finalOutcomes.size() >= expected;
+  }
+
+  /** The final outcome of every job seen: {@link EditResult} or {@link EditFailure}. */
+  public Collection<Object> outcomes() {
+    return finalOutcomes.values();
+  }
+
+  public Summary summary(Pricing pricing) {
+    int ok = 0;
+    int cached = 0;
+    Map<FailureCode, Integer> failures = new EnumMap<>(FailureCode.class);
+    for (Object o : finalOutcomes.values()) {
+      if (o instanceof EditResult r) {
+        if (r.getCacheHit()) {
+          cached++;
+        } else {
+          ok++;
+        }
+      } else {
+        failures.merge(((EditFailure) o).getCode(), 1, Integer::sum);
+      }
+    }
+    double estimated = reportedCostUsd + pricing.cost(unpricedPromptTokens, unpricedOutputTokens);
+    return new Summary(
+        ok,
+        cached,
+        failures,
+        promptTokens,
+        outputTokens,
+        outputImageTokens,
+        estimated,
+        resultsWithReportedCost);
+  }
+
+  /**
+   * Counts by outcome, tokens and cost.
+   *
+   * @param ok results that called the model
+   * @param cached results served from the dedup cache
+   * @param costUsd processor estimates where given, plus tokens × price for the rest
+   * @param resultsWithReportedCost results that carried the processor's estimate
+   */
+  public record Summary(
+      int ok,
+      int cached,
+      Map<FailureCode, Integer> failures,
+      long promptTokens,
+      long outputTokens,
+      long outputImageTokens,
+      double costUsd,
+      int resultsWithReportedCost) {
+    public Summary {
+      failures = Map.copyOf(failures);
+      Objects.requireNonNull(failures);
+    }
+
+    public int failed() {
+      return failures.values().stream().mapToInt(Integer::intValue).sum();
+    }
+  }
+}

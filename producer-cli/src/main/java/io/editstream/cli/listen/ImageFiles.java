@@ -1,0 +1,117 @@
+package io.editstream.cli.listen;
+
+import io.editstream.schema.EditResult;
+import io.editstream.schema.OutputImage;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Writes finished images as {@code <dir>/<sku or no-sku>/<jobId>.<ext>} (further images of the same
+ * job as {@code <jobId>-2.<ext>}, ...). The bytes come from the result when inline, else from its
+ * {@code file:} URI; either way they must match the result's SHA-256.
+ */
+public final class ImageFiles {
+  private final Path dir;
+
+  public ImageFiles(Path dir) {
+    this.dir = dir;
+  }
+
+  /**
+   * Writes the result's images under the name of {@code jobId} (the logical job).
+   *
+   * @return the files written
+   * @throws IOException when bytes cannot be read (e.g. a blob store on another machine) or do not
+   *     match their digest
+   */
+  public List<Path> write(EditResult result, String jobId) throws IOException {
+    List<Path> written = new ArrayList<>();
+    Path folder = dir.resolve(safeName(result.getSku() == null ? "no-sku" : result.getSku()));
+    Files.createDirectories(folder);
+    int n = 0;
+    for (OutputImage image : result.getImages()) {
+      n++;
+      byte[] bytes = bytes(image);
+      String name =
+          safeName(jobId) + (n == 1 ? "" : "-" + n) + "." + extension(image.getMimeType());
+      Path target = folder.resolve(name);
+      Path tmp = Files.createTempFile(folder, ".part-", ".tmp");
+      try {
+        Files.write(tmp, bytes);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      written.add(target);
+    }
+    return written;
+  }
+
+  /** The image's bytes, checked against its SHA-256. */
+  public static byte[] bytes(OutputImage image) throws IOException {
+    byte[] bytes;
+    if (image.getData() != null) {
+      ByteBuffer data = image.getData().duplicate();
+      bytes = new byte[data.remaining()];
+      data.get(bytes);
+    } else {
+      URI uri;
+      try {
+        uri = URI.create(image.getUri());
+      } catch (IllegalArgumentException e) {
+        throw new IOException("bad image URI " + image.getUri());
+      }
+      if (!"file".equalsIgnoreCase(uri.getScheme())) {
+        throw new IOException(
+            "cannot read " + image.getUri() + " (only file: URIs and inline data)");
+      }
+      Path path = Path.of(uri);
+      if (!Files.isReadable(path)) {
+        throw new IOException(
+            "cannot read " + path + " (is the processor's blob.dir shared with this machine?)");
+      }
+      bytes = Files.readAllBytes(path);
+    }
+    String sha = sha256(bytes);
+    if (image.getSha256() != null && !image.getSha256().equalsIgnoreCase(sha)) {
+      throw new IOException("image " + image.getUri() + " does not match its SHA-256");
+    }
+    return bytes;
+  }
+
+  static String extension(String mimeType) {
+    return switch (mimeType == null ? "" : mimeType.toLowerCase(Locale.ROOT)) {
+      case "image/jpeg" -> "jpg";
+      case "image/webp" -> "webp";
+      case "image/png" -> "png";
+      default -> "bin";
+    };
+  }
+
+  /** A file name from free text: letters, digits, {@code . _ -}; others become {@code _}. */
+  public static String safeName(String s) {
+    String cleaned = s.replaceAll("[^A-Za-z0-9._-]", "_");
+    if (cleaned.isEmpty() || cleaned.chars().allMatch(c -> c == '.')) {
+      return "_" + cleaned;
+    }
+    return cleaned.length() > 200 ? cleaned.substring(0, 200) : cleaned;
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,477 @@
+package io.editstream.cli.listen;
+
+import io.editstream.cli.CliContext;
+import io.editstream.cli.CliFailure;
+import io.editstream.cli.DurationConverter;
+import io.editstream.cli.EditstreamCli;
+import io.editstream.cli.ExitCodes;
+import io.editstream.cli.Progress;
+import io.editstream.cli.kafka.Connection;
+import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.submit.BatchFile;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.InputImage;
+import io.editstream.schema.OutputImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.common.errors.WakeupException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code editstream listen}: follow a batch's outcomes and collect its finished images. */
+@Command(
+    name = "listen",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Follow edit-results and edit-failures (read_committed) for one batch (--batch-id, or"
+          + " --batch-file written by submit) or for everything; write finished images to"
+          + " --out DIR/<sku or no-sku>/<jobId>.<ext>; end when the batch is complete (--expect"
+          + " jobs have an outcome) or at --timeout; print counts by outcome, tokens and estimated"
+          + " cost.",
+      "A replayed job counts as the job it replays, so a later result replaces its failure.",
+      "Without --group every partition is read: from the beginning with --from-beginning or when"
+          + " following a batch, from --since, else from the end (new outcomes only). With"
+          + " --group the position is committed, so a second run goes on where the first stopped."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  editstream listen --batch-file b.json --out results/ --report results/report.html",
+      "  editstream listen --batch-id b-20260301T101530-0a1b2c --expect 42 --out results/",
+      "  editstream listen --timeout 1h        # everything new, for an hour"
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:every job of the batch has a result (or, without a batch size, no failure seen)",
+      "1:some job failed, an image could not be saved, or the batch was not complete at --timeout",
+      "2:usage error",
+      "3:Kafka or the schema registry unreachable, or a topic is missing"
+    })
+public final class ListenCommand implements Callable<Integer> {
+  private static final int FAILURES_LISTED = 20;
+
+  @ParentCommand EditstreamCli parent;
+
+  @Mixin ConnectionOptions connection;
+
+  @Option(names = "--batch-id", paramLabel = "ID", description = "Only outcomes of this batch.")
+  String batchId;
+
+  @Option(
+      names = "--batch-file",
+      paramLabel = "FILE",
+      description = "Batch file of submit --batch-file: batch id, size and input images.")
+  Path batchFile;
+
+  @Option(
+      names = "--expect",
+      paramLabel = "N",
+      description = "Batch size: end when N jobs have an outcome.")
+  Integer expect;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Write finished images here.")
+  Path out;
+
+  @Option(
+      names = "--report",
+      paramLabel = "FILE.html",
+      description =
+          "Write an HTML report: before/after thumbnails and failure reasons. \"Before\" images"
+              + " come from --batch-file, or from the job inside a failure; else they are shown"
+              + " as unknown.")
+  Path report;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10m",
+      converter = DurationConverter.class,
+      description = "Stop waiting after this long (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(
+      names = "--group",
+      paramLabel = "GROUP",
+      description = "Consumer group: commit the position so the next run resumes.")
+  String group;
+
+  @Option(
+      names = "--from-beginning",
+      description = "Read the topics from their start (without --group).")
+  boolean fromBeginning;
+
+  @Option(
+      names = "--since",
+      paramLabel = "TIME",
+      description = "Read outcomes published since TIME: ISO-8601 instant or a duration ago (30m).")
+  String since;
+
+  @Option(
+      names = "--price-per-million-output-tokens",
+      paramLabel = "USD",
+      defaultValue = "" + Pricing.DEFAULT_OUTPUT_PER_MILLION,
+      description =
+          "For the cost estimate of results without the processor's estimate (default:"
+              + " ${DEFAULT-VALUE}, Gemini 3.1 Flash Image output images, AI Studio paid tier,"
+              + " early 2026: about $0.067 per 1K image).")
+  double outputPrice;
+
+  @Option(
+      names = "--price-per-million-input-tokens",
+      paramLabel = "USD",
+      defaultValue = "" + Pricing.DEFAULT_INPUT_PER_MILLION,
+      description = "Input token price for the estimate (default: ${DEFAULT-VALUE}).")
+  double inputPrice;
+
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "No progress line.")
+  boolean quiet;
+
+  @Override
+  public Integer call() {
+    CliContext ctx = parent.context();
+    BatchFile batch = readBatchFile();
+    String batchFilter = batchId != null ? batchId : batch == null ? null : batch.batchId();
+    Integer expected = expect != null ? expect : batch == null ? null : batch.jobs().size();
+    if (expected != null && expected < 1) {
+      throw CliFailure.usage("--expect must be at least 1");
+    }
+    if (group != null && (fromBeginning || since != null)) {
+      throw CliFailure.usage("--from-beginning and --since work without --group only");
+    }
+    Pricing pricing;
+    try {
+      pricing = new Pricing(inputPrice, outputPrice);
+    } catch (IllegalArgumentException e) {
+      throw CliFailure.usage(e.getMessage());
+    }
+    OutcomeReader.Start start = start(ctx, batchFilter);
+    Connection conn = connection.resolve(ctx);
+    BatchTracker tracker = new BatchTracker(batchFilter, expected);
+    ImageFiles files = out == null ? null : new ImageFiles(out);
+    Map<String, List<Path>> written = new HashMap<>();
+    Map<String, String> saveErrors = new LinkedHashMap<>();
+    List<OutcomeReader.Undecodable> undecodable = new ArrayList<>();
+    Progress progress =
+        new Progress(ctx.err(), ctx.interactive() && !quiet, System::nanoTime, "jobs done");
+    long begin = System.nanoTime();
+    long deadline = begin + timeout.toNanos();
+    boolean timedOut = false;
+    boolean interrupted = false;
+    try (OutcomeReader reader = OutcomeReader.open(conn, group, start)) {
+      Thread hook = new Thread(reader::wakeup, "editstream-listen-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        while (true) {
+          for (Object outcome : reader.poll(Duration.ofMillis(200))) {
+            if (outcome instanceof EditResult r) {
+              if (tracker.accept(r) && files != null) {
+                String id = BatchTracker.logicalId(r.getJobId(), r.getAttributes());
+                try {
+                  written.put(id, files.write(r, id));
+                  saveErrors.remove(id);
+                } catch (IOException e) {
+                  saveErrors.put(id, e.getMessage());
+                }
+              }
+            } else if (outcome instanceof EditFailure f) {
+              tracker.accept(f);
+            } else {
+              undecodable.add((OutcomeReader.Undecodable) outcome);
+            }
+          }
+          progress.update(tracker.done(), expected == null ? 0 : expected, "");
+          if (tracker.complete() && reader.caughtUp()) {
+            break;
+          }
+          if (System.nanoTime() > deadline) {
+            timedOut = true;
+            break;
+          }
+        }
+      } catch (WakeupException e) {
+        interrupted = true;
+      } finally {
+        progress.finish();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // Ctrl-C: the JVM is exiting; the summary below is still printed.
+        }
+      }
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - begin);
+    BatchTracker.Summary summary = tracker.summary(pricing);
+    printSummary(
+        ctx.out(),
+        tracker,
+        summary,
+        batchFilter,
+        took,
+        timedOut,
+        interrupted,
+        written,
+        saveErrors,
+        undecodable);
+    if (report != null) {
+      writeReport(ctx, tracker, summary, batch, batchFilter, written);
+    }
+    boolean incomplete = expected != null && !tracker.complete();
+    return summary.failed() > 0 || incomplete || !saveErrors.isEmpty() || interrupted
+        ? ExitCodes.FAILED
+        : ExitCodes.OK;
+  }
+
+  private BatchFile readBatchFile() {
+    if (batchFile == null) {
+      return null;
+    }
+    try {
+      return BatchFile.read(batchFile);
+    } catch (IOException e) {
+      throw CliFailure.usage("cannot read --batch-file " + batchFile + ": " + e.getMessage());
+    }
+  }
+
+  private OutcomeReader.Start start(CliContext ctx, String batchFilter) {
+    if (since != null) {
+      Instant at;
+      try {
+        at = Instant.parse(since.strip());
+      } catch (DateTimeParseException notInstant) {
+        try {
+          at = ctx.clock().instant().minus(DurationConverter.parse(since));
+        } catch (RuntimeException e) {
+          throw CliFailure.usage(
+              "--since '" + since + "' is neither an ISO-8601 instant nor a duration (30m, 2h)");
+        }
+      }
+      return new OutcomeReader.FromTime(at);
+    }
+    if (fromBeginning || batchFilter != null) {
+      return new OutcomeReader.FromBeginning();
+    }
+    return new OutcomeReader.FromEnd();
+  }
+
+  private void printSummary(
+      PrintStream o,
+      BatchTracker tracker,
+      BatchTracker.Summary s,
+      String batchFilter,
+      Duration took,
+      boolean timedOut,
+      boolean interrupted,
+      Map<String, List<Path>> written,
+      Map<String, String> saveErrors,
+      List<OutcomeReader.Undecodable> undecodable) {
+    String scope = batchFilter == null ? "All outcomes" : "Batch " + batchFilter;
+    String count =
+        tracker.expected() == null
+            ? tracker.done() + " jobs"
+            : tracker.done() + " of " + tracker.expected() + " jobs";
+    String end =
+        interrupted
+            ? " (stopped)"
+            : timedOut ? " (timed out after " + human(took) + ")" : " in " + human(took);
+    o.println(scope + ": " + count + " done" + end);
+    o.printf(Locale.ROOT, "  ok          %d%n", s.ok());
+    o.printf(Locale.ROOT, "  cached      %d%n", s.cached());
+    StringBuilder byCode = new StringBuilder();
+    for (Map.Entry<FailureCode, Integer> e : s.failures().entrySet()) {
+      byCode
+          .append(byCode.length() == 0 ? "  (" : ", ")
+          .append(e.getKey())
+          .append(' ')
+          .append(e.getValue());
+    }
+    o.printf(
+        Locale.ROOT, "  failed      %d%s%n", s.failed(), byCode.length() == 0 ? "" : byCode + ")");
+    o.printf(
+        Locale.ROOT,
+        "  tokens      prompt %,d, output %,d (images %,d)%n",
+        s.promptTokens(),
+        s.outputTokens(),
+        s.outputImageTokens());
+    o.printf(
+        Locale.ROOT,
+        "  est. cost   $%.4f (%s)%n",
+        s.costUsd(),
+        s.resultsWithReportedCost() > 0
+            ? "processor estimates, tokens × price for the rest"
+            : String.format(
+                Locale.ROOT, "$%.2f/M output, $%.2f/M input tokens", outputPrice, inputPrice));
+    if (out != null) {
+      int n = written.values().stream().mapToInt(List::size).sum();
+      o.println("  images      " + n + " written to " + out);
+    }
+    saveErrors.forEach((id, m) -> o.println("  not saved   " + id + ": " + m));
+    if (!undecodable.isEmpty()) {
+      OutcomeReader.Undecodable first = undecodable.get(0);
+      o.println(
+          "  undecodable "
+              + undecodable.size()
+              + " record(s), first "
+              + first.topic()
+              + "-"
+              + first.partition()
+              + "@"
+              + first.offset()
+              + ": "
+              + first.reason());
+    }
+    List<EditFailure> failures =
+        tracker.outcomes().stream()
+            .filter(EditFailure.class::isInstance)
+            .map(EditFailure.class::cast)
+            .toList();
+    if (!failures.isEmpty()) {
+      o.println("Failures:");
+      failures.stream()
+          .limit(FAILURES_LISTED)
+          .forEach(
+              f ->
+                  o.printf(
+                      "  %s  sku=%s  %s (%s, %d attempt%s): %s%n",
+                      BatchTracker.logicalId(f.getJobId(), f.getAttributes()),
+                      f.getSku() == null ? "-" : f.getSku(),
+                      f.getCode(),
+                      f.getRetryable() ? "retryable" : "permanent",
+                      f.getAttempts(),
+                      f.getAttempts() == 1 ? "" : "s",
+                      f.getMessage()));
+      if (failures.size() > FAILURES_LISTED) {
+        o.println("  ... and " + (failures.size() - FAILURES_LISTED) + " more");
+      }
+      if (failures.stream().anyMatch(EditFailure::getRetryable)) {
+        o.println(
+            "Replay the retryable ones: editstream replay"
+                + (batchFilter == null ? "" : " --batch-id " + batchFilter));
+      }
+    }
+  }
+
+  private void writeReport(
+      CliContext ctx,
+      BatchTracker tracker,
+      BatchTracker.Summary s,
+      BatchFile batch,
+      String batchFilter,
+      Map<String, List<Path>> written) {
+    Map<String, List<String>> inputs = new HashMap<>();
+    if (batch != null) {
+      for (BatchFile.Entry e : batch.jobs()) {
+        inputs.put(e.jobId(), e.inputs().stream().map(ListenCommand::source).toList());
+      }
+    }
+    Path reportDir = report.toAbsolutePath().getParent();
+    HtmlReport html =
+        new HtmlReport("Editstream " + (batchFilter == null ? "outcomes" : "batch " + batchFilter));
+    html.summaryLine(
+        s.ok()
+            + " ok, "
+            + s.cached()
+            + " cached, "
+            + s.failed()
+            + " failed"
+            + (tracker.expected() == null ? "" : " of " + tracker.expected()));
+    html.summaryLine(
+        String.format(
+            Locale.ROOT, "%,d output tokens, estimated $%.4f", s.outputTokens(), s.costUsd()));
+    for (Object o : tracker.outcomes()) {
+      if (o instanceof EditResult r) {
+        String id = BatchTracker.logicalId(r.getJobId(), r.getAttributes());
+        List<String> after = new ArrayList<>();
+        List<Path> files = written.get(id);
+        if (files != null) {
+          files.forEach(
+              f ->
+                  after.add(
+                      reportDir.relativize(f.toAbsolutePath()).toString().replace('\\', '/')));
+        } else {
+          for (OutputImage image : r.getImages()) {
+            after.add(
+                image.getData() != null
+                    ? dataUri(image.getMimeType(), image.getData())
+                    : image.getUri());
+          }
+        }
+        html.add(
+            new HtmlReport.Row(
+                id,
+                r.getSku(),
+                r.getCacheHit() ? "cached" : "ok",
+                false,
+                r.getText() == null ? "" : r.getText(),
+                inputs.getOrDefault(id, List.of()),
+                after));
+      } else {
+        EditFailure f = (EditFailure) o;
+        String id = BatchTracker.logicalId(f.getJobId(), f.getAttributes());
+        List<String> before = inputs.get(id);
+        if (before == null) {
+          before = new ArrayList<>();
+          for (InputImage image : f.getJob().getImages()) {
+            before.add(
+                image.getData() != null
+                    ? dataUri(image.getMimeType(), image.getData())
+                    : image.getUri());
+          }
+        }
+        html.add(
+            new HtmlReport.Row(
+                id,
+                f.getSku(),
+                f.getCode().name(),
+                true,
+                (f.getRetryable() ? "retryable" : "permanent")
+                    + ", "
+                    + f.getAttempts()
+                    + " attempt(s): "
+                    + f.getMessage(),
+                before,
+                List.of()));
+      }
+    }
+    try {
+      html.write(report);
+      ctx.out().println("Report: " + report);
+    } catch (IOException e) {
+      throw CliFailure.infra("cannot write --report " + report + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String source(String input) {
+    return input.contains("://") ? input : Path.of(input).toUri().toString();
+  }
+
+  private static String dataUri(String mimeType, ByteBuffer data) {
+    ByteBuffer b = data.duplicate();
+    byte[] bytes = new byte[b.remaining()];
+    b.get(bytes);
+    return "data:" + mimeType + ";base64," + Base64.getEncoder().encodeToString(bytes);
+  }
+
+  private static String human(Duration d) {
+    long s = d.toSeconds();
+    return s < 60 ? s + " s" : s / 60 + " min " + s % 60 + " s";
+  }
+}

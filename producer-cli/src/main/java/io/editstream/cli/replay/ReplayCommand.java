@@ -1,0 +1,526 @@
+package io.editstream.cli.replay;
+
+import io.editstream.cli.CliContext;
+import io.editstream.cli.CliFailure;
+import io.editstream.cli.DurationConverter;
+import io.editstream.cli.EditstreamCli;
+import io.editstream.cli.ExitCodes;
+import io.editstream.cli.Progress;
+import io.editstream.cli.kafka.Clients;
+import io.editstream.cli.kafka.Connection;
+import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.FailureCode;
+import io.editstream.serde.SerdeException;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code editstream replay}: republish failed jobs, exactly once per failure. */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Read edit-failures up to its current end and republish the original job of every"
+          + " matching failure to edit-jobs, then stop.",
+      "Only retryable failures by default (quota, outage, timeout); permanent ones (bad input,"
+          + " safety) need --include-permanent.",
+      "Resumable and exactly-once: the position is committed in consumer group --group in the"
+          + " same Kafka transaction as the replayed jobs, so a second run continues after the"
+          + " first and never replays a failure twice. The group's position covers every failure"
+          + " read, matching or not: use another --group to replay with other filters.",
+      "A replayed job gets the id <original jobId>.replay-<n> (the processor drops ids it has"
+          + " seen) and the attributes editstream.replay=true, editstream.replay.of=<original"
+          + " jobId> and editstream.attempts=<model calls so far>."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  editstream replay --dry-run",
+      "  editstream replay --code QUOTA_EXHAUSTED --code MODEL_UNAVAILABLE --rate 5",
+      "  editstream replay --batch-id b-20260301T101530-0a1b2c --since 2h",
+      "  editstream replay --include-permanent --code NO_IMAGE --group replay-no-image"
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:at least one job replayed (or would be, with --dry-run)",
+      "1:nothing matched",
+      "2:usage error",
+      "3:Kafka or the schema registry unreachable, or a topic is missing"
+    })
+public final class ReplayCommand implements Callable<Integer> {
+  /** A transaction stays well below the broker's transaction timeout (default 60 s). */
+  private static final long MAX_TRANSACTION_NANOS = 5_000_000_000L;
+
+  private static final int MAX_JOBS_PER_TRANSACTION = 500;
+
+  @ParentCommand EditstreamCli parent;
+
+  @Mixin ConnectionOptions connection;
+
+  @Option(
+      names = "--group",
+      paramLabel = "GROUP",
+      defaultValue = "editstream-replay",
+      description = "Consumer group holding the position (default: ${DEFAULT-VALUE}).")
+  String group;
+
+  @Option(
+      names = "--code",
+      paramLabel = "CODE",
+      description = "Replay only failures with this code (repeatable), e.g. QUOTA_EXHAUSTED.")
+  List<FailureCode> codes = new ArrayList<>();
+
+  @Option(
+      names = "--retryable-only",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Replay retryable failures only (default). --no-retryable-only needs"
+              + " --include-permanent.")
+  boolean retryableOnly;
+
+  @Option(
+      names = "--include-permanent",
+      description = "Also replay permanent failures (bad input, safety blocks, no image).")
+  boolean includePermanent;
+
+  @Option(
+      names = "--since",
+      paramLabel = "TIME",
+      description =
+          "Only failures whose last error is at or after TIME (ISO-8601, or 2h = 2 hours ago).")
+  String since;
+
+  @Option(
+      names = "--until",
+      paramLabel = "TIME",
+      description = "Only failures whose last error is before TIME (ISO-8601, or a duration ago).")
+  String until;
+
+  @Option(names = "--tenant", paramLabel = "NAME", description = "Only this tenant's failures.")
+  String tenant;
+
+  @Option(names = "--sku", paramLabel = "SKU", description = "Only this SKU's failures.")
+  String sku;
+
+  @Option(names = "--batch-id", paramLabel = "ID", description = "Only failures of this batch.")
+  String batchId;
+
+  @Option(
+      names = "--max-replays",
+      paramLabel = "N",
+      defaultValue = "3",
+      description = "Skip jobs already replayed N times (default: ${DEFAULT-VALUE}).")
+  int maxReplays;
+
+  @Option(
+      names = "--rate",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Replay at most N jobs per second (default: no limit).")
+  double rate;
+
+  @Option(
+      names = "--dry-run",
+      description =
+          "Count what would be replayed from the group's position; send and commit nothing.")
+  boolean dryRun;
+
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "Give up when no record arrives for this long before the end is reached (default: ${DEFAULT-VALUE}).")
+  Duration idleTimeout;
+
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "No progress line.")
+  boolean quiet;
+
+  private Clock clock;
+
+  @Override
+  public Integer call() {
+    CliContext ctx = parent.context();
+    clock = ctx.clock();
+    if (!retryableOnly && !includePermanent) {
+      throw CliFailure.usage(
+          "--no-retryable-only replays permanent failures: add --include-permanent to confirm");
+    }
+    ReplayFilter filter =
+        new ReplayFilter(
+            new HashSet<>(codes),
+            includePermanent,
+            time(ctx, "--since", since),
+            time(ctx, "--until", until),
+            tenant,
+            sku,
+            batchId,
+            maxReplays);
+    Connection conn = connection.resolve(ctx);
+    String topic = conn.topics().failures();
+    List<TopicPartition> partitions = partitions(conn, topic);
+    Map<String, Object> config = conn.kafkaClient();
+    config.put(ConsumerConfig.CLIENT_ID_CONFIG, "editstream-cli-replay");
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+    Deserializer<EditFailure> failures = Clients.deserializer(EditFailure.class, conn);
+    Counts counts = new Counts();
+    Progress progress =
+        new Progress(ctx.err(), ctx.interactive() && !quiet, System::nanoTime, "failures read");
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      if (dryRun) {
+        consumer.assign(partitions);
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            consumer.committed(new HashSet<>(partitions));
+        for (TopicPartition p : partitions) {
+          OffsetAndMetadata at = committed.get(p);
+          if (at == null) {
+            consumer.seekToBeginning(List.of(p));
+          } else {
+            consumer.seek(p, at.offset());
+          }
+        }
+        ends.putAll(consumer.endOffsets(partitions));
+        readAll(consumer, ends, failures, filter, counts, progress, null, conn);
+      } else {
+        consumer.subscribe(
+            List.of(topic),
+            new ConsumerRebalanceListener() {
+              @Override
+              public void onPartitionsRevoked(Collection<TopicPartition> revoked) {}
+
+              @Override
+              public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+                // The end as of now: failures of the jobs we replay are for the next run.
+                consumer.endOffsets(assigned).forEach(ends::putIfAbsent);
+              }
+            });
+        try (KafkaProducer<String, EditJob> producer = transactionalProducer(conn)) {
+          producer.initTransactions();
+          readAll(consumer, ends, failures, filter, counts, progress, producer, conn);
+        }
+      }
+    } catch (SerdeException e) {
+      throw Clients.serdeFailure(e, conn);
+    } finally {
+      progress.finish();
+    }
+    print(ctx.out(), counts, conn);
+    return counts.replayed() > 0 ? ExitCodes.OK : ExitCodes.FAILED;
+  }
+
+  private void readAll(
+      KafkaConsumer<String, byte[]> consumer,
+      Map<TopicPartition, Long> ends,
+      Deserializer<EditFailure> failures,
+      ReplayFilter filter,
+      Counts counts,
+      Progress progress,
+      KafkaProducer<String, EditJob> producer,
+      Connection conn) {
+    Pacer pacer = Pacer.system(rate);
+    String jobsTopic = conn.topics().jobs();
+    long lastRecord = System.nanoTime();
+    Transaction txn = producer == null ? null : new Transaction(producer, consumer);
+    while (true) {
+      List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+      consumer.poll(Duration.ofMillis(200)).forEach(batch::add);
+      if (!batch.isEmpty()) {
+        lastRecord = System.nanoTime();
+      }
+      for (ConsumerRecord<String, byte[]> r : batch) {
+        counts.read++;
+        EditFailure f;
+        try {
+          f = failures.deserialize(r.topic(), r.headers(), r.value());
+        } catch (SerdeException e) {
+          if (e.reason() == SerdeException.Reason.REGISTRY_UNAVAILABLE) {
+            throw e;
+          }
+          counts.undecodable++;
+          f = null;
+        }
+        if (f != null) {
+          ReplayFilter.Decision decision = filter.decide(f);
+          if (decision == ReplayFilter.Decision.REPLAY) {
+            counts.byCode.merge(f.getCode(), 1, Integer::sum);
+            if (txn != null) {
+              try {
+                pacer.acquire();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw CliFailure.infra(
+                    "interrupted; nothing after the last commit was replayed", e);
+              }
+              EditJob job = ReplayJobs.replayOf(f, clock.instant().truncatedTo(ChronoUnit.MILLIS));
+              txn.send(new ProducerRecord<>(jobsTopic, job.getJobId(), job));
+            }
+          } else {
+            counts.skipped.merge(decision, 1, Integer::sum);
+          }
+        }
+        if (txn != null) {
+          txn.done(r);
+        }
+      }
+      if (txn != null) {
+        txn.commit();
+      }
+      progress.update(counts.read, 0, counts.replayed() + " to replay");
+      if (!consumer.assignment().isEmpty() && caughtUp(consumer, ends)) {
+        return;
+      }
+      if (System.nanoTime() - lastRecord > idleTimeout.toNanos()) {
+        throw CliFailure.infra(
+            "no failure record arrived for "
+                + idleTimeout.toSeconds()
+                + " s before the end of "
+                + conn.topics().failures()
+                + " was reached ("
+                + counts.replayed()
+                + " replayed and committed so far)",
+            null);
+      }
+    }
+  }
+
+  private static boolean caughtUp(
+      KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> ends) {
+    for (TopicPartition p : consumer.assignment()) {
+      Long end = ends.get(p);
+      if (end == null || consumer.position(p) < end) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The open transaction: replayed jobs and the consumer position of the failures they came from
+   * commit together. Committed every few seconds, so a slow --rate never hits the transaction
+   * timeout.
+   */
+  private static final class Transaction {
+    private final KafkaProducer<String, EditJob> producer;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    private boolean open;
+    private long openedAt;
+    private int sent;
+
+    Transaction(KafkaProducer<String, EditJob> producer, KafkaConsumer<String, byte[]> consumer) {
+      this.producer = producer;
+      this.consumer = consumer;
+    }
+
+    void send(ProducerRecord<String, EditJob> record) {
+      begin();
+      producer.send(record);
+      sent++;
+    }
+
+    void done(ConsumerRecord<String, byte[]> record) {
+      begin();
+      offsets.put(
+          new TopicPartition(record.topic(), record.partition()),
+          new OffsetAndMetadata(record.offset() + 1));
+      if (sent >= MAX_JOBS_PER_TRANSACTION
+          || System.nanoTime() - openedAt > MAX_TRANSACTION_NANOS) {
+        commit();
+      }
+    }
+
+    void commit() {
+      if (!open) {
+        return;
+      }
+      try {
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+        producer.commitTransaction();
+      } catch (KafkaException e) {
+        throw CliFailure.infra(
+            "could not commit the replay transaction (another replay with the same --group"
+                + " running?): "
+                + EditstreamCli.rootMessage(e)
+                + ". Nothing of this transaction"
+                + " was replayed; run again.",
+            e);
+      }
+      offsets.clear();
+      open = false;
+      sent = 0;
+    }
+
+    private void begin() {
+      if (!open) {
+        producer.beginTransaction();
+        open = true;
+        openedAt = System.nanoTime();
+      }
+    }
+  }
+
+  private KafkaProducer<String, EditJob> transactionalProducer(Connection conn) {
+    Map<String, Object> config = conn.kafkaClient();
+    config.put(ProducerConfig.CLIENT_ID_CONFIG, "editstream-cli-replay");
+    // One transactional id per group: a second replay of the same group fences the first.
+    config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "editstream-replay-" + group);
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.putIfAbsent(
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) Math.max(1000, conn.timeout().toMillis()));
+    return new KafkaProducer<>(
+        config, new StringSerializer(), Clients.serializer(EditJob.class, conn));
+  }
+
+  private static List<TopicPartition> partitions(Connection conn, String topic) {
+    try (Admin admin = Clients.admin(conn, "editstream-cli-replay-check")) {
+      Clients.checkReachable(admin, conn);
+      List<TopicPartition> out = new ArrayList<>();
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(conn.timeout().toMillis(), TimeUnit.MILLISECONDS)
+          .get(topic)
+          .partitions()
+          .forEach(p -> out.add(new TopicPartition(topic, p.partition())));
+      return out;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw CliFailure.infra(
+            "topic "
+                + topic
+                + " not found on "
+                + conn.bootstrapServers()
+                + " (right --topic-prefix?)",
+            e);
+      }
+      throw CliFailure.infra("cannot describe " + topic + ": " + EditstreamCli.rootMessage(e), e);
+    } catch (TimeoutException e) {
+      throw CliFailure.infra("Kafka did not describe " + topic + " in time", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw CliFailure.infra("interrupted", e);
+    }
+  }
+
+  private void print(PrintStream out, Counts counts, Connection conn) {
+    int replayed = counts.replayed();
+    StringBuilder codes = new StringBuilder();
+    counts.byCode.forEach(
+        (code, n) ->
+            codes.append(codes.length() == 0 ? ": " : ", ").append(code).append(' ').append(n));
+    out.printf(
+        "%s %d job%s to %s (group %s)%s.%n",
+        dryRun ? "Would replay" : "Replayed",
+        replayed,
+        replayed == 1 ? "" : "s",
+        conn.topics().jobs(),
+        group,
+        codes);
+    int skipped = counts.skipped.values().stream().mapToInt(Integer::intValue).sum();
+    out.printf("Read %d failure%s; skipped %d", counts.read, counts.read == 1 ? "" : "s", skipped);
+    Set<String> reasons = new LinkedHashSet<>();
+    counts.skipped.forEach((d, n) -> reasons.add(reason(d) + " " + n));
+    out.println(reasons.isEmpty() ? "." : " (" + String.join(", ", reasons) + ").");
+    if (counts.undecodable > 0) {
+      out.println(counts.undecodable + " record(s) could not be decoded and were skipped.");
+    }
+    if (counts.skipped.containsKey(ReplayFilter.Decision.PERMANENT)) {
+      out.println(
+          "Permanent failures are replayed only with --include-permanent (and another --group, if this one already read them).");
+    }
+    if (dryRun) {
+      out.println(
+          "Dry run: nothing was sent and the position of group " + group + " did not move.");
+    }
+  }
+
+  private static String reason(ReplayFilter.Decision d) {
+    return switch (d) {
+      case PERMANENT -> "permanent";
+      case OTHER_CODE -> "other code";
+      case OUT_OF_TIME_RANGE -> "out of time range";
+      case OTHER_TENANT -> "other tenant";
+      case OTHER_SKU -> "other SKU";
+      case OTHER_BATCH -> "other batch";
+      case REPLAYED_TOO_OFTEN -> "replayed --max-replays times already";
+      case REPLAY -> "replay";
+    };
+  }
+
+  private static Instant time(CliContext ctx, String option, String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(value.strip());
+    } catch (DateTimeParseException notInstant) {
+      try {
+        return ctx.clock().instant().minus(DurationConverter.parse(value));
+      } catch (RuntimeException e) {
+        throw CliFailure.usage(
+            option + " '" + value + "' is neither an ISO-8601 instant nor a duration (30m, 2h)");
+      }
+    }
+  }
+
+  private static final class Counts {
+    long read;
+    int undecodable;
+    final Map<FailureCode, Integer> byCode = new EnumMap<>(FailureCode.class);
+    final Map<ReplayFilter.Decision, Integer> skipped = new EnumMap<>(ReplayFilter.Decision.class);
+
+    int replayed() {
+      return byCode.values().stream().mapToInt(Integer::intValue).sum();
+    }
+  }
+}

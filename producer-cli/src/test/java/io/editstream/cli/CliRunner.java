@@ -1,0 +1,45 @@
+package io.editstream.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.Random;
+
+/** Runs the CLI in-process with captured output, a fixed clock and a seeded random source. */
+public final class CliRunner {
+  public static final Instant NOW = Instant.parse("2026-03-01T10:15:30Z");
+
+  private CliRunner() {}
+
+  /** What a run printed and returned. */
+  public record Result(int exitCode, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + exitCode + "\n--- stdout\n" + out + "--- stderr\n" + err;
+    }
+  }
+
+  public static Result run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  public static Result run(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CliContext context =
+        new CliContext(
+            env,
+            Clock.fixed(NOW, ZoneOffset.UTC),
+            new Random(7),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            false);
+    int code = EditstreamCli.commandLine(context).execute(args);
+    return new Result(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+}

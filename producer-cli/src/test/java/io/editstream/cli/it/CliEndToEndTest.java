@@ -1,0 +1,359 @@
+package io.editstream.cli.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.cli.CliRunner;
+import io.editstream.cli.ExitCodes;
+import io.editstream.cli.TestImages;
+import io.editstream.cli.submit.BatchFile;
+import io.editstream.emulator.Emulator;
+import io.editstream.emulator.EmulatorConfig;
+import io.editstream.processor.EditstreamProcessor;
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.config.Settings;
+import io.editstream.schema.EditJob;
+import io.editstream.serde.AvroSerdes;
+import io.editstream.testkit.KafkaBroker;
+import io.editstream.testkit.SchemaRegistry;
+import io.editstream.testkit.TestTopics;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CLI against the real broker, the real registry and a running processor calling the model
+ * emulator over HTTP: submit → listen gets every image; a bad manifest is rejected whole; replay
+ * turns injected 503 failures into results and never replays twice; status reads lag and metrics.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliEndToEndTest {
+  private final KafkaBroker broker = KafkaBroker.shared();
+  private final SchemaRegistry registry = SchemaRegistry.shared();
+  private final String prefix = TestTopics.unique("cli") + ".";
+  private Emulator emulator;
+  private EditstreamProcessor processor;
+  private Path work;
+  private Path inputs;
+
+  @BeforeAll
+  void start(@TempDir Path dir) throws Exception {
+    work = dir;
+    inputs = Files.createDirectories(dir.resolve("inputs"));
+    for (String t : List.of("edit-jobs", "edit-results", "edit-failures", "edit-jobs-dlq")) {
+      broker.createTopic(prefix + t, 2);
+    }
+    emulator =
+        Emulator.start(
+            EmulatorConfig.defaults()
+                .withApiKey("cli-key-0123456789")
+                .withLatencyMeanMs(5)
+                .withSeed(11));
+    Map<String, String> s = new HashMap<>();
+    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
+    s.put("schema.registry.url", registry.url());
+    s.put("gemini.api.key", "cli-key-0123456789");
+    s.put("gemini.base.url", emulator.baseUrl());
+    s.put("topic.prefix", prefix);
+    s.put("topic.partitions", "2");
+    s.put("application.id", prefix + "processor");
+    s.put("state.dir", dir.resolve("state").toString());
+    s.put("blob.dir", dir.resolve("blobs").toString());
+    s.put("input.file.root", inputs.toString());
+    s.put("http.port", "0");
+    s.put("http.host", "127.0.0.1");
+    s.put("retry.max.attempts", "2");
+    s.put("retry.backoff.initial.ms", "20");
+    s.put("retry.backoff.max.ms", "100");
+    processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)));
+    assertThat(processor.awaitRunning(Duration.ofSeconds(60))).isTrue();
+  }
+
+  @AfterAll
+  void stop() {
+    if (processor != null) {
+      processor.close();
+    }
+    if (emulator != null) {
+      emulator.close();
+    }
+  }
+
+  private CliRunner.Result cli(String command, String... args) {
+    List<String> all = new ArrayList<>(List.of(command));
+    all.addAll(
+        List.of(
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--schema-registry",
+            registry.url(),
+            "--topic-prefix",
+            prefix));
+    all.addAll(List.of(args));
+    return CliRunner.run(all.toArray(String[]::new));
+  }
+
+  @Test
+  void shouldDeliverEveryImageOfASubmittedBatchToListen() throws Exception {
+    TestImages.copy(TestImages.JPEG, work, "m/rocket.jpg");
+    TestImages.copy(TestImages.PNG, work, "m/cat.png");
+    Path manifest = work.resolve("m/catalogue.csv");
+    Files.writeString(
+        manifest,
+        "sku,images,instruction,size,locale\n"
+            + "ROCKET-1,rocket.jpg,\"Add a launch banner in {{locale}}, keep the sky\",512,en|de|fr\n"
+            + "CAT-1,cat.png,remove the background,512,\n");
+    Path batchFile = work.resolve("batch.json");
+    Path out = work.resolve("results");
+
+    CliRunner.Result submit =
+        cli(
+            "submit",
+            "--manifest",
+            manifest.toString(),
+            "--tenant",
+            "acme",
+            "--inline-max-bytes",
+            "150k",
+            "--blob-dir",
+            inputs.toString(),
+            "--batch-file",
+            batchFile.toString());
+    assertThat(submit.exitCode()).as(submit.toString()).isZero();
+    assertThat(submit.out()).contains("Submitted 4 jobs").contains("1 image(s) by reference");
+    BatchFile batch = BatchFile.read(batchFile);
+    assertThat(batch.jobs()).hasSize(4);
+
+    CliRunner.Result listen =
+        cli(
+            "listen",
+            "--batch-file",
+            batchFile.toString(),
+            "--out",
+            out.toString(),
+            "--report",
+            out.resolve("report.html").toString(),
+            "--timeout",
+            "90s");
+
+    assertThat(listen.exitCode()).as(listen.toString()).isZero();
+    assertThat(listen.out())
+        .contains("4 of 4 jobs done")
+        .contains("failed      0")
+        .contains("images      4 written");
+    for (BatchFile.Entry job : batch.jobs()) {
+      Path image = out.resolve(job.sku()).resolve(job.jobId() + ".png");
+      assertThat(image).exists();
+      BufferedImage decoded = ImageIO.read(image.toFile());
+      assertThat(decoded.getWidth()).isEqualTo(512);
+    }
+    String report = Files.readString(out.resolve("report.html"));
+    assertThat(report)
+        .contains("ROCKET-1")
+        .contains("CAT-1")
+        .contains(batch.jobs().get(0).jobId() + ".png");
+
+    // The same manifest again: the same job ids, so the processor drops them as duplicates.
+    Path again = work.resolve("batch-again.json");
+    CliRunner.Result resubmit =
+        cli(
+            "submit",
+            "--manifest",
+            manifest.toString(),
+            "--tenant",
+            "acme",
+            "--inline-max-bytes",
+            "150k",
+            "--blob-dir",
+            inputs.toString(),
+            "--batch-file",
+            again.toString());
+    assertThat(resubmit.exitCode()).isZero();
+    assertThat(BatchFile.read(again).jobs())
+        .extracting(BatchFile.Entry::jobId)
+        .containsExactlyElementsOf(batch.jobs().stream().map(BatchFile.Entry::jobId).toList());
+  }
+
+  @Test
+  void shouldRejectAManifestWithBadRowsWholeAndSendNothing() throws Exception {
+    String emptyPrefix = TestTopics.unique("cli-empty") + ".";
+    broker.createTopic(emptyPrefix + "edit-jobs", 1);
+    TestImages.copy(TestImages.JPEG, work, "bad/rocket.jpg");
+    Files.writeString(work.resolve("bad/readme.png"), "not really a png");
+    Path manifest = work.resolve("bad/catalogue.jsonl");
+    Files.writeString(
+        manifest,
+        "{\"sku\":\"ok\",\"images\":[\"rocket.jpg\"],\"instruction\":\"fine\"}\n"
+            + "{\"sku\":\"A\",\"images\":[\"missing.jpg\"],\"instruction\":\"edit\"}\n"
+            + "{\"sku\":\"B\",\"images\":[\"readme.png\"],\"instruction\":\"edit\",\"size\":\"8K\"}\n"
+            + "{\"sku\":\"C\",\"images\":[],\"instruction\":\"edit {{colour}}\"}\n");
+
+    CliRunner.Result r =
+        CliRunner.run(
+            "submit",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--schema-registry",
+            registry.url(),
+            "--topic-prefix",
+            emptyPrefix,
+            "--manifest",
+            manifest.toString(),
+            "--tenant",
+            "acme");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.err())
+        .contains("line 2: images: file not found")
+        .contains("line 3: images: unsupported image type")
+        .contains("line 3: size: \"8K\" is not accepted")
+        .contains("line 4: images: no images")
+        .contains("line 4: instruction: unknown template variable {{colour}}")
+        .doesNotContain("line 1:");
+    assertThat(endOffset(emptyPrefix + "edit-jobs")).isZero();
+  }
+
+  @Test
+  void shouldReplayFailuresFromInjected503sIntoResultsAndNeverTwice() throws Exception {
+    TestImages.copy(TestImages.JPEG, work, "replay/rocket.jpg");
+    TestImages.copy(TestImages.WEBP, work, "replay/coffee.webp");
+    Path manifest = work.resolve("replay/jobs.csv");
+    Files.writeString(
+        manifest,
+        "sku,images,instruction,size\n"
+            + "R1,rocket.jpg,add a shadow [emulator:fail-times=2:503],512\n"
+            + "R2,coffee.webp,add a shadow [emulator:fail-times=2:503],512\n"
+            + "R3,rocket.jpg,edit [emulator:fail=400],512\n");
+    CliRunner.Result submit =
+        cli(
+            "submit",
+            "--manifest",
+            manifest.toString(),
+            "--tenant",
+            "acme",
+            "--batch-id",
+            "b-replay");
+    assertThat(submit.exitCode()).as(submit.toString()).isZero();
+
+    CliRunner.Result first =
+        cli("listen", "--batch-id", "b-replay", "--expect", "3", "--timeout", "90s");
+    assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(first.out()).contains("MODEL_UNAVAILABLE 2").contains("MODEL_INVALID_ARGUMENT 1");
+
+    String group = prefix + "replay";
+    CliRunner.Result dry = cli("replay", "--group", group, "--batch-id", "b-replay", "--dry-run");
+    CliRunner.Result replay = cli("replay", "--group", group, "--batch-id", "b-replay");
+    CliRunner.Result again = cli("replay", "--group", group, "--batch-id", "b-replay");
+
+    assertThat(dry.exitCode()).as(dry.toString()).isZero();
+    assertThat(dry.out()).contains("Would replay 2 jobs").contains("permanent 1");
+    assertThat(replay.exitCode()).as(replay.toString()).isZero();
+    assertThat(replay.out()).contains("Replayed 2 jobs").contains("MODEL_UNAVAILABLE 2");
+    assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(again.out()).contains("Replayed 0 jobs");
+
+    CliRunner.Result second =
+        cli(
+            "listen",
+            "--batch-id",
+            "b-replay",
+            "--expect",
+            "3",
+            "--timeout",
+            "90s",
+            "--out",
+            work.resolve("replayed").toString());
+    assertThat(second.out())
+        .as(second.toString())
+        .contains("ok          2")
+        .contains("failed      1  (MODEL_INVALID_ARGUMENT 1)");
+    try (Stream<Path> files = Files.walk(work.resolve("replayed"))) {
+      assertThat(files.filter(Files::isRegularFile).count()).isEqualTo(2);
+    }
+    List<EditJob> replays =
+        readJobs(prefix + "edit-jobs").stream()
+            .filter(j -> j.getJobId().contains(".replay-"))
+            .toList();
+    assertThat(replays).hasSize(2);
+    assertThat(replays)
+        .allSatisfy(
+            j -> {
+              assertThat(j.getJobId()).endsWith(".replay-1");
+              assertThat(j.getAttributes())
+                  .containsEntry("editstream.replay", "true")
+                  .containsEntry("editstream.attempts", "2");
+            });
+  }
+
+  @Test
+  void shouldShowLagAndMetricsOfTheRunningProcessor() {
+    CliRunner.Result r =
+        cli(
+            "status",
+            "--application-id",
+            prefix + "processor",
+            "--metrics-url",
+            "http://127.0.0.1:" + processor.httpPort() + "/metrics");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .contains("input lag")
+        .contains("(group " + prefix + "processor)")
+        .contains("in flight");
+  }
+
+  private long endOffset(String topic) {
+    try (KafkaConsumer<String, byte[]> c = consumer()) {
+      TopicPartition p = new TopicPartition(topic, 0);
+      return c.endOffsets(List.of(p)).get(p);
+    }
+  }
+
+  private List<EditJob> readJobs(String topic) {
+    Map<String, Object> serde = new HashMap<>(registry.clientConfig());
+    var deserializer = AvroSerdes.valueSerde(EditJob.class, serde).deserializer();
+    List<EditJob> jobs = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c = consumer()) {
+      List<TopicPartition> parts =
+          c.partitionsFor(topic).stream()
+              .map(i -> new TopicPartition(topic, i.partition()))
+              .toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p))
+          && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          jobs.add(deserializer.deserialize(r.topic(), r.headers(), r.value()));
+        }
+      }
+    }
+    return jobs;
+  }
+
+  private KafkaConsumer<String, byte[]> consumer() {
+    Map<String, Object> c = new HashMap<>(broker.clientConfig());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return new KafkaConsumer<>(
+        c,
+        new StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+  }
+}

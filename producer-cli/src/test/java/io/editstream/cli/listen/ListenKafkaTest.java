@@ -1,0 +1,123 @@
+package io.editstream.cli.listen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.cli.CliRunner;
+import io.editstream.cli.ExitCodes;
+import io.editstream.cli.Records;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import io.editstream.serde.AvroSerdes;
+import io.editstream.testkit.KafkaBroker;
+import io.editstream.testkit.RealInfra;
+import io.editstream.testkit.SchemaRegistry;
+import io.editstream.testkit.TestTopics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** listen reading outcomes this test publishes itself on the real broker and registry. */
+@ExtendWith(RealInfra.class)
+class ListenKafkaTest {
+  private static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3};
+
+  @Test
+  void shouldSaveImagesFromInlineBytesAndFileUrisAndTimeOutOnAnIncompleteBatch(
+      KafkaBroker broker, SchemaRegistry registry, @TempDir Path dir) throws Exception {
+    String prefix = TestTopics.unique("listen") + ".";
+    broker.createTopic(prefix + "edit-results", 2);
+    broker.createTopic(prefix + "edit-failures", 1);
+    Path blob = dir.resolve("blob.png");
+    Files.write(blob, PNG);
+    Map<String, String> b1 = Map.of("editstream.batch", "b1");
+    Map<String, Object> serde = new HashMap<>(registry.clientConfig());
+    try (KafkaProducer<String, EditResult> results =
+            new KafkaProducer<>(
+                broker.clientConfig(),
+                new StringSerializer(),
+                AvroSerdes.valueSerde(EditResult.class, serde).serializer());
+        KafkaProducer<String, EditFailure> failures =
+            new KafkaProducer<>(
+                broker.clientConfig(),
+                new StringSerializer(),
+                AvroSerdes.valueSerde(EditFailure.class, serde).serializer())) {
+      results.send(
+          new ProducerRecord<>(
+              prefix + "edit-results",
+              "j1",
+              Records.result("j1", "S/1", b1, PNG, blob.toUri().toString(), true)));
+      results.send(
+          new ProducerRecord<>(
+              prefix + "edit-results",
+              "j2",
+              Records.result("j2", null, b1, PNG, blob.toUri().toString(), false)));
+      results.send(
+          new ProducerRecord<>(
+              prefix + "edit-results",
+              "j3",
+              Records.result(
+                  "j3", "S3", b1, PNG, dir.resolve("gone.png").toUri().toString(), false)));
+      results.send(
+          new ProducerRecord<>(
+              prefix + "edit-results",
+              "x",
+              Records.result(
+                  "x",
+                  "X",
+                  Map.of("editstream.batch", "other"),
+                  PNG,
+                  blob.toUri().toString(),
+                  true)));
+      failures.send(
+          new ProducerRecord<>(
+              prefix + "edit-failures",
+              "j4",
+              Records.failure("j4", "S4", FailureCode.QUOTA_EXHAUSTED, true, 5, b1)));
+    }
+    Path out = dir.resolve("out");
+
+    CliRunner.Result r =
+        CliRunner.run(
+            "listen",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--schema-registry",
+            registry.url(),
+            "--topic-prefix",
+            prefix,
+            "--batch-id",
+            "b1",
+            "--expect",
+            "5",
+            "--timeout",
+            "3s",
+            "--out",
+            out.toString(),
+            "--report",
+            out.resolve("r.html").toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(r.out())
+        .contains("Batch b1: 4 of 5 jobs done (timed out")
+        .contains("ok          3")
+        .contains("failed      1  (QUOTA_EXHAUSTED 1)")
+        .contains("not saved   j3")
+        .contains("j4  sku=S4  QUOTA_EXHAUSTED (retryable, 5 attempts)")
+        .contains("editstream replay --batch-id b1");
+    assertThat(Files.readAllBytes(out.resolve("S_1/j1.png"))).isEqualTo(PNG);
+    assertThat(Files.readAllBytes(out.resolve("no-sku/j2.png"))).isEqualTo(PNG);
+    assertThat(out.resolve("X")).doesNotExist();
+    assertThat(Files.readString(out.resolve("r.html")))
+        .contains("S_1/j1.png")
+        .contains("QUOTA_EXHAUSTED")
+        .contains("data:image/jpeg;base64,");
+  }
+}
