@@ -29,6 +29,7 @@ public final class Report {
       java -jar bench/target/editstream-bench.jar throughput        # issue 4
       java -jar bench/target/editstream-bench.jar cache-hits        # issue 6
       java -jar bench/target/editstream-bench.jar <name> --quick    # smaller, for a smoke run
+      java -jar bench/target/editstream-bench.jar quota-benchmark   # issue 5, see benchmarks-quota.md
       java -jar bench/target/editstream-bench.jar --help
       ```
 

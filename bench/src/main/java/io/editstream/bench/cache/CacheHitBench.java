@@ -45,7 +45,7 @@ public final class CacheHitBench implements Callable<Integer> {
 
   @Mixin Bench.Common common;
 
-  @Option(names = "--hits", description = "Hit jobs in the backlog (default 20000; --quick 5000).")
+  @Option(names = "--hits", description = "Hit jobs in the backlog (default 50000; --quick 10000).")
   Integer hits;
 
   @Option(
@@ -73,7 +73,7 @@ public final class CacheHitBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int n = hits != null ? hits : common.quick ? 5000 : 20000;
+    int n = hits != null ? hits : common.quick ? 10000 : 50000;
     StringBuilder cmd = new StringBuilder("java -jar bench/target/editstream-bench.jar cache-hits");
     if (common.quick) {
       cmd.append(" --quick");
