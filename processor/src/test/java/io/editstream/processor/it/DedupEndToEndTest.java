@@ -74,9 +74,6 @@ class DedupEndToEndTest {
     settings = new HashMap<>(pipeline.settings(emulator.baseUrl(), work));
     settings.put("input.file.root", inputs.toString());
     settings.put("http.port", "-1");
-    // KafkaStreams.close() does not leave the group: keep the restart's rebalance wait short.
-    settings.put("kafka.session.timeout.ms", "6000");
-    settings.put("kafka.heartbeat.interval.ms", "1000");
     processor = startProcessor();
   }
 
