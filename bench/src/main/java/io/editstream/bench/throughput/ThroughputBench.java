@@ -191,7 +191,7 @@ public final class ThroughputBench implements Callable<Integer> {
                 + r.outcomes()
                 + " outcomes in "
                 + naive
-                + " s, one synchronous call per stream thread");
+                + " s after the first, one synchronous call per stream thread");
         report.note(
             "Naive design = a Kafka Streams `mapValues` that calls the same `GeminiModelClient`"
                 + " synchronously (`generate(..).get()`), one stream thread, exactly_once_v2, same"
