@@ -83,6 +83,9 @@ public final class ProviderRouter implements ModelClient {
     final CircuitBreaker breaker;
     private Instant exhaustedUntil = Instant.MIN;
 
+    /** The provider's last refusal of our credentials or model (MODEL_AUTH, MODEL_NOT_FOUND). */
+    volatile Failure refusal;
+
     Lane(Route route) {
       this.route = route;
       this.breaker = new CircuitBreaker(policy.failureThreshold(), policy.coolDown());
@@ -245,6 +248,7 @@ public final class ProviderRouter implements ModelClient {
     Instant now = clock.instant();
     if (outcome instanceof Success s) {
       lane.breaker.onSuccess();
+      lane.refusal = null;
       count(lane, "success");
       Success named =
           Objects.equals(s.provider(), lane.name())
@@ -274,6 +278,7 @@ public final class ProviderRouter implements ModelClient {
       }
       case MODEL_AUTH, MODEL_NOT_FOUND -> {
         lane.breaker.trip(now);
+        lane.refusal = f;
         reason = "misconfigured";
         log.warn("Provider {} refused the call ({}); circuit opened", lane.name(), f.code());
       }
@@ -315,6 +320,19 @@ public final class ProviderRouter implements ModelClient {
   private Failure noneAvailable(List<Lane> candidates, Instant now, Failure previous) {
     if (previous != null) {
       return withEarliest(previous, candidates, now);
+    }
+    // Every candidate refused our credentials or model: that is a permanent verdict (a setting to
+    // fix), not an outage to wait out. No call is made while the circuits are open.
+    if (candidates.stream().allMatch(l -> l.refusal != null && !l.exhausted(now))) {
+      Failure refusal = candidates.get(0).refusal;
+      return new Failure(
+          refusal.code(),
+          false,
+          refusal.httpStatus(),
+          refusal.finishReason(),
+          refusal.message(),
+          null,
+          Duration.ZERO);
     }
     Instant earliest = earliest(candidates, now);
     boolean allExhausted = candidates.stream().allMatch(l -> l.exhausted(now));

@@ -250,6 +250,22 @@ class ProviderRouterTest {
   }
 
   @Test
+  void shouldFailEveryJobPermanentlyWhenEveryProviderRefusesTheCredentials() {
+    studio.then(Failure.permanent(FailureCode.MODEL_AUTH, 401, null, "bad key"));
+    wavespeed.then(Failure.permanent(FailureCode.MODEL_AUTH, 401, null, "bad key"));
+
+    Failure first = (Failure) call();
+    Failure later = (Failure) call();
+
+    assertThat(first.code()).isEqualTo(FailureCode.MODEL_AUTH);
+    assertThat(first.retryable()).isFalse();
+    assertThat(later.code()).isEqualTo(FailureCode.MODEL_AUTH);
+    assertThat(later.retryable()).as("a setting to fix, not an outage to wait out").isFalse();
+    assertThat(studio.calls).hasValue(1);
+    assertThat(wavespeed.calls).as("no call while the circuits are open").hasValue(1);
+  }
+
+  @Test
   void shouldReturnVerdictsOnTheJobWithoutFailover() {
     studio.then(Failure.permanent(FailureCode.IMAGE_SAFETY, 200, "IMAGE_SAFETY", "unsafe"));
 
