@@ -1,5 +1,6 @@
 package io.editstream.processor;
 
+import io.editstream.processor.blob.LocalBlobStore;
 import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
@@ -36,6 +37,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -107,7 +109,8 @@ public final class EditstreamProcessor implements AutoCloseable {
             config.retry().maxAttempts(),
             config.pendingMaxPerTask(),
             Duration.ofDays(7),
-            new TopologyMetrics(meters));
+            new TopologyMetrics(meters),
+            deadLetterSpill(config));
 
     Topology topology =
         EditstreamTopology.build(
@@ -151,7 +154,14 @@ public final class EditstreamProcessor implements AutoCloseable {
     ProcessorConfig.Topics t = config.topics();
     List<TopicSetup.Wanted> out = new ArrayList<>();
     for (String name : t.all()) {
-      out.add(new TopicSetup.Wanted(name, t.partitions(), t.replication(), Map.of()));
+      out.add(
+          new TopicSetup.Wanted(
+              name,
+              t.partitions(),
+              t.replication(),
+              Map.of(
+                  TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                  Integer.toString(config.maxMessageBytes()))));
     }
     out.add(
         new TopicSetup.Wanted(
@@ -170,15 +180,31 @@ public final class EditstreamProcessor implements AutoCloseable {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    // Streams' producer would otherwise linger as long as the commit interval; results wait for
+    // the commit anyway, and a short linger keeps the commit's flush small (docs/benchmarks.md).
+    p.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
     // Granted model calls start at the next punctuation; an idle stream thread would otherwise
     // block up to 100 ms in poll() before it runs one.
     p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 10L);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replication());
+    // A pending-store entry or a DLQ record is a little larger than the input record it holds.
+    p.putIfAbsent(
+        StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG),
+        Integer.toString(config.maxMessageBytes()));
+    p.putIfAbsent(
+        StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        config.maxMessageBytes());
     // A job record can be up to ~1 MB; keep fetches bounded so memory follows in-flight work.
     p.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 500);
     p.putIfAbsent(
         StreamsConfig.topicPrefix(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG), "CreateTime");
     return p;
+  }
+
+  /** Large undecodable values go to the blob store, content-addressed, like finished images. */
+  static JobRuntime.DeadLetterSpill deadLetterSpill(ProcessorConfig config) {
+    LocalBlobStore blobs = new LocalBlobStore(config.blobDir().resolve("dlq"));
+    return bytes -> blobs.put(bytes, "application/octet-stream").uri();
   }
 
   /** Registry trouble is not the record's fault: retry it rather than dead-letter it. */

@@ -111,6 +111,27 @@ public record CachedResult(
     return new CachedResult(kept, text, model, modelVersion, usage, createdAt);
   }
 
+  /**
+   * True when {@code other} describes the same finished result: the same creation time to the
+   * millisecond (the precision the L2 topic keeps) and the same images by uri and digest. Inline
+   * data, which the L2 topic never carries, is ignored.
+   */
+  public boolean sameResultAs(CachedResult other) {
+    if (other == null
+        || createdAt.toEpochMilli() != other.createdAt.toEpochMilli()
+        || images.size() != other.images.size()) {
+      return false;
+    }
+    for (int i = 0; i < images.size(); i++) {
+      OutputImage a = images.get(i);
+      OutputImage b = other.images.get(i);
+      if (!a.getUri().equals(b.getUri()) || !Objects.equals(a.getSha256(), b.getSha256())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Approximate heap footprint in bytes, used to bound the cache by weight. */
   public long weightBytes() {
     long w = ENTRY_OVERHEAD + chars(text) + chars(model) + chars(modelVersion);

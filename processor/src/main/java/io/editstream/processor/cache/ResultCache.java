@@ -220,6 +220,25 @@ public final class ResultCache {
     cache.put(key, CompletableFuture.completedFuture(result.withInlineDataAtMost(maxInlineBytes)));
   }
 
+  /**
+   * Stores a result read from the shared L2 topic, unless the entry already holds that very result
+   * (same creation time to the millisecond and the same images): an instance reads its own
+   * publications back, and replacing its entry with the reference-only copy would drop the inline
+   * image data its hits carry and restart the entry's TTL.
+   *
+   * @return true if the entry was stored
+   */
+  public boolean putFromIndex(ContentKey key, CachedResult result) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(result, "result");
+    CachedResult current = cache.synchronous().asMap().get(key);
+    if (current != null && current.sameResultAs(result)) {
+      return false;
+    }
+    put(key, result);
+    return true;
+  }
+
   /** Drops the entry for {@code key}, if any. Calls in flight still complete for their waiters. */
   public void invalidate(ContentKey key) {
     cache.synchronous().invalidate(Objects.requireNonNull(key, "key"));

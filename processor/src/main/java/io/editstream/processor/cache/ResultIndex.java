@@ -326,7 +326,7 @@ public final class ResultIndex implements AutoCloseable {
         stale++;
         return;
       }
-      cache.put(key, result);
+      cache.putFromIndex(key, result);
     } catch (IllegalArgumentException e) {
       log.warn(
           "Skipping result index record {}-{}@{} (key {}): {}",

@@ -32,7 +32,8 @@ public record ProcessorConfig(
     String httpHost,
     int httpPort,
     Quota quota,
-    Providers providers) {
+    Providers providers,
+    int maxMessageBytes) {
 
   /** The providers in failover order and what each needs (DESIGN.md §8a). */
   public record Providers(
@@ -220,7 +221,8 @@ public record ProcessorConfig(
         s.required("http.host"),
         s.integer("http.port", -1, 65_535),
         quota(s, model.defaultModel()),
-        providers);
+        providers,
+        s.integer("topic.max.message.bytes", 1_048_576, 268_435_456));
   }
 
   private static final List<String> LIMIT_NAMES = List.of("rpm", "ipm", "tpm", "rpd", "burst");

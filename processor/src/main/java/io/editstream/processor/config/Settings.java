@@ -216,6 +216,14 @@ public final class Settings {
               false,
               "Partitions of topics the processor creates when they are missing."),
           new Setting(
+              "topic.max.message.bytes",
+              Setting.envOf("topic.max.message.bytes"),
+              "8388608",
+              false,
+              "Largest record the processor writes, and max.message.bytes of the topics it creates"
+                  + " (its internal topics too): a pending-store entry or a DLQ record is a little"
+                  + " larger than the input record it holds."),
+          new Setting(
               "topic.replication",
               Setting.envOf("topic.replication"),
               "-1",

@@ -233,7 +233,7 @@ public class ModelDispatcher implements Dispatcher {
 
   /**
    * The stream thread's fast path: when every image's digest is known without I/O (inline bytes, or
-   * a URI with a declared sha256), a cached result answers at once.
+   * a URI with a declared sha256 while tenant isolation is on), a cached result answers at once.
    */
   @Override
   public Optional<Produced> cached(EditJob job) {
@@ -241,7 +241,10 @@ public class ModelDispatcher implements Dispatcher {
     for (InputImage image : job.getImages()) {
       if (image.getData() != null) {
         digests.add(sha256(image.getData()));
-      } else if (image.getSha256() != null && image.getSha256().length() == 64) {
+      } else if (tenantIsolation && image.getSha256() != null && image.getSha256().length() == 64) {
+        // A declared digest is only a claim: trusted for a hit within the tenant's own entries.
+        // Without isolation it would hand out another tenant's result to anyone who knows the
+        // digest, without ever fetching the image, so the attempt loads and checks it instead.
         digests.add(image.getSha256().toLowerCase(java.util.Locale.ROOT));
       } else {
         return Optional.empty();

@@ -25,15 +25,22 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
   private final Deserializer<EditJob> deserializer;
   private final Predicate<RuntimeException> transientError;
   private final TopologyMetrics metrics;
+  private final JobRuntime.DeadLetterSpill spill;
+
+  /** Undecodable values above this size are spilled (claim check) rather than copied to the DLQ. */
+  static final int DLQ_INLINE_MAX_BYTES = 512 * 1024;
+
   private ProcessorContext<byte[], Decoded> context;
 
   DecodeProcessor(
       Deserializer<EditJob> deserializer,
       Predicate<RuntimeException> transientError,
-      TopologyMetrics metrics) {
+      TopologyMetrics metrics,
+      JobRuntime.DeadLetterSpill spill) {
     this.deserializer = deserializer;
     this.transientError = transientError;
     this.metrics = metrics;
+    this.spill = spill;
   }
 
   @Override
@@ -82,9 +89,25 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       headers.add(HEADER_PREFIX + "offset", utf8(Long.toString(meta.offset())));
     }
     headers.add(HEADER_PREFIX + "exception", utf8(exception));
-    headers.add(HEADER_PREFIX + "message", utf8(message));
+    // Bounded: the DLQ record is the original value plus these headers.
+    headers.add(
+        HEADER_PREFIX + "message",
+        utf8(message.length() <= 1_000 ? message : message.substring(0, 1_000) + "…"));
     headers.add(HEADER_PREFIX + "timestamp", utf8(Long.toString(System.currentTimeMillis())));
-    context.forward(record.withValue(new Decoded(record.value(), true)));
+    byte[] value = record.value();
+    if (value != null && value.length > DLQ_INLINE_MAX_BYTES && spill != null) {
+      // The DLQ record is the value plus headers: at the input topic's size limit it would not
+      // fit a DLQ topic of the same limit. Keep the bytes in the blob store and point to them.
+      try {
+        java.net.URI where = spill.store(value);
+        headers.add(HEADER_PREFIX + "value.uri", utf8(where.toString()));
+        headers.add(HEADER_PREFIX + "value.size", utf8(Integer.toString(value.length)));
+        value = null;
+      } catch (java.io.IOException | RuntimeException e) {
+        log.error("Could not spill a {}-byte DLQ value; sending it as it is", value.length, e);
+      }
+    }
+    context.forward(record.withValue(new Decoded(value, true)));
   }
 
   private static String where(RecordMetadata meta) {

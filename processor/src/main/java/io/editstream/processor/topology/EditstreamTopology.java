@@ -54,7 +54,10 @@ public final class EditstreamTopology {
             .process(
                 () ->
                     new DecodeProcessor(
-                        serdes.jobs(), serdes.transientDecodeError(), runtime.metrics()),
+                        serdes.jobs(),
+                        serdes.transientDecodeError(),
+                        runtime.metrics(),
+                        runtime.deadLetterSpill()),
                 Named.as("decode"));
 
     decoded

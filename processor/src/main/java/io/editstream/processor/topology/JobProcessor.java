@@ -427,8 +427,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             .setHttpStatus(f.httpStatus())
             .setFinishReason(f.finishReason())
             .setMessage(f.message() == null ? f.code().name() : f.message())
-            .setJob(job)
-            .setAttributes(job.getAttributes())
+            .setJob(FailureJobs.carried(job))
+            .setAttributes(FailureJobs.attributes(job))
             .build();
     context.forward(new Record<>(jobId, failure, now));
     finish(jobId, pending.get(jobId) != null, now);

@@ -19,7 +19,18 @@ public record JobRuntime(
     int maxAttempts,
     int pendingMaxPerTask,
     Duration completedRetention,
-    TopologyMetrics metrics) {
+    TopologyMetrics metrics,
+    DeadLetterSpill deadLetterSpill) {
+
+  /**
+   * Keeps the bytes of a large undecodable record outside Kafka (claim check) and returns where:
+   * the DLQ record then carries headers pointing there instead of the value, so it fits any DLQ
+   * topic. Null means never spill.
+   */
+  @FunctionalInterface
+  public interface DeadLetterSpill {
+    java.net.URI store(byte[] bytes) throws java.io.IOException;
+  }
 
   /** Checks a decoded job before it is accepted; a failure is published at once. */
   @FunctionalInterface

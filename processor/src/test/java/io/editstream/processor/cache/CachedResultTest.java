@@ -62,6 +62,45 @@ class CachedResultTest {
   }
 
   @Test
+  void shouldRecogniseTheSameResultWithoutItsInlineDataAndAtMillisecondPrecision() {
+    CachedResult original =
+        new CachedResult(
+            CacheFixtures.result("a", 100).images(),
+            "t",
+            "m",
+            null,
+            new io.editstream.schema.TokenUsage(1, 2, 3, 4),
+            CacheFixtures.CREATED.plusNanos(123_456));
+    CachedResult echo = original.withInlineDataAtMost(0);
+    CachedResult later =
+        new CachedResult(
+            original.images(),
+            "t",
+            "m",
+            null,
+            original.usage(),
+            CacheFixtures.CREATED.plusMillis(1));
+    CachedResult otherImage =
+        new CachedResult(
+            CacheFixtures.result("b").images(),
+            "t",
+            "m",
+            null,
+            original.usage(),
+            original.createdAt());
+
+    assertThat(original.sameResultAs(echo)).isTrue();
+    assertThat(
+            original.sameResultAs(
+                new CachedResult(
+                    echo.images(), "t", "m", null, original.usage(), CacheFixtures.CREATED)))
+        .isTrue();
+    assertThat(original.sameResultAs(later)).isFalse();
+    assertThat(original.sameResultAs(otherImage)).isFalse();
+    assertThat(original.sameResultAs(null)).isFalse();
+  }
+
+  @Test
   void shouldRoundTripAFreshResult() {
     CachedResult cached = result("a");
     EditResult fresh =

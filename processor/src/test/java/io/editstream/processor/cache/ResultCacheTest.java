@@ -415,6 +415,39 @@ class ResultCacheTest {
   }
 
   @Test
+  void shouldKeepItsOwnEntryWhenTheIndexEchoesTheSameResult() throws Exception {
+    CacheLookup called = done(cache.getOrCompute(key(1), false, returning(result("mine", 500))));
+    // What the L2 topic gives back: the same result by reference only, createdAt in millis.
+    CachedResult echo = ResultRecordFormat.decode(ResultRecordFormat.encode(called.result()));
+
+    assertThat(cache.putFromIndex(key(1), echo)).isFalse();
+
+    var kept = cache.peek(key(1)).orElseThrow().images().get(0);
+    assertThat(kept.getData()).as("inline data survives the echo").isNotNull();
+    assertThat(kept.getData().remaining()).isEqualTo(500);
+  }
+
+  @Test
+  void shouldTakeANewerResultFromTheIndex() throws Exception {
+    done(cache.getOrCompute(key(1), false, returning(result("old", 500))));
+    CachedResult old = cache.peek(key(1)).orElseThrow();
+    CachedResult refreshed =
+        new CachedResult(
+            result("new").images(),
+            null,
+            old.model(),
+            null,
+            old.usage(),
+            old.createdAt().plusSeconds(5));
+
+    assertThat(cache.putFromIndex(key(1), refreshed)).isTrue();
+    assertThat(cache.putFromIndex(key(2), result("elsewhere"))).isTrue();
+
+    assertThat(cache.peek(key(1))).contains(refreshed);
+    assertThat(cache.peek(key(2))).contains(result("elsewhere"));
+  }
+
+  @Test
   void shouldForgetAnInvalidatedEntry() throws Exception {
     cache.put(key(1), result("a"));
     cache.invalidate(key(1));

@@ -21,7 +21,6 @@ import java.util.function.IntFunction;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * job's progress), so each case checks that the processor still gives a clear outcome and that the
  * jobs after it are still answered.
  *
- * <p>Found by this suite (see docs/reliability.md, "Open defects"): the processor's own producer
- * then fails with {@code RecordTooLargeException}, the default production exception handler answers
- * FAIL, the stream thread dies, is replaced, reads the same record again and dies again: one ~1 MB
- * record stops every partition of the instance, forever.
+ * <p>Found by this suite (see docs/reliability.md): before the fix on main (commit 103d1cc), the
+ * processor's own producer failed with {@code RecordTooLargeException}, the default production
+ * exception handler answered FAIL, the stream thread died, was replaced, read the same record again
+ * and died again: one ~1 MB record stopped every partition of the instance. Each case also counts
+ * replaced stream threads, which must stay at zero.
  */
 class RecordSizeLimitTest {
 
@@ -47,11 +47,6 @@ class RecordSizeLimitTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   @Test
-  @Disabled(
-      "DEFECT: DecodeProcessor.deadLetter adds ~500 bytes of editstream.dlq.* headers to the"
-          + " unchanged value; for a record near 1 MB the DLQ write exceeds max.request.size,"
-          + " RecordTooLargeException kills the stream thread, REPLACE_THREAD re-reads the record:"
-          + " crash loop, the whole instance stops")
   void shouldDeadLetterAnUndecodableRecordAsLargeAsTheTopicAccepts(@TempDir Path work)
       throws Exception {
     runCase(
@@ -67,10 +62,6 @@ class RecordSizeLimitTest {
   }
 
   @Test
-  @Disabled(
-      "DEFECT: JobProcessor.emitFailure embeds the whole job in EditFailure.job; for a job near"
-          + " 1 MB (here an over-long instruction) the failure event exceeds max.request.size,"
-          + " RecordTooLargeException kills the stream thread: crash loop, the instance stops")
   void shouldFailAJobWithAnInstructionAsLargeAsTheTopicAccepts(@TempDir Path work)
       throws Exception {
     runCase(
@@ -82,10 +73,6 @@ class RecordSizeLimitTest {
   }
 
   @Test
-  @Disabled(
-      "DEFECT: JobProcessor.process writes PendingJob (frame + 48 bytes) to the changelogged"
-          + " pending store; for a valid job near 1 MB (a ~1 MB inline image) the changelog record"
-          + " exceeds max.request.size: crash loop, the instance stops")
   void shouldAnswerAValidJobWithAnInlineImageAsLargeAsTheTopicAccepts(@TempDir Path work)
       throws Exception {
     runCase(
@@ -138,6 +125,19 @@ class RecordSizeLimitTest {
             .isTrue();
         assertThat(processor.state()).isEqualTo(KafkaStreams.State.RUNNING);
         assertThat(threadDeaths.count()).as("stream threads that died").isZero();
+        if (key.equals("garbage-at-limit")) {
+          // Claim check: the DLQ record points to the original bytes, kept whole.
+          var dead =
+              pipeline.dlq.stream().filter(r -> key.equals(r.key())).findFirst().orElseThrow();
+          var uri = dead.headers().lastHeader("editstream.dlq.value.uri");
+          assertThat(uri).as("DLQ header editstream.dlq.value.uri").isNotNull();
+          assertThat(
+                  java.nio.file.Files.readAllBytes(
+                      Path.of(
+                          java.net.URI.create(
+                              new String(uri.value(), java.nio.charset.StandardCharsets.UTF_8)))))
+              .isEqualTo(record);
+        }
         EditFailure f = pipeline.failures.get(key);
         if (key.equals("instruction-at-limit")) {
           assertThat(f.getCode()).isEqualTo(FailureCode.INSTRUCTION_TOO_LONG);

@@ -121,7 +121,10 @@ class EditstreamTopologyTest {
             3,
             100,
             Duration.ofHours(1),
-            new TopologyMetrics(meters));
+            new TopologyMetrics(meters),
+            bytes -> {
+              throw new java.io.IOException("no spill in wiring tests");
+            });
     TopologySerdes serdes =
         new TopologySerdes(
             jobSerde.deserializer(),

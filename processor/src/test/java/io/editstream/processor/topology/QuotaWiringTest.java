@@ -129,7 +129,10 @@ class QuotaWiringTest {
             3,
             1_000,
             Duration.ofHours(1),
-            new TopologyMetrics(meters));
+            new TopologyMetrics(meters),
+            bytes -> {
+              throw new java.io.IOException("no spill in wiring tests");
+            });
     var topology =
         EditstreamTopology.build(
             new StreamsBuilder(),
