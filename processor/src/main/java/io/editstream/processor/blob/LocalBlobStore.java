@@ -1,5 +1,6 @@
 package io.editstream.processor.blob;
 
+import com.google.common.hash.Hashing;
 import io.editstream.processor.image.ImageType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,9 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -51,7 +49,7 @@ public final class LocalBlobStore implements BlobStore {
       throw new IllegalArgumentException("mimeType must not be blank");
     }
     String mime = mimeType.strip().toLowerCase(Locale.ROOT);
-    String sha256 = sha256Hex(bytes);
+    String sha256 = Hashing.sha256().hashBytes(bytes).toString();
     String extension = ImageType.fromMimeType(mime).map(ImageType::extension).orElse("bin");
     Path target =
         root.resolve(sha256.substring(0, 2))
@@ -114,13 +112,5 @@ public final class LocalBlobStore implements BlobStore {
     return path.startsWith(root) && !path.equals(root)
         ? java.util.Optional.of(path)
         : java.util.Optional.empty();
-  }
-
-  private static String sha256Hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.editstream.processor.dispatch;
 
+import com.google.common.hash.Hashing;
 import io.editstream.processor.blob.BlobStore;
 import io.editstream.processor.blob.OutputImages;
 import io.editstream.processor.cache.CacheLookup;
@@ -23,13 +24,9 @@ import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
 import io.editstream.schema.OutputImage;
 import io.editstream.schema.TokenUsage;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -240,7 +237,7 @@ public class ModelDispatcher implements Dispatcher {
     List<String> digests = new ArrayList<>(job.getImages().size());
     for (InputImage image : job.getImages()) {
       if (image.getData() != null) {
-        digests.add(sha256(image.getData()));
+        digests.add(Hashing.sha256().hashBytes(image.getData().duplicate()).toString());
       } else if (tenantIsolation && image.getSha256() != null && image.getSha256().length() == 64) {
         // A declared digest is only a claim: trusted for a hit within the tenant's own entries.
         // Without isolation it would hand out another tenant's result to anyone who knows the
@@ -284,16 +281,6 @@ public class ModelDispatcher implements Dispatcher {
   private static TokenUsage usage(Outcome.Usage u) {
     return new TokenUsage(
         u.promptTokens(), u.outputTokens(), u.outputImageTokens(), u.totalTokens());
-  }
-
-  private static String sha256(ByteBuffer data) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(data.duplicate());
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

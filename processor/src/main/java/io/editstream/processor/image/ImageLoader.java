@@ -1,5 +1,6 @@
 package io.editstream.processor.image;
 
+import com.google.common.hash.Hashing;
 import com.google.common.net.InetAddresses;
 import io.editstream.processor.validate.Rejection;
 import io.editstream.schema.FailureCode;
@@ -23,10 +24,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -291,7 +289,7 @@ public final class ImageLoader {
               + limits.maxPixels()
               + " allowed");
     }
-    String sha256 = sha256Hex(bytes);
+    String sha256 = Hashing.sha256().hashBytes(bytes).toString();
     if (declaredSha256 != null && !declaredSha256.equalsIgnoreCase(sha256)) {
       throw reject(
           FailureCode.IMAGE_DIGEST_MISMATCH,
@@ -299,14 +297,6 @@ public final class ImageLoader {
           "does not match the image bytes (their SHA-256 is " + sha256 + ")");
     }
     return new LoadedImage(bytes, type, sha256, dims.width(), dims.height());
-  }
-
-  static String sha256Hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
   }
 
   // ---- file: ------------------------------------------------------------------------------

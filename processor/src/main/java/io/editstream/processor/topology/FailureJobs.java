@@ -1,13 +1,10 @@
 package io.editstream.processor.topology;
 
+import com.google.common.hash.Hashing;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.InputImage;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -49,7 +46,7 @@ final class FailureJobs {
       if (image.getData() != null) {
         b.setData(null);
         if (image.getSha256() == null) {
-          b.setSha256(sha256(image.getData()));
+          b.setSha256(Hashing.sha256().hashBytes(image.getData().duplicate()).toString());
         }
       }
       images.add(b.build());
@@ -79,15 +76,5 @@ final class FailureJobs {
       return text;
     }
     return text.substring(0, MAX_TEXT_CHARS) + "… [" + text.length() + " characters in all]";
-  }
-
-  private static String sha256(ByteBuffer data) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(data.duplicate());
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -5,6 +5,7 @@ import static io.editstream.processor.image.Loads.rejected;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import com.google.common.hash.Hashing;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
 import java.io.IOException;
@@ -71,7 +72,7 @@ class ImageLoaderTest {
     assertThat(image.width()).isEqualTo(width);
     assertThat(image.height()).isEqualTo(height);
     assertThat(image.bytes()).isEqualTo(bytes);
-    assertThat(image.sha256()).isEqualTo(ImageLoader.sha256Hex(bytes)).hasSize(64);
+    assertThat(image.sha256()).isEqualTo(Hashing.sha256().hashBytes(bytes).toString()).hasSize(64);
   }
 
   @Test
@@ -132,7 +133,7 @@ class ImageLoaderTest {
   @Test
   void shouldCheckTheDeclaredDigest() {
     byte[] bytes = TestImages.resource("coffee.webp");
-    String sha = ImageLoader.sha256Hex(bytes);
+    String sha = Hashing.sha256().hashBytes(bytes).toString();
     InputImage good =
         InputImage.newBuilder()
             .setMimeType("image/webp")
