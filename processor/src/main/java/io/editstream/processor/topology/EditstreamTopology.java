@@ -23,6 +23,9 @@ import org.apache.kafka.streams.state.Stores;
  *                     └─ by jobId ─ repartition ─ jobs (pending store) ─┬─ EditResult ─► edit-results
  *                                                                       └─ EditFailure ► edit-failures
  * </pre>
+ *
+ * A job the dedup cache answers without I/O crosses the repartition hop as its (small) result, not
+ * as the job; the jobs step still guarantees one outcome per jobId ({@link DecodeProcessor}).
  */
 public final class EditstreamTopology {
 
@@ -56,8 +59,10 @@ public final class EditstreamTopology {
                     new DecodeProcessor(
                         serdes.jobs(),
                         serdes.transientDecodeError(),
-                        runtime.metrics(),
-                        runtime.deadLetterSpill()),
+                        runtime,
+                        serdes.results().serializer(),
+                        topics.results(),
+                        defaultModel),
                 Named.as("decode"));
 
     decoded
@@ -83,7 +88,13 @@ public final class EditstreamTopology {
                               Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray())
                                   .withName("jobs-by-id"))
                           .process(
-                              () -> new JobProcessor(runtime, serdes.jobs(), defaultModel),
+                              () ->
+                                  new JobProcessor(
+                                      runtime,
+                                      serdes.jobs(),
+                                      serdes.results().deserializer(),
+                                      topics.results(),
+                                      defaultModel),
                               Named.as("jobs"),
                               JobProcessor.PENDING_STORE,
                               JobProcessor.COMPLETED_STORE);

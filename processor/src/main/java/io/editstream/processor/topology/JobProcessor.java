@@ -8,7 +8,6 @@ import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
-import io.editstream.schema.Timings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,6 +65,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   private final JobRuntime runtime;
   private final Deserializer<EditJob> jobs;
+  private final Deserializer<EditResult> results;
+  private final String resultsTopic;
   private final String defaultModel;
 
   private ProcessorContext<String, SpecificRecord> context;
@@ -95,9 +96,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
   }
 
-  JobProcessor(JobRuntime runtime, Deserializer<EditJob> jobs, String defaultModel) {
+  JobProcessor(
+      JobRuntime runtime,
+      Deserializer<EditJob> jobs,
+      Deserializer<EditResult> results,
+      String resultsTopic,
+      String defaultModel) {
     this.runtime = runtime;
     this.jobs = jobs;
+    this.results = results;
+    this.resultsTopic = resultsTopic;
     this.defaultModel = defaultModel;
   }
 
@@ -146,8 +154,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       log.debug("Task {}: duplicate record for job {} dropped", taskId, jobId);
       return;
     }
-    EditJob job = decode(record.value());
     long now = now();
+    if (record.headers().lastHeader(DecodeProcessor.HIT_HEADER) != null) {
+      // Answered by the cache at decode; only its jobId's uniqueness is left to ensure here.
+      EditResult hit = results.deserialize(resultsTopic, record.value());
+      context.forward(new Record<>(jobId, hit, now));
+      finish(jobId, false, now);
+      runtime.metrics().outcome("OK", true);
+      return;
+    }
+    EditJob job = decode(record.value());
     Optional<Outcome.Failure> rejection = runtime.validator().validate(job);
     if (rejection.isPresent()) {
       emitFailure(jobId, job, rejection.get(), 0, now, now, now);
@@ -364,32 +380,17 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long accepted = entry == null ? now : entry.acceptedAtMs();
     long firstDispatch =
         entry == null || entry.firstDispatchAtMs() == 0 ? now : entry.firstDispatchAtMs();
-    long total = Math.max(0, now - job.getSubmittedAt().toEpochMilli());
     Duration modelTime = p.modelTime() == null ? Duration.ZERO : p.modelTime();
     EditResult result =
-        EditResult.newBuilder()
-            .setJobId(jobId)
-            .setTenant(job.getTenant())
-            .setSku(job.getSku())
-            .setImages(p.images())
-            .setText(p.text())
-            .setModel(p.model() != null ? p.model() : modelOf(job))
-            .setModelVersion(p.modelVersion())
-            .setCacheHit(p.cacheHit())
-            .setContentKey(p.contentKey())
-            .setUsage(p.usage())
-            .setTimings(
-                Timings.newBuilder()
-                    .setQueuedMs(Math.max(0, firstDispatch - accepted))
-                    .setModelMs(modelTime.toMillis())
-                    .setTotalMs(total)
-                    .build())
-            .setAttempts(entry == null ? 0 : entry.attempts())
-            .setCompletedAt(Instant.ofEpochMilli(now))
-            .setProvider(p.provider())
-            .setEstimatedCostUsd(p.estimatedCostUsd())
-            .setAttributes(job.getAttributes())
-            .build();
+        Results.of(
+            jobId,
+            job,
+            p,
+            modelOf(job),
+            accepted,
+            firstDispatch,
+            entry == null ? 0 : entry.attempts(),
+            now);
     context.forward(new Record<>(jobId, result, now));
     finish(jobId, entry != null, now);
     runtime.metrics().outcome("OK", p.cacheHit());

@@ -62,6 +62,35 @@ class EditstreamTopologyTest {
   /** Answers by instruction: "fail-N:CODE" fails the first N attempts, "deny:CODE" always fails. */
   static final class ScriptedDispatcher implements Dispatcher {
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    // Instructions whose result the "cache" holds: answered by cached() without an attempt.
+    final java.util.Set<String> cachedInstructions = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public Optional<Produced> cached(EditJob job) {
+      if (!cachedInstructions.contains(job.getInstruction())) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new Produced(
+              List.of(
+                  OutputImage.newBuilder()
+                      .setUri("file:///blobs/cached.png")
+                      .setSha256("cd".repeat(32))
+                      .setMimeType("image/png")
+                      .setWidth(1024)
+                      .setHeight(1024)
+                      .setSizeBytes(999)
+                      .build()),
+              null,
+              "gemini-3.1-flash-image-preview",
+              "v1",
+              new TokenUsage(0, 0, 0, 0),
+              Duration.ZERO,
+              true,
+              "key-of-" + job.getInstruction(),
+              null,
+              0.0));
+    }
 
     @Override
     public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
@@ -306,6 +335,88 @@ class EditstreamTopologyTest {
     assertThat(out.get(0).getCode()).isEqualTo(FailureCode.INSTRUCTION_MISSING);
     assertThat(out.get(0).getAttempts()).isZero();
     assertThat(dispatcher.calls).doesNotContainKey("v1");
+  }
+
+  @Test
+  void shouldAnswerCacheHitsAtDecodeWithOneOutcomePerJobId() {
+    dispatcher.cachedInstructions.add("remove the background");
+    EditJob j = job("h1", "remove the background");
+    submit(j);
+    submit(j); // a re-published job: already answered
+    tick(1);
+
+    List<EditResult> out = results.readValuesToList();
+    assertThat(out).hasSize(1);
+    EditResult r = out.get(0);
+    assertThat(r.getJobId()).isEqualTo("h1");
+    assertThat(r.getCacheHit()).isTrue();
+    assertThat(r.getAttempts()).isZero();
+    assertThat(r.getContentKey()).isEqualTo("key-of-remove the background");
+    assertThat(r.getImages())
+        .extracting(OutputImage::getUri)
+        .containsExactly("file:///blobs/cached.png");
+    assertThat(r.getAttributes()).containsEntry("editstream.batch", "b1");
+    assertThat(dispatcher.calls).doesNotContainKey("h1");
+    assertThat(
+            meters.counter("editstream.jobs.outcome", "outcome", "OK", "cache_hit", "true").count())
+        .isEqualTo(1.0);
+    assertThat(meters.counter("editstream.jobs.duplicate").count()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldGiveAJobAnsweredByTheModelNoSecondOutcomeWhenItsRepeatIsAHit() {
+    EditJob j = job("m1", "add a drop shadow");
+    submit(j);
+    tick(1);
+    dispatcher.cachedInstructions.add("add a drop shadow");
+    submit(j); // the same jobId again, now answerable from the cache at decode
+    submit(job("m2", "add a drop shadow")); // another jobId: a hit
+    tick(1);
+
+    List<EditResult> out = results.readValuesToList();
+    assertThat(out).extracting(EditResult::getJobId).containsExactly("m1", "m2");
+    assertThat(out).extracting(EditResult::getCacheHit).containsExactly(false, true);
+    assertThat(dispatcher.calls.get("m1").get()).isEqualTo(1);
+    assertThat(dispatcher.calls).doesNotContainKey("m2");
+  }
+
+  @Test
+  void shouldCallTheModelForABypassOrAnInvalidJobEvenWhenTheCacheHoldsThePair() {
+    dispatcher.cachedInstructions.add("remove the background");
+    dispatcher.cachedInstructions.add("   ");
+    EditJob bypass = job("b1", "remove the background");
+    bypass.setBypassCache(true);
+    submit(bypass);
+    submit(job("b2", "   "));
+    tick(1);
+
+    assertThat(results.readValuesToList())
+        .extracting(EditResult::getJobId, EditResult::getCacheHit)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("b1", false));
+    assertThat(dispatcher.calls.get("b1").get()).isEqualTo(1);
+    assertThat(failures.readValuesToList())
+        .extracting(EditFailure::getCode)
+        .containsExactly(FailureCode.INSTRUCTION_MISSING);
+  }
+
+  @Test
+  void shouldIgnoreTheInternalHitHeaderOnInputRecords() {
+    EditJob j = job("x1", "remove the background");
+    var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(DecodeProcessor.HIT_HEADER, new byte[] {1});
+    jobs.pipeInput(
+        new TestRecord<>(
+            "k".getBytes(StandardCharsets.UTF_8),
+            jobSerde.serializer().serialize("jobs", j),
+            headers,
+            Instant.now()));
+    tick(1);
+
+    // Treated as the job it is: called and answered, not decoded as a result.
+    assertThat(results.readValuesToList())
+        .extracting(EditResult::getJobId, EditResult::getCacheHit)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("x1", false));
+    assertThat(dispatcher.calls.get("x1").get()).isEqualTo(1);
   }
 
   private static String header(TestRecord<byte[], byte[]> record, String name) {
