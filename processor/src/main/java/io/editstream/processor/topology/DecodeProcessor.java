@@ -114,6 +114,9 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
         record
             .withKey(jobId.getBytes(StandardCharsets.UTF_8))
             .withValue(new Decoded(record.value(), false)));
+    // A job for the model is invisible to the job task until this transaction commits: commit
+    // now rather than at the next interval (jobs come at most at the model's pace; hits batch).
+    context.commit();
   }
 
   /** The encoded result of a valid job the cache answers without I/O; empty otherwise. */

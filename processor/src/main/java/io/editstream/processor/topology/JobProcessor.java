@@ -51,6 +51,12 @@ import org.slf4j.LoggerFactory;
  * quota, a free in-flight slot first, then a permit. Each punctuation takes this task's grants and
  * starts their calls. The task registers with the gate in {@link #init} and unregisters in {@link
  * #close}, which is how the instance's share of every pool follows its partitions.
+ *
+ * <p>The outcome of a model call asks for a commit at once ({@code context.commit()}) rather than
+ * at the next {@code commit.interval.ms}: it is invisible to {@code read_committed} consumers until
+ * then, and these outcomes come at most at the quota's rate, so the extra commits are cheap. Cache
+ * hits and duplicates, which can come by the thousands per second, wait for the interval and share
+ * its commits.
  */
 final class JobProcessor implements Processor<byte[], byte[], String, SpecificRecord> {
 
@@ -393,6 +399,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             now);
     context.forward(new Record<>(jobId, result, now));
     finish(jobId, entry != null, now);
+    if (entry != null) {
+      context.commit(); // see commitSoon()
+    }
     runtime.metrics().outcome("OK", p.cacheHit());
     runtime
         .metrics()
@@ -432,7 +441,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             .setAttributes(FailureJobs.attributes(job))
             .build();
     context.forward(new Record<>(jobId, failure, now));
-    finish(jobId, pending.get(jobId) != null, now);
+    boolean wasPending = pending.get(jobId) != null;
+    finish(jobId, wasPending, now);
+    if (wasPending) {
+      context.commit();
+    }
     runtime.metrics().outcome(f.code().name(), false);
     log.info(
         "Task {}: job {} failed: {} after {} attempt(s): {}",
