@@ -40,7 +40,9 @@ final class Dispatchers {
     FetchPolicy policy =
         FetchPolicy.defaults()
             .withAllowedHosts(new HashSet<>(config.input().allowHosts()))
-            .withAllowPrivateAddresses(config.input().allowPrivate());
+            .withAllowPrivateAddresses(config.input().allowPrivate())
+            .withTimeouts(config.input().connectTimeout(), config.input().fetchTimeout())
+            .withMaxRedirects(config.input().maxRedirects());
     return config.input().fileRoot() == null
         ? policy
         : policy.withFileRoot(config.input().fileRoot());

@@ -139,7 +139,14 @@ public record ProcessorConfig(
   public record Retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {}
 
   /** Where input images may come from. */
-  public record Input(Path fileRoot, List<String> allowHosts, boolean allowPrivate) {}
+  /** Where input images may come from, and how long an http(s) fetch may take. */
+  public record Input(
+      Path fileRoot,
+      List<String> allowHosts,
+      boolean allowPrivate,
+      Duration connectTimeout,
+      Duration fetchTimeout,
+      int maxRedirects) {}
 
   public static ProcessorConfig from(Settings s) {
     Map<String, Object> kafka = new HashMap<>();
@@ -196,7 +203,10 @@ public record ProcessorConfig(
                 .map(String::trim)
                 .filter(h -> !h.isEmpty())
                 .toList(),
-            s.bool("input.http.allow.private"));
+            s.bool("input.http.allow.private"),
+            s.millis("input.http.connect.timeout.ms", 100, 600_000),
+            s.millis("input.http.timeout.ms", 100, 3_600_000),
+            s.integer("input.http.max.redirects", 0, 20));
 
     return new ProcessorConfig(
         Map.copyOf(kafka),

@@ -284,6 +284,25 @@ public final class Settings {
               false,
               "Allow http(s): inputs on loopback and private addresses (development only)."),
           new Setting(
+              "input.http.connect.timeout.ms",
+              Setting.envOf("input.http.connect.timeout.ms"),
+              "10000",
+              false,
+              "TCP/TLS connect timeout of each http(s): input fetch, redirects included."),
+          new Setting(
+              "input.http.timeout.ms",
+              Setting.envOf("input.http.timeout.ms"),
+              "30000",
+              false,
+              "Deadline of a whole http(s): input fetch (all redirects and the body); a fetch"
+                  + " that takes longer fails retryable with IMAGE_FETCH_FAILED."),
+          new Setting(
+              "input.http.max.redirects",
+              Setting.envOf("input.http.max.redirects"),
+              "3",
+              false,
+              "Redirects an http(s): input fetch follows; every target is checked again."),
+          new Setting(
               "cache.max.bytes",
               Setting.envOf("cache.max.bytes"),
               "268435456",

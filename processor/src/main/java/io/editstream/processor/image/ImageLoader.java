@@ -646,7 +646,8 @@ public final class ImageLoader {
   /** scheme://host:port/path for messages: the query (it may hold a signature) is left out. */
   static String describe(URI uri) {
     StringBuilder sb = new StringBuilder();
-    sb.append(uri.getScheme()).append("://").append(uri.getHost());
+    // A host-less URI (file:///srv/x.png) has no host to print, not a host called "null".
+    sb.append(uri.getScheme()).append("://").append(uri.getHost() == null ? "" : uri.getHost());
     if (uri.getPort() >= 0) {
       sb.append(':').append(uri.getPort());
     }

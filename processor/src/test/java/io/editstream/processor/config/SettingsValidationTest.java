@@ -67,6 +67,27 @@ class SettingsValidationTest {
   }
 
   @Test
+  void shouldReadImageFetchLimits() {
+    ProcessorConfig defaults = config(minimal());
+    assertThat(defaults.input().connectTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(defaults.input().fetchTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(defaults.input().maxRedirects()).isEqualTo(3);
+
+    Map<String, String> m = minimal();
+    m.put("input.http.connect.timeout.ms", "2500");
+    m.put("input.http.timeout.ms", "120000");
+    m.put("input.http.max.redirects", "0");
+    ProcessorConfig c = config(m);
+    assertThat(c.input().connectTimeout()).isEqualTo(java.time.Duration.ofMillis(2500));
+    assertThat(c.input().fetchTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+    assertThat(c.input().maxRedirects()).isZero();
+
+    Map<String, String> bad = minimal();
+    bad.put("input.http.timeout.ms", "0");
+    assertThatThrownBy(() -> config(bad)).hasMessageContaining("input.http.timeout.ms");
+  }
+
+  @Test
   void shouldRequireAnApiKeyAndSayHowToSetIt() {
     assertThatThrownBy(() -> config(new HashMap<>()))
         .isInstanceOf(ConfigException.class)

@@ -201,6 +201,14 @@ class ImageLoaderTest {
   }
 
   @Test
+  void shouldDescribeHostLessUrisWithoutANullHost() {
+    assertThat(ImageLoader.describe(java.net.URI.create("file:///srv/images/a.png")))
+        .isEqualTo("file:///srv/images/a.png");
+    assertThat(ImageLoader.describe(java.net.URI.create("http://img.example.com:8080/a.png?sig=x")))
+        .isEqualTo("http://img.example.com:8080/a.png?…");
+  }
+
+  @Test
   void shouldRejectAbsolutePathsElsewhere() {
     assertThat(rejected(loader.load(byUri("file:///etc/passwd"), 0)).code())
         .isEqualTo(FailureCode.URI_NOT_ALLOWED);
