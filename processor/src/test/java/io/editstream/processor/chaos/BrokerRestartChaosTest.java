@@ -1,6 +1,6 @@
 package io.editstream.processor.chaos;
 
-import static io.editstream.processor.chaos.ChaosPipeline.job;
+import static io.editstream.processor.testsupport.Pipeline.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.emulator.Emulator;
@@ -9,6 +9,7 @@ import io.editstream.emulator.EmulatorStats;
 import io.editstream.processor.EditstreamProcessor;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
+import io.editstream.processor.testsupport.Pipeline;
 import io.editstream.testkit.KafkaBroker;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +58,7 @@ class BrokerRestartChaosTest {
         Emulator emulator =
             Emulator.start(
                 EmulatorConfig.defaults().withLatencyMeanMs(700).withErrorRate(0.15).withSeed(5));
-        ChaosPipeline pipeline = new ChaosPipeline()) {
+        Pipeline pipeline = new Pipeline()) {
       Map<String, String> settings = pipeline.settings(emulator.baseUrl(), work);
       settings.put("model.max.in.flight", "8");
       settings.put("retry.max.attempts", "10");
@@ -141,7 +142,7 @@ class BrokerRestartChaosTest {
   }
 
   private static void submit(
-      ChaosPipeline pipeline, List<String> ids, String phase, int count, byte[] png) {
+      Pipeline pipeline, List<String> ids, String phase, int count, byte[] png) {
     for (int i = 0; i < count; i++) {
       String id = "restart-" + phase + "-" + i;
       ids.add(id);

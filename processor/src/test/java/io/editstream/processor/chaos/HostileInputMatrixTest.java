@@ -1,7 +1,7 @@
 package io.editstream.processor.chaos;
 
-import static io.editstream.processor.chaos.ChaosPipeline.job;
-import static io.editstream.processor.chaos.ChaosPipeline.uriJob;
+import static io.editstream.processor.testsupport.Pipeline.job;
+import static io.editstream.processor.testsupport.Pipeline.uriJob;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -12,6 +12,7 @@ import io.editstream.emulator.EmulatorStats;
 import io.editstream.processor.EditstreamProcessor;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
+import io.editstream.processor.testsupport.Pipeline;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
@@ -71,8 +72,8 @@ class HostileInputMatrixTest {
 
   private final List<Case> cases = new ArrayList<>();
   private Emulator emulator;
-  private ChaosPipeline strictPipeline;
-  private ChaosPipeline devPipeline;
+  private Pipeline strictPipeline;
+  private Pipeline devPipeline;
   private EditstreamProcessor strict;
   private EditstreamProcessor dev;
   private HttpServer server;
@@ -96,14 +97,14 @@ class HostileInputMatrixTest {
     Files.writeString(work.resolve("secret.txt"), "outside the root");
     Files.createSymbolicLink(inputs.resolve("link.png"), work.resolve("secret.txt"));
 
-    strictPipeline = new ChaosPipeline();
+    strictPipeline = new Pipeline();
     Map<String, String> s = strictPipeline.settings(emulator.baseUrl(), work.resolve("strict"));
     s.put("input.http.allow.hosts", "127.0.0.1,localhost,::ffff:127.0.0.1");
     s.put("input.file.root", inputs.toString());
     s.put("retry.max.attempts", "1");
     strict = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)));
 
-    devPipeline = new ChaosPipeline();
+    devPipeline = new Pipeline();
     Map<String, String> d = devPipeline.settings(emulator.baseUrl(), work.resolve("dev"));
     d.put("input.http.allow.hosts", "127.0.0.1");
     d.put("input.http.allow.private", "true");
@@ -154,12 +155,12 @@ class HostileInputMatrixTest {
     return done.getAsBoolean();
   }
 
-  private ChaosPipeline pipelineOf(Case c) {
+  private Pipeline pipelineOf(Case c) {
     return c.dev() ? devPipeline : strictPipeline;
   }
 
   private boolean answered(Case c) {
-    ChaosPipeline p = pipelineOf(c);
+    Pipeline p = pipelineOf(c);
     return c.dlq() ? p.dlq.stream().anyMatch(r -> c.id().equals(r.key())) : p.answered(c.id());
   }
 
@@ -376,7 +377,7 @@ class HostileInputMatrixTest {
   }
 
   private void check(Case c) {
-    ChaosPipeline p = pipelineOf(c);
+    Pipeline p = pipelineOf(c);
     if (c.dlq()) {
       var record = p.dlq.stream().filter(r -> c.id().equals(r.key())).findFirst().orElseThrow();
       assertThat(header(record, "editstream.dlq.exception")).isNotBlank();
@@ -468,7 +469,7 @@ class HostileInputMatrixTest {
             + " the 200 MB stream got %d bytes out before the processor hung up%n",
         TimeUnit.NANOSECONDS.toSeconds(matrixDoneNanos - startNanos), hugeBytesWritten.get());
     for (Case c : cases) {
-      ChaosPipeline p = pipelineOf(c);
+      Pipeline p = pipelineOf(c);
       String outcome =
           c.dlq()
               ? "DLQ"

@@ -1,10 +1,12 @@
 package io.editstream.processor.chaos;
 
-import static io.editstream.processor.chaos.ChaosPipeline.job;
+import static io.editstream.processor.testsupport.Pipeline.job;
 
 import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.emulator.EmulatorStats;
+import io.editstream.processor.testsupport.Pipeline;
+import io.editstream.processor.testsupport.ProcessorJvm;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.FailureCode;
 import java.nio.file.Path;
@@ -82,7 +84,7 @@ final class KillChaos {
                     .withLatencyMeanMs(plan.latencyMeanMs())
                     .withErrorRate(plan.errorRate())
                     .withSeed(plan.seed()));
-        ChaosPipeline pipeline = new ChaosPipeline()) {
+        Pipeline pipeline = new Pipeline()) {
       Map<String, String> settings = pipeline.settings(emulator.baseUrl(), work);
       settings.put("retry.max.attempts", Integer.toString(plan.maxAttempts()));
       settings.put("model.max.in.flight", Integer.toString(plan.maxInFlight()));

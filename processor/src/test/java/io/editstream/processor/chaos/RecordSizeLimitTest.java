@@ -1,6 +1,6 @@
 package io.editstream.processor.chaos;
 
-import static io.editstream.processor.chaos.ChaosPipeline.job;
+import static io.editstream.processor.testsupport.Pipeline.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.emulator.Emulator;
@@ -8,6 +8,7 @@ import io.editstream.emulator.EmulatorConfig;
 import io.editstream.processor.EditstreamProcessor;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
+import io.editstream.processor.testsupport.Pipeline;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
@@ -94,12 +95,12 @@ class RecordSizeLimitTest {
   private void runCase(
       Path work,
       String key,
-      BiFunction<ChaosPipeline, Integer, byte[]> value,
-      Predicate<ChaosPipeline> answered)
+      BiFunction<Pipeline, Integer, byte[]> value,
+      Predicate<Pipeline> answered)
       throws Exception {
     try (ThreadDeaths threadDeaths = ThreadDeaths.watch();
         Emulator emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(20));
-        ChaosPipeline pipeline = new ChaosPipeline()) {
+        Pipeline pipeline = new Pipeline()) {
       try (EditstreamProcessor processor =
           EditstreamProcessor.start(
               ProcessorConfig.from(Settings.of(pipeline.settings(emulator.baseUrl(), work))))) {
@@ -154,7 +155,7 @@ class RecordSizeLimitTest {
   }
 
   /** The frame of {@code jobOfSize(n)} grown until it is {@code size} bytes (or just below). */
-  private static byte[] largest(ChaosPipeline pipeline, int size, IntFunction<EditJob> jobOfSize) {
+  private static byte[] largest(Pipeline pipeline, int size, IntFunction<EditJob> jobOfSize) {
     int n = size;
     byte[] frame = pipeline.frame(jobOfSize.apply(n));
     for (int i = 0; i < 6 && frame.length != size; i++) {

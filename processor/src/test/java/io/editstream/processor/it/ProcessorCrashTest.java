@@ -1,10 +1,12 @@
 package io.editstream.processor.it;
 
-import static io.editstream.processor.it.Pipeline.job;
+import static io.editstream.processor.testsupport.Pipeline.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
+import io.editstream.processor.testsupport.Pipeline;
+import io.editstream.processor.testsupport.ProcessorJvm;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +38,7 @@ class ProcessorCrashTest {
       settings.put("http.port", "-1");
 
       settings.put("state.dir", work.resolve("state-a").toString());
-      ProcessorProcess first = new ProcessorProcess(settings, work, "first");
+      ProcessorJvm first = new ProcessorJvm(settings, work, "first");
       IntStream.range(0, JOBS)
           .forEach(i -> pipeline.send(job("crash-" + i, "remove the background " + i, rocket)));
       pipeline.flush();
@@ -52,7 +54,7 @@ class ProcessorCrashTest {
       assertThat(callsBeforeKill).isGreaterThan(committedBeforeKill);
 
       settings.put("state.dir", work.resolve("state-b").toString());
-      try (ProcessorProcess second = new ProcessorProcess(settings, work, "second")) {
+      try (ProcessorJvm second = new ProcessorJvm(settings, work, "second")) {
         boolean all =
             pipeline.readUntil(() -> pipeline.outcomes() >= JOBS, Duration.ofSeconds(120));
         assertThat(all)

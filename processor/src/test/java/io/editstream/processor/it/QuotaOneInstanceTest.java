@@ -1,6 +1,6 @@
 package io.editstream.processor.it;
 
-import static io.editstream.processor.it.Pipeline.job;
+import static io.editstream.processor.testsupport.Pipeline.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.emulator.Emulator;
@@ -9,6 +9,7 @@ import io.editstream.emulator.EmulatorStats;
 import io.editstream.processor.EditstreamProcessor;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
+import io.editstream.processor.testsupport.Pipeline;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.editstream.processor.chaos;
+package io.editstream.processor.testsupport;
 
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
@@ -14,12 +14,14 @@ import io.editstream.testkit.KafkaBroker;
 import io.editstream.testkit.SchemaRegistry;
 import io.editstream.testkit.TestTopics;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -40,43 +42,61 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * One chaos run's pipeline on the real broker and registry: unique topics and application id, the
- * processor settings, a producer of jobs (Avro or raw bytes) and a {@code read_committed} reader
- * that records every outcome and every jobId answered more than once.
+ * One test's pipeline on the real broker and registry: unique topics and application id, the
+ * settings a processor needs, a producer of jobs (Avro or raw bytes) and a {@code read_committed}
+ * reader that records every outcome, every DLQ record and every jobId answered more than once.
  *
- * <p>A copy of {@code it.Pipeline} (package-private there) with what chaos runs need on top:
- * failures by code, the doubled jobIds themselves, Avro frames for hand-made hostile records, and a
- * read up to the committed end of every outcome topic.
+ * <p>The reader is assigned, not subscribed: without a consumer group a broker restart cannot make
+ * it rejoin, rewind to a committed offset and report records twice that were written once; and a
+ * record read again at an offset already seen is counted as {@link #redelivered}, never as a second
+ * outcome.
  */
-final class ChaosPipeline implements AutoCloseable {
-  final String prefix = TestTopics.unique("chaos") + ".";
-  final String jobsTopic = prefix + "edit-jobs";
-  final String resultsTopic = prefix + "edit-results";
-  final String failuresTopic = prefix + "edit-failures";
-  final String dlqTopic = prefix + "edit-jobs-dlq";
-  final KafkaBroker broker = KafkaBroker.shared();
-  final SchemaRegistry registry = SchemaRegistry.shared();
+public final class Pipeline implements AutoCloseable {
+  /** The API key {@link #settings} configures (tests look for it in logs and events). */
+  public static final String API_KEY = "it-key-0123456789";
 
-  final Map<String, EditResult> results = new LinkedHashMap<>();
-  final Map<String, EditFailure> failures = new LinkedHashMap<>();
-  final List<ConsumerRecord<String, byte[]>> dlq = new ArrayList<>();
-  final Set<String> doubled = new LinkedHashSet<>();
-  int duplicateOutcomes;
+  public final String prefix;
+  public final String jobsTopic;
+  public final String resultsTopic;
+  public final String failuresTopic;
+  public final String dlqTopic;
+  public final int partitions;
+  public final KafkaBroker broker = KafkaBroker.shared();
+  public final SchemaRegistry registry = SchemaRegistry.shared();
 
-  /**
-   * Records delivered again at an offset already read (a reader artifact, not a second outcome).
-   */
-  int redelivered;
+  public final Map<String, EditResult> results = new LinkedHashMap<>();
+  public final Map<String, EditFailure> failures = new LinkedHashMap<>();
+  public final List<ConsumerRecord<String, byte[]>> dlq = new ArrayList<>();
 
-  private final Set<String> seenOffsets = new java.util.HashSet<>();
+  /** JobIds with more than one outcome record. */
+  public final Set<String> doubled = new LinkedHashSet<>();
 
+  /** Outcome records beyond the first for their jobId. */
+  public int duplicateOutcomes;
+
+  /** Records delivered again at an offset already read (a reader artifact, not an outcome). */
+  public int redelivered;
+
+  private final Set<String> seenOffsets = new HashSet<>();
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<String, byte[]> consumer;
   private final Serializer<EditJob> jobSerializer;
   private final Deserializer<EditResult> resultDeserializer;
   private final Deserializer<EditFailure> failureDeserializer;
 
-  ChaosPipeline() {
+  /** Two partitions per topic. */
+  public Pipeline() {
+    this(2);
+  }
+
+  /** A pipeline whose topics have {@code partitions} partitions. */
+  public Pipeline(int partitions) {
+    this.partitions = partitions;
+    this.prefix = TestTopics.unique("es") + ".";
+    this.jobsTopic = prefix + "edit-jobs";
+    this.resultsTopic = prefix + "edit-results";
+    this.failuresTopic = prefix + "edit-failures";
+    this.dlqTopic = prefix + "edit-jobs-dlq";
     Map<String, Object> serde = new HashMap<>(registry.clientConfig());
     Map<String, Object> p = new HashMap<>(broker.clientConfig());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -87,25 +107,28 @@ final class ChaosPipeline implements AutoCloseable {
     resultDeserializer = AvroSerdes.valueSerde(EditResult.class, serde).deserializer();
     failureDeserializer = AvroSerdes.valueSerde(EditFailure.class, serde).deserializer();
     for (String t : List.of(jobsTopic, resultsTopic, failuresTopic, dlqTopic)) {
-      broker.createTopic(t, 2);
+      broker.createTopic(t, partitions);
     }
     Map<String, Object> c = new HashMap<>(broker.clientConfig());
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
-    // Assigned, not subscribed: no consumer group, so a broker restart cannot make the reader
-    // rejoin, rewind to a committed offset and see records twice that were written once.
-    List<TopicPartition> partitions = new ArrayList<>();
+    List<TopicPartition> assigned = new ArrayList<>();
     for (String t : List.of(resultsTopic, failuresTopic, dlqTopic)) {
-      partitions.add(new TopicPartition(t, 0));
-      partitions.add(new TopicPartition(t, 1));
+      for (int i = 0; i < partitions; i++) {
+        assigned.add(new TopicPartition(t, i));
+      }
     }
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
+    consumer.assign(assigned);
+    consumer.seekToBeginning(assigned);
   }
 
-  /** Processor settings for this pipeline (fast retries; everything else at its default). */
-  Map<String, String> settings(String emulatorUrl, Path work) {
+  /**
+   * Processor settings for this pipeline: its topics and application id, the emulator as the model,
+   * state and blobs under {@code work}, ops server on an ephemeral loopback port, fast retries;
+   * everything else at its default.
+   */
+  public Map<String, String> settings(String emulatorUrl, Path work) {
     Map<String, String> s = new HashMap<>();
     s.put("kafka.bootstrap.servers", broker.bootstrapServers());
     broker
@@ -117,42 +140,44 @@ final class ChaosPipeline implements AutoCloseable {
               }
             });
     s.put("schema.registry.url", registry.url());
-    s.put("gemini.api.key", "chaos-key-0123456789");
+    s.put("gemini.api.key", API_KEY);
     s.put("gemini.base.url", emulatorUrl);
     s.put("topic.prefix", prefix);
-    s.put("topic.partitions", "2");
+    s.put("topic.partitions", Integer.toString(partitions));
     s.put("application.id", prefix + "processor");
     s.put("state.dir", work.resolve("state").toString());
     s.put("blob.dir", work.resolve("blobs").toString());
-    s.put("http.port", "-1");
+    s.put("http.port", "0");
+    s.put("http.host", "127.0.0.1");
     s.put("retry.backoff.initial.ms", "20");
     s.put("retry.backoff.max.ms", "200");
     return s;
   }
 
   /** The job as the registry-aware serializer frames it (magic byte, schema id, Avro body). */
-  byte[] frame(EditJob job) {
+  public byte[] frame(EditJob job) {
     return jobSerializer.serialize(jobsTopic, job);
   }
 
-  void send(EditJob job) {
+  /** Sends the job keyed by its SKU. */
+  public void send(EditJob job) {
     sendRaw(job.getSku(), frame(job));
   }
 
-  void sendRaw(String key, byte[] value) {
-    producer.send(
-        new ProducerRecord<>(
-            jobsTopic,
-            key == null ? null : key.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            value));
+  public void sendRaw(String key, byte[] value) {
+    sendRaw(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
   }
 
-  void flush() {
+  public void sendRaw(byte[] key, byte[] value) {
+    producer.send(new ProducerRecord<>(jobsTopic, key, value));
+  }
+
+  public void flush() {
     producer.flush();
   }
 
   /** Reads outcome topics until {@code done} holds or the timeout passes. */
-  boolean readUntil(BooleanSupplier done, Duration timeout) {
+  public boolean readUntil(BooleanSupplier done, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!done.getAsBoolean() && System.nanoTime() < deadline) {
       pollOnce();
@@ -164,14 +189,11 @@ final class ChaosPipeline implements AutoCloseable {
    * Reads every outcome topic up to its committed end (for a read_committed consumer the end is the
    * last stable offset), so nothing committed so far is left unread, doubles included.
    */
-  boolean readToCommittedEnd(Duration timeout) {
+  public boolean readToCommittedEnd(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       pollOnce();
       Set<TopicPartition> assigned = consumer.assignment();
-      if (assigned.isEmpty()) {
-        continue;
-      }
       Map<TopicPartition, Long> ends = consumer.endOffsets(assigned, Duration.ofSeconds(10));
       boolean atEnd = true;
       for (TopicPartition tp : assigned) {
@@ -186,7 +208,6 @@ final class ChaosPipeline implements AutoCloseable {
 
   private void pollOnce() {
     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-      // A doubled outcome is a second record for a jobId, never the same record read twice.
       if (!seenOffsets.add(r.topic() + "-" + r.partition() + "@" + r.offset())) {
         redelivered++;
         continue;
@@ -196,7 +217,7 @@ final class ChaosPipeline implements AutoCloseable {
         continue;
       }
       String jobId = r.key();
-      if (results.containsKey(jobId) || failures.containsKey(jobId)) {
+      if (answered(jobId)) {
         duplicateOutcomes++;
         doubled.add(jobId);
       }
@@ -208,30 +229,36 @@ final class ChaosPipeline implements AutoCloseable {
     }
   }
 
-  int outcomes() {
+  public int outcomes() {
     return results.size() + failures.size();
   }
 
-  boolean answered(String jobId) {
+  public boolean answered(String jobId) {
     return results.containsKey(jobId) || failures.containsKey(jobId);
   }
 
-  Map<FailureCode, Integer> failuresByCode() {
+  public Map<FailureCode, Integer> failuresByCode() {
     Map<FailureCode, Integer> byCode = new EnumMap<>(FailureCode.class);
     failures.values().forEach(f -> byCode.merge(f.getCode(), 1, Integer::sum));
     return byCode;
   }
 
-  /** A job with inline PNG images, a unique instruction and the smallest output. */
-  static EditJob job(String id, String instruction, byte[]... pngs) {
+  /**
+   * A job of tenant {@code acme} with inline images (declared {@code image/png} when the bytes
+   * start with the PNG signature, {@code image/jpeg} otherwise) and a 512 px PNG output.
+   */
+  public static EditJob job(String id, String instruction, byte[]... images) {
     List<InputImage> inputs = new ArrayList<>();
-    for (byte[] png : pngs) {
+    for (byte[] image : images) {
       inputs.add(
-          InputImage.newBuilder().setMimeType("image/png").setData(ByteBuffer.wrap(png)).build());
+          InputImage.newBuilder()
+              .setMimeType(isPng(image) ? "image/png" : "image/jpeg")
+              .setData(ByteBuffer.wrap(image))
+              .build());
     }
     return EditJob.newBuilder()
         .setJobId(id)
-        .setTenant("chaos")
+        .setTenant("acme")
         .setSku("SKU-" + id)
         .setImages(inputs)
         .setInstruction(instruction)
@@ -245,11 +272,15 @@ final class ChaosPipeline implements AutoCloseable {
         .build();
   }
 
-  /** A job whose one image is read by URI. */
-  static EditJob uriJob(String id, String uri, String declaredType) {
+  /** A job whose one image is read by URI, declared as {@code declaredType}. */
+  public static EditJob uriJob(String id, String uri, String declaredType) {
     EditJob j = job(id, "edit " + id);
     j.setImages(List.of(InputImage.newBuilder().setMimeType(declaredType).setUri(uri).build()));
     return j;
+  }
+
+  private static boolean isPng(byte[] b) {
+    return b.length >= 4 && (b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G';
   }
 
   @Override

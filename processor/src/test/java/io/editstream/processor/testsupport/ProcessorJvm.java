@@ -1,4 +1,4 @@
-package io.editstream.processor.chaos;
+package io.editstream.processor.testsupport;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,14 +12,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The processor in a JVM of its own, started from this test's classpath with a properties file, so
- * it can be killed with SIGKILL. A copy of {@code it.ProcessorProcess} (package-private there).
+ * it can be killed with SIGKILL.
  */
-final class ProcessorJvm implements AutoCloseable {
+public final class ProcessorJvm implements AutoCloseable {
   private final Process process;
-  final String name;
-  final Path log;
+  public final String name;
+  public final Path log;
 
-  ProcessorJvm(Map<String, String> settings, Path dir, String name) throws IOException {
+  public ProcessorJvm(Map<String, String> settings, Path dir, String name) throws IOException {
     this.name = name;
     Files.createDirectories(dir);
     Path config = dir.resolve(name + ".properties");
@@ -48,21 +48,21 @@ final class ProcessorJvm implements AutoCloseable {
     process = pb.start();
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** SIGKILL: no shutdown hook, no commit, no goodbye. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  String logText() {
+  public String logText() {
     try {
       return Files.readString(log);
     } catch (IOException e) {
@@ -71,7 +71,7 @@ final class ProcessorJvm implements AutoCloseable {
   }
 
   /** The last lines of the log, for assertion messages. */
-  String logTail(int lines) {
+  public String logTail(int lines) {
     List<String> all = logText().lines().toList();
     return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
   }
