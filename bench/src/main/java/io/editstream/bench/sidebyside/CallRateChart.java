@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.knowm.xchart.AnnotationLine;
+import org.knowm.xchart.AnnotationText;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -29,6 +31,7 @@ public final class CallRateChart {
   private final double quotaPerMinute;
   private final Map<String, double[]> lines = new LinkedHashMap<>();
   private final Map<String, Boolean> dashed = new LinkedHashMap<>();
+  private final Map<String, Double> markers = new LinkedHashMap<>();
 
   /**
    * @param bucketSeconds width of one bucket; point i is drawn at the middle of bucket i
@@ -44,6 +47,12 @@ public final class CallRateChart {
   public CallRateChart line(String name, double[] perMinute, boolean thin) {
     lines.put(name, perMinute.clone());
     dashed.put(name, thin);
+    return this;
+  }
+
+  /** A labelled vertical line at {@code minutes} (an event such as a kill). */
+  public CallRateChart marker(String label, double minutes) {
+    markers.put(label, minutes);
     return this;
   }
 
@@ -96,6 +105,21 @@ public final class CallRateChart {
     quota.setLineStyle(
         new BasicStroke(
             1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 6f}, 0f));
+    double top = quotaPerMinute * 1.08;
+    for (double[] y : lines.values()) {
+      for (double v : y) {
+        top = Math.max(top, v * 1.08);
+      }
+    }
+    chart.getStyler().setYAxisMax(top);
+    int row = 0;
+    for (var m : markers.entrySet()) {
+      chart.addAnnotation(new AnnotationLine(m.getValue(), true, false));
+      chart.addAnnotation(
+          new AnnotationText(m.getKey(), m.getValue(), top * (0.985 - 0.045 * row++), false));
+    }
+    chart.getStyler().setAnnotationLineColor(Color.GRAY);
+    chart.getStyler().setAnnotationTextFontColor(Color.DARK_GRAY);
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }

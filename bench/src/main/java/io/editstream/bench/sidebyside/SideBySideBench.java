@@ -86,6 +86,9 @@ public final class SideBySideBench implements Callable<Integer> {
   static final int PC_CONCURRENCY = 64;
   static final long BUCKET_MS = 10_000;
 
+  /** Each system's logs and stdout, kept after the run (the work directory is deleted). */
+  static final Path LOGS = Path.of("target", "side-by-side");
+
   @Override
   public Integer call() throws Exception {
     int backlog = jobs != null ? jobs : common.quick ? 1500 : 5000;
@@ -171,16 +174,18 @@ public final class SideBySideBench implements Callable<Integer> {
               rpm);
       for (Sut s : suts) {
         List<ModelCall> calls = s.recorder.calls();
-        rate.line(
-            s.kind.label + " (answered)", Tally.perMinute(calls, t0, end, BUCKET_MS, false), false);
+        rate.line(s.kind.shortLabel, Tally.perMinute(calls, t0, end, BUCKET_MS, false), false);
       }
       for (Sut s : suts) {
         List<ModelCall> calls = s.recorder.calls();
         if (calls.stream().anyMatch(ModelCall::rateLimited)) {
           rate.line(
-              s.kind.label + " (answered 429)",
-              Tally.perMinute(calls, t0, end, BUCKET_MS, true),
-              true);
+              s.kind.shortLabel + ": 429s", Tally.perMinute(calls, t0, end, BUCKET_MS, true), true);
+        }
+      }
+      for (Sut s : suts) {
+        if (s.killedAt > 0) {
+          rate.marker("kill -9 " + s.kind.shortLabel, (s.killedAt - t0) / 60_000.0);
         }
       }
       rate.writePng(chart);
@@ -201,17 +206,20 @@ public final class SideBySideBench implements Callable<Integer> {
 
   /** The three systems compared. */
   enum Kind {
-    EDITSTREAM("es", "Editstream", EditstreamChild.class),
-    NAIVE("naive", "naive Kafka Streams mapValues", NaiveChild.class),
-    PARALLEL_CONSUMER("pc", "Parallel Consumer + RateLimiter", ParallelConsumerChild.class);
+    EDITSTREAM("es", "Editstream", "Editstream", EditstreamChild.class),
+    NAIVE("naive", "naive Kafka Streams mapValues", "naive mapValues", NaiveChild.class),
+    PARALLEL_CONSUMER(
+        "pc", "Parallel Consumer + RateLimiter", "Parallel Consumer", ParallelConsumerChild.class);
 
     final String tag;
     final String label;
+    final String shortLabel;
     final Class<?> main;
 
-    Kind(String tag, String label, Class<?> main) {
+    Kind(String tag, String label, String shortLabel, Class<?> main) {
       this.tag = tag;
       this.label = label;
+      this.shortLabel = shortLabel;
       this.main = main;
     }
   }
@@ -514,7 +522,10 @@ public final class SideBySideBench implements Callable<Integer> {
             + rpm
             + "/min before each synchronous SDK call, `pollAndProduce` one result per job; 429,"
             + " 5xx and timeouts throw so Parallel Consumer retries the record (backoff 1 s"
-            + " doubling to 30 s).");
+            + " doubling to 30 s). It runs on the project's kafka-clients 4.3.1 with one"
+            + " setting: `ignoreReflectiveAccessExceptionsForAutoCommitDisabledCheck(true)`"
+            + " (0.5.3.2 checks `enable.auto.commit` by reading a private field that 4.x moved;"
+            + " the setting is false).");
     report.fact(
         "Every model call passes a recording pass-through in front of its emulator, which notes"
             + " the time, the job (a `[job ID]` marker in the instruction) and the answer's status:"
@@ -586,7 +597,9 @@ public final class SideBySideBench implements Callable<Integer> {
             + " first per job (read_committed).");
     report.note(
         "*heap peak*: sampled every 0.5 s in each system's JVM (both incarnations); *used*"
-            + " includes garbage not yet collected, *live* is what the last GC left.");
+            + " includes garbage not yet collected, *live* is what the last GC left. Editstream's"
+            + " includes its in-memory dedup cache of results (bounded by cache.max.bytes, 256 MiB"
+            + " by default), which fills with the unique results of the run.");
     StringBuilder kill = new StringBuilder("The kill: ");
     for (Sut s : suts) {
       kill.append(s.kind.label)
@@ -602,6 +615,22 @@ public final class SideBySideBench implements Callable<Integer> {
           .append("; ");
     }
     report.note(kill.substring(0, kill.length() - 2) + ".");
+    StringBuilder other = new StringBuilder("Over the whole run (window and drain): ");
+    for (Sut s : suts) {
+      List<ModelCall> calls = s.recorder.calls();
+      other
+          .append(s.kind.label)
+          .append(" ")
+          .append(calls.size())
+          .append(" calls, ")
+          .append(calls.stream().filter(ModelCall::rateLimited).count())
+          .append(" answered 429, ")
+          .append(Tally.jobsCalledTwice(calls))
+          .append(" jobs called more than once, ")
+          .append(s.reader.failures())
+          .append(" failure outcomes; ");
+    }
+    report.note(other.substring(0, other.length() - 2) + ".");
     report.note(
         "Window: "
             + num(windowMinutes, 1)
@@ -610,6 +639,8 @@ public final class SideBySideBench implements Callable<Integer> {
             + " RPM the backlog lasts about as long as the window, so a system working at the"
             + " quota stays saturated; the naive design (one call at a time, ~21/min) can never"
             + " finish it, which is why the run is a fixed window and not a drain.");
+    report.note(
+        "Logs of each system's JVMs (NAME-0 before the kill, NAME-1 after): `" + LOGS + "/`.");
     report.note(
         "Chart: ![model calls per minute over time](benchmarks-side-by-side.png)"
             + " ([benchmarks-side-by-side.png](benchmarks-side-by-side.png)), "

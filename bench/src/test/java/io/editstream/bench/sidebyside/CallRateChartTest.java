@@ -18,6 +18,7 @@ class CallRateChartTest {
         .line("a", new double[] {0, 600, 990, 1000}, false)
         .line("a 429", new double[] {0, 0, 60, 0}, true)
         .line("empty", new double[0], false)
+        .marker("kill -9 a", 0.3)
         .writePng(file);
 
     BufferedImage image = ImageIO.read(file.toFile());
