@@ -143,7 +143,7 @@ public final class SideBySideBench implements Callable<Integer> {
 
       long t0 = System.currentTimeMillis();
       for (Sut s : suts) {
-        s.start(work, heap);
+        s.start(heap);
       }
       runWindows(env, suts, windowMs);
       drain(env, suts, common.quick ? Duration.ofSeconds(90) : Duration.ofMinutes(3));
@@ -266,7 +266,7 @@ public final class SideBySideBench implements Callable<Integer> {
           : List.of(out());
     }
 
-    void start(Path work, String heap) throws java.io.IOException {
+    void start(String heap) throws java.io.IOException {
       List<String> args =
           kind == Kind.EDITSTREAM
               ? List.of("--config", config.toString())
@@ -275,7 +275,7 @@ public final class SideBySideBench implements Callable<Integer> {
           ChildJvm.start(
               kind.main.getName(),
               args,
-              work.resolve("logs"),
+              LOGS.resolve(prefix.substring(0, prefix.length() - 1)),
               kind.tag + "-" + incarnation++,
               heap);
     }
@@ -401,7 +401,7 @@ public final class SideBySideBench implements Callable<Integer> {
           System.out.printf(
               "  killed %s (SIGKILL) at %s s of its window; restarting%n",
               s.kind.label, num((s.killedAt - s.firstCall) / 1000.0, 0));
-          s.start(s.config.getParent(), heap);
+          s.start(heap);
         }
         if (s.killedAt > 0 && s.firstCallAfterRestart < 0) {
           s.firstCallAfterRestart =
@@ -640,7 +640,9 @@ public final class SideBySideBench implements Callable<Integer> {
             + " quota stays saturated; the naive design (one call at a time, ~21/min) can never"
             + " finish it, which is why the run is a fixed window and not a drain.");
     report.note(
-        "Logs of each system's JVMs (NAME-0 before the kill, NAME-1 after): `" + LOGS + "/`.");
+        "Logs of each system's JVMs (NAME-0 before the kill, NAME-1 after): `"
+            + LOGS
+            + "/<topic prefix>/`.");
     report.note(
         "Chart: ![model calls per minute over time](benchmarks-side-by-side.png)"
             + " ([benchmarks-side-by-side.png](benchmarks-side-by-side.png)), "
