@@ -2,6 +2,7 @@ package io.editstream.bench;
 
 import io.editstream.bench.cache.CacheHitBench;
 import io.editstream.bench.quota.QuotaBenchmark;
+import io.editstream.bench.sidebyside.SideBySideBench;
 import io.editstream.bench.throughput.ThroughputBench;
 import java.nio.file.Path;
 import picocli.CommandLine;
@@ -16,7 +17,12 @@ import picocli.CommandLine.Option;
     name = "editstream-bench",
     mixinStandardHelpOptions = true,
     description = "Editstream benchmarks (commands, not tests). Run from the repository root.",
-    subcommands = {ThroughputBench.class, CacheHitBench.class, QuotaBenchmark.class})
+    subcommands = {
+      ThroughputBench.class,
+      CacheHitBench.class,
+      QuotaBenchmark.class,
+      SideBySideBench.class
+    })
 public final class Bench implements Runnable {
 
   /** Options every benchmark takes. */

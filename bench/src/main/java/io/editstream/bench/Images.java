@@ -32,4 +32,25 @@ public final class Images {
     }
     return out.toByteArray();
   }
+
+  /**
+   * A smooth gradient PNG of {@code side} x {@code side} pixels, tinted by {@code seed}: small, and
+   * the emulator's rendered answer stays small too (noise inputs give ~400 KB answers).
+   */
+  public static byte[] gradientPng(int side, long seed) {
+    BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+    int tint = (int) Math.floorMod(seed * 37, 256);
+    for (int y = 0; y < side; y++) {
+      for (int x = 0; x < side; x++) {
+        image.setRGB(x, y, (x * 255 / side) << 16 | (y * 255 / side) << 8 | tint);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(image, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
 }

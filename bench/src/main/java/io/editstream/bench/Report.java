@@ -30,6 +30,7 @@ public final class Report {
       java -jar bench/target/editstream-bench.jar cache-hits        # issue 6
       java -jar bench/target/editstream-bench.jar <name> --quick    # smaller, for a smoke run
       java -jar bench/target/editstream-bench.jar quota-benchmark   # issue 5, see benchmarks-quota.md
+      java -jar bench/target/editstream-bench.jar side-by-side      # issue 9: vs naive and Parallel Consumer
       java -jar bench/target/editstream-bench.jar --help
       ```
 
@@ -48,6 +49,8 @@ public final class Report {
   private final List<String> facts = new ArrayList<>();
   private final List<String[]> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private List<String> tableHeader = List.of();
+  private final List<List<String>> tableRows = new ArrayList<>();
   private final String loadAtStart = loadAverage();
 
   public Report(String id, String title, String command) {
@@ -68,6 +71,23 @@ public final class Report {
     return this;
   }
 
+  /**
+   * A table with columns of its own (one row per compared thing), printed before the metric rows.
+   * The first column is left-aligned, the others right-aligned.
+   */
+  public Report table(List<String> header, List<List<String>> rows) {
+    for (List<String> r : rows) {
+      if (r.size() != header.size()) {
+        throw new IllegalArgumentException(
+            "table row has " + r.size() + " cells, header " + header.size() + ": " + r);
+      }
+    }
+    tableHeader = List.copyOf(header);
+    tableRows.clear();
+    tableRows.addAll(rows.stream().map(List::copyOf).toList());
+    return this;
+  }
+
   /** A remark under the table (how to read a number, what limits it). */
   public Report note(String note) {
     notes.add(note);
@@ -79,6 +99,14 @@ public final class Report {
     out.println("== " + title);
     for (String f : facts) {
       out.println("   " + f);
+    }
+    printTable(out);
+    if (rows.isEmpty()) {
+      for (String n : notes) {
+        out.println("   * " + n);
+      }
+      out.println();
+      return;
     }
     int w0 = "metric".length();
     int w1 = "value".length();
@@ -94,6 +122,33 @@ public final class Report {
     }
     for (String n : notes) {
       out.println("   * " + n);
+    }
+    out.println();
+  }
+
+  private void printTable(PrintStream out) {
+    if (tableHeader.isEmpty()) {
+      return;
+    }
+    int[] w = new int[tableHeader.size()];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = tableHeader.get(i).length();
+      for (List<String> r : tableRows) {
+        w[i] = Math.max(w[i], r.get(i).length());
+      }
+    }
+    List<List<String>> all = new ArrayList<>();
+    all.add(tableHeader);
+    all.add(java.util.Arrays.stream(w).mapToObj("-"::repeat).toList());
+    all.addAll(tableRows);
+    for (List<String> r : all) {
+      StringBuilder line = new StringBuilder("  ");
+      for (int i = 0; i < w.length; i++) {
+        String cell = r.get(i);
+        String pad = " ".repeat(w[i] - cell.length());
+        line.append(' ').append(i == 0 ? cell + pad : pad + cell).append(' ');
+      }
+      out.println(line.toString().stripTrailing());
     }
     out.println();
   }
@@ -119,7 +174,16 @@ public final class Report {
     for (String f : facts) {
       b.append("- ").append(f).append('\n');
     }
-    b.append("\n| metric | value | target / note |\n|---|---:|---|\n");
+    if (!tableHeader.isEmpty()) {
+      b.append("\n| ").append(String.join(" | ", tableHeader)).append(" |\n|---");
+      b.append("|---:".repeat(tableHeader.size() - 1)).append("|\n");
+      for (List<String> r : tableRows) {
+        b.append("| ").append(String.join(" | ", r)).append(" |\n");
+      }
+    }
+    if (!rows.isEmpty()) {
+      b.append("\n| metric | value | target / note |\n|---|---:|---|\n");
+    }
     for (String[] r : rows) {
       b.append("| ")
           .append(r[0])
