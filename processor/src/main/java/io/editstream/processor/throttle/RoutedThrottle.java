@@ -213,21 +213,27 @@ public final class RoutedThrottle<T> {
 
   /**
    * When to call {@link #drain} next: {@link Duration#ZERO} if a job may go now; empty if nothing
-   * is queued or no queued head can pass any available route at the current share.
+   * is queued or no queued head can pass any available route at the current share. Heads are
+   * considered as {@link #drain} does: a route an earlier head waits for is not counted for later
+   * ones, so a wake-up is never promised that the drain would not keep.
    */
   public synchronized Optional<Duration> nextWakeup() {
     Optional<Duration> best = Optional.empty();
-    for (Lane<T> lane : lanes()) {
-      Optional<T> head = lane.queue().peek();
-      if (head.isEmpty()) {
-        continue;
-      }
-      Cost cost = waiting.get(head.get()).cost();
-      for (int r : eligible(lane, cost, null)) {
+    boolean[] reserved = new boolean[routes.size()];
+    for (Candidate<T> c : heads()) {
+      Cost cost = c.waiting().cost();
+      List<Integer> eligible = eligible(c.lane(), cost, null);
+      for (int r : eligible) {
+        if (reserved[r]) {
+          continue;
+        }
         Optional<Duration> at = routes.get(r).pool().nextAvailable(cost);
         if (at.isPresent() && (best.isEmpty() || at.get().compareTo(best.get()) < 0)) {
           best = at;
         }
+      }
+      for (int r : eligible) {
+        reserved[r] = true;
       }
     }
     return best;
@@ -333,16 +339,8 @@ public final class RoutedThrottle<T> {
    * head that no eligible route takes reserves those routes for the rest of this round.
    */
   private Grant<T> admitOne(boolean[] usable, long now) {
-    List<Candidate<T>> heads = new ArrayList<>();
-    for (Lane<T> lane : lanes()) {
-      Optional<T> head = lane.queue().peek();
-      head.ifPresent(job -> heads.add(new Candidate<>(lane, job, waiting.get(job))));
-    }
-    heads.sort(
-        Comparator.comparingInt((Candidate<T> c) -> c.waiting().priority().ordinal())
-            .thenComparingLong(c -> c.waiting().seq()));
     boolean[] reserved = new boolean[routes.size()];
-    for (Candidate<T> c : heads) {
+    for (Candidate<T> c : heads()) {
       List<Integer> eligible = eligible(c.lane(), c.waiting().cost(), usable);
       for (int r : eligible) {
         if (reserved[r]) {
@@ -361,6 +359,19 @@ public final class RoutedThrottle<T> {
   }
 
   private record Candidate<T>(Lane<T> lane, T job, Waiting waiting) {}
+
+  /** The head of every non-empty lane, by priority, then arrival. */
+  private List<Candidate<T>> heads() {
+    List<Candidate<T>> heads = new ArrayList<>();
+    for (Lane<T> lane : lanes()) {
+      Optional<T> head = lane.queue().peek();
+      head.ifPresent(job -> heads.add(new Candidate<>(lane, job, waiting.get(job))));
+    }
+    heads.sort(
+        Comparator.comparingInt((Candidate<T> c) -> c.waiting().priority().ordinal())
+            .thenComparingLong(c -> c.waiting().seq()));
+    return heads;
+  }
 
   private Grant<T> dispatch(Candidate<T> c, int route, Permit permit, long now) {
     c.lane().queue().poll();

@@ -228,6 +228,25 @@ class RoutedThrottleTest {
   }
 
   @Test
+  void shouldNotPromiseAWakeUpForAJobThatMustLetAnEarlierOneGoFirst() {
+    RoutedThrottle<String> throttle =
+        throttle(new QuotaLimits(600, 600, 0, 0, 6), new QuotaLimits(300, 300, 0, 0, 3));
+    ticker.advance(Duration.ofMinutes(5));
+    down.add("vertex");
+    throttle.submit("fill", Cost.of(3, 100), "t", BULK, null);
+    assertThat(throttle.drain(100)).hasSize(1); // primary: 3 IPM tokens left
+    throttle.submit("big", Cost.of(5, 100), "t", BULK, "ai-studio");
+    throttle.submit("small", Cost.of(1, 100), "t", BULK, null); // would fit, but comes later
+
+    assertThat(throttle.drain(100)).isEmpty();
+    Duration wakeUp = throttle.nextWakeup().orElseThrow();
+    assertThat(wakeUp).isEqualTo(primary.nextAvailable(Cost.of(5, 100)).orElseThrow());
+    assertThat(wakeUp).isPositive();
+    ticker.advance(wakeUp);
+    assertThat(throttle.drain(100)).first().isEqualTo(new Grant<>("big", "ai-studio"));
+  }
+
+  @Test
   void shouldChargeCorrectionsAndRefundsToTheAdmittingPool() {
     RoutedThrottle<String> throttle =
         throttle(new QuotaLimits(600, 0, 600_000, 0, 6), new QuotaLimits(300, 0, 300_000, 0, 3));
