@@ -318,6 +318,15 @@ public final class RoutedThrottle<T> {
     return waiting.size();
   }
 
+  /** Jobs waiting for {@code tenant}, over all lanes. */
+  public synchronized int queued(String tenant) {
+    int n = 0;
+    for (Lane<T> lane : lanes()) {
+      n += lane.queue().size(tenant);
+    }
+    return n;
+  }
+
   /** Jobs admitted by each route since start, by route name in order. */
   public synchronized Map<String, Long> admittedByRoute() {
     Map<String, Long> out = new LinkedHashMap<>();
