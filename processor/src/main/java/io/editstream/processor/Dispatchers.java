@@ -90,6 +90,18 @@ final class Dispatchers {
           quota.window().toMillis(),
           inputPartitions);
     }
+    for (String provider : ProcessorConfig.Providers.KNOWN) {
+      if (!providers.contains(provider)
+          && !quota.limitsOf(config.model().defaultModel(), provider).unlimited()) {
+        log.warn(
+            "Quota limits are set for provider {} (provider.{}.quota.*{}), but it is not in"
+                + " model.providers {}: they have no effect",
+            provider,
+            provider,
+            provider.equals(ProcessorConfig.AI_STUDIO) ? " or quota.*" : "",
+            providers);
+      }
+    }
     return new DispatchGate(
         inFlight,
         inputPartitions,
