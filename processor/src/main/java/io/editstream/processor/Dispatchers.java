@@ -24,9 +24,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,38 +63,61 @@ final class Dispatchers {
   }
 
   /**
-   * The quota gate: one pool per model with configured limits ({@code quota.*}); models without
-   * limits get an unlimited pool of their own (only the in-flight bound applies to them).
+   * The quota gate: one pool per provider and model. AI Studio's pools come from {@code quota.*}
+   * (by model), the other providers' from {@code provider.<name>.quota.*} (default model); a pool
+   * without limits is unlimited (only {@code model.max.in.flight} bounds it). Jobs go to the first
+   * provider in {@code model.providers} whose pool admits them and that {@code available} says
+   * takes calls.
    */
   static DispatchGate gate(
-      ProcessorConfig config, InFlightLimit inFlight, int inputPartitions, MeterRegistry meters) {
+      ProcessorConfig config,
+      InFlightLimit inFlight,
+      int inputPartitions,
+      Predicate<String> available,
+      MeterRegistry meters) {
     ProcessorConfig.Quota quota = config.quota();
-    quota
-        .pools()
-        .forEach(
-            (model, l) ->
-                log.info(
-                    "Quota pool {}: rpm {}, ipm {}, tpm {}, rpd {}, burst {} (0 = unlimited),"
-                        + " window {} ms, shared by {} input partitions",
-                    model,
-                    l.rpm(),
-                    l.ipm(),
-                    l.tpm(),
-                    l.rpd(),
-                    l.burst(),
-                    quota.window().toMillis(),
-                    inputPartitions));
+    List<String> providers = config.providers().order();
+    for (String provider : providers) {
+      ProcessorConfig.PoolLimits l = quota.limitsOf(config.model().defaultModel(), provider);
+      log.info(
+          "Quota pool {} at {}: rpm {}, ipm {}, tpm {}, rpd {}, burst {} (0 = unlimited),"
+              + " window {} ms, shared by {} input partitions",
+          config.model().defaultModel(),
+          provider,
+          l.rpm(),
+          l.ipm(),
+          l.tpm(),
+          l.rpd(),
+          l.burst(),
+          quota.window().toMillis(),
+          inputPartitions);
+    }
+    for (String provider : ProcessorConfig.Providers.KNOWN) {
+      if (!providers.contains(provider)
+          && !quota.limitsOf(config.model().defaultModel(), provider).unlimited()) {
+        log.warn(
+            "Quota limits are set for provider {} (provider.{}.quota.*{}), but it is not in"
+                + " model.providers {}: they have no effect",
+            provider,
+            provider,
+            provider.equals(ProcessorConfig.AI_STUDIO) ? " or quota.*" : "",
+            providers);
+      }
+    }
     return new DispatchGate(
         inFlight,
         inputPartitions,
-        model -> {
-          ProcessorConfig.PoolLimits l = quota.limitsOf(model);
+        providers,
+        (model, provider) -> {
+          ProcessorConfig.PoolLimits l = quota.limitsOf(model, provider);
           return QuotaPool.builder(
                   model, new QuotaLimits(l.rpm(), l.ipm(), l.tpm(), l.rpd(), l.burst()))
+              .provider(provider)
               .window(quota.window())
               .meterRegistry(meters)
               .build();
         },
+        available,
         quota.tenantWeights(),
         quota.defaultTenantWeight(),
         quota.queueMax(),

@@ -6,6 +6,7 @@ import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.OpsServer;
+import io.editstream.processor.provider.ProviderRouter;
 import io.editstream.processor.topology.Backoff;
 import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
@@ -35,6 +36,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -93,7 +95,12 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.model =
         modelFactory != null ? modelFactory.apply(config) : Providers.build(config, clock, meters);
     this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
-    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, meters);
+    // Jobs are admitted only to providers the router would call now (circuit, exhaustion).
+    Predicate<String> available = provider -> true;
+    if (model instanceof ProviderRouter router) {
+      available = router::admits;
+    }
+    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters);
     gate.startPump();
     this.dispatcher = Dispatchers.production(config, model, meters, clock);
     JobRuntime runtime =

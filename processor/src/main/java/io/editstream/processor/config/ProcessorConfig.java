@@ -75,34 +75,66 @@ public record ProcessorConfig(
   }
 
   /**
-   * Quota pools by model (DESIGN.md §4). Models without an entry are not throttled.
+   * Quota pools by provider and model (DESIGN.md §4, §8a). Pools without an entry are not
+   * throttled.
    *
-   * @param pools limits by model id
+   * @param pools AI Studio's limits by model id ({@code quota.*}, {@code quota.model.*}, and {@code
+   *     provider.ai-studio.quota.*} for the default model)
+   * @param providerPools limits of the default model at the other providers ({@code
+   *     provider.<name>.quota.*}), by provider name
+   * @param defaultModel the model {@code quota.*} and {@code provider.<name>.quota.*} apply to
    * @param window the server's rolling window plus jitter slack
    * @param tenantWeights weights for fair sharing, by tenant
    * @param defaultTenantWeight weight of unlisted tenants
-   * @param queueMax jobs that may wait for quota per instance
+   * @param queueMax jobs that may wait for quota per instance, model and lane
    */
   public record Quota(
       Map<String, PoolLimits> pools,
+      Map<String, PoolLimits> providerPools,
+      String defaultModel,
       Duration window,
       Map<String, Double> tenantWeights,
       double defaultTenantWeight,
       int queueMax) {
     public Quota {
       pools = Map.copyOf(pools);
+      providerPools = Map.copyOf(providerPools);
       tenantWeights = Map.copyOf(tenantWeights);
     }
 
     /** No pool limited: what the tests and the demo run with by default. */
     public static Quota unlimited() {
-      return new Quota(Map.of(), Duration.ofMillis(60_500), Map.of(), 1.0, 100_000);
+      return new Quota(
+          Map.of(),
+          Map.of(),
+          "gemini-3.1-flash-image-preview",
+          Duration.ofMillis(60_500),
+          Map.of(),
+          1.0,
+          100_000);
     }
 
+    /** The limits of {@code model} at AI Studio. */
     public PoolLimits limitsOf(String model) {
       return pools.getOrDefault(model, PoolLimits.UNLIMITED);
     }
+
+    /**
+     * The limits of {@code model} at {@code provider}: AI Studio's from {@link #pools}; another
+     * provider's from {@link #providerPools} for the default model, unlimited for other models.
+     */
+    public PoolLimits limitsOf(String model, String provider) {
+      if (AI_STUDIO.equals(provider)) {
+        return limitsOf(model);
+      }
+      return model.equals(defaultModel)
+          ? providerPools.getOrDefault(provider, PoolLimits.UNLIMITED)
+          : PoolLimits.UNLIMITED;
+    }
   }
+
+  /** The provider whose pools {@code quota.*} configures. */
+  public static final String AI_STUDIO = "ai-studio";
 
   /** The dedup cache (DESIGN.md §5). */
   public record Cache(long maxBytes, Duration ttl, boolean tenantIsolation) {}
@@ -235,7 +267,9 @@ public record ProcessorConfig(
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456));
   }
 
-  private static final List<String> LIMIT_NAMES = List.of("rpm", "ipm", "tpm", "rpd", "burst");
+  /** The limits of a pool, as the last segment of its settings. */
+  public static final List<String> LIMIT_NAMES = List.of("rpm", "ipm", "tpm", "rpd", "burst");
+
   private static final String MODEL_QUOTA_PREFIX = "quota.model.";
 
   /**
@@ -251,6 +285,17 @@ public record ProcessorConfig(
     }
     java.util.Set<String> documented = new java.util.HashSet<>();
     Settings.ALL.forEach(d -> documented.add(d.name()));
+    for (String key : s.keys()) {
+      if (key.startsWith("provider.") && key.contains(".quota") && !documented.contains(key)) {
+        throw new ConfigException(
+            key,
+            "unknown provider quota setting; accepted provider.<name>.quota.<limit> with name one"
+                + " of "
+                + Providers.KNOWN
+                + " and limit one of "
+                + LIMIT_NAMES);
+      }
+    }
     for (String key : s.keys()) {
       if (!key.startsWith("quota.") || documented.contains(key)) {
         continue;
@@ -272,26 +317,55 @@ public record ProcessorConfig(
     Map<String, PoolLimits> pools = new HashMap<>();
     raw.forEach(
         (model, names) -> {
-          PoolLimits limits = poolLimits(s, model, names);
+          PoolLimits limits = poolLimits(s, model, names, model.equals(defaultModel));
           if (!limits.unlimited()) {
             pools.put(model, limits);
           }
         });
+    Map<String, PoolLimits> providerPools = new HashMap<>();
+    for (String provider : Providers.KNOWN) {
+      if (provider.equals(AI_STUDIO)) {
+        continue;
+      }
+      PoolLimits limits = poolLimits(s, limit -> providerQuotaKey(provider, limit));
+      if (!limits.unlimited()) {
+        providerPools.put(provider, limits);
+      }
+    }
     return new Quota(
         pools,
+        providerPools,
+        defaultModel,
         s.millis("quota.window.ms", 1_000, 3_600_000),
         tenantWeights(s),
         s.decimal("quota.tenant.default.weight", 1e-6, 1e6),
         s.integer("quota.queue.max", 1, 100_000_000));
   }
 
-  private static PoolLimits poolLimits(Settings s, String model, Map<String, String> names) {
-    // For the default model a quota.model.<model>.<limit> key overrides quota.<limit>.
+  /** The setting of one limit of a provider's pool, e.g. provider.vertex.quota.rpm. */
+  public static String providerQuotaKey(String provider, String limit) {
+    return "provider." + provider + ".quota." + limit;
+  }
+
+  private static PoolLimits poolLimits(
+      Settings s, String model, Map<String, String> names, boolean isDefault) {
+    // For the default model a quota.model.<model>.<limit> key overrides quota.<limit>, and
+    // provider.ai-studio.quota.<limit> overrides both.
     java.util.function.Function<String, String> key =
         limit -> {
+          String provider = providerQuotaKey(AI_STUDIO, limit);
+          if (isDefault && s.keys().contains(provider)) {
+            return provider;
+          }
           String specific = MODEL_QUOTA_PREFIX + model + "." + limit;
           return s.keys().contains(specific) ? specific : names.getOrDefault(limit, specific);
         };
+    return poolLimits(s, key);
+  }
+
+  /** The limits of one pool; {@code key} names the setting each limit is read from. */
+  private static PoolLimits poolLimits(
+      Settings s, java.util.function.Function<String, String> key) {
     long rpm = limitValue(s, key.apply("rpm"));
     long ipm = limitValue(s, key.apply("ipm"));
     long tpm = limitValue(s, key.apply("tpm"));

@@ -20,394 +20,446 @@ import java.util.TreeMap;
 public final class Settings {
 
   public static final List<Setting> ALL =
-      List.of(
-          new Setting(
-              "kafka.bootstrap.servers",
-              "KAFKA_BOOTSTRAP_SERVERS",
-              "localhost:9092",
-              false,
-              "Kafka brokers to connect to."),
-          new Setting(
-              "schema.registry.url",
-              "SCHEMA_REGISTRY_URL",
-              "http://localhost:8081",
-              false,
-              "Confluent-compatible schema registry URL(s), comma-separated."),
-          new Setting(
-              "gemini.api.key",
-              "GEMINI_API_KEY",
-              null,
-              true,
-              "API key for the Gemini API. Never logged."),
-          new Setting(
-              "gemini.api.key.file",
-              "GEMINI_API_KEY_FILE",
-              null,
-              false,
-              "File holding the API key (first line), instead of gemini.api.key."),
-          new Setting(
-              "gemini.base.url",
-              "GEMINI_BASE_URL",
-              null,
-              false,
-              "Base URL of the model API; unset calls Google (generativelanguage.googleapis.com)."),
-          new Setting(
-              "model.providers",
-              Setting.envOf("model.providers"),
-              "ai-studio",
-              false,
-              "Providers in failover order, from ai-studio, vertex, wavespeed; a job may pin one with"
-                  + " the attribute editstream.provider."),
-          new Setting(
-              "vertex.project",
-              "GOOGLE_CLOUD_PROJECT",
-              null,
-              false,
-              "Google Cloud project of the Vertex AI provider (required when vertex is listed)."),
-          new Setting(
-              "vertex.location",
-              Setting.envOf("vertex.location"),
-              "global",
-              false,
-              "Vertex AI location, e.g. global or us-central1."),
-          new Setting(
-              "vertex.credentials.file",
-              "GOOGLE_APPLICATION_CREDENTIALS",
-              null,
-              false,
-              "Service-account JSON for Vertex AI; unset uses application-default credentials."),
-          new Setting(
-              "vertex.base.url",
-              Setting.envOf("vertex.base.url"),
-              null,
-              false,
-              "Base URL of the Vertex AI API; unset calls Google."),
-          new Setting(
-              "wavespeed.api.key",
-              "WAVESPEED_API_KEY",
-              null,
-              true,
-              "API key of WaveSpeedAI (required when wavespeed is listed). Never logged."),
-          new Setting(
-              "wavespeed.base.url",
-              Setting.envOf("wavespeed.base.url"),
-              "https://api.wavespeed.ai",
-              false,
-              "Base URL of the WaveSpeedAI API."),
-          new Setting(
-              "wavespeed.model.path",
-              Setting.envOf("wavespeed.model.path"),
-              "google/nano-banana-2/edit",
-              false,
-              "WaveSpeedAI model path of the edit endpoint."),
-          new Setting(
-              "wavespeed.poll.initial.ms",
-              Setting.envOf("wavespeed.poll.initial.ms"),
-              "500",
-              false,
-              "First wait before polling a WaveSpeedAI prediction; grows x1.5 per poll."),
-          new Setting(
-              "wavespeed.poll.max.ms",
-              Setting.envOf("wavespeed.poll.max.ms"),
-              "2000",
-              false,
-              "Longest wait between two polls of a WaveSpeedAI prediction."),
-          new Setting(
-              "provider.failover.retry.delay.ms",
-              Setting.envOf("provider.failover.retry.delay.ms"),
-              "10000",
-              false,
-              "A 429 asking to wait longer than this marks the provider exhausted: calls fail over to"
-                  + " the next provider until then."),
-          new Setting(
-              "provider.circuit.failures",
-              Setting.envOf("provider.circuit.failures"),
-              "5",
-              false,
-              "Consecutive failures (5xx, connection, auth) that open a provider's circuit."),
-          new Setting(
-              "provider.circuit.cooldown.ms",
-              Setting.envOf("provider.circuit.cooldown.ms"),
-              "30000",
-              false,
-              "How long an open circuit waits before one probe call."),
-          new Setting(
-              "price.wavespeed.per.image",
-              Setting.envOf("price.wavespeed.per.image"),
-              "0",
-              false,
-              "USD per WaveSpeedAI edit, for estimatedCostUsd (check WaveSpeedAI's price list)."),
-          new Setting(
-              "model.default",
-              Setting.envOf("model.default"),
-              "gemini-3.1-flash-image-preview",
-              false,
-              "Model used when a job names none."),
-          new Setting(
-              "model.timeout.ms",
-              Setting.envOf("model.timeout.ms"),
-              "120000",
-              false,
-              "Timeout of one model call."),
-          new Setting(
-              "model.max.in.flight",
-              Setting.envOf("model.max.in.flight"),
-              "64",
-              false,
-              "Model calls in flight per instance, at most."),
-          new Setting(
-              "retry.max.attempts",
-              Setting.envOf("retry.max.attempts"),
-              "5",
-              false,
-              "Model calls per job, at most, before a retryable error becomes a failure event."),
-          new Setting(
-              "retry.backoff.initial.ms",
-              Setting.envOf("retry.backoff.initial.ms"),
-              "1000",
-              false,
-              "First retry backoff cap; doubles per attempt, with full jitter."),
-          new Setting(
-              "retry.backoff.max.ms",
-              Setting.envOf("retry.backoff.max.ms"),
-              "60000",
-              false,
-              "Largest backoff between attempts (a longer server retryDelay is still honoured)."),
-          new Setting(
-              "topic.prefix",
-              Setting.envOf("topic.prefix"),
-              "",
-              false,
-              "Prefix added to every topic name below, e.g. 'prod.'."),
-          new Setting(
-              "topic.jobs",
-              Setting.envOf("topic.jobs"),
-              "edit-jobs",
-              false,
-              "Input topic of EditJob."),
-          new Setting(
-              "topic.results",
-              Setting.envOf("topic.results"),
-              "edit-results",
-              false,
-              "Output topic of EditResult."),
-          new Setting(
-              "topic.failures",
-              Setting.envOf("topic.failures"),
-              "edit-failures",
-              false,
-              "Output topic of EditFailure."),
-          new Setting(
-              "topic.dlq",
-              Setting.envOf("topic.dlq"),
-              "edit-jobs-dlq",
-              false,
-              "Records that cannot be decoded, with headers saying why."),
-          new Setting(
-              "topic.cache",
-              Setting.envOf("topic.cache"),
-              "edit-cache-index",
-              false,
-              "Compacted topic of cached result references (dedup across restarts and instances)."),
-          new Setting(
-              "topic.partitions",
-              Setting.envOf("topic.partitions"),
-              "6",
-              false,
-              "Partitions of topics the processor creates when they are missing."),
-          new Setting(
-              "topic.max.message.bytes",
-              Setting.envOf("topic.max.message.bytes"),
-              "8388608",
-              false,
-              "Largest record the processor writes, and max.message.bytes of the topics it creates"
-                  + " (its internal topics too): a pending-store entry or a DLQ record is a little"
-                  + " larger than the input record it holds."),
-          new Setting(
-              "topic.replication",
-              Setting.envOf("topic.replication"),
-              "-1",
-              false,
-              "Replication factor of created topics; -1 uses the broker's default."),
-          new Setting(
-              "application.id",
-              Setting.envOf("application.id"),
-              "editstream-processor",
-              false,
-              "Kafka Streams application id (consumer group, internal topic prefix)."),
-          new Setting(
-              "state.dir",
-              Setting.envOf("state.dir"),
-              System.getProperty("java.io.tmpdir") + "/editstream-state",
-              false,
-              "Kafka Streams state directory."),
-          new Setting(
-              "stream.threads",
-              Setting.envOf("stream.threads"),
-              "1",
-              false,
-              "Kafka Streams threads per instance."),
-          new Setting(
-              "pending.max.per.task",
-              Setting.envOf("pending.max.per.task"),
-              "5000",
-              false,
-              "Accepted jobs per task above which consumption slows down (back-pressure)."),
-          new Setting(
-              "blob.dir",
-              Setting.envOf("blob.dir"),
-              "./editstream-blobs",
-              false,
-              "Directory of the local blob store for finished images."),
-          new Setting(
-              "output.inline.max.bytes",
-              Setting.envOf("output.inline.max.bytes"),
-              "262144",
-              false,
-              "Finished images up to this size are also inlined in the result event."),
-          new Setting(
-              "input.file.root",
-              Setting.envOf("input.file.root"),
-              null,
-              false,
-              "Root directory for file: input URIs; unset disables file: URIs."),
-          new Setting(
-              "input.http.allow.hosts",
-              Setting.envOf("input.http.allow.hosts"),
-              "",
-              false,
-              "Comma-separated hosts (or *.suffix) http(s): input URIs may name; empty denies all."),
-          new Setting(
-              "input.http.allow.private",
-              Setting.envOf("input.http.allow.private"),
-              "false",
-              false,
-              "Allow http(s): inputs on loopback and private addresses (development only)."),
-          new Setting(
-              "input.http.connect.timeout.ms",
-              Setting.envOf("input.http.connect.timeout.ms"),
-              "10000",
-              false,
-              "TCP/TLS connect timeout of each http(s): input fetch, redirects included."),
-          new Setting(
-              "input.http.timeout.ms",
-              Setting.envOf("input.http.timeout.ms"),
-              "30000",
-              false,
-              "Deadline of a whole http(s): input fetch (all redirects and the body); a fetch"
-                  + " that takes longer fails retryable with IMAGE_FETCH_FAILED."),
-          new Setting(
-              "input.http.max.redirects",
-              Setting.envOf("input.http.max.redirects"),
-              "3",
-              false,
-              "Redirects an http(s): input fetch follows; every target is checked again."),
-          new Setting(
-              "cache.max.bytes",
-              Setting.envOf("cache.max.bytes"),
-              "268435456",
-              false,
-              "Heap the in-memory dedup cache may use, in bytes."),
-          new Setting(
-              "cache.ttl.ms",
-              Setting.envOf("cache.ttl.ms"),
-              "86400000",
-              false,
-              "How long a finished edit answers identical jobs."),
-          new Setting(
-              "cache.tenant.isolation",
-              Setting.envOf("cache.tenant.isolation"),
-              "true",
-              false,
-              "Identical edits of different tenants are not shared (one tenant must not learn what"
-                  + " another submitted)."),
-          new Setting(
-              "price.input.per.million",
-              Setting.envOf("price.input.per.million"),
-              "0.50",
-              false,
-              "USD per million input tokens, for estimatedCostUsd (check Google's current prices)."),
-          new Setting(
-              "price.output.per.million",
-              Setting.envOf("price.output.per.million"),
-              "60.0",
-              false,
-              "USD per million output tokens (image output tokens: 1120 per 1K image)."),
-          new Setting(
-              "quota.rpm",
-              Setting.envOf("quota.rpm"),
-              "0",
-              false,
-              "Requests per minute of the default model's quota pool (the whole pool, shared by all"
-                  + " instances by owned partitions); 0 = unlimited. Other models: set"
-                  + " quota.model.<model>.rpm (and .ipm .tpm .rpd .burst) in the config file; a"
-                  + " per-model key also overrides the quota.* value for the default model."),
-          new Setting(
-              "quota.ipm",
-              Setting.envOf("quota.ipm"),
-              "0",
-              false,
-              "Output images per minute of the default model's pool; 0 = unlimited."),
-          new Setting(
-              "quota.tpm",
-              Setting.envOf("quota.tpm"),
-              "0",
-              false,
-              "Input tokens per minute of the default model's pool (estimated before a call,"
-                  + " corrected from usageMetadata after it); 0 = unlimited."),
-          new Setting(
-              "quota.rpd",
-              Setting.envOf("quota.rpd"),
-              "0",
-              false,
-              "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
-                  + " unlimited."),
-          new Setting(
-              "quota.burst",
-              Setting.envOf("quota.burst"),
-              "0",
-              false,
-              "Requests the pool may admit back-to-back, below quota.rpm; sustained use is"
-                  + " 1 - burst/rpm of the quota. 0 = automatic: rpm/200, at least 1."),
-          new Setting(
-              "quota.window.ms",
-              Setting.envOf("quota.window.ms"),
-              "60500",
-              false,
-              "The rolling window the server meters per-minute quotas over, plus slack for network"
-                  + " jitter between admission here and arrival there."),
-          new Setting(
-              "quota.tenant.weights",
-              Setting.envOf("quota.tenant.weights"),
-              "",
-              false,
-              "Weighted fair sharing of every pool between tenants, e.g. 'acme:3,beta:1';"
-                  + " unlisted tenants get quota.tenant.default.weight."),
-          new Setting(
-              "quota.tenant.default.weight",
-              Setting.envOf("quota.tenant.default.weight"),
-              "1",
-              false,
-              "Weight of tenants not listed in quota.tenant.weights."),
-          new Setting(
-              "quota.queue.max",
-              Setting.envOf("quota.queue.max"),
-              "100000",
-              false,
-              "Accepted jobs that may wait for quota per instance; beyond it jobs stay in the"
-                  + " pending store and are queued later."),
-          new Setting(
-              "http.port",
-              Setting.envOf("http.port"),
-              "8080",
-              false,
-              "Port of /health and /metrics; 0 picks a free port, -1 disables."),
-          new Setting(
-              "http.host",
-              Setting.envOf("http.host"),
-              "0.0.0.0",
-              false,
-              "Address /health and /metrics bind to."));
+      withProviderQuotas(
+          List.of(
+              new Setting(
+                  "kafka.bootstrap.servers",
+                  "KAFKA_BOOTSTRAP_SERVERS",
+                  "localhost:9092",
+                  false,
+                  "Kafka brokers to connect to."),
+              new Setting(
+                  "schema.registry.url",
+                  "SCHEMA_REGISTRY_URL",
+                  "http://localhost:8081",
+                  false,
+                  "Confluent-compatible schema registry URL(s), comma-separated."),
+              new Setting(
+                  "gemini.api.key",
+                  "GEMINI_API_KEY",
+                  null,
+                  true,
+                  "API key for the Gemini API. Never logged."),
+              new Setting(
+                  "gemini.api.key.file",
+                  "GEMINI_API_KEY_FILE",
+                  null,
+                  false,
+                  "File holding the API key (first line), instead of gemini.api.key."),
+              new Setting(
+                  "gemini.base.url",
+                  "GEMINI_BASE_URL",
+                  null,
+                  false,
+                  "Base URL of the model API; unset calls Google (generativelanguage.googleapis.com)."),
+              new Setting(
+                  "model.providers",
+                  Setting.envOf("model.providers"),
+                  "ai-studio",
+                  false,
+                  "Providers in failover order, from ai-studio, vertex, wavespeed. Each has its own"
+                      + " quota pool (provider.<name>.quota.*); a job goes to the first whose pool"
+                      + " admits it and whose circuit is not open. A job may pin one with the"
+                      + " attribute editstream.provider."),
+              new Setting(
+                  "vertex.project",
+                  "GOOGLE_CLOUD_PROJECT",
+                  null,
+                  false,
+                  "Google Cloud project of the Vertex AI provider (required when vertex is listed)."),
+              new Setting(
+                  "vertex.location",
+                  Setting.envOf("vertex.location"),
+                  "global",
+                  false,
+                  "Vertex AI location, e.g. global or us-central1."),
+              new Setting(
+                  "vertex.credentials.file",
+                  "GOOGLE_APPLICATION_CREDENTIALS",
+                  null,
+                  false,
+                  "Service-account JSON for Vertex AI; unset uses application-default credentials."),
+              new Setting(
+                  "vertex.base.url",
+                  Setting.envOf("vertex.base.url"),
+                  null,
+                  false,
+                  "Base URL of the Vertex AI API; unset calls Google."),
+              new Setting(
+                  "wavespeed.api.key",
+                  "WAVESPEED_API_KEY",
+                  null,
+                  true,
+                  "API key of WaveSpeedAI (required when wavespeed is listed). Never logged."),
+              new Setting(
+                  "wavespeed.base.url",
+                  Setting.envOf("wavespeed.base.url"),
+                  "https://api.wavespeed.ai",
+                  false,
+                  "Base URL of the WaveSpeedAI API."),
+              new Setting(
+                  "wavespeed.model.path",
+                  Setting.envOf("wavespeed.model.path"),
+                  "google/nano-banana-2/edit",
+                  false,
+                  "WaveSpeedAI model path of the edit endpoint."),
+              new Setting(
+                  "wavespeed.poll.initial.ms",
+                  Setting.envOf("wavespeed.poll.initial.ms"),
+                  "500",
+                  false,
+                  "First wait before polling a WaveSpeedAI prediction; grows x1.5 per poll."),
+              new Setting(
+                  "wavespeed.poll.max.ms",
+                  Setting.envOf("wavespeed.poll.max.ms"),
+                  "2000",
+                  false,
+                  "Longest wait between two polls of a WaveSpeedAI prediction."),
+              new Setting(
+                  "provider.failover.retry.delay.ms",
+                  Setting.envOf("provider.failover.retry.delay.ms"),
+                  "10000",
+                  false,
+                  "A 429 asking to wait longer than this marks the provider exhausted: calls fail over to"
+                      + " the next provider until then."),
+              new Setting(
+                  "provider.circuit.failures",
+                  Setting.envOf("provider.circuit.failures"),
+                  "5",
+                  false,
+                  "Consecutive failures (5xx, connection, auth) that open a provider's circuit."),
+              new Setting(
+                  "provider.circuit.cooldown.ms",
+                  Setting.envOf("provider.circuit.cooldown.ms"),
+                  "30000",
+                  false,
+                  "How long an open circuit waits before one probe call."),
+              new Setting(
+                  "price.wavespeed.per.image",
+                  Setting.envOf("price.wavespeed.per.image"),
+                  "0",
+                  false,
+                  "USD per WaveSpeedAI edit, for estimatedCostUsd (check WaveSpeedAI's price list)."),
+              new Setting(
+                  "model.default",
+                  Setting.envOf("model.default"),
+                  "gemini-3.1-flash-image-preview",
+                  false,
+                  "Model used when a job names none."),
+              new Setting(
+                  "model.timeout.ms",
+                  Setting.envOf("model.timeout.ms"),
+                  "120000",
+                  false,
+                  "Timeout of one model call."),
+              new Setting(
+                  "model.max.in.flight",
+                  Setting.envOf("model.max.in.flight"),
+                  "64",
+                  false,
+                  "Model calls in flight per instance, at most."),
+              new Setting(
+                  "retry.max.attempts",
+                  Setting.envOf("retry.max.attempts"),
+                  "5",
+                  false,
+                  "Model calls per job, at most, before a retryable error becomes a failure event."),
+              new Setting(
+                  "retry.backoff.initial.ms",
+                  Setting.envOf("retry.backoff.initial.ms"),
+                  "1000",
+                  false,
+                  "First retry backoff cap; doubles per attempt, with full jitter."),
+              new Setting(
+                  "retry.backoff.max.ms",
+                  Setting.envOf("retry.backoff.max.ms"),
+                  "60000",
+                  false,
+                  "Largest backoff between attempts (a longer server retryDelay is still honoured)."),
+              new Setting(
+                  "topic.prefix",
+                  Setting.envOf("topic.prefix"),
+                  "",
+                  false,
+                  "Prefix added to every topic name below, e.g. 'prod.'."),
+              new Setting(
+                  "topic.jobs",
+                  Setting.envOf("topic.jobs"),
+                  "edit-jobs",
+                  false,
+                  "Input topic of EditJob."),
+              new Setting(
+                  "topic.results",
+                  Setting.envOf("topic.results"),
+                  "edit-results",
+                  false,
+                  "Output topic of EditResult."),
+              new Setting(
+                  "topic.failures",
+                  Setting.envOf("topic.failures"),
+                  "edit-failures",
+                  false,
+                  "Output topic of EditFailure."),
+              new Setting(
+                  "topic.dlq",
+                  Setting.envOf("topic.dlq"),
+                  "edit-jobs-dlq",
+                  false,
+                  "Records that cannot be decoded, with headers saying why."),
+              new Setting(
+                  "topic.cache",
+                  Setting.envOf("topic.cache"),
+                  "edit-cache-index",
+                  false,
+                  "Compacted topic of cached result references (dedup across restarts and instances)."),
+              new Setting(
+                  "topic.partitions",
+                  Setting.envOf("topic.partitions"),
+                  "6",
+                  false,
+                  "Partitions of topics the processor creates when they are missing."),
+              new Setting(
+                  "topic.max.message.bytes",
+                  Setting.envOf("topic.max.message.bytes"),
+                  "8388608",
+                  false,
+                  "Largest record the processor writes, and max.message.bytes of the topics it creates"
+                      + " (its internal topics too): a pending-store entry or a DLQ record is a little"
+                      + " larger than the input record it holds."),
+              new Setting(
+                  "topic.replication",
+                  Setting.envOf("topic.replication"),
+                  "-1",
+                  false,
+                  "Replication factor of created topics; -1 uses the broker's default."),
+              new Setting(
+                  "application.id",
+                  Setting.envOf("application.id"),
+                  "editstream-processor",
+                  false,
+                  "Kafka Streams application id (consumer group, internal topic prefix)."),
+              new Setting(
+                  "state.dir",
+                  Setting.envOf("state.dir"),
+                  System.getProperty("java.io.tmpdir") + "/editstream-state",
+                  false,
+                  "Kafka Streams state directory."),
+              new Setting(
+                  "stream.threads",
+                  Setting.envOf("stream.threads"),
+                  "1",
+                  false,
+                  "Kafka Streams threads per instance."),
+              new Setting(
+                  "pending.max.per.task",
+                  Setting.envOf("pending.max.per.task"),
+                  "5000",
+                  false,
+                  "Accepted jobs per task above which consumption slows down (back-pressure)."),
+              new Setting(
+                  "blob.dir",
+                  Setting.envOf("blob.dir"),
+                  "./editstream-blobs",
+                  false,
+                  "Directory of the local blob store for finished images."),
+              new Setting(
+                  "output.inline.max.bytes",
+                  Setting.envOf("output.inline.max.bytes"),
+                  "262144",
+                  false,
+                  "Finished images up to this size are also inlined in the result event."),
+              new Setting(
+                  "input.file.root",
+                  Setting.envOf("input.file.root"),
+                  null,
+                  false,
+                  "Root directory for file: input URIs; unset disables file: URIs."),
+              new Setting(
+                  "input.http.allow.hosts",
+                  Setting.envOf("input.http.allow.hosts"),
+                  "",
+                  false,
+                  "Comma-separated hosts (or *.suffix) http(s): input URIs may name; empty denies all."),
+              new Setting(
+                  "input.http.allow.private",
+                  Setting.envOf("input.http.allow.private"),
+                  "false",
+                  false,
+                  "Allow http(s): inputs on loopback and private addresses (development only)."),
+              new Setting(
+                  "input.http.connect.timeout.ms",
+                  Setting.envOf("input.http.connect.timeout.ms"),
+                  "10000",
+                  false,
+                  "TCP/TLS connect timeout of each http(s): input fetch, redirects included."),
+              new Setting(
+                  "input.http.timeout.ms",
+                  Setting.envOf("input.http.timeout.ms"),
+                  "30000",
+                  false,
+                  "Deadline of a whole http(s): input fetch (all redirects and the body); a fetch"
+                      + " that takes longer fails retryable with IMAGE_FETCH_FAILED."),
+              new Setting(
+                  "input.http.max.redirects",
+                  Setting.envOf("input.http.max.redirects"),
+                  "3",
+                  false,
+                  "Redirects an http(s): input fetch follows; every target is checked again."),
+              new Setting(
+                  "cache.max.bytes",
+                  Setting.envOf("cache.max.bytes"),
+                  "268435456",
+                  false,
+                  "Heap the in-memory dedup cache may use, in bytes."),
+              new Setting(
+                  "cache.ttl.ms",
+                  Setting.envOf("cache.ttl.ms"),
+                  "86400000",
+                  false,
+                  "How long a finished edit answers identical jobs."),
+              new Setting(
+                  "cache.tenant.isolation",
+                  Setting.envOf("cache.tenant.isolation"),
+                  "true",
+                  false,
+                  "Identical edits of different tenants are not shared (one tenant must not learn what"
+                      + " another submitted)."),
+              new Setting(
+                  "price.input.per.million",
+                  Setting.envOf("price.input.per.million"),
+                  "0.50",
+                  false,
+                  "USD per million input tokens, for estimatedCostUsd (check Google's current prices)."),
+              new Setting(
+                  "price.output.per.million",
+                  Setting.envOf("price.output.per.million"),
+                  "60.0",
+                  false,
+                  "USD per million output tokens (image output tokens: 1120 per 1K image)."),
+              new Setting(
+                  "quota.rpm",
+                  Setting.envOf("quota.rpm"),
+                  "0",
+                  false,
+                  "Requests per minute of the default model's quota pool (the whole pool, shared by all"
+                      + " instances by owned partitions); 0 = unlimited. Other models: set"
+                      + " quota.model.<model>.rpm (and .ipm .tpm .rpd .burst) in the config file; a"
+                      + " per-model key also overrides the quota.* value for the default model."),
+              new Setting(
+                  "quota.ipm",
+                  Setting.envOf("quota.ipm"),
+                  "0",
+                  false,
+                  "Output images per minute of the default model's pool; 0 = unlimited."),
+              new Setting(
+                  "quota.tpm",
+                  Setting.envOf("quota.tpm"),
+                  "0",
+                  false,
+                  "Input tokens per minute of the default model's pool (estimated before a call,"
+                      + " corrected from usageMetadata after it); 0 = unlimited."),
+              new Setting(
+                  "quota.rpd",
+                  Setting.envOf("quota.rpd"),
+                  "0",
+                  false,
+                  "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
+                      + " unlimited."),
+              new Setting(
+                  "quota.burst",
+                  Setting.envOf("quota.burst"),
+                  "0",
+                  false,
+                  "Requests the pool may admit back-to-back, below quota.rpm; sustained use is"
+                      + " 1 - burst/rpm of the quota. 0 = automatic: rpm/200, at least 1."),
+              new Setting(
+                  "quota.window.ms",
+                  Setting.envOf("quota.window.ms"),
+                  "60500",
+                  false,
+                  "The rolling window the server meters per-minute quotas over, plus slack for network"
+                      + " jitter between admission here and arrival there."),
+              new Setting(
+                  "quota.tenant.weights",
+                  Setting.envOf("quota.tenant.weights"),
+                  "",
+                  false,
+                  "Weighted fair sharing of every pool between tenants, e.g. 'acme:3,beta:1';"
+                      + " unlisted tenants get quota.tenant.default.weight."),
+              new Setting(
+                  "quota.tenant.default.weight",
+                  Setting.envOf("quota.tenant.default.weight"),
+                  "1",
+                  false,
+                  "Weight of tenants not listed in quota.tenant.weights."),
+              new Setting(
+                  "quota.queue.max",
+                  Setting.envOf("quota.queue.max"),
+                  "100000",
+                  false,
+                  "Accepted jobs that may wait for quota per instance; beyond it jobs stay in the"
+                      + " pending store and are queued later."),
+              new Setting(
+                  "http.port",
+                  Setting.envOf("http.port"),
+                  "8080",
+                  false,
+                  "Port of /health and /metrics; 0 picks a free port, -1 disables."),
+              new Setting(
+                  "http.host",
+                  Setting.envOf("http.host"),
+                  "0.0.0.0",
+                  false,
+                  "Address /health and /metrics bind to.")));
+
+  /** provider.NAME.quota.LIMIT for every provider and limit, placed after quota.queue.max. */
+  private static List<Setting> withProviderQuotas(List<Setting> base) {
+    List<Setting> out = new java.util.ArrayList<>();
+    for (Setting setting : base) {
+      out.add(setting);
+      if (!setting.name().equals("quota.queue.max")) {
+        continue;
+      }
+      for (String provider : ProcessorConfig.Providers.KNOWN) {
+        boolean studio = provider.equals(ProcessorConfig.AI_STUDIO);
+        for (String limit : ProcessorConfig.LIMIT_NAMES) {
+          String name = ProcessorConfig.providerQuotaKey(provider, limit);
+          String doc;
+          if (limit.equals("burst")) {
+            doc =
+                "Requests "
+                    + provider
+                    + "'s pool may admit back-to-back, as quota.burst; unset = "
+                    + (studio ? "quota.burst." : "0 (automatic: rpm/200, at least 1).");
+          } else {
+            doc =
+                capitalized(limitMeaning(limit))
+                    + " of "
+                    + provider
+                    + "'s quota pool for the default model (the whole pool, shared by all"
+                    + " instances); unset = "
+                    + (studio ? "quota." + limit + "." : "0 = unlimited.");
+          }
+          out.add(new Setting(name, Setting.envOf(name), null, false, doc));
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static String capitalized(String s) {
+    return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+
+  private static String limitMeaning(String limit) {
+    return switch (limit) {
+      case "rpm" -> "requests per minute";
+      case "ipm" -> "output images per minute";
+      case "tpm" -> "input tokens per minute";
+      case "rpd" -> "requests per day";
+      default -> limit;
+    };
+  }
 
   private final Map<String, String> values;
 

@@ -106,6 +106,11 @@ public class ModelDispatcher implements Dispatcher {
 
   @Override
   public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
+    return attempt(job, attemptNumber, null);
+  }
+
+  @Override
+  public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber, String provider) {
     CompletableFuture<List<LoadedImage>> images;
     try {
       images = loader.loadAll(job.getImages());
@@ -118,7 +123,8 @@ public class ModelDispatcher implements Dispatcher {
               ContentKey key = keyOf(job, loaded.stream().map(LoadedImage::sha256).toList());
               AtomicReference<Outcome.Success> mine = new AtomicReference<>();
               return cache
-                  .getOrCompute(key, job.getBypassCache(), () -> call(job, loaded, key, mine))
+                  .getOrCompute(
+                      key, job.getBypassCache(), () -> call(job, loaded, key, mine, provider))
                   .thenApply(lookup -> (Attempt) produced(job, key, lookup, mine.get()));
             })
         .exceptionally(error -> failed(error));
@@ -128,7 +134,9 @@ public class ModelDispatcher implements Dispatcher {
       EditJob job,
       List<LoadedImage> loaded,
       ContentKey key,
-      AtomicReference<Outcome.Success> mine) {
+      AtomicReference<Outcome.Success> mine,
+      String route) {
+    String named = job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE);
     ModelRequest request =
         new ModelRequest(
             modelOf(job),
@@ -139,7 +147,8 @@ public class ModelDispatcher implements Dispatcher {
             job.getSteps().stream().map(EditStep::getInstruction).toList(),
             job.getOutput().getSize(),
             job.getOutput().getAspectRatio(),
-            job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE));
+            named,
+            route);
     return model
         .generate(request)
         .thenApplyAsync(

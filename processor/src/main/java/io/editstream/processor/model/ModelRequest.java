@@ -10,6 +10,9 @@ import java.util.List;
  *
  * @param provider the provider the job asked for (job attribute {@code editstream.provider}), or
  *     null to let the provider router choose; single-provider clients ignore it
+ * @param preferredProvider when {@code provider} is null: the provider whose quota pool admitted
+ *     the call, tried first; the router may still fail over to the providers after it in its order.
+ *     Null = the router's order from the start
  */
 public record ModelRequest(
     String model,
@@ -18,7 +21,8 @@ public record ModelRequest(
     List<String> steps,
     ImageSize size,
     String aspectRatio,
-    String provider) {
+    String provider,
+    String preferredProvider) {
 
   /** The job attribute through which a job names its provider. */
   public static final String PROVIDER_ATTRIBUTE = "editstream.provider";
@@ -29,6 +33,21 @@ public record ModelRequest(
     if (provider != null && provider.isBlank()) {
       provider = null;
     }
+    if (preferredProvider != null && preferredProvider.isBlank()) {
+      preferredProvider = null;
+    }
+  }
+
+  /** A request that names a provider (or none), without a preference from the quota gate. */
+  public ModelRequest(
+      String model,
+      List<InputPart> images,
+      String instruction,
+      List<String> steps,
+      ImageSize size,
+      String aspectRatio,
+      String provider) {
+    this(model, images, instruction, steps, size, aspectRatio, provider, null);
   }
 
   /** A request without a provider preference. */
@@ -39,7 +58,7 @@ public record ModelRequest(
       List<String> steps,
       ImageSize size,
       String aspectRatio) {
-    this(model, images, instruction, steps, size, aspectRatio, null);
+    this(model, images, instruction, steps, size, aspectRatio, null, null);
   }
 
   /** An input image as the model receives it. */

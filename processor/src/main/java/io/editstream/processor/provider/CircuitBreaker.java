@@ -51,6 +51,15 @@ final class CircuitBreaker {
     }
   }
 
+  /** Whether {@link #tryAcquire} would let a call go now (without taking a probe). */
+  synchronized boolean wouldAdmit(Instant now) {
+    return switch (state) {
+      case CLOSED -> true;
+      case OPEN -> !now.isBefore(openUntil);
+      case HALF_OPEN -> !probeInFlight;
+    };
+  }
+
   /** The provider answered as a healthy provider does (an image, or a verdict on the job). */
   synchronized void onSuccess() {
     state = State.CLOSED;

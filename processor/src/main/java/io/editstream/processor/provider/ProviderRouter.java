@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A request that names a provider ({@link ModelRequest#provider()}) goes to that provider only.
  * Otherwise it goes to the first provider in order that is available: its quota pool is not
- * exhausted and its circuit is not open. Within one {@link #generate} call the router moves on to
- * the next available provider when the current one refused the work without doing it:
+ * exhausted and its circuit is not open; a {@link ModelRequest#preferredProvider()} (the provider
+ * whose quota pool admitted the call) starts the order there, so only it and the providers after it
+ * are tried. Within one {@link #generate} call the router moves on to the next available provider
+ * when the current one refused the work without doing it:
  *
  * <ul>
  *   <li>429 with a retry delay longer than {@link FailoverPolicy#exhaustedAfter()} (RPD spent, a
@@ -176,6 +178,21 @@ public final class ProviderRouter implements ModelClient {
     return lane != null && lane.available(clock.instant());
   }
 
+  /**
+   * Whether a call pinned to the named provider would be made now: its pool is not exhausted and
+   * its circuit is closed, or may send its one probe. The quota gate asks this before it admits a
+   * job to the provider's pool, so jobs are not charged to a provider that would refuse them. False
+   * for an unknown name.
+   */
+  public boolean admits(String provider) {
+    Lane lane = byName.get(provider);
+    if (lane == null) {
+      return false;
+    }
+    Instant now = clock.instant();
+    return !lane.exhausted(now) && lane.breaker.wouldAdmit(now);
+  }
+
   @Override
   public String provider() {
     return "router";
@@ -199,6 +216,11 @@ public final class ProviderRouter implements ModelClient {
                       + providers()));
         }
         return next(request, List.of(pinned), 0, null);
+      }
+      Lane preferred =
+          request.preferredProvider() == null ? null : byName.get(request.preferredProvider());
+      if (preferred != null) {
+        return next(request, lanes.subList(lanes.indexOf(preferred), lanes.size()), 0, null);
       }
       return next(request, lanes, 0, null);
     } catch (RuntimeException e) {

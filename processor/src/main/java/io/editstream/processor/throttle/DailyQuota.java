@@ -46,6 +46,13 @@ public final class DailyQuota {
     return true;
   }
 
+  /** Counts {@code n} requests that were made anyway, even beyond the limit. */
+  public synchronized void forceAcquire(long n) {
+    requireNonNegative(n);
+    roll();
+    used += n;
+  }
+
   /** Un-counts {@code n} requests of today (e.g. a call that never reached the server). */
   public synchronized void refund(long n) {
     requireNonNegative(n);

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,6 +67,8 @@ public final class QuotaPool {
   private static final double NANOS_PER_SECOND = 1e9;
 
   private final String name;
+  private final String provider;
+  private final Tags tags;
   private final QuotaLimits limits;
   private final Ticker ticker;
   private final long windowNanos;
@@ -83,6 +86,9 @@ public final class QuotaPool {
 
   private QuotaPool(Builder b) {
     this.name = b.name;
+    this.provider = b.provider;
+    this.tags =
+        b.provider == null ? Tags.of("pool", name) : Tags.of("pool", name, "provider", b.provider);
     this.limits = b.limits;
     this.ticker = b.ticker;
     this.windowNanos = b.window.toNanos();
@@ -107,7 +113,7 @@ public final class QuotaPool {
       this.rateLimitedCounter =
           Counter.builder("editstream.throttle.rate.limited")
               .description("429 answers received for this pool")
-              .tag("pool", name)
+              .tags(tags)
               .register(b.registry);
       registerGauges(b.registry);
     } else {
@@ -122,6 +128,11 @@ public final class QuotaPool {
 
   public String name() {
     return name;
+  }
+
+  /** The provider whose pool this is, or null when not set ({@link Builder#provider}). */
+  public String provider() {
+    return provider;
   }
 
   public QuotaLimits limits() {
@@ -249,6 +260,26 @@ public final class QuotaPool {
   }
 
   /**
+   * A call this pool did not admit reached its provider anyway (the provider router moved it here
+   * from a failing provider): charges its cost after the fact, into debt where a bucket has no
+   * room, so the pool slows down by as much as the call used. Nothing to correct later.
+   */
+  public synchronized void chargeAfterTheFact(Cost cost) {
+    Objects.requireNonNull(cost, "cost");
+    long now = ticker.read();
+    updateLanes(now);
+    for (Lane lane : lanes.values()) {
+      long n = cost.amount(lane.bucket());
+      if (n > 0) {
+        lane.debit(n, now);
+      }
+    }
+    if (daily != null) {
+      daily.forceAcquire(cost.requests());
+    }
+  }
+
+  /**
    * The server answered 429 with {@code retryDelay}: pause the pool until then and cut the rate
    * (once per pause), then recover additively.
    */
@@ -277,7 +308,7 @@ public final class QuotaPool {
     updateLanes(now);
     LOG.warn(
         "pool {}: rate limited, pausing {} ms, rate factor {} -> {}",
-        name,
+        label(),
         retryDelay.toMillis(),
         String.format("%.2f", before),
         String.format("%.2f", cutFactor));
@@ -301,7 +332,7 @@ public final class QuotaPool {
       daily.setLimit(fraction * limits.rpd());
     }
     if (old != fraction) {
-      LOG.info("pool {}: share {} -> {}", name, old, fraction);
+      LOG.info("pool {}: share {} -> {}", label(), old, fraction);
     }
   }
 
@@ -341,6 +372,10 @@ public final class QuotaPool {
   }
 
   // ---- internals ----
+
+  private String label() {
+    return provider == null ? name : provider + "/" + name;
+  }
 
   Ticker ticker() {
     return ticker;
@@ -424,21 +459,21 @@ public final class QuotaPool {
     for (Bucket bucket : enforced) {
       Gauge.builder("editstream.throttle.tokens", this, p -> p.tokensAvailable(bucket))
           .description("tokens available now in this instance's share of the bucket")
-          .tags("pool", name, "bucket", bucket.tag())
+          .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
       Gauge.builder("editstream.throttle.utilization", this, p -> p.utilization(bucket))
           .description(
               "used in the last window (today for rpd) / this instance's share of the limit")
-          .tags("pool", name, "bucket", bucket.tag())
+          .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
     }
     Gauge.builder("editstream.throttle.share", this, QuotaPool::share)
         .description("this instance's share of the pool")
-        .tag("pool", name)
+        .tags(tags)
         .register(registry);
     Gauge.builder("editstream.throttle.rate.factor", this, p -> p.snapshot().rateFactor())
         .description("adaptive rate factor: 1 = full share, lower after 429s")
-        .tag("pool", name)
+        .tags(tags)
         .register(registry);
   }
 
@@ -490,6 +525,7 @@ public final class QuotaPool {
   public static final class Builder {
     private final String name;
     private final QuotaLimits limits;
+    private String provider;
     private Ticker ticker = Ticker.systemTicker();
     private Clock clock = Clock.systemUTC();
     private Duration window = Duration.ofSeconds(60);
@@ -563,7 +599,22 @@ public final class QuotaPool {
       return this;
     }
 
-    /** Registers gauges and the 429 counter, tagged {@code pool}, {@code bucket}. */
+    /**
+     * The provider whose quota this is (one pool per provider and model): its meters are tagged
+     * {@code provider} too, and log lines name it.
+     */
+    public Builder provider(String provider) {
+      if (provider == null || provider.isBlank()) {
+        throw new IllegalArgumentException("provider must be a non-blank name but was " + provider);
+      }
+      this.provider = provider;
+      return this;
+    }
+
+    /**
+     * Registers gauges and the 429 counter, tagged {@code pool}, {@code bucket} (and {@code
+     * provider} when set).
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry");
       return this;

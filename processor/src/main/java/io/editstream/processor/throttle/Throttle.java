@@ -1,17 +1,9 @@
 package io.editstream.processor.throttle;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.editstream.schema.Priority;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -21,9 +13,10 @@ import java.util.Optional;
  * yet, nothing behind it overtakes it (otherwise small jobs would starve large ones and BULK would
  * overtake INTERACTIVE).
  *
- * <p>Thread-safe: every method takes the throttle's lock. The intended use is {@link #submit},
- * {@link #drain} and {@link #nextWakeup} from the stream thread (punctuator), and {@link #correct}
- * / {@link #onRateLimited} from the threads that complete model calls.
+ * <p>A {@link RoutedThrottle} with a single route. Thread-safe: every method takes that throttle's
+ * lock. The intended use is {@link #submit}, {@link #drain} and {@link #nextWakeup} from the stream
+ * thread (punctuator), and {@link #correct} / {@link #onRateLimited} from the threads that complete
+ * model calls.
  *
  * @param <T> the job handle (distinct by {@code equals}, e.g. a job id)
  */
@@ -41,17 +34,8 @@ public final class Throttle<T> {
   }
 
   private final QuotaPool pool;
-  private final FairScheduler<T> scheduler;
-  private final Ticker ticker;
-  private final Map<T, Waiting> waiting = new HashMap<>();
-  // Dispatched jobs whose permit may still be corrected; older than the window they cannot matter.
-  private final LinkedHashMap<T, Permit> inFlight = new LinkedHashMap<>();
-  private final long correctionHorizonNanos;
-  private final Timer waitTimer;
-  private long totalWaitNanos;
-  private long dispatched;
-
-  private record Waiting(Cost cost, long submittedAtNanos) {}
+  private final String route;
+  private final RoutedThrottle<T> routed;
 
   /**
    * @param pool this instance's part of the pool
@@ -61,43 +45,31 @@ public final class Throttle<T> {
    */
   public Throttle(QuotaPool pool, FairScheduler<T> scheduler, MeterRegistry registry) {
     this.pool = Objects.requireNonNull(pool, "pool");
-    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    Objects.requireNonNull(scheduler, "scheduler");
     if (!scheduler.isEmpty()) {
       throw new IllegalArgumentException("scheduler must be empty but has " + scheduler.size());
     }
-    this.ticker = pool.ticker();
-    // A correction older than one window changes nothing; keep some slack for slow calls.
-    this.correctionHorizonNanos = 2 * pool.windowNanos();
-    if (registry != null) {
-      this.waitTimer =
-          Timer.builder("editstream.throttle.wait")
-              .description("time a job waited in the throttle before dispatch")
-              .tag("pool", pool.name())
-              .register(registry);
-      Gauge.builder("editstream.throttle.queued", this, Throttle::queued)
-          .description("jobs waiting in the throttle")
-          .tag("pool", pool.name())
-          .register(registry);
-    } else {
-      this.waitTimer = null;
-    }
+    this.route = pool.provider() != null ? pool.provider() : pool.name();
+    // One route, so the only lane ever made is the shared one: it gets this scheduler.
+    boolean[] given = {false};
+    this.routed =
+        new RoutedThrottle<>(
+            pool.name(),
+            List.of(new RoutedThrottle.Route(route, pool)),
+            r -> true,
+            () -> {
+              if (given[0]) {
+                throw new IllegalStateException("a single-pool throttle has one lane");
+              }
+              given[0] = true;
+              return scheduler;
+            },
+            registry);
   }
 
   /** Queues {@code job} for {@code tenant} at {@code priority}. */
-  public synchronized Submission submit(T job, Cost cost, String tenant, Priority priority) {
-    Objects.requireNonNull(job, "job");
-    Objects.requireNonNull(cost, "cost");
-    if (waiting.containsKey(job) || inFlight.containsKey(job)) {
-      return Submission.DUPLICATE;
-    }
-    if (!pool.canEverAdmit(cost)) {
-      return Submission.TOO_LARGE;
-    }
-    if (!scheduler.offer(tenant, priority, job)) {
-      return Submission.QUEUE_FULL;
-    }
-    waiting.put(job, new Waiting(cost, ticker.read()));
-    return Submission.ACCEPTED;
+  public Submission submit(T job, Cost cost, String tenant, Priority priority) {
+    return routed.submit(job, cost, tenant, priority, null);
   }
 
   /** The jobs allowed to go now, in dispatch order; each has been charged to every bucket. */
@@ -109,36 +81,8 @@ public final class Throttle<T> {
    * Like {@link #drain()}, but at most {@code max} jobs: call it with the number of free
    * concurrency slots, so that a permit is only taken when the call can go at once.
    */
-  public synchronized List<T> drain(int max) {
-    if (max < 0) {
-      throw new IllegalArgumentException("max must be >= 0 but was " + max);
-    }
-    long now = ticker.read();
-    expireInFlight(now);
-    List<T> out = new ArrayList<>();
-    while (out.size() < max) {
-      Optional<T> next = scheduler.peek();
-      if (next.isEmpty()) {
-        break;
-      }
-      T job = next.get();
-      Waiting w = waiting.get(job);
-      Optional<Permit> permit = pool.tryAcquire(w.cost());
-      if (permit.isEmpty()) {
-        break;
-      }
-      scheduler.poll();
-      waiting.remove(job);
-      inFlight.put(job, permit.get());
-      long waited = Math.max(0, now - w.submittedAtNanos());
-      totalWaitNanos += waited;
-      dispatched++;
-      if (waitTimer != null) {
-        waitTimer.record(Duration.ofNanos(waited));
-      }
-      out.add(job);
-    }
-    return out;
+  public List<T> drain(int max) {
+    return routed.drain(max).stream().map(RoutedThrottle.Grant::job).toList();
   }
 
   /**
@@ -146,32 +90,21 @@ public final class Throttle<T> {
    * is queued or the next job cannot pass at the current share (call again after {@link
    * #setShare}).
    */
-  public synchronized Optional<Duration> nextWakeup() {
-    Optional<T> next = scheduler.peek();
-    if (next.isEmpty()) {
-      return Optional.empty();
-    }
-    return pool.nextAvailable(waiting.get(next.get()).cost());
+  public Optional<Duration> nextWakeup() {
+    return routed.nextWakeup();
   }
 
   /** Removes a queued job; false if it was not queued (already dispatched or unknown). */
-  public synchronized boolean cancel(T job) {
-    if (!scheduler.remove(job)) {
-      return false;
-    }
-    waiting.remove(job);
-    return true;
+  public boolean cancel(T job) {
+    return routed.cancel(job);
   }
 
   /**
    * The model reported the actual input tokens of a dispatched job: correct the pool (once per job;
    * unknown or long-finished jobs are ignored). Also ends the job's in-flight record.
    */
-  public synchronized void correct(T job, long actualInputTokens) {
-    Permit permit = inFlight.remove(job);
-    if (permit != null) {
-      pool.correct(permit, actualInputTokens);
-    }
+  public void correct(T job, long actualInputTokens) {
+    routed.correct(job, actualInputTokens);
   }
 
   /**
@@ -179,34 +112,31 @@ public final class Throttle<T> {
    * permit back to the pool ({@link QuotaPool#refund}) and end its in-flight record. Unknown or
    * long-finished jobs are ignored.
    */
-  public synchronized void refund(T job) {
-    Permit permit = inFlight.remove(job);
-    if (permit != null) {
-      pool.refund(permit);
-    }
+  public void refund(T job) {
+    routed.refund(job);
   }
 
   /** The job finished without usage data (e.g. failed): forget its in-flight record. */
-  public synchronized void complete(T job) {
-    inFlight.remove(job);
+  public void complete(T job) {
+    routed.complete(job);
   }
 
   /** See {@link QuotaPool#onRateLimited}. */
   public void onRateLimited(Duration retryDelay) {
-    pool.onRateLimited(retryDelay);
+    routed.onRateLimited(route, retryDelay);
   }
 
   /** See {@link QuotaPool#setShare}. */
   public void setShare(double fraction) {
-    pool.setShare(fraction);
+    routed.setShare(fraction);
   }
 
-  public synchronized int queued() {
-    return scheduler.size();
+  public int queued() {
+    return routed.queued();
   }
 
-  public synchronized int queued(String tenant) {
-    return scheduler.size(tenant);
+  public int queued(String tenant) {
+    return routed.queued(tenant);
   }
 
   public QuotaPool pool() {
@@ -214,8 +144,8 @@ public final class Throttle<T> {
   }
 
   /** Totals for metrics and tests. */
-  public synchronized Stats stats() {
-    return new Stats(scheduler.size(), dispatched, Duration.ofNanos(totalWaitNanos));
+  public Stats stats() {
+    return routed.stats();
   }
 
   /**
@@ -224,15 +154,4 @@ public final class Throttle<T> {
    * @param totalWait sum of the time dispatched jobs waited in the throttle
    */
   public record Stats(int queued, long dispatched, Duration totalWait) {}
-
-  private void expireInFlight(long now) {
-    Iterator<Permit> it = inFlight.values().iterator();
-    while (it.hasNext()) {
-      if (now - it.next().admittedAtNanos() > correctionHorizonNanos) {
-        it.remove();
-      } else {
-        break; // insertion order = admission order
-      }
-    }
-  }
 }

@@ -5,6 +5,7 @@ import io.editstream.processor.throttle.Cost;
 import io.editstream.processor.throttle.FairScheduler;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.processor.throttle.RoutedThrottle;
 import io.editstream.processor.throttle.Throttle;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
@@ -22,20 +23,26 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Where this instance's accepted jobs wait for quota and for a concurrency slot (DESIGN.md §3-4):
- * one {@link Throttle} per quota pool (one pool per model), shared by every task of the instance,
- * in front of the instance's {@link InFlightLimit}.
+ * one {@link RoutedThrottle} per model over the quota pools of the providers in failover order (one
+ * pool per provider and model), shared by every task of the instance, in front of the instance's
+ * {@link InFlightLimit}.
  *
  * <p>Callers may rely on:
  *
  * <ul>
  *   <li>A permit is taken only when a concurrency slot is free, and both are handed to the task
- *       that owns the job; the job's model call is expected to start at once.
+ *       that owns the job; the job's model call is expected to start at once, on the provider whose
+ *       pool admitted it ({@link #route}). A job is admitted by the first provider in order whose
+ *       pool has room and which is {@code available} (circuit not open, quota not reported
+ *       exhausted); a job that names a provider only by that provider's pool, in a lane of its own,
+ *       so it never holds up jobs that may go elsewhere.
  *   <li>Each task only ever receives its own jobs ({@link #take}), so stores stay with the stream
  *       thread that owns them. Grants routed while another task's punctuator ran wait in the
  *       owner's inbox until its next punctuation (at most one tick).
@@ -47,14 +54,14 @@ import org.slf4j.LoggerFactory;
  *   <li>After the call, {@link #finished} gives the slot back, corrects the token estimate from
  *       {@code usageMetadata}, refunds the permit of a call that never reached the model (a cache
  *       hit, a coalesced duplicate, an input rejected before the call) and reports 429s to the pool
- *       so it pauses and slows down.
+ *       so it pauses and slows down, always to the pool of the provider that admitted the call.
  * </ul>
  *
  * <p>Permits are taken by {@link #take} and, once {@link #startPump} was called, also by a
- * background thread that wakes at the pools' {@link Throttle#nextWakeup} (and whenever a job is
- * queued or a slot frees): the buckets are small, and a token that arrives while the stream thread
- * is busy (a commit, a poll) would otherwise be lost at the bucket's capacity. The job's call then
- * starts at its task's next punctuation; the pools' window slack covers that delay.
+ * background thread that wakes at the pools' {@link RoutedThrottle#nextWakeup} (and whenever a job
+ * is queued or a slot frees): the buckets are small, and a token that arrives while the stream
+ * thread is busy (a commit, a poll) would otherwise be lost at the bucket's capacity. The job's
+ * call then starts at its task's next punctuation; the pools' window slack covers that delay.
  *
  * <p>Thread-safe. Everything takes the gate's lock for microseconds, {@link #finished} only to wake
  * the pump.
@@ -82,14 +89,17 @@ public final class DispatchGate {
 
   private final InFlightLimit inFlight;
   private final int inputPartitions;
-  private final Function<String, QuotaPool> pools;
+  private final List<String> providers;
+  private final PoolFactory pools;
+  private final Predicate<String> available;
+  private final boolean pinCalls;
   private final Map<String, Double> tenantWeights;
   private final double defaultTenantWeight;
   private final int queueMax;
   private final MeterRegistry registry;
 
-  private final Map<String, Throttle<JobRef>> throttles = new LinkedHashMap<>();
-  private final List<Throttle<JobRef>> rotation = new ArrayList<>();
+  private final Map<String, RoutedThrottle<JobRef>> throttles = new LinkedHashMap<>();
+  private final List<RoutedThrottle<JobRef>> rotation = new ArrayList<>();
   private final Set<Registration> tasks = new LinkedHashSet<>();
   private int nextPool;
   private double share;
@@ -99,7 +109,18 @@ public final class DispatchGate {
   /** Longest the background pump sleeps without being woken (a safety net, not the schedule). */
   static final Duration MAX_PUMP_SLEEP = Duration.ofMillis(50);
 
+  /** Makes this instance's pool of one provider and model (called once per pair, share 0). */
+  @FunctionalInterface
+  public interface PoolFactory {
+    QuotaPool create(String model, String provider);
+  }
+
+  /** The provider name of a gate built for one pool per model, without providers. */
+  public static final String SINGLE_PROVIDER = "default";
+
   /**
+   * One pool per model, no providers to choose between (calls are not pinned to a provider).
+   *
    * @param inFlight the instance's concurrency bound
    * @param inputPartitions partitions of the job topic (= tasks of the job sub-topology)
    * @param pools makes the pool of a model (called once per model, share 0)
@@ -116,12 +137,59 @@ public final class DispatchGate {
       double defaultTenantWeight,
       int queueMax,
       MeterRegistry registry) {
+    this(
+        inFlight,
+        inputPartitions,
+        List.of(SINGLE_PROVIDER),
+        (model, provider) -> pools.apply(model),
+        provider -> true,
+        tenantWeights,
+        defaultTenantWeight,
+        queueMax,
+        registry);
+  }
+
+  /**
+   * One pool per provider and model; jobs go to the first provider in order whose pool admits them.
+   *
+   * @param inFlight the instance's concurrency bound
+   * @param inputPartitions partitions of the job topic (= tasks of the job sub-topology)
+   * @param providers provider names in failover order (unique); with more than one, every call is
+   *     pinned to the provider whose pool admitted it ({@link #route})
+   * @param pools makes the pool of a model at a provider
+   * @param available whether a provider takes calls now (e.g. the router's view of its circuit and
+   *     exhaustion); asked whenever permits are handed out
+   * @param tenantWeights fair-sharing weights by tenant
+   * @param defaultTenantWeight weight of unlisted tenants
+   * @param queueMax jobs that may wait in each lane (per model: one shared, one per provider for
+   *     jobs that name it)
+   * @param registry where the throttles register their meters
+   */
+  public DispatchGate(
+      InFlightLimit inFlight,
+      int inputPartitions,
+      List<String> providers,
+      PoolFactory pools,
+      Predicate<String> available,
+      Map<String, Double> tenantWeights,
+      double defaultTenantWeight,
+      int queueMax,
+      MeterRegistry registry) {
     if (inputPartitions < 1) {
       throw new IllegalArgumentException("inputPartitions must be >= 1 but was " + inputPartitions);
     }
+    if (providers == null || providers.isEmpty()) {
+      throw new IllegalArgumentException("at least one provider is required");
+    }
     this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
     this.inputPartitions = inputPartitions;
+    this.providers = List.copyOf(providers);
+    if (this.providers.stream().distinct().count() != this.providers.size()) {
+      throw new IllegalArgumentException("a provider is listed twice: " + providers);
+    }
+    this.pinCalls = this.providers.size() > 1;
     this.pools = Objects.requireNonNull(pools, "pools");
+    this.available = Objects.requireNonNull(available, "available");
     this.tenantWeights = Map.copyOf(tenantWeights);
     this.defaultTenantWeight = defaultTenantWeight;
     this.queueMax = queueMax;
@@ -147,11 +215,11 @@ public final class DispatchGate {
   static final class Registration {
     final TaskId task;
     // Guarded by the gate's lock.
-    private final Map<String, Throttle<JobRef>> queued = new HashMap<>();
-    private final Map<String, Throttle<JobRef>> granted = new LinkedHashMap<>();
+    private final Map<String, RoutedThrottle<JobRef>> queued = new HashMap<>();
+    private final Map<String, Admitted> granted = new LinkedHashMap<>();
     private boolean open = true;
     // Touched by completion threads too.
-    private final Map<String, Throttle<JobRef>> sent = new ConcurrentHashMap<>();
+    private final Map<String, Admitted> sent = new ConcurrentHashMap<>();
 
     private Registration(TaskId task) {
       this.task = task;
@@ -165,6 +233,9 @@ public final class DispatchGate {
 
   /** A queued job: its owner (by identity, so a task's next incarnation never collides) and id. */
   record JobRef(Registration owner, String jobId) {}
+
+  /** A job that has a slot and a permit: whose throttle, and which provider's pool admitted it. */
+  private record Admitted(RoutedThrottle<JobRef> throttle, String route) {}
 
   /** A task's processor starts: this instance owns one more input partition. */
   synchronized Registration register(TaskId task) {
@@ -188,22 +259,39 @@ public final class DispatchGate {
     r.queued.forEach((jobId, throttle) -> throttle.cancel(new JobRef(r, jobId)));
     r.queued.clear();
     r.granted.forEach(
-        (jobId, throttle) -> {
-          throttle.refund(new JobRef(r, jobId));
+        (jobId, admitted) -> {
+          admitted.throttle().refund(new JobRef(r, jobId));
           inFlight.release();
         });
     r.granted.clear();
     notifyAll();
   }
 
-  /** Queues a job of task {@code r} in the pool of {@code model}. */
+  /** Queues a job of task {@code r} that names no provider, for the pools of {@code model}. */
   synchronized Throttle.Submission submit(
       Registration r, String jobId, String model, String tenant, Priority priority, Cost cost) {
+    return submit(r, jobId, model, tenant, priority, cost, null);
+  }
+
+  /**
+   * Queues a job of task {@code r} for the pools of {@code model}; {@code provider} (the job's
+   * {@code editstream.provider}, or null) limits it to that provider's pool. A name that is not a
+   * configured provider is ignored here; the provider router fails the job with a clear message.
+   */
+  synchronized Throttle.Submission submit(
+      Registration r,
+      String jobId,
+      String model,
+      String tenant,
+      Priority priority,
+      Cost cost,
+      String provider) {
     if (!r.open) {
       throw new IllegalStateException(r + " is closed");
     }
-    Throttle<JobRef> throttle = throttleOf(model);
-    Throttle.Submission s = throttle.submit(new JobRef(r, jobId), cost, tenant, priority);
+    RoutedThrottle<JobRef> throttle = throttleOf(model);
+    String route = provider != null && providers.contains(provider) ? provider : null;
+    Throttle.Submission s = throttle.submit(new JobRef(r, jobId), cost, tenant, priority, route);
     if (s == Throttle.Submission.ACCEPTED) {
       r.queued.put(jobId, throttle);
       notifyAll(); // the pump may be asleep with nothing queued
@@ -227,11 +315,22 @@ public final class DispatchGate {
     return out;
   }
 
+  /**
+   * The provider a job handed out by {@link #take} should be called on first: the one whose pool
+   * admitted it (and will be corrected for it). If the router fails over within the call to a later
+   * provider, {@link #finished} charges that provider's pool after the fact. Null when there is
+   * only one provider, or the job is not handed out (then any provider may serve it).
+   */
+  String route(Registration r, String jobId) {
+    Admitted a = r.sent.get(jobId);
+    return a == null || !pinCalls ? null : a.route();
+  }
+
   /** A job handed out by {@link #take} is not sent after all: its slot and permit go back. */
   void abandon(Registration r, String jobId) {
-    Throttle<JobRef> throttle = r.sent.remove(jobId);
-    if (throttle != null) {
-      throttle.refund(new JobRef(r, jobId));
+    Admitted admitted = r.sent.remove(jobId);
+    if (admitted != null) {
+      admitted.throttle().refund(new JobRef(r, jobId));
       inFlight.release();
       wakePump();
     }
@@ -242,14 +341,21 @@ public final class DispatchGate {
    * settles the permit with what the attempt came to.
    */
   void finished(Registration r, String jobId, Dispatcher.Attempt attempt) {
-    Throttle<JobRef> throttle = r.sent.remove(jobId);
-    if (throttle == null) {
+    Admitted admitted = r.sent.remove(jobId);
+    if (admitted == null) {
       return;
     }
+    RoutedThrottle<JobRef> throttle = admitted.throttle();
     inFlight.release();
     JobRef ref = new JobRef(r, jobId);
     if (attempt instanceof Dispatcher.Produced p) {
-      if (p.cacheHit()) {
+      if (pinCalls
+          && !p.cacheHit()
+          && p.provider() != null
+          && !p.provider().equals(admitted.route())) {
+        // The router failed over within the call: the provider that served it pays too.
+        throttle.reroute(ref, p.provider());
+      } else if (p.cacheHit()) {
         throttle.refund(ref); // answered by the dedup cache or a coalesced call: no quota used
       } else if (p.usage() != null) {
         throttle.correct(ref, Math.max(0, p.usage().getPromptTokens()));
@@ -264,7 +370,7 @@ public final class DispatchGate {
       }
       if (isRateLimited(f)) {
         Duration pause = f.retryAfter() != null ? f.retryAfter() : DEFAULT_RATE_LIMIT_PAUSE;
-        throttle.onRateLimited(pause);
+        throttle.onRateLimited(admitted.route(), pause);
       }
       // Must end the in-flight record before the task resubmits the job for a retry.
       throttle.complete(ref);
@@ -330,7 +436,7 @@ public final class DispatchGate {
       return max; // woken when a slot frees
     }
     long best = max;
-    for (Throttle<JobRef> t : rotation) {
+    for (RoutedThrottle<JobRef> t : rotation) {
       Optional<Duration> next = t.nextWakeup();
       if (next.isPresent()) {
         best = Math.min(best, next.get().toNanos());
@@ -365,16 +471,33 @@ public final class DispatchGate {
   /** Jobs waiting for quota, over all pools. */
   public synchronized int queued() {
     int n = 0;
-    for (Throttle<JobRef> t : rotation) {
+    for (RoutedThrottle<JobRef> t : rotation) {
       n += t.queued();
     }
     return n;
   }
 
-  /** Snapshots of the pools used so far, by model. */
-  public synchronized Map<String, QuotaPool.Snapshot> pools() {
-    Map<String, QuotaPool.Snapshot> out = new LinkedHashMap<>();
-    throttles.forEach((model, t) -> out.put(model, t.pool().snapshot()));
+  /** The providers in failover order. */
+  public List<String> providers() {
+    return providers;
+  }
+
+  /** Snapshots of the pools used so far, by model, then by provider in failover order. */
+  public synchronized Map<String, Map<String, QuotaPool.Snapshot>> pools() {
+    Map<String, Map<String, QuotaPool.Snapshot>> out = new LinkedHashMap<>();
+    throttles.forEach(
+        (model, t) -> {
+          Map<String, QuotaPool.Snapshot> byProvider = new LinkedHashMap<>();
+          t.routes().forEach(r -> byProvider.put(r.name(), r.pool().snapshot()));
+          out.put(model, byProvider);
+        });
+    return out;
+  }
+
+  /** Jobs admitted so far by each provider's pool, by model, then provider in failover order. */
+  public synchronized Map<String, Map<String, Long>> admitted() {
+    Map<String, Map<String, Long>> out = new LinkedHashMap<>();
+    throttles.forEach((model, t) -> out.put(model, t.admittedByRoute()));
     return out;
   }
 
@@ -390,12 +513,13 @@ public final class DispatchGate {
       int n = rotation.size();
       // Start at a different pool each time so one busy pool cannot take every slot forever.
       for (int i = 0; i < n && free > 0; i++) {
-        Throttle<JobRef> throttle = rotation.get((nextPool + i) % n);
-        for (JobRef ref : throttle.drain(free)) {
+        RoutedThrottle<JobRef> throttle = rotation.get((nextPool + i) % n);
+        for (RoutedThrottle.Grant<JobRef> grant : throttle.drain(free)) {
+          JobRef ref = grant.job();
           Registration owner = ref.owner();
           owner.queued.remove(ref.jobId());
           if (owner.open) {
-            owner.granted.put(ref.jobId(), throttle);
+            owner.granted.put(ref.jobId(), new Admitted(throttle, grant.route()));
             free--;
           } else {
             throttle.refund(ref); // cannot happen: unregister cancels under this lock
@@ -409,17 +533,30 @@ public final class DispatchGate {
     }
   }
 
-  private Throttle<JobRef> throttleOf(String model) {
-    Throttle<JobRef> throttle = throttles.get(model);
+  private RoutedThrottle<JobRef> throttleOf(String model) {
+    RoutedThrottle<JobRef> throttle = throttles.get(model);
     if (throttle == null) {
-      QuotaPool pool = pools.apply(model);
-      pool.setShare(share);
+      List<RoutedThrottle.Route> routes = new ArrayList<>();
+      for (String provider : providers) {
+        QuotaPool pool = pools.create(model, provider);
+        pool.setShare(share);
+        routes.add(new RoutedThrottle.Route(provider, pool));
+        log.info(
+            "Quota pool {} of provider {} in use: limits {}, share {}",
+            model,
+            provider,
+            pool.limits(),
+            share);
+      }
       throttle =
-          new Throttle<>(
-              pool, new FairScheduler<>(tenantWeights, defaultTenantWeight, queueMax), registry);
+          new RoutedThrottle<>(
+              model,
+              routes,
+              available,
+              () -> new FairScheduler<>(tenantWeights, defaultTenantWeight, queueMax),
+              registry);
       throttles.put(model, throttle);
       rotation.add(throttle);
-      log.info("Quota pool {} in use: limits {}, share {}", model, pool.limits(), share);
     }
     return throttle;
   }
@@ -443,7 +580,7 @@ public final class DispatchGate {
         tasks.size(),
         inputPartitions);
     share = next;
-    for (Throttle<JobRef> t : rotation) {
+    for (RoutedThrottle<JobRef> t : rotation) {
       t.setShare(next);
     }
   }

@@ -19,6 +19,14 @@ public interface Dispatcher extends AutoCloseable {
   CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber);
 
   /**
+   * Like {@link #attempt(EditJob, int)}, but the model call goes to {@code provider}: the provider
+   * whose quota pool admitted the job (null = any). A provider the job names itself wins.
+   */
+  default CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber, String provider) {
+    return attempt(job, attemptNumber);
+  }
+
+  /**
    * A finished result for an identical earlier edit, found without I/O (the stream thread's fast
    * path: no quota, no model call). Empty when unknown or when the images must be fetched first.
    */

@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
 import io.editstream.processor.throttle.Throttle;
@@ -208,7 +209,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
                 model,
                 job.getTenant() == null ? "" : job.getTenant(),
                 job.getPriority() == null ? Priority.BULK : job.getPriority(),
-                cost);
+                cost,
+                job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE));
     switch (s) {
       case ACCEPTED, DUPLICATE -> {
         return true;
@@ -319,7 +321,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       inFlight.add(jobId);
       CompletableFuture<Dispatcher.Attempt> attempt;
       try {
-        attempt = runtime.dispatcher().attempt(job, entry.attempts());
+        attempt = runtime.dispatcher().attempt(job, entry.attempts(), gate.route(owner, jobId));
       } catch (RuntimeException e) {
         attempt = CompletableFuture.failedFuture(e);
       }

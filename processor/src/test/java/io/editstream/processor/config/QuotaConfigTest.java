@@ -65,6 +65,53 @@ class QuotaConfigTest {
   }
 
   @Test
+  void shouldGiveEachProviderItsOwnPoolWithAiStudioDefaultingToQuota() {
+    ProcessorConfig.Quota q =
+        quota(
+            Map.of(
+                "quota.rpm", "1000",
+                "quota.tpm", "4000000",
+                "provider.ai-studio.quota.rpm", "500",
+                "provider.vertex.quota.rpm", "200",
+                "provider.vertex.quota.burst", "4",
+                "provider.wavespeed.quota.rpd", "10000"));
+
+    // provider.ai-studio.quota.* overrides quota.* limit by limit.
+    assertThat(q.limitsOf(FLASH, "ai-studio"))
+        .isEqualTo(new PoolLimits(500, 0, 4_000_000, 0, 2))
+        .isEqualTo(q.limitsOf(FLASH));
+    assertThat(q.limitsOf(FLASH, "vertex")).isEqualTo(new PoolLimits(200, 0, 0, 0, 4));
+    assertThat(q.limitsOf(FLASH, "wavespeed")).isEqualTo(new PoolLimits(0, 0, 0, 10_000, 1));
+    // Provider limits are the default model's; other models there are not throttled.
+    assertThat(q.limitsOf("gemini-3-pro-image-preview", "vertex").unlimited()).isTrue();
+  }
+
+  @Test
+  void shouldKeepTodaysPoolForAiStudioAndLeaveOtherProvidersUnlimitedByDefault() {
+    ProcessorConfig.Quota q = quota(Map.of("quota.rpm", "120", "quota.burst", "2"));
+
+    assertThat(q.limitsOf(FLASH, "ai-studio")).isEqualTo(new PoolLimits(120, 0, 0, 0, 2));
+    assertThat(q.limitsOf(FLASH, "vertex").unlimited()).isTrue();
+    assertThat(q.limitsOf(FLASH, "wavespeed").unlimited()).isTrue();
+  }
+
+  @Test
+  void shouldReadProviderQuotasFromTheEnvironment() {
+    Settings s =
+        Settings.load(
+            null,
+            Map.of(
+                "GEMINI_API_KEY", "k",
+                "EDITSTREAM_PROVIDER_AI_STUDIO_QUOTA_RPM", "300",
+                "EDITSTREAM_PROVIDER_WAVESPEED_QUOTA_RPM", "60"));
+
+    ProcessorConfig.Quota q = ProcessorConfig.from(s).quota();
+
+    assertThat(q.limitsOf(FLASH, "ai-studio").rpm()).isEqualTo(300);
+    assertThat(q.limitsOf(FLASH, "wavespeed").rpm()).isEqualTo(60);
+  }
+
+  @Test
   void shouldParseTenantWeights() {
     ProcessorConfig.Quota q =
         quota(
@@ -95,6 +142,15 @@ class QuotaConfigTest {
     assertBad(Map.of("quota.tenant.weights", "acme:x"), "quota.tenant.weights");
     assertBad(Map.of("quota.tenant.weights", "acme:1,acme:2"), "quota.tenant.weights");
     assertBad(Map.of("quota.window.ms", "10"), "quota.window.ms");
+    assertBad(Map.of("provider.vertex.quota.rpm", "-5"), "provider.vertex.quota.rpm");
+    assertBad(
+        Map.of("provider.vertex.quota.rpm", "10", "provider.vertex.quota.burst", "10"),
+        "provider.vertex.quota.burst");
+    assertBad(
+        Map.of("quota.rpm", "100", "provider.ai-studio.quota.burst", "100"),
+        "provider.ai-studio.quota.burst");
+    assertBad(Map.of("provider.vertx.quota.rpm", "10"), "provider.vertx.quota.rpm");
+    assertBad(Map.of("provider.vertex.quota.rmp", "10"), "provider.vertex.quota.rmp");
   }
 
   private static void assertBad(Map<String, String> settings, String name) {

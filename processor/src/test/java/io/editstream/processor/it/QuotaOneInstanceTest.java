@@ -133,7 +133,8 @@ class QuotaOneInstanceTest {
                 HttpResponse.BodyHandlers.ofString())
             .body();
     assertThat(body)
-        .contains("editstream_throttle_share{pool=\"gemini-3.1-flash-image-preview\"} 1.0")
+        .contains(
+            "editstream_throttle_share{pool=\"gemini-3.1-flash-image-preview\",provider=\"ai-studio\"} 1.0")
         .contains("editstream_throttle_tokens{bucket=\"rpm\"")
         .contains("editstream_throttle_utilization{bucket=\"rpm\"")
         .contains("editstream_throttle_wait_seconds_count")

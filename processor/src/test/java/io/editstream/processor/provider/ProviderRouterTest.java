@@ -222,6 +222,64 @@ class ProviderRouterTest {
     assertThat(unknown.message()).contains("editstream.provider").contains("openai");
   }
 
+  static ModelRequest preferring(String provider) {
+    ModelRequest r = request(null);
+    return new ModelRequest(
+        r.model(),
+        r.images(),
+        r.instruction(),
+        r.steps(),
+        r.size(),
+        r.aspectRatio(),
+        null,
+        provider);
+  }
+
+  @Test
+  void shouldStartAtThePreferredProviderAndFailOverOnlyToTheOnesAfterIt() {
+    // The quota gate admitted the call to wavespeed's pool: ai-studio is not tried.
+    assertThat(((Success) call(preferring("wavespeed"))).provider()).isEqualTo("wavespeed");
+    assertThat(studio.calls).hasValue(0);
+
+    // Preferring the first one still fails over to the next within the call.
+    studio.then(unavailable());
+    assertThat(((Success) call(preferring("ai-studio"))).provider()).isEqualTo("wavespeed");
+    assertThat(studio.calls).hasValue(1);
+
+    // With nothing after it, the preferred provider's failure is the answer.
+    wavespeed.then(unavailable());
+    Failure f = (Failure) call(preferring("wavespeed"));
+    assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+    assertThat(studio.calls).hasValue(1);
+
+    // An unknown preference is no preference.
+    assertThat(((Success) call(preferring("openai"))).provider()).isEqualTo("ai-studio");
+  }
+
+  @Test
+  void shouldTellTheQuotaGateWhichProvidersWouldTakeACall() {
+    assertThat(router.admits("ai-studio")).isTrue();
+    assertThat(router.admits("openai")).isFalse();
+    studio.always(unavailable());
+    call();
+    call();
+    call(); // circuit open
+    assertThat(router.admits("ai-studio")).isFalse();
+    clock.advance(Duration.ofSeconds(31));
+    assertThat(router.admits("ai-studio")).isTrue(); // one probe may go
+    CompletableFuture<Outcome> probeAnswer = new CompletableFuture<>();
+    studio.then(r -> probeAnswer);
+    CompletableFuture<Outcome> probe = router.generate(request("ai-studio"));
+    assertThat(router.admits("ai-studio")).isFalse(); // while the probe is out
+    probeAnswer.complete(success("ai-studio"));
+    probe.join();
+    assertThat(router.admits("ai-studio")).isTrue();
+
+    wavespeed.then(quota(Duration.ofMinutes(5)));
+    call(request("wavespeed"));
+    assertThat(router.admits("wavespeed")).isFalse(); // exhausted
+  }
+
   @Test
   void shouldAnswerWithTheTimeUntilTheFirstProviderIsBackWhenNoneIsAvailable() {
     studio.then(quota(Duration.ofSeconds(60)));

@@ -65,16 +65,16 @@ class DispatchGateTest {
     DispatchGate.Registration third = gate.register(new TaskId(1, 2));
 
     assertThat(gate.share()).isEqualTo(0.75);
-    assertThat(gate.pools().get(MODEL).share()).isEqualTo(0.75);
+    assertThat(gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER).share()).isEqualTo(0.75);
     assertThat(meters.get("editstream.throttle.share").tag("pool", MODEL).gauge().value())
         .isEqualTo(0.75);
 
     gate.unregister(second);
     gate.unregister(second); // twice is harmless
-    assertThat(gate.pools().get(MODEL).share()).isEqualTo(0.5);
+    assertThat(gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER).share()).isEqualTo(0.5);
     gate.unregister(third);
     assertThat(gate.ownedPartitions()).isEqualTo(1);
-    assertThat(gate.pools().get(MODEL).share()).isEqualTo(0.25);
+    assertThat(gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER).share()).isEqualTo(0.25);
   }
 
   @Test
@@ -147,7 +147,7 @@ class DispatchGateTest {
             Outcome.Failure.retryable(
                 FailureCode.QUOTA_EXHAUSTED, 429, "HTTP 429", Duration.ofSeconds(7))));
 
-    QuotaPool.Snapshot pool = gate.pools().get(MODEL);
+    QuotaPool.Snapshot pool = gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER);
     assertThat(pool.rateLimited()).isEqualTo(1);
     assertThat(pool.pausedFor()).isEqualTo(Duration.ofSeconds(7));
     assertThat(pool.rateFactor()).isLessThan(1.0);
@@ -226,6 +226,11 @@ class DispatchGateTest {
   }
 
   private static double tokens(DispatchGate gate) {
-    return gate.pools().get(MODEL).buckets().get(Bucket.INPUT_TOKENS_PER_MINUTE).available();
+    return gate.pools()
+        .get(MODEL)
+        .get(DispatchGate.SINGLE_PROVIDER)
+        .buckets()
+        .get(Bucket.INPUT_TOKENS_PER_MINUTE)
+        .available();
   }
 }

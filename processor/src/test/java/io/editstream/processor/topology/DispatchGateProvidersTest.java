@@ -1,0 +1,202 @@
+package io.editstream.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.Bucket;
+import io.editstream.processor.throttle.Cost;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.Priority;
+import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.streams.processor.TaskId;
+import org.junit.jupiter.api.Test;
+
+/** The gate over two providers' pools: who admits, where the call goes, who is corrected. */
+class DispatchGateProvidersTest {
+  private static final String MODEL = "flash";
+  private static final Cost ONE = Cost.of(1, 1000);
+
+  private final AtomicLong nanos = new AtomicLong(1_000_000_000_000L);
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final InFlightLimit inFlight = new InFlightLimit(100, meters);
+  private final Set<String> down = new HashSet<>();
+
+  /** ai-studio: 600 RPM burst 3 (600k TPM); vertex: 300 RPM burst 2 (300k TPM). */
+  private DispatchGate gate() {
+    Map<String, QuotaLimits> limits =
+        Map.of(
+            "ai-studio", new QuotaLimits(600, 0, 600_000, 0, 3),
+            "vertex", new QuotaLimits(300, 0, 300_000, 0, 2));
+    return new DispatchGate(
+        inFlight,
+        1,
+        List.of("ai-studio", "vertex"),
+        (model, provider) ->
+            QuotaPool.builder(model, limits.get(provider))
+                .provider(provider)
+                .ticker(nanos::get)
+                .meterRegistry(meters)
+                .build(),
+        provider -> !down.contains(provider),
+        Map.of(),
+        1.0,
+        1_000,
+        meters);
+  }
+
+  private void advance(Duration d) {
+    nanos.addAndGet(d.toNanos());
+  }
+
+  private static QuotaPool.Snapshot pool(DispatchGate gate, String provider) {
+    return gate.pools().get(MODEL).get(provider);
+  }
+
+  @Test
+  void shouldPinEachCallToTheProviderWhosePoolAdmittedIt() {
+    DispatchGate gate = gate();
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    for (int i = 0; i < 8; i++) {
+      gate.submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
+    }
+    advance(Duration.ofMinutes(1));
+
+    List<String> taken = gate.take(a);
+
+    assertThat(taken).containsExactly("j0", "j1", "j2", "j3", "j4");
+    assertThat(taken.stream().map(j -> gate.route(a, j)))
+        .containsExactly("ai-studio", "ai-studio", "ai-studio", "vertex", "vertex");
+    assertThat(gate.admitted().get(MODEL))
+        .containsEntry("ai-studio", 3L)
+        .containsEntry("vertex", 2L);
+    assertThat(
+            meters
+                .get("editstream.throttle.share")
+                .tags("pool", MODEL, "provider", "vertex")
+                .gauge()
+                .value())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldSendA429AndTheTokenCorrectionToTheAdmittingProvidersPool() {
+    DispatchGate gate = gate();
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    for (int i = 0; i < 5; i++) {
+      gate.submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
+    }
+    advance(Duration.ofMinutes(1));
+    assertThat(gate.take(a)).hasSize(5);
+    double vertexTokens = tokens(pool(gate, "vertex"));
+    double studioTokens = tokens(pool(gate, "ai-studio"));
+
+    gate.finished(a, "j3", produced(400)); // vertex: over-estimated by 600
+    assertThat(tokens(pool(gate, "vertex"))).isEqualTo(vertexTokens + 600);
+    assertThat(tokens(pool(gate, "ai-studio"))).isEqualTo(studioTokens);
+
+    gate.finished(
+        a,
+        "j4",
+        new Dispatcher.Failed(
+            Outcome.Failure.retryable(
+                FailureCode.QUOTA_EXHAUSTED, 429, "HTTP 429", Duration.ofSeconds(9))));
+
+    assertThat(tokens(pool(gate, "ai-studio"))).isEqualTo(studioTokens);
+    assertThat(pool(gate, "ai-studio").rateLimited()).isZero();
+    assertThat(pool(gate, "vertex").rateLimited()).isEqualTo(1);
+    assertThat(pool(gate, "vertex").pausedFor()).isEqualTo(Duration.ofSeconds(9));
+  }
+
+  @Test
+  void shouldChargeTheProviderThatServedACallTheRouterMovedWithinTheCall() {
+    DispatchGate gate = gate();
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofMinutes(1));
+    assertThat(gate.take(a)).containsExactly("j");
+    assertThat(gate.route(a, "j")).isEqualTo("ai-studio");
+    double vertexRequests = requests(pool(gate, "vertex"));
+    double studioRequests = requests(pool(gate, "ai-studio"));
+
+    gate.finished(a, "j", produced(1000, "vertex")); // ai-studio failed, vertex answered
+
+    assertThat(requests(pool(gate, "vertex"))).isEqualTo(vertexRequests - 1);
+    assertThat(requests(pool(gate, "ai-studio"))).isEqualTo(studioRequests);
+    assertThat(inFlight.inFlight()).isZero();
+  }
+
+  @Test
+  void shouldOnlyAdmitAPinnedJobOnItsProviderAndLetOthersPass() {
+    DispatchGate gate = gate();
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    down.add("ai-studio"); // circuit open at the router
+    gate.submit(a, "pinned", MODEL, "t", Priority.INTERACTIVE, ONE, "ai-studio");
+    gate.submit(a, "free", MODEL, "t", Priority.BULK, ONE, null);
+    gate.submit(a, "elsewhere", MODEL, "t", Priority.BULK, ONE, "vertex");
+    advance(Duration.ofMinutes(1));
+
+    assertThat(gate.take(a)).containsExactly("free", "elsewhere");
+    assertThat(gate.route(a, "free")).isEqualTo("vertex");
+    assertThat(gate.queued()).isEqualTo(1);
+
+    down.clear();
+    assertThat(gate.take(a)).containsExactly("pinned");
+    assertThat(gate.route(a, "pinned")).isEqualTo("ai-studio");
+  }
+
+  @Test
+  void shouldNotPinCallsWithASingleProvider() {
+    DispatchGate gate =
+        new DispatchGate(
+            inFlight,
+            1,
+            List.of("ai-studio"),
+            (model, provider) ->
+                QuotaPool.builder(model, new QuotaLimits(0, 0, 0, 0, 1)).ticker(nanos::get).build(),
+            provider -> true,
+            Map.of(),
+            1.0,
+            1_000,
+            meters);
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+
+    assertThat(gate.take(a)).containsExactly("j");
+    assertThat(gate.route(a, "j")).isNull();
+  }
+
+  private static double requests(QuotaPool.Snapshot pool) {
+    return pool.buckets().get(Bucket.REQUESTS_PER_MINUTE).available();
+  }
+
+  private static double tokens(QuotaPool.Snapshot pool) {
+    return pool.buckets().get(Bucket.INPUT_TOKENS_PER_MINUTE).available();
+  }
+
+  private static Dispatcher.Produced produced(int promptTokens) {
+    return produced(promptTokens, null);
+  }
+
+  private static Dispatcher.Produced produced(int promptTokens, String provider) {
+    return new Dispatcher.Produced(
+        List.of(),
+        null,
+        MODEL,
+        null,
+        new TokenUsage(promptTokens, 0, 0, promptTokens),
+        Duration.ZERO,
+        false,
+        "ck",
+        provider,
+        0.0);
+  }
+}

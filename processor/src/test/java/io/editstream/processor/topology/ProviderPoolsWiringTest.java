@@ -1,0 +1,232 @@
+package io.editstream.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.Priority;
+import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Per-provider pools wired into the topology, on a fake clock: a backlog is spread over both
+ * providers' pools at their rates, each call goes to the provider whose pool admitted it, and a job
+ * that names a provider reaches only that provider.
+ */
+class ProviderPoolsWiringTest {
+  private static final ProcessorConfig.Topics TOPICS =
+      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
+  private static final String MODEL = "gemini-3.1-flash-image-preview";
+
+  @TempDir Path stateDir;
+
+  private final AtomicClock time = new AtomicClock();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
+  // jobId -> the provider the dispatcher was told to call
+  private final Map<String, String> calledOn = new ConcurrentHashMap<>();
+  private TopologyTestDriver driver;
+  private TestInputTopic<byte[], byte[]> jobs;
+  private TestOutputTopic<String, EditResult> results;
+  private DispatchGate gate;
+
+  /** Nanoseconds for the pools and wall-clock millis for the topology, from one fake time. */
+  private static final class AtomicClock extends Clock {
+    final java.util.concurrent.atomic.AtomicLong nanos =
+        new java.util.concurrent.atomic.AtomicLong(1_700_000_000_000_000_000L);
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(nanos.get() / 1_000_000);
+    }
+  }
+
+  /** Answers at once, as the provider it was told to call (as the router does). */
+  private final Dispatcher dispatcher =
+      new Dispatcher() {
+        @Override
+        public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
+          return attempt(job, attemptNumber, null);
+        }
+
+        @Override
+        public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber, String provider) {
+          String named = job.getAttributes().get("editstream.provider");
+          String served = named != null ? named : provider;
+          calledOn.put(job.getJobId(), String.valueOf(served));
+          return CompletableFuture.completedFuture(
+              new Dispatcher.Produced(
+                  List.of(),
+                  "done",
+                  MODEL,
+                  "v1",
+                  new TokenUsage(300, 1120, 1120, 1420),
+                  Duration.ofMillis(5),
+                  false,
+                  "ck-" + job.getJobId(),
+                  served,
+                  null));
+        }
+      };
+
+  @BeforeEach
+  void start() {
+    gate =
+        new DispatchGate(
+            new InFlightLimit(8, meters),
+            1,
+            List.of("ai-studio", "wavespeed"),
+            (model, provider) ->
+                QuotaPool.builder(model, QuotaLimits.perMinute(60, 1))
+                    .provider(provider)
+                    .ticker(time.nanos::get)
+                    .window(Duration.ofSeconds(60))
+                    .meterRegistry(meters)
+                    .build(),
+            provider -> true,
+            Map.of(),
+            1.0,
+            10_000,
+            meters);
+    JobRuntime runtime =
+        new JobRuntime(
+            dispatcher,
+            job -> Optional.empty(),
+            gate,
+            time,
+            new Backoff(Duration.ofMillis(100), Duration.ofMillis(100), () -> 0.0),
+            3,
+            1_000,
+            Duration.ofHours(1),
+            new TopologyMetrics(meters),
+            bytes -> {
+              throw new java.io.IOException("no spill in wiring tests");
+            });
+    var topology =
+        EditstreamTopology.build(
+            new StreamsBuilder(),
+            TOPICS,
+            MODEL,
+            new TopologySerdes(
+                jobSerde.deserializer(),
+                new PlainAvroSerde<>(EditResult.class),
+                new PlainAvroSerde<>(EditFailure.class),
+                e -> false),
+            runtime);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "provider-pools-wiring-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(topology, props);
+    jobs =
+        driver.createInputTopic(
+            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    results =
+        driver.createOutputTopic(
+            "results",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditResult.class).deserializer());
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (driver != null) {
+      driver.close();
+    }
+  }
+
+  private void submit(String id, String provider) {
+    EditJob job = EditstreamTopologyTest.job(id, "remove the background " + id);
+    job.setPriority(Priority.BULK);
+    Map<String, String> attributes = new HashMap<>(job.getAttributes());
+    if (provider != null) {
+      attributes.put("editstream.provider", provider);
+    }
+    job.setAttributes(attributes);
+    jobs.pipeInput(
+        id.getBytes(StandardCharsets.UTF_8), jobSerde.serializer().serialize("jobs", job));
+  }
+
+  /** Moves the fake time and the driver's wall clock together, one punctuation at a time. */
+  private void run(Duration d) {
+    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
+      time.nanos.addAndGet(JobProcessor.TICK.toNanos());
+      driver.advanceWallClockTime(JobProcessor.TICK);
+    }
+  }
+
+  @Test
+  void shouldSpreadABacklogOverBothProvidersPoolsAtTheirRates() {
+    for (int i = 0; i < 20; i++) {
+      submit("j" + i, null);
+    }
+    run(Duration.ofMillis(4_500)); // each pool: 59 per 60 s from empty, 4.4 permits
+
+    Map<String, Long> byProvider =
+        calledOn.values().stream().collect(Collectors.groupingBy(p -> p, Collectors.counting()));
+    assertThat(byProvider).containsOnlyKeys("ai-studio", "wavespeed");
+    assertThat(byProvider.get("ai-studio")).isEqualTo(4);
+    assertThat(byProvider.get("wavespeed")).isEqualTo(4);
+    assertThat(gate.admitted().get(MODEL)).isEqualTo(byProvider);
+    assertThat(
+            results.readValuesToList().stream()
+                .collect(Collectors.groupingBy(EditResult::getProvider, Collectors.counting())))
+        .isEqualTo(byProvider);
+  }
+
+  @Test
+  void shouldSendAJobThatNamesAProviderOnlyThroughThatProvidersPool() {
+    for (int i = 0; i < 6; i++) {
+      submit("studio-" + i, "ai-studio");
+    }
+    submit("free", null);
+    run(Duration.ofMillis(3_200)); // 3.1 permits per pool
+
+    // The pinned backlog uses only ai-studio's permits; the free job takes wavespeed's.
+    assertThat(calledOn).containsEntry("free", "wavespeed");
+    assertThat(calledOn.keySet().stream().filter(j -> j.startsWith("studio-"))).hasSize(3);
+    assertThat(gate.admitted().get(MODEL))
+        .containsEntry("ai-studio", 3L)
+        .containsEntry("wavespeed", 1L);
+  }
+}
