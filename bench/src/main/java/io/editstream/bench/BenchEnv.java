@@ -79,15 +79,7 @@ public final class BenchEnv {
   /** Processor settings for topics under {@code prefix}, calling the emulator at {@code url}. */
   public Map<String, String> processorSettings(String prefix, String emulatorUrl) {
     Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
-    broker
-        .clientConfig()
-        .forEach(
-            (k, v) -> {
-              if (!k.equals("bootstrap.servers")) {
-                s.put("kafka." + k, String.valueOf(v));
-              }
-            });
+    s.putAll(broker.settings("kafka."));
     s.put("schema.registry.url", registry.url());
     s.put("gemini.api.key", API_KEY);
     s.put("gemini.base.url", emulatorUrl);

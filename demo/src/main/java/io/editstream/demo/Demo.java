@@ -209,16 +209,7 @@ public final class Demo {
   static Map<String, String> processorSettings(
       EmbeddedInfra.Started infra, Topics topics, Path work, String apiKey, String baseUrl) {
     Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", infra.broker().bootstrapServers());
-    infra
-        .broker()
-        .clientConfig()
-        .forEach(
-            (k, v) -> {
-              if (!k.equals("bootstrap.servers")) {
-                s.put("kafka." + k, String.valueOf(v));
-              }
-            });
+    s.putAll(infra.broker().settings("kafka."));
     s.put("schema.registry.url", infra.registry().url());
     infra
         .registry()

@@ -187,6 +187,17 @@ public final class KafkaBroker {
     return new HashMap<>(clientConfig);
   }
 
+  /**
+   * The client configuration as string settings under {@code prefix}, bootstrap servers included:
+   * {@code settings("kafka.")} is what a processor's settings need to reach this broker.
+   */
+  public Map<String, String> settings(String prefix) {
+    Map<String, String> s = new java.util.TreeMap<>();
+    clientConfig.forEach((k, v) -> s.put(prefix + k, String.valueOf(v)));
+    s.put(prefix + "bootstrap.servers", bootstrapServers());
+    return s;
+  }
+
   /** Which broker this is, e.g. "in-JVM KRaft (KafkaClusterTestKit)"; never holds secrets. */
   public String description() {
     return description;

@@ -49,6 +49,16 @@ class KafkaBrokerTest {
   }
 
   @Test
+  void settingsCarryEveryClientSettingUnderThePrefix() {
+    Map<String, String> settings = kafka.settings("kafka.");
+    assertThat(settings).containsEntry("kafka.bootstrap.servers", kafka.bootstrapServers());
+    kafka
+        .clientConfig()
+        .forEach((k, v) -> assertThat(settings).containsEntry("kafka." + k, String.valueOf(v)));
+    assertThat(settings.keySet()).allMatch(k -> k.startsWith("kafka."));
+  }
+
+  @Test
   void producedRecordIsConsumed() {
     String topic = TestTopics.unique("plain");
     kafka.createTopic(topic, 3);

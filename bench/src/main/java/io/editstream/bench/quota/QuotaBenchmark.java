@@ -215,15 +215,7 @@ public final class QuotaBenchmark implements Callable<Integer> {
   private Map<String, String> settings(
       KafkaBroker broker, SchemaRegistry registry, String prefix, String emulatorUrl) {
     Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
-    broker
-        .clientConfig()
-        .forEach(
-            (k, v) -> {
-              if (!k.equals("bootstrap.servers")) {
-                s.put("kafka." + k, String.valueOf(v));
-              }
-            });
+    s.putAll(broker.settings("kafka."));
     s.put("kafka.session.timeout.ms", "6000");
     s.put("kafka.heartbeat.interval.ms", "1000");
     s.put("schema.registry.url", registry.url());

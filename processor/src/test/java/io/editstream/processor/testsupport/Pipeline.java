@@ -130,15 +130,7 @@ public final class Pipeline implements AutoCloseable {
    */
   public Map<String, String> settings(String emulatorUrl, Path work) {
     Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
-    broker
-        .clientConfig()
-        .forEach(
-            (k, v) -> {
-              if (!k.equals("bootstrap.servers")) {
-                s.put("kafka." + k, String.valueOf(v));
-              }
-            });
+    s.putAll(broker.settings("kafka."));
     s.put("schema.registry.url", registry.url());
     s.put("gemini.api.key", API_KEY);
     s.put("gemini.base.url", emulatorUrl);
