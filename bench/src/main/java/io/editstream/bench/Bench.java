@@ -16,7 +16,12 @@ import picocli.CommandLine.Option;
     name = "editstream-bench",
     mixinStandardHelpOptions = true,
     description = "Editstream benchmarks (commands, not tests). Run from the repository root.",
-    subcommands = {ThroughputBench.class, CacheHitBench.class, QuotaBenchmark.class})
+    subcommands = {
+      ThroughputBench.class,
+      CacheHitBench.class,
+      QuotaBenchmark.class,
+      io.editstream.bench.memory.MemoryBench.class
+    })
 public final class Bench implements Runnable {
 
   /** Options every benchmark takes. */
