@@ -99,10 +99,18 @@ public final class MemoryBench implements Callable<Integer> {
 
   @Option(
       names = "--gc-every-ms",
-      defaultValue = "3000",
+      defaultValue = "2000",
       description =
           "Interval of the full collections that measure live data (default ${DEFAULT-VALUE}).")
   long gcEveryMs;
+
+  @Option(
+      names = "--buffered-records",
+      split = ",",
+      description =
+          "Runs every backlog once per value of Kafka Streams' buffered.records.per.partition,"
+              + " e.g. 32,1000 (default: only the processor's default).")
+  List<Integer> bufferedRecords;
 
   @Option(
       names = "--set",
@@ -120,8 +128,10 @@ public final class MemoryBench implements Callable<Integer> {
         "backlog jobs",
         "job size",
         "in-flight bound",
+        "input queues bound",
         "peak heap used",
-        "live after GC: median / max",
+        "live after GC: median while draining / max",
+        "live after drain",
         "peak RSS",
         "jobs done",
         "duration");
@@ -130,58 +140,96 @@ public final class MemoryBench implements Callable<Integer> {
     String loadAtStart = MemorySection.loadAverage();
     byte[] image = Images.noisePng(imageKb * 1000, 7);
     ProcessorConfig shown = null;
-    Properties streams = null;
     try (Emulator emulator =
         Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(latency).withSeed(42))) {
+      List<Integer> buffers = new ArrayList<>();
+      if (bufferedRecords == null) {
+        buffers.add(null);
+      } else {
+        buffers.addAll(bufferedRecords);
+      }
       for (int backlog : backlogs) {
-        String prefix = env.newPrefix("mem");
-        Map<String, String> settings = env.processorSettings(prefix, emulator.baseUrl());
-        settings.put("stream.threads", "1");
-        settings.put("model.max.in.flight", String.valueOf(inFlight));
-        settings.put("pending.max.per.task", String.valueOf(pendingMax));
-        settings.put("cache.max.bytes", String.valueOf(cacheMaxBytes));
-        settings.putAll(extra);
-        ProcessorConfig config = ProcessorConfig.from(Settings.of(settings));
-        shown = config;
-        streams = EditstreamProcessor.streamsProperties(config);
-        env.broker.createTopic(config.topics().jobs(), config.topics().partitions());
-
-        long jobBytes = produce(env, config, backlog, image);
-        Run run = drain(env, prefix, settings, backlog, latency);
-        long perJob = jobBytes / backlog;
-        section.row(
-            String.format(Locale.ROOT, "%,d", backlog),
-            String.format(Locale.ROOT, "%,d KB", perJob / 1000),
-            String.format(
-                Locale.ROOT,
-                "%d × %,d KB = %s",
-                config.model().maxInFlight(),
-                perJob / 1000,
-                mib(config.model().maxInFlight() * perJob)),
-            mib(run.heap().peakUsedBytes()),
-            mib(run.heap().medianLiveBytes()) + " / " + mib(run.heap().maxLiveBytes()),
-            run.peakRss() < 0 ? "n/a" : mib(run.peakRss()),
-            String.format(Locale.ROOT, "%,d (%,d failed)", run.done(), run.failed()),
-            String.format(Locale.ROOT, "%.0f s", run.seconds()));
-        if (run.done() < backlog) {
-          section.note(
-              "TIMED OUT or processor died at backlog "
-                  + backlog
-                  + ": "
-                  + run.done()
-                  + " outcomes.");
+        for (Integer buffered : buffers) {
+          shown = runOne(env, emulator, section, backlog, buffered, image, latency);
         }
       }
     } finally {
       env.deleteWork();
     }
-    describe(section, shown, streams, latency, image.length, loadAtStart);
+    describe(
+        section,
+        shown,
+        EditstreamProcessor.streamsProperties(shown),
+        latency,
+        image.length,
+        loadAtStart);
     section.print(System.out);
     if (!common.noDoc) {
       section.writeTo(common.doc);
       System.out.println("Wrote the section 'memory' of " + common.doc.toAbsolutePath());
     }
     return 0;
+  }
+
+  /** One backlog size with one input-buffer setting ({@code null}: the processor's default). */
+  private ProcessorConfig runOne(
+      BenchEnv env,
+      Emulator emulator,
+      MemorySection section,
+      int backlog,
+      Integer buffered,
+      byte[] image,
+      long latency)
+      throws Exception {
+    String prefix = env.newPrefix("mem");
+    Map<String, String> settings = env.processorSettings(prefix, emulator.baseUrl());
+    settings.put("stream.threads", "1");
+    settings.put("model.max.in.flight", String.valueOf(inFlight));
+    settings.put("pending.max.per.task", String.valueOf(pendingMax));
+    settings.put("cache.max.bytes", String.valueOf(cacheMaxBytes));
+    if (buffered != null) {
+      settings.put(
+          "kafka." + StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG, String.valueOf(buffered));
+    }
+    settings.putAll(extra);
+    ProcessorConfig config = ProcessorConfig.from(Settings.of(settings));
+    Properties streams = EditstreamProcessor.streamsProperties(config);
+    env.broker.createTopic(config.topics().jobs(), config.topics().partitions());
+
+    long jobBytes = produce(env, config, backlog, image);
+    Run run = drain(env, prefix, settings, backlog, latency);
+    long perJob = jobBytes / backlog;
+    int queued =
+        Integer.parseInt(
+            String.valueOf(streams.get(StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG)));
+    int inputPartitions = 2 * config.topics().partitions();
+    section.row(
+        String.format(Locale.ROOT, "%,d", backlog),
+        String.format(Locale.ROOT, "%,d KB", perJob / 1000),
+        String.format(
+            Locale.ROOT,
+            "%d × %,d KB = %s",
+            config.model().maxInFlight(),
+            perJob / 1000,
+            mib(config.model().maxInFlight() * perJob)),
+        String.format(
+            Locale.ROOT,
+            "%d × %,d × %,d KB = %s",
+            inputPartitions,
+            queued,
+            perJob / 1000,
+            mib((long) inputPartitions * queued * perJob)),
+        mib(run.heap().peakUsedBytes()),
+        mib(run.heap().medianDrainingLiveBytes()) + " / " + mib(run.heap().maxLiveBytes()),
+        mib(run.heap().lastLiveBytes()),
+        run.peakRss() < 0 ? "n/a" : mib(run.peakRss()),
+        String.format(Locale.ROOT, "%,d (%,d failed)", run.done(), run.failed()),
+        String.format(Locale.ROOT, "%.0f s", run.seconds()));
+    if (run.done() < backlog) {
+      section.note(
+          "TIMED OUT or processor died at backlog " + backlog + ": " + run.done() + " outcomes.");
+    }
+    return config;
   }
 
   private record Run(HeapStats.Summary heap, long peakRss, int done, int failed, double seconds) {}
@@ -228,7 +276,8 @@ public final class MemoryBench implements Callable<Integer> {
             () -> {
               try {
                 if (System.nanoTime() - lastGc[0] >= gcEveryMs * 1_000_000) {
-                  heap.live(child.liveAfterFullGc());
+                  int seen = reader.count();
+                  heap.live(child.liveAfterFullGc(), seen > 0 && seen < backlog);
                   lastGc[0] = System.nanoTime();
                 } else {
                   heap.used(child.heapUsed());
@@ -249,7 +298,7 @@ public final class MemoryBench implements Callable<Integer> {
           sampler.awaitTermination(10, TimeUnit.SECONDS);
         }
         if (child.alive()) {
-          heap.live(child.liveAfterFullGc()); // after the drain: what stays
+          heap.live(child.liveAfterFullGc(), false); // after the drain: what stays
         }
         peakRss = child.peakRssBytes();
       }
@@ -291,15 +340,17 @@ public final class MemoryBench implements Callable<Integer> {
             + ", quota.queue.max="
             + config.quota().queueMax()
             + ", buffered.records.per.partition="
-            + (buffered == null ? "1000 (Kafka default)" : buffered)
+            + (bufferedRecords == null ? buffered : bufferedRecords + " (one run each)")
             + (extra.isEmpty() ? "" : ", " + extra)
             + ".");
     section.fact(
         "Peak heap used: highest heap in use over samples every 100 ms (garbage included, so it"
             + " follows G1's sizing within -Xmx). Live after GC: heap in use right after a full GC, forced over JMX every "
             + gcEveryMs
-            + " ms and once after the drain. Peak RSS: the child's VmHWM (heap, RocksDB, metaspace,"
-            + " threads). Duration: child start to last outcome seen.");
+            + " ms (median over those between the first and the last outcome, max over all) and"
+            + " once after the drain (live after drain). Input queues bound: Kafka Streams' queues of fetched records, 2 ×"
+            + " partitions (job topic and repartition topic) × buffered.records.per.partition ×"
+            + " job size. Peak RSS: the child's VmHWM (heap, RocksDB, metaspace, threads). Duration: child start to last outcome seen.");
     section.note(
         "Load average at start / end: "
             + loadAtStart
@@ -334,6 +385,10 @@ public final class MemoryBench implements Callable<Integer> {
     }
     if (!xmx.equals("1g")) {
       cmd.append(" --xmx ").append(xmx);
+    }
+    if (bufferedRecords != null) {
+      cmd.append(" --buffered-records ")
+          .append(String.join(",", bufferedRecords.stream().map(String::valueOf).toList()));
     }
     extra.forEach((k, v) -> cmd.append(" --set ").append(k).append('=').append(v));
     return cmd.toString();

@@ -11,16 +11,16 @@ class HeapStatsTest {
   void shouldKeepTheHighestSampleAndTheHighestLiveDataSeparately() {
     HeapStats stats = new HeapStats();
     stats.used(300);
-    stats.live(120);
+    stats.live(120, true);
     stats.used(500);
-    stats.live(90);
+    stats.live(90, true);
     stats.used(200);
 
     HeapStats.Summary s = stats.summary();
 
     assertThat(s.peakUsedBytes()).isEqualTo(500);
     assertThat(s.maxLiveBytes()).isEqualTo(120);
-    assertThat(s.medianLiveBytes()).isEqualTo(90);
+    assertThat(s.lastLiveBytes()).isEqualTo(90);
     assertThat(s.usedSamples()).isEqualTo(5);
     assertThat(s.liveSamples()).isEqualTo(2);
   }
@@ -29,20 +29,26 @@ class HeapStatsTest {
   void shouldCountALiveSampleAsHeapInUse() {
     HeapStats stats = new HeapStats();
     stats.used(100);
-    stats.live(400);
+    stats.live(400, false);
 
     assertThat(stats.summary().peakUsedBytes()).isEqualTo(400);
   }
 
   @Test
-  void shouldTakeTheMiddleLiveSample() {
+  void shouldTakeTheMedianOfTheSamplesWhileDrainingOnly() {
     HeapStats stats = new HeapStats();
-    stats.live(50);
-    stats.live(10);
-    stats.live(30);
+    stats.live(5, false); // before the first outcome: an idle heap
+    stats.live(50, true);
+    stats.live(10, true);
+    stats.live(30, true);
+    stats.live(7, false); // after the drain
 
-    assertThat(stats.summary().medianLiveBytes()).isEqualTo(30);
-    assertThat(new HeapStats().summary().medianLiveBytes()).isZero();
+    HeapStats.Summary s = stats.summary();
+
+    assertThat(s.medianDrainingLiveBytes()).isEqualTo(30);
+    assertThat(s.maxLiveBytes()).isEqualTo(50);
+    assertThat(s.lastLiveBytes()).isEqualTo(7);
+    assertThat(new HeapStats().summary().medianDrainingLiveBytes()).isZero();
   }
 
   @Test
