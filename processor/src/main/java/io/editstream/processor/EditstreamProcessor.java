@@ -58,7 +58,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EditstreamProcessor.class);
 
   /** Default of Kafka Streams' {@code buffered.records.per.partition} (Kafka's own: 1000). */
-  public static final int BUFFERED_RECORDS_PER_PARTITION = 32;
+  static final int BUFFERED_RECORDS_PER_PARTITION = 32;
 
   private final ProcessorConfig config;
   private final PrometheusMeterRegistry meters;

@@ -33,11 +33,15 @@ final class ChildProcessor implements AutoCloseable {
   private final Process process;
   private final JMXConnector jmx;
   private final MemoryMXBean memory;
+  private final Thread killOnExit;
 
   private ChildProcessor(Process process, JMXConnector jmx, MemoryMXBean memory) {
     this.process = process;
     this.jmx = jmx;
     this.memory = memory;
+    // A benchmark stopped with Ctrl-C must not leave its processor running.
+    this.killOnExit = new Thread(process::destroyForcibly, "memory-bench-child-kill");
+    Runtime.getRuntime().addShutdownHook(killOnExit);
   }
 
   /**
@@ -156,6 +160,11 @@ final class ChildProcessor implements AutoCloseable {
   /** SIGTERM (the processor's shutdown hook closes it), then a kill after 40 s. */
   @Override
   public void close() throws InterruptedException {
+    try {
+      Runtime.getRuntime().removeShutdownHook(killOnExit);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down: the hook runs anyway
+    }
     try {
       jmx.close();
     } catch (IOException e) {

@@ -87,8 +87,8 @@ public final class MemoryBench implements Callable<Integer> {
       names = "--cache-max-bytes",
       defaultValue = "33554432",
       description =
-          "cache.max.bytes (default ${DEFAULT-VALUE}, 32 MiB): the cache grows with jobs done up to"
-              + " this bound, so a bound every row fills keeps it from looking like backlog growth.")
+          "cache.max.bytes (default ${DEFAULT-VALUE}, 32 MiB): the cache grows with jobs done, up"
+              + " to this bound, not with the backlog.")
   long cacheMaxBytes;
 
   @Option(
@@ -140,6 +140,7 @@ public final class MemoryBench implements Callable<Integer> {
     String loadAtStart = MemorySection.loadAverage();
     byte[] image = Images.noisePng(imageKb * 1000, 7);
     ProcessorConfig shown = null;
+    Map<Integer, List<Point>> points = new LinkedHashMap<>();
     try (Emulator emulator =
         Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(latency).withSeed(42))) {
       List<Integer> buffers = new ArrayList<>();
@@ -150,7 +151,7 @@ public final class MemoryBench implements Callable<Integer> {
       }
       for (int backlog : backlogs) {
         for (Integer buffered : buffers) {
-          shown = runOne(env, emulator, section, backlog, buffered, image, latency);
+          shown = runOne(env, emulator, section, backlog, buffered, image, latency, points);
         }
       }
     } finally {
@@ -163,6 +164,13 @@ public final class MemoryBench implements Callable<Integer> {
         latency,
         image.length,
         loadAtStart);
+    points.forEach(
+        (queued, runs) -> {
+          String g = growth(runs);
+          if (!g.isEmpty()) {
+            section.note("buffered.records.per.partition=" + queued + ": " + g + ".");
+          }
+        });
     section.print(System.out);
     if (!common.noDoc) {
       section.writeTo(common.doc);
@@ -179,7 +187,8 @@ public final class MemoryBench implements Callable<Integer> {
       int backlog,
       Integer buffered,
       byte[] image,
-      long latency)
+      long latency,
+      Map<Integer, List<Point>> points)
       throws Exception {
     String prefix = env.newPrefix("mem");
     Map<String, String> settings = env.processorSettings(prefix, emulator.baseUrl());
@@ -229,7 +238,39 @@ public final class MemoryBench implements Callable<Integer> {
       section.note(
           "TIMED OUT or processor died at backlog " + backlog + ": " + run.done() + " outcomes.");
     }
+    points
+        .computeIfAbsent(queued, k -> new ArrayList<>())
+        .add(new Point(backlog, run.heap().medianDrainingLiveBytes(), run.heap().maxLiveBytes()));
     return config;
+  }
+
+  /** One run's backlog and live heap, for the growth note. */
+  record Point(int backlog, long medianLiveBytes, long maxLiveBytes) {}
+
+  /**
+   * How the live heap changed from the smallest to the largest backlog, e.g. "backlog ×10 (500 →
+   * 5,000 jobs): median live heap while draining ×1.23 (97 → 119 MiB), max ×1.22"; empty when there
+   * are fewer than two backlog sizes.
+   */
+  static String growth(List<Point> runs) {
+    if (runs.size() < 2) {
+      return "";
+    }
+    Point lo = runs.stream().min(java.util.Comparator.comparingInt(Point::backlog)).orElseThrow();
+    Point hi = runs.stream().max(java.util.Comparator.comparingInt(Point::backlog)).orElseThrow();
+    if (lo.backlog() == hi.backlog() || lo.medianLiveBytes() == 0 || lo.maxLiveBytes() == 0) {
+      return "";
+    }
+    return String.format(
+        Locale.ROOT,
+        "backlog ×%.0f (%,d → %,d jobs): median live heap while draining ×%.2f (%s → %s), max ×%.2f",
+        (double) hi.backlog() / lo.backlog(),
+        lo.backlog(),
+        hi.backlog(),
+        (double) hi.medianLiveBytes() / lo.medianLiveBytes(),
+        mib(lo.medianLiveBytes()),
+        mib(hi.medianLiveBytes()),
+        (double) hi.maxLiveBytes() / lo.maxLiveBytes());
   }
 
   private record Run(HeapStats.Summary heap, long peakRss, int done, int failed, double seconds) {}
@@ -336,7 +377,8 @@ public final class MemoryBench implements Callable<Integer> {
             + " (low on purpose: the backlog is beyond the pending bound, as a backlog of"
             + " 6 × 5000 = 30,000+ jobs would be with the default), cache.max.bytes="
             + config.cache().maxBytes()
-            + " (below the 256 MiB default, so that every row fills it alike)"
+            + " (finished images above output.inline.max.bytes are cached as a blob URI, ~1 KB"
+            + " per finished job)"
             + ", quota.queue.max="
             + config.quota().queueMax()
             + ", buffered.records.per.partition="
