@@ -201,8 +201,8 @@ public final class EditstreamProcessor implements AutoCloseable {
     // A job record can be up to ~1 MB; keep fetches bounded so memory follows in-flight work.
     p.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 500);
     // Streams queues up to this many fetched records per input partition (job topic and its
-    // repartition topic) while back-pressure holds the thread; Kafka's 1000 would let a backlog of
-    // 200 KB jobs take ~200 MB of heap per partition (docs/operations.md, "Memory").
+    // repartition topic) when processing lags fetching; Kafka's 1000 would allow ~200 MB of heap
+    // per partition for 200 KB jobs (docs/operations.md, "Memory").
     p.putIfAbsent(
         StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG, BUFFERED_RECORDS_PER_PARTITION);
     p.putIfAbsent(
