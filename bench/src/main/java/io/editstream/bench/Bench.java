@@ -1,6 +1,7 @@
 package io.editstream.bench;
 
 import io.editstream.bench.cache.CacheHitBench;
+import io.editstream.bench.memory.MemoryBench;
 import io.editstream.bench.quota.QuotaBenchmark;
 import io.editstream.bench.sidebyside.SideBySideBench;
 import io.editstream.bench.throughput.ThroughputBench;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Option;
       ThroughputBench.class,
       CacheHitBench.class,
       QuotaBenchmark.class,
-      SideBySideBench.class
+      SideBySideBench.class,
+      MemoryBench.class
     })
 public final class Bench implements Runnable {
 

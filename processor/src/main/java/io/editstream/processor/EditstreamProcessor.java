@@ -59,6 +59,9 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 public final class EditstreamProcessor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EditstreamProcessor.class);
 
+  /** Default of Kafka Streams' {@code buffered.records.per.partition} (Kafka's own: 1000). */
+  static final int BUFFERED_RECORDS_PER_PARTITION = 32;
+
   private final ProcessorConfig config;
   private final PrometheusMeterRegistry meters;
   private final KafkaStreams streams;
@@ -179,7 +182,8 @@ public final class EditstreamProcessor implements AutoCloseable {
     return out;
   }
 
-  static Properties streamsProperties(ProcessorConfig config) {
+  /** The Kafka Streams properties the processor runs with ({@code kafka.*} settings win). */
+  public static Properties streamsProperties(ProcessorConfig config) {
     Properties p = new Properties();
     p.putAll(config.kafka());
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -203,6 +207,11 @@ public final class EditstreamProcessor implements AutoCloseable {
         config.maxMessageBytes());
     // A job record can be up to ~1 MB; keep fetches bounded so memory follows in-flight work.
     p.putIfAbsent(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 500);
+    // Streams queues up to this many fetched records per input partition (job topic and its
+    // repartition topic) when processing lags fetching; Kafka's 1000 would allow ~200 MB of heap
+    // per partition for 200 KB jobs (docs/operations.md, "Memory").
+    p.putIfAbsent(
+        StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG, BUFFERED_RECORDS_PER_PARTITION);
     p.putIfAbsent(
         StreamsConfig.topicPrefix(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG), "CreateTime");
     return p;

@@ -254,7 +254,7 @@ public record ProcessorConfig(
         s.integer("output.inline.max.bytes", 0, 16 * 1024 * 1024),
         input,
         new Cache(
-            s.longValue("cache.max.bytes", 0, Long.MAX_VALUE),
+            s.longValue("cache.max.bytes", 1, Long.MAX_VALUE),
             s.millis("cache.ttl.ms", 1_000, 365L * 86_400_000),
             s.bool("cache.tenant.isolation")),
         new Pricing(

@@ -1,0 +1,70 @@
+package io.editstream.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.editstream.processor.config.ConfigException;
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.config.Settings;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+class StreamsPropertiesTest {
+
+  private static Map<String, String> minimal() {
+    Map<String, String> m = new HashMap<>();
+    m.put("gemini.api.key", "k-0123456789-secret");
+    return m;
+  }
+
+  private static Properties streams(Map<String, String> settings) {
+    return EditstreamProcessor.streamsProperties(ProcessorConfig.from(Settings.of(settings)));
+  }
+
+  @Test
+  void shouldBoundStreamsInputBufferBelowKafkasDefault() {
+    Properties p = streams(minimal());
+
+    assertThat(p.get(StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG))
+        .isEqualTo(EditstreamProcessor.BUFFERED_RECORDS_PER_PARTITION);
+    assertThat(EditstreamProcessor.BUFFERED_RECORDS_PER_PARTITION).isLessThan(1000);
+    // Streams must accept the value as it is given.
+    assertThat(
+            new StreamsConfig(withRequired(p))
+                .getInt(StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG))
+        .isEqualTo(EditstreamProcessor.BUFFERED_RECORDS_PER_PARTITION);
+  }
+
+  @Test
+  void shouldLetAKafkaSettingOverrideTheInputBuffer() {
+    Map<String, String> m = minimal();
+    m.put("kafka.buffered.records.per.partition", "1000");
+
+    Properties p = streams(m);
+
+    assertThat(
+            new StreamsConfig(withRequired(p))
+                .getInt(StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG))
+        .isEqualTo(1000);
+  }
+
+  @Test
+  void shouldRejectACacheBoundOfZeroNamingTheSetting() {
+    Map<String, String> m = minimal();
+    m.put("cache.max.bytes", "0");
+
+    assertThatThrownBy(() -> ProcessorConfig.from(Settings.of(m)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cache.max.bytes");
+  }
+
+  private static Properties withRequired(Properties p) {
+    Properties q = new Properties();
+    q.putAll(p);
+    q.putIfAbsent(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9092");
+    return q;
+  }
+}
