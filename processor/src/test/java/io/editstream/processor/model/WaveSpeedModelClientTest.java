@@ -8,14 +8,12 @@ import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.Success;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.ImageSize;
+import io.editstream.testkit.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
@@ -139,13 +137,13 @@ class WaveSpeedModelClientTest {
 
   @Test
   void shouldCarryRetryAfterOn429() throws Exception {
-    FixedClock clock = new FixedClock(Instant.parse("2026-03-01T10:00:00Z"));
+    MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
     try (Emulator limited =
             Emulator.start(
                 EmulatorConfig.defaults().withLatencyMeanMs(5).withRpm(1).withClock(clock));
         WaveSpeedModelClient c = clientWith("k", limited.baseUrl(), Duration.ofSeconds(10))) {
       assertThat(call(c, request("first"))).isInstanceOf(Success.class);
-      clock.now = clock.now.plusSeconds(15);
+      clock.advance(java.time.Duration.ofSeconds(15));
 
       Failure quota = (Failure) call(c, request("second"));
 
@@ -175,30 +173,6 @@ class WaveSpeedModelClientTest {
       Failure f = (Failure) call(nowhere, request("edit"));
       assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
       assertThat(f.retryable()).isTrue();
-    }
-  }
-
-  /** A clock the test moves; the emulator's quota windows read it. */
-  static final class FixedClock extends Clock {
-    volatile Instant now;
-
-    FixedClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }

@@ -14,6 +14,7 @@ import io.editstream.processor.model.VertexModelClient;
 import io.editstream.processor.model.WaveSpeedModelClient;
 import io.editstream.processor.provider.ProviderRouter.Route;
 import io.editstream.schema.ImageSize;
+import io.editstream.testkit.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +40,7 @@ class ProviderFailoverTest {
   private static final String WAVESPEED_MODEL = "google/nano-banana-2/edit";
   private static byte[] rocket;
 
-  private final TestClock clock = new TestClock(Instant.parse("2026-05-01T12:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-05-01T12:00:00Z"));
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   @BeforeAll

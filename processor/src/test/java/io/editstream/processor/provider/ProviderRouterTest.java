@@ -11,6 +11,7 @@ import io.editstream.processor.model.Outcome.Success;
 import io.editstream.processor.provider.ProviderRouter.Route;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.ImageSize;
+import io.editstream.testkit.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** Routing, failover and recovery with scripted providers and a fake clock: no I/O, no sleeps. */
 class ProviderRouterTest {
 
-  private final TestClock clock = new TestClock(Instant.parse("2026-05-01T12:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-05-01T12:00:00Z"));
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private final ScriptedClient studio = new ScriptedClient("ai-studio", success("ai-studio"));
   private final ScriptedClient wavespeed = new ScriptedClient("wavespeed", success("wavespeed"));

@@ -2,6 +2,7 @@ package io.editstream.processor.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.editstream.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
