@@ -2,7 +2,6 @@ package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.model.Outcome;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
@@ -25,18 +24,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,15 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EditstreamTopologyTest {
 
-  private static final ProcessorConfig.Topics TOPICS =
-      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
-
   @TempDir Path stateDir;
 
-  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
   private final ScriptedDispatcher dispatcher = new ScriptedDispatcher();
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  private TopologyTestDriver driver;
+  private TopologyHarness harness;
   private TestInputTopic<byte[], byte[]> jobs;
   private TestOutputTopic<String, EditResult> results;
   private TestOutputTopic<String, EditFailure> failures;
@@ -136,7 +126,7 @@ class EditstreamTopologyTest {
   @BeforeEach
   void setUp() {
     JobRuntime runtime =
-        new JobRuntime(
+        TopologyHarness.runtime(
             dispatcher,
             job ->
                 job.getInstruction().isBlank()
@@ -146,50 +136,18 @@ class EditstreamTopologyTest {
                     : Optional.empty(),
             DispatchGate.unlimited(new InFlightLimit(4, meters), 1, meters),
             Clock.systemUTC(),
-            new Backoff(Duration.ZERO, Duration.ZERO, () -> 0.0),
-            3,
-            100,
-            Duration.ofHours(1),
-            new TopologyMetrics(meters),
-            bytes -> {
-              throw new java.io.IOException("no spill in wiring tests");
-            });
-    TopologySerdes serdes =
-        new TopologySerdes(
-            jobSerde.deserializer(),
-            new PlainAvroSerde<>(EditResult.class),
-            new PlainAvroSerde<>(EditFailure.class),
-            e -> false);
-    var topology =
-        EditstreamTopology.build(
-            new StreamsBuilder(), TOPICS, "gemini-3.1-flash-image-preview", serdes, runtime);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver = new TopologyTestDriver(topology, props);
-    jobs =
-        driver.createInputTopic(
-            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
-    results =
-        driver.createOutputTopic(
-            "results",
-            Serdes.String().deserializer(),
-            new PlainAvroSerde<>(EditResult.class).deserializer());
-    failures =
-        driver.createOutputTopic(
-            "failures",
-            Serdes.String().deserializer(),
-            new PlainAvroSerde<>(EditFailure.class).deserializer());
-    dlq =
-        driver.createOutputTopic(
-            "dlq", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+            Duration.ZERO,
+            new TopologyMetrics(meters));
+    harness = new TopologyHarness(runtime, "topology-test", stateDir);
+    jobs = harness.jobs;
+    results = harness.results;
+    failures = harness.failures;
+    dlq = harness.dlq;
   }
 
   @AfterEach
   void tearDown() {
-    driver.close();
+    harness.close();
   }
 
   static EditJob job(String id, String instruction) {
@@ -216,14 +174,12 @@ class EditstreamTopologyTest {
   }
 
   private void submit(EditJob job) {
-    jobs.pipeInput(
-        job.getSku().getBytes(StandardCharsets.UTF_8),
-        jobSerde.serializer().serialize("jobs", job));
+    harness.submit(job.getSku(), job);
   }
 
   private void tick(int times) {
     for (int i = 0; i < times; i++) {
-      driver.advanceWallClockTime(JobProcessor.TICK);
+      harness.driver.advanceWallClockTime(JobProcessor.TICK);
     }
   }
 
@@ -406,10 +362,7 @@ class EditstreamTopologyTest {
     headers.add(DecodeProcessor.HIT_HEADER, new byte[] {1});
     jobs.pipeInput(
         new TestRecord<>(
-            "k".getBytes(StandardCharsets.UTF_8),
-            jobSerde.serializer().serialize("jobs", j),
-            headers,
-            Instant.now()));
+            "k".getBytes(StandardCharsets.UTF_8), harness.frame(j), headers, Instant.now()));
     tick(1);
 
     // Treated as the job it is: called and answered, not decoded as a result.

@@ -2,16 +2,13 @@ package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.Priority;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,16 +19,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,18 +35,15 @@ import org.junit.jupiter.api.io.TempDir;
  * that names a provider reaches only that provider.
  */
 class ProviderPoolsWiringTest {
-  private static final ProcessorConfig.Topics TOPICS =
-      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
-  private static final String MODEL = "gemini-3.1-flash-image-preview";
+  private static final String MODEL = TopologyHarness.MODEL;
 
   @TempDir Path stateDir;
 
   private final AtomicClock time = new AtomicClock();
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
   // jobId -> the provider the dispatcher was told to call
   private final Map<String, String> calledOn = new ConcurrentHashMap<>();
-  private TopologyTestDriver driver;
+  private TopologyHarness harness;
   private TestInputTopic<byte[], byte[]> jobs;
   private TestOutputTopic<String, EditResult> results;
   private DispatchGate gate;
@@ -128,50 +117,22 @@ class ProviderPoolsWiringTest {
             10_000,
             meters);
     JobRuntime runtime =
-        new JobRuntime(
+        TopologyHarness.runtime(
             dispatcher,
             job -> Optional.empty(),
             gate,
             time,
-            new Backoff(Duration.ofMillis(100), Duration.ofMillis(100), () -> 0.0),
-            3,
-            1_000,
-            Duration.ofHours(1),
-            new TopologyMetrics(meters),
-            bytes -> {
-              throw new java.io.IOException("no spill in wiring tests");
-            });
-    var topology =
-        EditstreamTopology.build(
-            new StreamsBuilder(),
-            TOPICS,
-            MODEL,
-            new TopologySerdes(
-                jobSerde.deserializer(),
-                new PlainAvroSerde<>(EditResult.class),
-                new PlainAvroSerde<>(EditFailure.class),
-                e -> false),
-            runtime);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "provider-pools-wiring-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver = new TopologyTestDriver(topology, props);
-    jobs =
-        driver.createInputTopic(
-            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
-    results =
-        driver.createOutputTopic(
-            "results",
-            Serdes.String().deserializer(),
-            new PlainAvroSerde<>(EditResult.class).deserializer());
+            Duration.ofMillis(100),
+            new TopologyMetrics(meters));
+    harness = new TopologyHarness(runtime, "provider-pools-wiring-test", stateDir);
+    jobs = harness.jobs;
+    results = harness.results;
   }
 
   @AfterEach
   void tearDown() {
-    if (driver != null) {
-      driver.close();
+    if (harness != null) {
+      harness.close();
     }
   }
 
@@ -183,15 +144,14 @@ class ProviderPoolsWiringTest {
       attributes.put("editstream.provider", provider);
     }
     job.setAttributes(attributes);
-    jobs.pipeInput(
-        id.getBytes(StandardCharsets.UTF_8), jobSerde.serializer().serialize("jobs", job));
+    harness.submit(id, job);
   }
 
   /** Moves the fake time and the driver's wall clock together, one punctuation at a time. */
   private void run(Duration d) {
     for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
       time.nanos.addAndGet(JobProcessor.TICK.toNanos());
-      driver.advanceWallClockTime(JobProcessor.TICK);
+      harness.driver.advanceWallClockTime(JobProcessor.TICK);
     }
   }
 

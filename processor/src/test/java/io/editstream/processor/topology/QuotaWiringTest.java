@@ -2,7 +2,6 @@ package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
@@ -13,7 +12,6 @@ import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,16 +21,11 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,17 +35,14 @@ import org.junit.jupiter.api.io.TempDir;
  * tenant's job overtakes a backlog, a 429 pauses the pool and the job is retried through it.
  */
 class QuotaWiringTest {
-  private static final ProcessorConfig.Topics TOPICS =
-      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
-  private static final String MODEL = "gemini-3.1-flash-image-preview";
+  private static final String MODEL = TopologyHarness.MODEL;
 
   @TempDir Path stateDir;
 
   private final AtomicLong nanos = new AtomicLong(1_700_000_000_000_000_000L);
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
   private final List<String> calls = new CopyOnWriteArrayList<>();
-  private TopologyTestDriver driver;
+  private TopologyHarness harness;
   private TestInputTopic<byte[], byte[]> jobs;
   private TestOutputTopic<String, EditResult> results;
   private TestOutputTopic<String, EditFailure> failures;
@@ -120,55 +110,23 @@ class QuotaWiringTest {
             10_000,
             meters);
     JobRuntime runtime =
-        new JobRuntime(
+        TopologyHarness.runtime(
             dispatcher,
             job -> Optional.empty(),
             gate,
             clock,
-            new Backoff(Duration.ofMillis(100), Duration.ofMillis(100), () -> 0.0),
-            3,
-            1_000,
-            Duration.ofHours(1),
-            new TopologyMetrics(meters),
-            bytes -> {
-              throw new java.io.IOException("no spill in wiring tests");
-            });
-    var topology =
-        EditstreamTopology.build(
-            new StreamsBuilder(),
-            TOPICS,
-            MODEL,
-            new TopologySerdes(
-                jobSerde.deserializer(),
-                new PlainAvroSerde<>(EditResult.class),
-                new PlainAvroSerde<>(EditFailure.class),
-                e -> false),
-            runtime);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "quota-wiring-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver = new TopologyTestDriver(topology, props);
-    jobs =
-        driver.createInputTopic(
-            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
-    results =
-        driver.createOutputTopic(
-            "results",
-            Serdes.String().deserializer(),
-            new PlainAvroSerde<>(EditResult.class).deserializer());
-    failures =
-        driver.createOutputTopic(
-            "failures",
-            Serdes.String().deserializer(),
-            new PlainAvroSerde<>(EditFailure.class).deserializer());
+            Duration.ofMillis(100),
+            new TopologyMetrics(meters));
+    harness = new TopologyHarness(runtime, "quota-wiring-test", stateDir);
+    jobs = harness.jobs;
+    results = harness.results;
+    failures = harness.failures;
   }
 
   @AfterEach
   void tearDown() {
-    if (driver != null) {
-      driver.close();
+    if (harness != null) {
+      harness.close();
     }
   }
 
@@ -176,15 +134,14 @@ class QuotaWiringTest {
     EditJob job = EditstreamTopologyTest.job(id, instruction);
     job.setTenant(tenant);
     job.setPriority(Priority.BULK);
-    jobs.pipeInput(
-        id.getBytes(StandardCharsets.UTF_8), jobSerde.serializer().serialize("jobs", job));
+    harness.submit(id, job);
   }
 
   /** Moves the fake time and the driver's wall clock together, one punctuation at a time. */
   private void run(Duration d) {
     for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
       nanos.addAndGet(JobProcessor.TICK.toNanos());
-      driver.advanceWallClockTime(JobProcessor.TICK);
+      harness.driver.advanceWallClockTime(JobProcessor.TICK);
     }
   }
 

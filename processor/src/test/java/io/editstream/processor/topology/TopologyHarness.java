@@ -1,0 +1,110 @@
+package io.editstream.processor.topology;
+
+import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * The production topology in a {@link TopologyTestDriver} (exactly_once_v2) with plain Avro serdes,
+ * for wiring tests: the input topic, the three output topics and the job runtime they share.
+ */
+final class TopologyHarness implements AutoCloseable {
+  static final ProcessorConfig.Topics TOPICS =
+      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
+  static final String MODEL = "gemini-3.1-flash-image-preview";
+
+  final TopologyTestDriver driver;
+  final TestInputTopic<byte[], byte[]> jobs;
+  final TestOutputTopic<String, EditResult> results;
+  final TestOutputTopic<String, EditFailure> failures;
+  final TestOutputTopic<byte[], byte[]> dlq;
+  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
+
+  /**
+   * A runtime with wiring-test defaults: a fixed backoff, 3 attempts, 1,000 pending jobs per task,
+   * completed jobIds kept an hour, and no dead-letter spill.
+   */
+  static JobRuntime runtime(
+      Dispatcher dispatcher,
+      JobRuntime.Validator validator,
+      DispatchGate gate,
+      Clock clock,
+      Duration backoff,
+      TopologyMetrics metrics) {
+    return new JobRuntime(
+        dispatcher,
+        validator,
+        gate,
+        clock,
+        new Backoff(backoff, backoff, () -> 0.0),
+        3,
+        1_000,
+        Duration.ofHours(1),
+        metrics,
+        bytes -> {
+          throw new java.io.IOException("no spill in wiring tests");
+        });
+  }
+
+  TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir) {
+    var topology =
+        EditstreamTopology.build(
+            new StreamsBuilder(),
+            TOPICS,
+            MODEL,
+            new TopologySerdes(
+                jobSerde.deserializer(),
+                new PlainAvroSerde<>(EditResult.class),
+                new PlainAvroSerde<>(EditFailure.class),
+                e -> false),
+            runtime);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(topology, props);
+    jobs =
+        driver.createInputTopic(
+            "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    results =
+        driver.createOutputTopic(
+            "results",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditResult.class).deserializer());
+    failures =
+        driver.createOutputTopic(
+            "failures",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(EditFailure.class).deserializer());
+    dlq =
+        driver.createOutputTopic(
+            "dlq", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+  }
+
+  /** The job as its Avro bytes on the input topic, keyed by {@code key}. */
+  void submit(String key, EditJob job) {
+    jobs.pipeInput(key.getBytes(StandardCharsets.UTF_8), frame(job));
+  }
+
+  byte[] frame(EditJob job) {
+    return jobSerde.serializer().serialize("jobs", job);
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+  }
+}
