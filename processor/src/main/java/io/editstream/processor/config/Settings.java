@@ -253,9 +253,11 @@ public final class Settings {
               new Setting(
                   "pending.max.per.task",
                   Setting.envOf("pending.max.per.task"),
-                  "5000",
+                  "1000",
                   false,
-                  "Accepted jobs per task above which consumption slows down (back-pressure)."),
+                  "Accepted jobs per task above which consumption slows down (back-pressure). They"
+                      + " are restored from the changelog after a crash or a move, so a larger"
+                      + " value means a slower recovery."),
               new Setting(
                   "blob.dir",
                   Setting.envOf("blob.dir"),

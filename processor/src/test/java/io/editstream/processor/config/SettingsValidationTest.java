@@ -31,6 +31,7 @@ class SettingsValidationTest {
     assertThat(c.topics().dlq()).isEqualTo("edit-jobs-dlq");
     assertThat(c.model().defaultModel()).isEqualTo("gemini-3.1-flash-image-preview");
     assertThat(c.model().maxInFlight()).isEqualTo(64);
+    assertThat(c.pendingMaxPerTask()).isEqualTo(1_000);
     assertThat(c.model().baseUrl()).isNull();
     assertThat(c.kafka()).containsEntry("bootstrap.servers", "localhost:9092");
   }
