@@ -60,8 +60,27 @@ public sealed interface Outcome {
       String finishReason,
       String message,
       Duration retryAfter,
-      Duration modelTime)
+      Duration modelTime,
+      String provider)
       implements Outcome {
+
+    /** A failure no provider is named for (yet): the router names the one that answered. */
+    public Failure(
+        FailureCode code,
+        boolean retryable,
+        Integer httpStatus,
+        String finishReason,
+        String message,
+        Duration retryAfter,
+        Duration modelTime) {
+      this(code, retryable, httpStatus, finishReason, message, retryAfter, modelTime, null);
+    }
+
+    /** The same failure, as answered by {@code name} (for its quota pool and its metrics). */
+    public Failure answeredBy(String name) {
+      return new Failure(
+          code, retryable, httpStatus, finishReason, message, retryAfter, modelTime, name);
+    }
 
     public Optional<Duration> retryAfterHint() {
       return Optional.ofNullable(retryAfter);
@@ -78,7 +97,8 @@ public sealed interface Outcome {
     }
 
     Failure withModelTime(Duration time) {
-      return new Failure(code, retryable, httpStatus, finishReason, message, retryAfter, time);
+      return new Failure(
+          code, retryable, httpStatus, finishReason, message, retryAfter, time, provider);
     }
   }
 

@@ -281,7 +281,7 @@ public final class ProviderRouter implements ModelClient {
       return CompletableFuture.completedFuture(
           named.withCostUsd(lane.route.pricing().cost(named, calls)));
     }
-    Failure f = (Failure) outcome;
+    Failure f = ((Failure) outcome).answeredBy(lane.name());
     count(lane, f.code().name().toLowerCase(Locale.ROOT));
     String reason = null;
     switch (f.code()) {
@@ -385,7 +385,8 @@ public final class ProviderRouter implements ModelClient {
         f.finishReason(),
         f.message(),
         hint,
-        f.modelTime());
+        f.modelTime(),
+        f.provider());
   }
 
   private static Instant earliest(List<Lane> candidates, Instant now) {

@@ -291,6 +291,11 @@ public final class RoutedThrottle<T> {
   }
 
   /** The provider of {@code route} answered 429: see {@link QuotaPool#onRateLimited}. */
+  /** Whether {@code route} names one of this throttle's routes. */
+  public boolean hasRoute(String route) {
+    return routeIndex.containsKey(route);
+  }
+
   public void onRateLimited(String route, Duration retryDelay) {
     Integer index = routeIndex.get(route);
     if (index != null) {

@@ -370,7 +370,13 @@ public final class DispatchGate {
       }
       if (isRateLimited(f)) {
         Duration pause = f.retryAfter() != null ? f.retryAfter() : DEFAULT_RATE_LIMIT_PAUSE;
-        throttle.onRateLimited(admitted.route(), pause);
+        // The pool of the provider that answered 429, which is not the admitting one when the
+        // router failed over within the call.
+        String answeredBy =
+            pinCalls && f.provider() != null && throttle.hasRoute(f.provider())
+                ? f.provider()
+                : admitted.route();
+        throttle.onRateLimited(answeredBy, pause);
       }
       // Must end the in-flight record before the task resubmits the job for a retry.
       throttle.complete(ref);

@@ -131,8 +131,22 @@ class ProviderRouterTest {
 
     assertThat(f.code()).isEqualTo(FailureCode.QUOTA_EXHAUSTED);
     assertThat(f.retryAfter()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(f.provider()).isEqualTo("ai-studio");
     assertThat(wavespeed.calls).hasValue(0);
     assertThat(router.available("ai-studio")).isTrue();
+  }
+
+  @Test
+  void shouldNameTheProviderThatAnsweredAFailureAfterAFailover() {
+    studio.then(unavailable());
+    wavespeed.then(quota(Duration.ofSeconds(3)));
+
+    Failure f = (Failure) call();
+
+    assertThat(f.code()).isEqualTo(FailureCode.QUOTA_EXHAUSTED);
+    assertThat(f.provider()).isEqualTo("wavespeed"); // its pool is the one to pause
+    assertThat(studio.calls).hasValue(1);
+    assertThat(wavespeed.calls).hasValue(1);
   }
 
   @Test

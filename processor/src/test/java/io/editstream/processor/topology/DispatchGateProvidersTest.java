@@ -117,6 +117,30 @@ class DispatchGateProvidersTest {
   }
 
   @Test
+  void shouldPauseThePoolOfTheProviderThatAnswered429AfterTheRouterMovedTheCall() {
+    DispatchGate gate = gate();
+    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofMinutes(1));
+    assertThat(gate.take(a)).containsExactly("j");
+    assertThat(gate.route(a, "j")).isEqualTo("ai-studio");
+
+    // ai-studio was down within the call; vertex took it over and answered 429.
+    gate.finished(
+        a,
+        "j",
+        new Dispatcher.Failed(
+            Outcome.Failure.retryable(
+                    FailureCode.QUOTA_EXHAUSTED, 429, "HTTP 429", Duration.ofSeconds(7))
+                .answeredBy("vertex")));
+
+    assertThat(pool(gate, "vertex").rateLimited()).isEqualTo(1);
+    assertThat(pool(gate, "vertex").pausedFor()).isEqualTo(Duration.ofSeconds(7));
+    assertThat(pool(gate, "ai-studio").rateLimited()).isZero();
+    assertThat(inFlight.inFlight()).isZero();
+  }
+
+  @Test
   void shouldChargeTheProviderThatServedACallTheRouterMovedWithinTheCall() {
     DispatchGate gate = gate();
     DispatchGate.Registration a = gate.register(new TaskId(1, 0));
