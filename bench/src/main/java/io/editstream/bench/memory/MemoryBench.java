@@ -79,8 +79,8 @@ public final class MemoryBench implements Callable<Integer> {
       defaultValue = "100",
       description =
           "pending.max.per.task (default ${DEFAULT-VALUE}): low, so that a backlog of thousands"
-              + " of jobs is already beyond the pending bound, as 30,000+ jobs would be with the"
-              + " processor's default of 5000 per task.")
+              + " of jobs is already beyond the pending bound, as 6,000+ jobs on 6 partitions"
+              + " would be with the processor's default of 1000 per task.")
   int pendingMax;
 
   @Option(
@@ -375,7 +375,7 @@ public final class MemoryBench implements Callable<Integer> {
             + ", pending.max.per.task="
             + config.pendingMaxPerTask()
             + " (low on purpose: the backlog is beyond the pending bound, as a backlog of"
-            + " 6 × 5000 = 30,000+ jobs would be with the default), cache.max.bytes="
+            + " 6 × 1000 = 6,000+ jobs would be with the default), cache.max.bytes="
             + config.cache().maxBytes()
             + " (finished images above output.inline.max.bytes are cached as a blob URI, ~1 KB"
             + " per finished job)"
