@@ -41,8 +41,6 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
 
   private final Deserializer<EditJob> deserializer;
   private final Predicate<RuntimeException> transientError;
-  private final TopologyMetrics metrics;
-  private final JobRuntime.DeadLetterSpill spill;
   private final JobRuntime runtime;
   private final Serializer<EditResult> results;
   private final String resultsTopic;
@@ -63,8 +61,6 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
     this.deserializer = deserializer;
     this.transientError = transientError;
     this.runtime = runtime;
-    this.metrics = runtime.metrics();
-    this.spill = runtime.deadLetterSpill();
     this.results = results;
     this.resultsTopic = resultsTopic;
     this.defaultModel = defaultModel;
@@ -79,7 +75,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
   public void process(Record<byte[], byte[]> record) {
     RecordMetadata meta = context.recordMetadata().orElse(null);
     String topic = meta == null ? "?" : meta.topic();
-    metrics.jobIn();
+    runtime.metrics().jobIn();
     if (record.value() == null) {
       deadLetter(record, meta, "NullValue", "record has no value (tombstone)");
       return;
@@ -129,15 +125,14 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       return Optional.empty();
     }
     long now = runtime.clock().millis();
-    String model = job.getModel() != null ? job.getModel() : defaultModel;
-    EditResult result = Results.of(jobId, job, hit.get(), model, now, now, 0, now);
+    EditResult result = Results.of(jobId, job, hit.get(), defaultModel, now, now, 0, now);
     return Optional.of(results.serialize(resultsTopic, result));
   }
 
   private void deadLetter(
       Record<byte[], byte[]> record, RecordMetadata meta, String exception, String message) {
     log.warn("Undecodable record at {} sent to the DLQ: {}: {}", where(meta), exception, message);
-    metrics.deadLettered();
+    runtime.metrics().deadLettered();
     Headers headers = record.headers();
     if (meta != null) {
       headers.add(HEADER_PREFIX + "topic", utf8(meta.topic()));
@@ -151,6 +146,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
         utf8(message.length() <= 1_000 ? message : message.substring(0, 1_000) + "…"));
     headers.add(HEADER_PREFIX + "timestamp", utf8(Long.toString(System.currentTimeMillis())));
     byte[] value = record.value();
+    JobRuntime.DeadLetterSpill spill = runtime.deadLetterSpill();
     if (value != null && value.length > DLQ_INLINE_MAX_BYTES && spill != null) {
       // The DLQ record is the value plus headers: at the input topic's size limit it would not
       // fit a DLQ topic of the same limit. Keep the bytes in the blob store and point to them.

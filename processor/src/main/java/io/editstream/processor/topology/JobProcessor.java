@@ -394,7 +394,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             jobId,
             job,
             p,
-            modelOf(job),
+            defaultModel,
             accepted,
             firstDispatch,
             entry == null ? 0 : entry.attempts(),

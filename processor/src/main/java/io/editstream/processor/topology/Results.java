@@ -11,6 +11,7 @@ final class Results {
   private Results() {}
 
   /**
+   * @param defaultModel the model of a job that names none (when the result does not say)
    * @param acceptedMs when the job was accepted (for a cache hit answered at once: {@code nowMs})
    * @param firstDispatchMs when its first model call started (a hit: {@code nowMs})
    * @param attempts model calls made for it (a hit answered at once: 0)
@@ -19,7 +20,7 @@ final class Results {
       String jobId,
       EditJob job,
       Dispatcher.Produced p,
-      String model,
+      String defaultModel,
       long acceptedMs,
       long firstDispatchMs,
       int attempts,
@@ -32,7 +33,8 @@ final class Results {
         .setSku(job.getSku())
         .setImages(p.images())
         .setText(p.text())
-        .setModel(p.model() != null ? p.model() : model)
+        .setModel(
+            p.model() != null ? p.model() : job.getModel() != null ? job.getModel() : defaultModel)
         .setModelVersion(p.modelVersion())
         .setCacheHit(p.cacheHit())
         .setContentKey(p.contentKey())
