@@ -71,6 +71,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final DispatchGate gate;
   private final OpsServer ops;
   private final KafkaStreamsMetrics streamsMetrics;
+  private final StateDirSlot stateSlot;
 
   private EditstreamProcessor(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
@@ -126,7 +127,10 @@ public final class EditstreamProcessor implements AutoCloseable {
         EditstreamTopology.build(
             new StreamsBuilder(), config.topics(), config.model().defaultModel(), serdes, runtime);
     log.info("Topology:\n{}", topology.describe());
-    this.streams = new KafkaStreams(topology, streamsProperties(config));
+    // Our own slot under state.dir, so instances sharing a host or a volume never share one.
+    this.stateSlot = StateDirSlot.claim(config.stateDir());
+    log.info("State directory of this instance: {}", stateSlot.dir());
+    this.streams = new KafkaStreams(topology, streamsProperties(config, stateSlot.dir()));
     this.streams.setUncaughtExceptionHandler(
         e -> {
           log.error("Stream thread died; replacing it (its tasks restart from committed state)", e);
@@ -184,12 +188,17 @@ public final class EditstreamProcessor implements AutoCloseable {
 
   /** The Kafka Streams properties the processor runs with ({@code kafka.*} settings win). */
   public static Properties streamsProperties(ProcessorConfig config) {
+    return streamsProperties(config, config.stateDir());
+  }
+
+  /** {@link #streamsProperties(ProcessorConfig)} with this instance's own state directory. */
+  static Properties streamsProperties(ProcessorConfig config, Path stateDir) {
     Properties p = new Properties();
     p.putAll(config.kafka());
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
-    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     // Streams' producer would otherwise linger as long as the commit interval; results wait for
     // the commit anyway, and a short linger keeps the commit's flush small (docs/benchmarks.md).
@@ -289,6 +298,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     dispatcher.close();
     model.close();
     meters.close();
+    stateSlot.close();
   }
 
   public static void main(String[] args) {

@@ -243,7 +243,10 @@ public final class Settings {
                   Setting.envOf("state.dir"),
                   System.getProperty("java.io.tmpdir") + "/editstream-state",
                   false,
-                  "Kafka Streams state directory."),
+                  "Base of the Kafka Streams state directories on this host: each running"
+                      + " instance takes the lowest free sub-directory instance-N (locked while it"
+                      + " runs), so several instances may share one base or volume, and a restarted"
+                      + " instance finds its own state again."),
               new Setting(
                   "stream.threads",
                   Setting.envOf("stream.threads"),
