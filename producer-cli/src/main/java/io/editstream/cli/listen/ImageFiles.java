@@ -1,9 +1,9 @@
 package io.editstream.cli.listen;
 
+import io.editstream.cli.blob.BlobReader;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.OutputImage;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +18,16 @@ import java.util.Locale;
 /**
  * Writes finished images as {@code <dir>/<sku or no-sku>/<jobId>.<ext>} (further images of the same
  * job as {@code <jobId>-2.<ext>}, ...). The bytes come from the result when inline, else from its
- * {@code file:} URI; either way they must match the result's SHA-256.
+ * URI ({@link BlobReader}: {@code s3://}, {@code file:}); either way they must match the result's
+ * SHA-256.
  */
 public final class ImageFiles {
   private final Path dir;
+  private final BlobReader blobs;
 
-  public ImageFiles(Path dir) {
+  public ImageFiles(Path dir, BlobReader blobs) {
     this.dir = dir;
+    this.blobs = blobs;
   }
 
   /**
@@ -41,7 +44,7 @@ public final class ImageFiles {
     int n = 0;
     for (OutputImage image : result.getImages()) {
       n++;
-      byte[] bytes = bytes(image);
+      byte[] bytes = bytes(image, blobs);
       String name =
           safeName(jobId) + (n == 1 ? "" : "-" + n) + "." + extension(image.getMimeType());
       Path target = folder.resolve(name);
@@ -58,29 +61,14 @@ public final class ImageFiles {
   }
 
   /** The image's bytes, checked against its SHA-256. */
-  public static byte[] bytes(OutputImage image) throws IOException {
+  public static byte[] bytes(OutputImage image, BlobReader blobs) throws IOException {
     byte[] bytes;
     if (image.getData() != null) {
       ByteBuffer data = image.getData().duplicate();
       bytes = new byte[data.remaining()];
       data.get(bytes);
     } else {
-      URI uri;
-      try {
-        uri = URI.create(image.getUri());
-      } catch (IllegalArgumentException e) {
-        throw new IOException("bad image URI " + image.getUri());
-      }
-      if (!"file".equalsIgnoreCase(uri.getScheme())) {
-        throw new IOException(
-            "cannot read " + image.getUri() + " (only file: URIs and inline data)");
-      }
-      Path path = Path.of(uri);
-      if (!Files.isReadable(path)) {
-        throw new IOException(
-            "cannot read " + path + " (is the processor's blob.dir shared with this machine?)");
-      }
-      bytes = Files.readAllBytes(path);
+      bytes = blobs.read(image.getUri());
     }
     String sha = sha256(bytes);
     if (image.getSha256() != null && !image.getSha256().equalsIgnoreCase(sha)) {

@@ -6,6 +6,8 @@ import io.editstream.cli.DurationConverter;
 import io.editstream.cli.EditstreamCli;
 import io.editstream.cli.ExitCodes;
 import io.editstream.cli.Progress;
+import io.editstream.cli.blob.BlobReader;
+import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Connection;
 import io.editstream.cli.kafka.ConnectionOptions;
 import io.editstream.cli.submit.BatchFile;
@@ -70,6 +72,8 @@ public final class ListenCommand implements Callable<Integer> {
   @ParentCommand EditstreamCli parent;
 
   @Mixin ConnectionOptions connection;
+
+  @Mixin S3Options s3Options;
 
   @Option(names = "--batch-id", paramLabel = "ID", description = "Only outcomes of this batch.")
   String batchId;
@@ -166,7 +170,8 @@ public final class ListenCommand implements Callable<Integer> {
     OutcomeReader.Start start = start(ctx, batchFilter);
     Connection conn = connection.resolve(ctx);
     BatchTracker tracker = new BatchTracker(batchFilter, expected);
-    ImageFiles files = out == null ? null : new ImageFiles(out);
+    BlobReader blobs = new BlobReader(s3Options::client);
+    ImageFiles files = out == null ? null : new ImageFiles(out, blobs);
     Map<String, List<Path>> written = new HashMap<>();
     Map<String, String> saveErrors = new LinkedHashMap<>();
     List<OutcomeReader.Undecodable> undecodable = new ArrayList<>();
@@ -176,7 +181,8 @@ public final class ListenCommand implements Callable<Integer> {
     long deadline = begin + timeout.toNanos();
     boolean timedOut = false;
     boolean interrupted = false;
-    try (OutcomeReader reader = OutcomeReader.open(conn, group, start)) {
+    try (blobs;
+        OutcomeReader reader = OutcomeReader.open(conn, group, start)) {
       Thread hook = new Thread(reader::wakeup, "editstream-listen-stop");
       Runtime.getRuntime().addShutdownHook(hook);
       try {

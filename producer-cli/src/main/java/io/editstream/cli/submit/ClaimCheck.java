@@ -2,57 +2,23 @@ package io.editstream.cli.submit;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
- * The claim check for large images: copies them into a shared folder the processor reads (its
- * {@code input.file.root}) under content-addressed names ({@code <sha256>.<ext>}), and sends their
- * {@code file:} URI instead of the bytes. Copying the same image twice is free.
+ * The claim check for large images: stores them where every processor can read them, under
+ * content-addressed names ({@code <sha256>.<ext>}), and the job carries their URI instead of the
+ * bytes. Storing the same image twice is free.
  */
-public final class ClaimCheck {
-  private final Path dir;
-  private final URI base;
+interface ClaimCheck {
 
-  /**
-   * @param dir folder to copy into (created if missing)
-   * @param base URI of {@code dir} as the processor sees it; null for {@code dir}'s own file: URI
-   */
-  public ClaimCheck(Path dir, URI base) {
-    this.dir = dir.toAbsolutePath().normalize();
-    String b = base == null ? this.dir.toUri().toString() : base.toString();
-    this.base = URI.create(b.endsWith("/") ? b : b + "/");
-  }
+  /** Stores {@code image} (unless it is there already) and returns its URI. */
+  URI store(PlannedImage.LocalFile image) throws IOException;
 
-  /** Copies {@code image} into the folder (unless there already) and returns its URI. */
-  public URI store(PlannedImage.LocalFile image) throws IOException {
-    String name = image.sha256() + "." + extension(image.type());
-    Path target = dir.resolve(name);
-    if (!Files.exists(target) || Files.size(target) != image.sizeBytes()) {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".upload-", ".tmp");
-      try {
-        Files.copy(image.path(), tmp, StandardCopyOption.REPLACE_EXISTING);
-        try {
-          Files.move(
-              tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    }
-    return uriOf(image);
-  }
+  /** The URI an image gets, without storing it. */
+  URI uriOf(PlannedImage.LocalFile image);
 
-  /** The URI an image gets, without copying. */
-  public URI uriOf(PlannedImage.LocalFile image) {
-    return base.resolve(image.sha256() + "." + extension(image.type()));
-  }
+  /** Where images go, for messages ("--blob-dir /x", "s3://bucket/prefix/"). */
+  String where();
 
   static String extension(ImageType type) {
     return type == ImageType.JPEG ? "jpg" : type.name().toLowerCase(Locale.ROOT);

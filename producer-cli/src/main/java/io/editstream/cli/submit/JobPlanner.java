@@ -397,7 +397,7 @@ public final class JobPlanner {
                     + Sizes.human(defaults.inlineMaxBytes())
                     + ", "
                     + Sizes.human(defaults.recordInlineBudget())
-                    + " per record): give --blob-dir to send it by reference");
+                    + " per record): give --blob-s3 s3://BUCKET/PREFIX/ (or --blob-dir for a shared folder) to send it by reference");
           }
           out.add(file.byReference());
         }

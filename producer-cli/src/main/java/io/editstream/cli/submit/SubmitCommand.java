@@ -8,6 +8,8 @@ import io.editstream.cli.CliFailure;
 import io.editstream.cli.EditstreamCli;
 import io.editstream.cli.ExitCodes;
 import io.editstream.cli.Progress;
+import io.editstream.cli.blob.S3Location;
+import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Connection;
 import io.editstream.cli.kafka.ConnectionOptions;
 import io.editstream.cli.kafka.KafkaJobSink;
@@ -41,6 +43,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /** {@code editstream submit}: check every job, then send them all to the jobs topic. */
 @Command(
@@ -202,6 +205,17 @@ public final class SubmitCommand implements Callable<Integer> {
               + " (e.g. file:///data/inputs/); default: the folder's own file: URI.")
   URI blobUri;
 
+  @Option(
+      names = "--blob-s3",
+      paramLabel = "s3://BUCKET/PREFIX/",
+      description =
+          "Claim check on an S3-compatible object store: larger images are uploaded there (named"
+              + " by their SHA-256) and sent as s3:// URIs; no folder needs to be shared. The"
+              + " processor must list the bucket in input.s3.allowed.buckets.")
+  String blobS3;
+
+  @Mixin S3Options s3Options;
+
   @Option(names = "--dry-run", description = "Check everything and print the jobs; send nothing.")
   boolean dryRun;
 
@@ -213,6 +227,16 @@ public final class SubmitCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     CliContext ctx = parent.context();
+    if (blobDir != null && blobS3 != null) {
+      throw CliFailure.usage("give either --blob-dir or --blob-s3, not both");
+    }
+    if (blobS3 != null) {
+      try {
+        S3Location.parse(blobS3);
+      } catch (IllegalArgumentException e) {
+        throw CliFailure.usage("--blob-s3: " + e.getMessage());
+      }
+    }
     SubmitDefaults defaults = defaults();
     List<Problem> problems = new ArrayList<>();
     Plan plan;
@@ -262,7 +286,19 @@ public final class SubmitCommand implements Callable<Integer> {
       printDryRun(ctx.out(), plan, batch);
       return ExitCodes.OK;
     }
-    ClaimCheck claimCheck = blobDir == null ? null : new ClaimCheck(blobDir, blobUri);
+    try (S3Client s3 = blobS3 == null ? null : s3Options.client()) {
+      return submit(ctx, plan, batch, claimCheck(s3));
+    }
+  }
+
+  private ClaimCheck claimCheck(S3Client s3) {
+    if (s3 != null) {
+      return new S3ClaimCheck(s3, S3Location.parse(blobS3));
+    }
+    return blobDir == null ? null : new FolderClaimCheck(blobDir, blobUri);
+  }
+
+  private int submit(CliContext ctx, Plan plan, String batch, ClaimCheck claimCheck) {
     long referenced = storeReferenced(plan, claimCheck);
     Connection conn = connection.resolve(ctx);
     Instant submittedAt = ctx.clock().instant().truncatedTo(ChronoUnit.MILLIS);
@@ -279,7 +315,7 @@ public final class SubmitCommand implements Callable<Integer> {
         conn.topics().jobs(),
         batch,
         Sizes.human(plan.inlineBytes()),
-        referenced > 0 ? ", " + referenced + " image(s) by reference in " + blobDir : "",
+        referenced > 0 ? ", " + referenced + " image(s) by reference in " + claimCheck.where() : "",
         plan.duplicates() > 0 ? "; " + plan.duplicates() + " duplicate row(s) skipped" : "");
     out.printf(
         "Follow the results: editstream listen %s --out results/%n",
@@ -361,7 +397,7 @@ public final class SubmitCommand implements Callable<Integer> {
         claimCheck.store(f);
       } catch (IOException e) {
         throw CliFailure.infra(
-            "cannot copy " + f.path() + " into --blob-dir " + blobDir + ": " + e.getMessage(), e);
+            "cannot store " + f.path() + " in " + claimCheck.where() + ": " + e.getMessage(), e);
       }
     }
     return unique.size();
@@ -461,7 +497,7 @@ public final class SubmitCommand implements Callable<Integer> {
           idSalt,
           inlineMaxBytes,
           SubmitDefaults.DEFAULT_RECORD_INLINE_BUDGET,
-          blobDir != null);
+          blobDir != null || blobS3 != null);
     } catch (IllegalArgumentException e) {
       throw CliFailure.usage("bad option value: " + e.getMessage());
     }
