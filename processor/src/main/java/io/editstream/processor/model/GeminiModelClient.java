@@ -20,6 +20,7 @@ import io.editstream.processor.model.Outcome.GeneratedImage;
 import io.editstream.processor.model.Outcome.Success;
 import io.editstream.processor.model.Outcome.Usage;
 import io.editstream.schema.FailureCode;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,15 +31,26 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.Interceptor;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSink;
 
 /**
  * Google AI Studio (Gemini API) through the official google-genai SDK's async API. The SDK's own
- * retries are off (one attempt per call) and a timeout is always set. Multi-step jobs run as one
- * conversation: each model turn, with its thought signatures, is sent back before the next step.
- * {@link VertexModelClient} uses the same door over the SDK's Vertex AI mode.
+ * retries are off (one attempt per call), OkHttp never sends a call twice (see {@link
+ * #httpClient}), and a timeout is always set. Multi-step jobs run as one conversation: each model
+ * turn, with its thought signatures, is sent back before the next step. {@link VertexModelClient}
+ * uses the same door over the SDK's Vertex AI mode.
  */
 public final class GeminiModelClient implements ModelClient {
 
@@ -126,10 +138,75 @@ public final class GeminiModelClient implements ModelClient {
   }
 
   static ClientOptions clientOptions(int maxConnections) {
-    return ClientOptions.builder()
-        .maxConnections(maxConnections)
-        .maxConnectionsPerHost(maxConnections)
+    return ClientOptions.builder().customHttpClient(httpClient(maxConnections)).build();
+  }
+
+  /**
+   * The OkHttp client under the SDK, built here rather than by the SDK. The SDK's own lets OkHttp
+   * send a request again by itself: after a connection closed without an answer (its
+   * retryOnConnectionFailure, on by default), after a 408 or a 503 with {@code Retry-After: 0}, or
+   * on a redirect. A model call is billed and not idempotent, so the server must see it once per
+   * attempt of the processor's retry loop, the only loop. Every request body is marked one-shot,
+   * which stops all of those re-sends; retryOnConnectionFailure stays on so that OkHttp still tries
+   * another address or connection when the request never left (a failed connect, a connection the
+   * server had already shut down), which is safe and costs no attempt.
+   *
+   * <p>As in the SDK's own client there are no per-phase timeouts (OkHttp's default read timeout,
+   * 10 s, is shorter than a 4K generation): the SDK sets HttpOptions.timeout as the call timeout on
+   * top of this client, and adds its retry interceptor (one attempt) and, for Vertex, its token
+   * refresh. The dispatcher takes over ClientOptions.maxConnections, which the SDK ignores when
+   * given a client.
+   */
+  static OkHttpClient httpClient(int maxConnections) {
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(maxConnections);
+    dispatcher.setMaxRequestsPerHost(maxConnections);
+    return new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .connectionPool(new ConnectionPool(maxConnections, 5, TimeUnit.MINUTES))
+        .connectTimeout(Duration.ZERO)
+        .readTimeout(Duration.ZERO)
+        .writeTimeout(Duration.ZERO)
+        .addInterceptor(GeminiModelClient::sendOnce)
         .build();
+  }
+
+  /** Marks the request body one-shot: OkHttp never sends a request that may have left again. */
+  private static Response sendOnce(Interceptor.Chain chain) throws IOException {
+    Request request = chain.request();
+    RequestBody body = request.body();
+    if (body == null || body.isOneShot()) {
+      return chain.proceed(request);
+    }
+    return chain.proceed(request.newBuilder().method(request.method(), new OneShot(body)).build());
+  }
+
+  private static final class OneShot extends RequestBody {
+    private final RequestBody body;
+
+    OneShot(RequestBody body) {
+      this.body = body;
+    }
+
+    @Override
+    public MediaType contentType() {
+      return body.contentType();
+    }
+
+    @Override
+    public long contentLength() throws IOException {
+      return body.contentLength();
+    }
+
+    @Override
+    public boolean isOneShot() {
+      return true;
+    }
+
+    @Override
+    public void writeTo(BufferedSink sink) throws IOException {
+      body.writeTo(sink);
+    }
   }
 
   @Override

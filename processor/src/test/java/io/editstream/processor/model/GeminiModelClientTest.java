@@ -6,11 +6,13 @@ import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.Success;
+import io.editstream.processor.testsupport.WireServer;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.ImageSize;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -164,6 +166,59 @@ class GeminiModelClientTest {
       assertThat(slow.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
       assertThat(slow.retryable()).isTrue();
     }
+  }
+
+  @Test
+  void shouldSendEachCallOnceWhenTheServerHangsUpWithoutAnAnswer() throws Exception {
+    // A first call answered on a kept-alive connection: OkHttp took a hang-up on a connection that
+    // had served before for a stale one and sent the call again, unseen.
+    try (WireServer server =
+            WireServer.start(
+                WireServer.firstThen(
+                    WireServer.ok(ascii("{\"candidates\":[]}")), WireServer.hangUp()));
+        GeminiModelClient c = overWire(server)) {
+      assertThat(((Failure) call(c, request("edit"))).code()).isEqualTo(FailureCode.NO_IMAGE);
+
+      for (int call = 1; call <= 3; call++) {
+        Failure f = (Failure) call(c, request("edit"));
+
+        assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+        assertThat(f.retryable()).isTrue();
+        assertThat(server.requests()).as("requests after call %d", call).isEqualTo(1 + call);
+      }
+      // OkHttp would also repeat a 503 that says Retry-After: 0 on its own.
+      server.answer(
+          WireServer.http(
+              503,
+              new String[] {"Retry-After: 0"},
+              ascii("{\"error\":{\"code\":503,\"message\":\"busy\",\"status\":\"UNAVAILABLE\"}}")));
+      Failure busy = (Failure) call(c, request("edit"));
+
+      assertThat(busy.httpStatus()).isEqualTo(503);
+      assertThat(server.requests()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void shouldKeepTheSdksUnboundedPhasesAndOurConnectionLimits() {
+    okhttp3.OkHttpClient http = GeminiModelClient.httpClient(7);
+
+    // The SDK's own client has no connect/read/write limits (OkHttp's default is 10 s, far below a
+    // 4K generation); HttpOptions.timeout bounds the whole call instead.
+    assertThat(http.connectTimeoutMillis()).isZero();
+    assertThat(http.readTimeoutMillis()).isZero();
+    assertThat(http.writeTimeoutMillis()).isZero();
+    assertThat(http.dispatcher().getMaxRequests()).isEqualTo(7);
+    assertThat(http.dispatcher().getMaxRequestsPerHost()).isEqualTo(7);
+  }
+
+  private static GeminiModelClient overWire(WireServer server) {
+    return new GeminiModelClient(
+        new GeminiModelClient.Settings(KEY, server.baseUrl(), Duration.ofSeconds(30), 2));
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 
   @Test
