@@ -1,6 +1,9 @@
 package io.editstream.processor.model;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.google.genai.Client;
+import com.google.genai.JsonSerializable;
 import com.google.genai.errors.ApiException;
 import com.google.genai.errors.GenAiIOException;
 import com.google.genai.types.Blob;
@@ -68,6 +71,16 @@ public final class GeminiModelClient implements ModelClient {
           "RECITATION",
           "IMAGE_RECITATION");
 
+  /**
+   * Longest JSON string the SDK may read from an answer: the base64 of one image. Jackson's default
+   * (20,000,000 chars) is less than a real 4K answer (a 4096x4096 PNG of ~15 MB is ~20 M chars), so
+   * such an answer could never be read, however often it was paid for. The largest image the API
+   * sends is 4K, about 16.8 M pixels at any aspect ratio; as a PNG that does not compress at all,
+   * at 4 bytes a pixel, it is 67 MB, or 89.5 M base64 chars. 96 Mi chars covers that and still
+   * stops a runaway answer before it takes the heap.
+   */
+  static final int MAX_ANSWER_STRING_CHARS = 96 * 1024 * 1024;
+
   private final Client client;
   private final String provider;
   private final String apiKey;
@@ -116,10 +129,24 @@ public final class GeminiModelClient implements ModelClient {
    * @param secret the credential to scrub from any message, or null
    */
   GeminiModelClient(Client client, String provider, String secret, LongSupplier nanoTime) {
+    readLargeAnswers();
     this.client = client;
     this.provider = provider;
     this.apiKey = secret;
     this.nanoTime = nanoTime;
+  }
+
+  /**
+   * Raises the string limit of the SDK's JSON reader (one mapper, shared by every SDK client in the
+   * process) to {@link #MAX_ANSWER_STRING_CHARS}; its other limits stay as they are. The SDK's
+   * mapper only, not Jackson's global default; never lowers a limit someone set higher.
+   */
+  static synchronized void readLargeAnswers() {
+    JsonFactory json = JsonSerializable.objectMapper().getFactory();
+    if (json.streamReadConstraints().getMaxStringLength() < MAX_ANSWER_STRING_CHARS) {
+      json.setStreamReadConstraints(
+          json.streamReadConstraints().rebuild().maxStringLength(MAX_ANSWER_STRING_CHARS).build());
+    }
   }
 
   static HttpOptions httpOptions(String apiVersion, String baseUrl, Duration timeout) {
@@ -400,6 +427,17 @@ public final class GeminiModelClient implements ModelClient {
       }
       return Failure.permanent(FailureCode.MODEL_ERROR, status, null, detail);
     }
+    Optional<JsonProcessingException> unreadable = unreadableAnswer(e);
+    if (unreadable.isPresent()) {
+      // The call was made and is billed; the same request would be billed again for an answer
+      // that is likely unreadable again. Not a connection failure: no failover, no retry.
+      return Failure.permanent(
+          FailureCode.MODEL_BAD_RESPONSE,
+          null,
+          null,
+          "the model's answer could not be read: "
+              + abbreviate(scrub(unreadable.get().getOriginalMessage())));
+    }
     if (e instanceof GenAiIOException || e instanceof java.io.IOException) {
       boolean timeout = isTimeout(e);
       return Failure.retryable(
@@ -417,6 +455,16 @@ public final class GeminiModelClient implements ModelClient {
             + ": "
             + scrub(rootMessage(e)),
         null);
+  }
+
+  /** The SDK reports an answer it cannot parse as a GenAiIOException caused by Jackson's error. */
+  private static Optional<JsonProcessingException> unreadableAnswer(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof JsonProcessingException json) {
+        return Optional.of(json);
+      }
+    }
+    return Optional.empty();
   }
 
   private static boolean isTimeout(Throwable e) {

@@ -2,6 +2,8 @@ package io.editstream.processor.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.google.genai.errors.GenAiIOException;
 import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.processor.model.Outcome.Failure;
@@ -14,7 +16,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -166,6 +171,67 @@ class GeminiModelClientTest {
       assertThat(slow.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
       assertThat(slow.retryable()).isTrue();
     }
+  }
+
+  @Test
+  void shouldReadAnImageAnswerLongerThanJacksonsDefaultStringLimit() throws Exception {
+    // A 4K PNG of 15 MiB: its base64 (20,971,520 chars) is over Jackson's default 20,000,000.
+    byte[] image = new byte[15 * 1024 * 1024];
+    new Random(4).nextBytes(image);
+    byte[] base64 = Base64.getEncoder().encode(image);
+    assertThat(base64.length).isGreaterThan(20_000_000);
+    try (WireServer server =
+            WireServer.start(
+                WireServer.ok(
+                    ascii(
+                        "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":["
+                            + "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\""),
+                    base64,
+                    ascii(
+                        "\"}}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":"
+                            + "{\"promptTokenCount\":300,\"candidatesTokenCount\":2000,"
+                            + "\"totalTokenCount\":2300}}")));
+        GeminiModelClient c = overWire(server)) {
+      Outcome outcome = call(c, request("upscale to 4K"));
+
+      assertThat(outcome).isInstanceOf(Success.class);
+      assertThat(Arrays.equals(((Success) outcome).images().get(0).bytes(), image))
+          .as("the decoded image is the one sent")
+          .isTrue();
+      assertThat(server.requests()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldReportAnAnswerThatCannotBeReadAsABadResponseNotAConnectionFailure() throws Exception {
+    try (WireServer server = WireServer.start(WireServer.ok(ascii("<html>Bad Gateway</html>")));
+        GeminiModelClient c = overWire(server)) {
+      Failure garbage = (Failure) call(c, request("edit"));
+
+      server.answer(
+          WireServer.ok(
+              ascii("{\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":{\"data\":\"iVBO")));
+      Failure truncated = (Failure) call(c, request("edit"));
+
+      for (Failure f : List.of(garbage, truncated)) {
+        assertThat(f.code()).isEqualTo(FailureCode.MODEL_BAD_RESPONSE);
+        assertThat(f.retryable()).as("another call is billed again").isFalse();
+        assertThat(f.message()).startsWith("the model's answer could not be read");
+      }
+      assertThat(server.requests()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void shouldClassifyAnAnswerOverTheReadLimitAsABadResponse() {
+    Failure f =
+        client.classify(
+            new GenAiIOException(
+                "Failed to parse",
+                new StreamConstraintsException("String value length exceeds the maximum")));
+
+    assertThat(f.code()).isEqualTo(FailureCode.MODEL_BAD_RESPONSE);
+    assertThat(f.retryable()).isFalse();
   }
 
   @Test

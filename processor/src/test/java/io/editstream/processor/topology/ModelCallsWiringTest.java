@@ -112,6 +112,19 @@ class ModelCallsWiringTest {
     assertThat(server.requests()).as("requests the server read").isEqualTo(3);
   }
 
+  @Test
+  void shouldFailAnUnreadableAnswerOnceAsABadResponse() {
+    server.answer(WireServer.ok("<html>Bad Gateway</html>".getBytes(StandardCharsets.US_ASCII)));
+    harness.submit("j3", job("j3", png()));
+
+    EditFailure f = awaitFailure();
+
+    assertThat(f.getCode()).isEqualTo(FailureCode.MODEL_BAD_RESPONSE);
+    assertThat(f.getRetryable()).isFalse();
+    assertThat(f.getAttempts()).isEqualTo(1);
+    assertThat(server.requests()).isEqualTo(1);
+  }
+
   /** Runs the task's punctuation until the job's one failure is out (calls finish off-thread). */
   private EditFailure awaitFailure() {
     List<EditFailure> out = new ArrayList<>();
