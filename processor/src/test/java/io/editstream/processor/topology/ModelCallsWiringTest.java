@@ -113,6 +113,17 @@ class ModelCallsWiringTest {
   }
 
   @Test
+  void shouldReportNoAttemptsForAJobWhoseImageIsRejectedBeforeAnyCall() {
+    harness.submit("j2", job("j2", "not an image".getBytes(StandardCharsets.US_ASCII)));
+
+    EditFailure f = awaitFailure();
+
+    assertThat(f.getCode()).isEqualTo(FailureCode.UNSUPPORTED_IMAGE_TYPE);
+    assertThat(f.getAttempts()).isZero();
+    assertThat(server.requests()).isZero();
+  }
+
+  @Test
   void shouldFailAnUnreadableAnswerOnceAsABadResponse() {
     server.answer(WireServer.ok("<html>Bad Gateway</html>".getBytes(StandardCharsets.US_ASCII)));
     harness.submit("j3", job("j3", png()));
