@@ -78,6 +78,27 @@ class ContractEvolutionTest {
     OldWriter.assertDefaultsFilled(read, "old-1");
   }
 
+  @Test
+  void oldReaderShouldReadACodeAddedAfterItAsUnknown() throws IOException {
+    EditFailure failure = SampleRecords.failure("new-code-1");
+    failure.setCode(io.editstream.schema.FailureCode.MODEL_BAD_RESPONSE);
+    var out = new java.io.ByteArrayOutputStream();
+    var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+    new org.apache.avro.specific.SpecificDatumWriter<>(EditFailure.class).write(failure, encoder);
+    encoder.flush();
+    Schema v1 = resource("/contract-history/EditFailure/v1.avsc");
+
+    var read =
+        new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(
+                EditFailure.getClassSchema(), v1)
+            .read(
+                null,
+                org.apache.avro.io.DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+
+    assertThat(read.get("code")).hasToString("UNKNOWN");
+    assertThat(read.get("jobId")).hasToString("new-code-1");
+  }
+
   static Schema resource(String name) {
     try (InputStream in = ContractEvolutionTest.class.getResourceAsStream(name)) {
       assertThat(in).as(name).isNotNull();

@@ -34,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,6 +112,9 @@ public class ModelDispatcher implements Dispatcher {
 
   @Override
   public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber, String provider) {
+    // Set when this attempt calls the model, not when the cache answers it or lets it wait for
+    // an identical call: a job's attempts are the calls made for it.
+    AtomicBoolean called = new AtomicBoolean();
     CompletableFuture<List<LoadedImage>> images;
     try {
       images = loader.loadAll(job.getImages());
@@ -124,10 +128,15 @@ public class ModelDispatcher implements Dispatcher {
               AtomicReference<Outcome.Success> mine = new AtomicReference<>();
               return cache
                   .getOrCompute(
-                      key, job.getBypassCache(), () -> call(job, loaded, key, mine, provider))
+                      key,
+                      job.getBypassCache(),
+                      () -> {
+                        called.set(true);
+                        return call(job, loaded, key, mine, provider);
+                      })
                   .thenApply(lookup -> (Attempt) produced(job, key, lookup, mine.get()));
             })
-        .exceptionally(error -> failed(error));
+        .exceptionally(error -> failed(error, called.get() ? 1 : 0));
   }
 
   private CompletableFuture<CachedResult> call(
@@ -204,25 +213,27 @@ public class ModelDispatcher implements Dispatcher {
         fromCache ? 0.0 : mine.costUsd() != null ? mine.costUsd() : pricing.cost(usage));
   }
 
-  private Attempt failed(Throwable error) {
+  private Attempt failed(Throwable error, int modelCalls) {
     Throwable e = unwrap(error);
     if (e instanceof ModelFailed m) {
-      return new Failed(m.failure);
+      return new Failed(m.failure, modelCalls);
     }
     if (e instanceof ImageRejectedException r) {
       Outcome.Failure f =
           new Outcome.Failure(
               r.code(), r.retryable(), null, null, r.getMessage(), null, Duration.ZERO);
-      return new Failed(f);
+      return new Failed(f, modelCalls);
     }
     if (e instanceof IllegalArgumentException bad) {
       return new Failed(
-          Outcome.Failure.permanent(FailureCode.INVALID_JOB, null, null, bad.getMessage()));
+          Outcome.Failure.permanent(FailureCode.INVALID_JOB, null, null, bad.getMessage()),
+          modelCalls);
     }
     log.error("Unexpected error in a job attempt", e);
     return new Failed(
         Outcome.Failure.retryable(
-            FailureCode.INTERNAL, null, "internal error: " + e.getClass().getSimpleName(), null));
+            FailureCode.INTERNAL, null, "internal error: " + e.getClass().getSimpleName(), null),
+        modelCalls);
   }
 
   private static Throwable unwrap(Throwable error) {

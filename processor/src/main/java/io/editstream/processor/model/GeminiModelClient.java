@@ -1,6 +1,9 @@
 package io.editstream.processor.model;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.google.genai.Client;
+import com.google.genai.JsonSerializable;
 import com.google.genai.errors.ApiException;
 import com.google.genai.errors.GenAiIOException;
 import com.google.genai.types.Blob;
@@ -20,6 +23,7 @@ import io.editstream.processor.model.Outcome.GeneratedImage;
 import io.editstream.processor.model.Outcome.Success;
 import io.editstream.processor.model.Outcome.Usage;
 import io.editstream.schema.FailureCode;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,15 +34,26 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.Interceptor;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSink;
 
 /**
  * Google AI Studio (Gemini API) through the official google-genai SDK's async API. The SDK's own
- * retries are off (one attempt per call) and a timeout is always set. Multi-step jobs run as one
- * conversation: each model turn, with its thought signatures, is sent back before the next step.
- * {@link VertexModelClient} uses the same door over the SDK's Vertex AI mode.
+ * retries are off (one attempt per call), OkHttp never sends a call twice (see {@link
+ * #httpClient}), and a timeout is always set. Multi-step jobs run as one conversation: each model
+ * turn, with its thought signatures, is sent back before the next step. {@link VertexModelClient}
+ * uses the same door over the SDK's Vertex AI mode.
  */
 public final class GeminiModelClient implements ModelClient {
 
@@ -55,6 +70,16 @@ public final class GeminiModelClient implements ModelClient {
           "SPII",
           "RECITATION",
           "IMAGE_RECITATION");
+
+  /**
+   * Longest JSON string the SDK may read from an answer: the base64 of one image. Jackson's default
+   * (20,000,000 chars) is less than a real 4K answer (a 4096x4096 PNG of ~15 MB is ~20 M chars), so
+   * such an answer could never be read, however often it was paid for. The largest image the API
+   * sends is 4K, about 16.8 M pixels at any aspect ratio; as a PNG that does not compress at all,
+   * at 4 bytes a pixel, it is 67 MB, or 89.5 M base64 chars. 96 Mi chars covers that and still
+   * stops a runaway answer before it takes the heap.
+   */
+  static final int MAX_ANSWER_STRING_CHARS = 96 * 1024 * 1024;
 
   private final Client client;
   private final String provider;
@@ -104,10 +129,24 @@ public final class GeminiModelClient implements ModelClient {
    * @param secret the credential to scrub from any message, or null
    */
   GeminiModelClient(Client client, String provider, String secret, LongSupplier nanoTime) {
+    readLargeAnswers();
     this.client = client;
     this.provider = provider;
     this.apiKey = secret;
     this.nanoTime = nanoTime;
+  }
+
+  /**
+   * Raises the string limit of the SDK's JSON reader (one mapper, shared by every SDK client in the
+   * process) to {@link #MAX_ANSWER_STRING_CHARS}; its other limits stay as they are. The SDK's
+   * mapper only, not Jackson's global default; never lowers a limit someone set higher.
+   */
+  static synchronized void readLargeAnswers() {
+    JsonFactory json = JsonSerializable.objectMapper().getFactory();
+    if (json.streamReadConstraints().getMaxStringLength() < MAX_ANSWER_STRING_CHARS) {
+      json.setStreamReadConstraints(
+          json.streamReadConstraints().rebuild().maxStringLength(MAX_ANSWER_STRING_CHARS).build());
+    }
   }
 
   static HttpOptions httpOptions(String apiVersion, String baseUrl, Duration timeout) {
@@ -126,10 +165,75 @@ public final class GeminiModelClient implements ModelClient {
   }
 
   static ClientOptions clientOptions(int maxConnections) {
-    return ClientOptions.builder()
-        .maxConnections(maxConnections)
-        .maxConnectionsPerHost(maxConnections)
+    return ClientOptions.builder().customHttpClient(httpClient(maxConnections)).build();
+  }
+
+  /**
+   * The OkHttp client under the SDK, built here rather than by the SDK. The SDK's own lets OkHttp
+   * send a request again by itself: after a connection closed without an answer (its
+   * retryOnConnectionFailure, on by default), after a 408 or a 503 with {@code Retry-After: 0}, or
+   * on a redirect. A model call is billed and not idempotent, so the server must see it once per
+   * attempt of the processor's retry loop, the only loop. Every request body is marked one-shot,
+   * which stops all of those re-sends; retryOnConnectionFailure stays on so that OkHttp still tries
+   * another address or connection when the request never left (a failed connect, a connection the
+   * server had already shut down), which is safe and costs no attempt.
+   *
+   * <p>As in the SDK's own client there are no per-phase timeouts (OkHttp's default read timeout,
+   * 10 s, is shorter than a 4K generation): the SDK sets HttpOptions.timeout as the call timeout on
+   * top of this client, and adds its retry interceptor (one attempt) and, for Vertex, its token
+   * refresh. The dispatcher takes over ClientOptions.maxConnections, which the SDK ignores when
+   * given a client.
+   */
+  static OkHttpClient httpClient(int maxConnections) {
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(maxConnections);
+    dispatcher.setMaxRequestsPerHost(maxConnections);
+    return new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .connectionPool(new ConnectionPool(maxConnections, 5, TimeUnit.MINUTES))
+        .connectTimeout(Duration.ZERO)
+        .readTimeout(Duration.ZERO)
+        .writeTimeout(Duration.ZERO)
+        .addInterceptor(GeminiModelClient::sendOnce)
         .build();
+  }
+
+  /** Marks the request body one-shot: OkHttp never sends a request that may have left again. */
+  private static Response sendOnce(Interceptor.Chain chain) throws IOException {
+    Request request = chain.request();
+    RequestBody body = request.body();
+    if (body == null || body.isOneShot()) {
+      return chain.proceed(request);
+    }
+    return chain.proceed(request.newBuilder().method(request.method(), new OneShot(body)).build());
+  }
+
+  private static final class OneShot extends RequestBody {
+    private final RequestBody body;
+
+    OneShot(RequestBody body) {
+      this.body = body;
+    }
+
+    @Override
+    public MediaType contentType() {
+      return body.contentType();
+    }
+
+    @Override
+    public long contentLength() throws IOException {
+      return body.contentLength();
+    }
+
+    @Override
+    public boolean isOneShot() {
+      return true;
+    }
+
+    @Override
+    public void writeTo(BufferedSink sink) throws IOException {
+      body.writeTo(sink);
+    }
   }
 
   @Override
@@ -323,6 +427,17 @@ public final class GeminiModelClient implements ModelClient {
       }
       return Failure.permanent(FailureCode.MODEL_ERROR, status, null, detail);
     }
+    Optional<JsonProcessingException> unreadable = unreadableAnswer(e);
+    if (unreadable.isPresent()) {
+      // The call was made and is billed; the same request would be billed again for an answer
+      // that is likely unreadable again. Not a connection failure: no failover, no retry.
+      return Failure.permanent(
+          FailureCode.MODEL_BAD_RESPONSE,
+          null,
+          null,
+          "the model's answer could not be read: "
+              + abbreviate(scrub(unreadable.get().getOriginalMessage())));
+    }
     if (e instanceof GenAiIOException || e instanceof java.io.IOException) {
       boolean timeout = isTimeout(e);
       return Failure.retryable(
@@ -340,6 +455,16 @@ public final class GeminiModelClient implements ModelClient {
             + ": "
             + scrub(rootMessage(e)),
         null);
+  }
+
+  /** The SDK reports an answer it cannot parse as a GenAiIOException caused by Jackson's error. */
+  private static Optional<JsonProcessingException> unreadableAnswer(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof JsonProcessingException json) {
+        return Optional.of(json);
+      }
+    }
+    return Optional.empty();
   }
 
   private static boolean isTimeout(Throwable e) {

@@ -304,7 +304,7 @@ public final class ProviderRouter implements ModelClient {
         reason = "misconfigured";
         log.warn("Provider {} refused the call ({}); circuit opened", lane.name(), f.code());
       }
-      case MODEL_TIMEOUT, MODEL_ERROR, INTERNAL -> {
+      case MODEL_TIMEOUT, MODEL_ERROR, MODEL_BAD_RESPONSE, INTERNAL -> {
         lane.breaker.onFailure(now);
         if (!lane.available(now)) {
           reason = "circuit";

@@ -38,7 +38,14 @@ public interface Dispatcher extends AutoCloseable {
   default void close() {}
 
   /** What one attempt came to. */
-  sealed interface Attempt {}
+  sealed interface Attempt {
+    /**
+     * Model calls the attempt made: 1, or 0 when it ended before the model was called (images
+     * rejected, a result from the cache or from an identical call in flight). What a job's outcome
+     * reports as its {@code attempts}.
+     */
+    int modelCalls();
+  }
 
   /** Finished images, from the model or from the cache. */
   record Produced(
@@ -52,8 +59,28 @@ public interface Dispatcher extends AutoCloseable {
       String contentKey,
       String provider,
       Double estimatedCostUsd)
-      implements Attempt {}
+      implements Attempt {
 
-  /** The attempt failed; {@code failure.retryable()} says whether another may succeed. */
-  record Failed(Outcome.Failure failure) implements Attempt {}
+    @Override
+    public int modelCalls() {
+      return cacheHit ? 0 : 1;
+    }
+  }
+
+  /**
+   * The attempt failed; {@code failure.retryable()} says whether another may succeed. {@code
+   * modelCalls} is 0 when it failed before calling the model.
+   */
+  record Failed(Outcome.Failure failure, int modelCalls) implements Attempt {
+
+    /** A failure of the model call the attempt made. */
+    public Failed(Outcome.Failure failure) {
+      this(failure, 1);
+    }
+
+    /** A failure before any model call. */
+    public static Failed beforeTheCall(Outcome.Failure failure) {
+      return new Failed(failure, 0);
+    }
+  }
 }

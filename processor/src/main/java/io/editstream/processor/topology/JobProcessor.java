@@ -220,7 +220,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       case TOO_LARGE -> {
         long now = now();
-        int attempts = entry == null ? 0 : entry.attempts();
+        int attempts = entry == null ? 0 : entry.modelCalls();
         long first = entry == null || entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
         emitFailure(
             jobId,
@@ -327,9 +327,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       attempt.whenComplete(
           (result, error) -> {
+            // A dispatcher that broke its contract: no model call is known to have been made.
             Dispatcher.Attempt a =
                 error != null
-                    ? new Dispatcher.Failed(
+                    ? Dispatcher.Failed.beforeTheCall(
                         Outcome.Failure.retryable(
                             FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
                     : result;
@@ -356,7 +357,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       if (raw == null) {
         continue;
       }
-      PendingJob entry = PendingJob.decode(raw);
+      PendingJob entry = PendingJob.decode(raw).settled(c.attempt().modelCalls());
       EditJob job = decode(entry.frame());
       long now = now();
       if (c.attempt() instanceof Dispatcher.Produced produced) {
@@ -377,7 +378,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
               delay.toMillis());
         } else {
           long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
-          emitFailure(c.jobId(), job, f, entry.attempts(), first, now, now);
+          emitFailure(c.jobId(), job, f, entry.modelCalls(), first, now, now);
         }
       }
     }
@@ -397,7 +398,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             defaultModel,
             accepted,
             firstDispatch,
-            entry == null ? 0 : entry.attempts(),
+            entry == null ? 0 : entry.modelCalls(),
             now);
     context.forward(new Record<>(jobId, result, now));
     finish(jobId, entry != null, now);

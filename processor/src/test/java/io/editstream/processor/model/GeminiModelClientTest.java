@@ -2,17 +2,24 @@ package io.editstream.processor.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.google.genai.errors.GenAiIOException;
 import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.Success;
+import io.editstream.processor.testsupport.WireServer;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.ImageSize;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -164,6 +171,120 @@ class GeminiModelClientTest {
       assertThat(slow.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
       assertThat(slow.retryable()).isTrue();
     }
+  }
+
+  @Test
+  void shouldReadAnImageAnswerLongerThanJacksonsDefaultStringLimit() throws Exception {
+    // A 4K PNG of 15 MiB: its base64 (20,971,520 chars) is over Jackson's default 20,000,000.
+    byte[] image = new byte[15 * 1024 * 1024];
+    new Random(4).nextBytes(image);
+    byte[] base64 = Base64.getEncoder().encode(image);
+    assertThat(base64.length).isGreaterThan(20_000_000);
+    try (WireServer server =
+            WireServer.start(
+                WireServer.ok(
+                    ascii(
+                        "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":["
+                            + "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\""),
+                    base64,
+                    ascii(
+                        "\"}}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":"
+                            + "{\"promptTokenCount\":300,\"candidatesTokenCount\":2000,"
+                            + "\"totalTokenCount\":2300}}")));
+        GeminiModelClient c = overWire(server)) {
+      Outcome outcome = call(c, request("upscale to 4K"));
+
+      assertThat(outcome).isInstanceOf(Success.class);
+      assertThat(Arrays.equals(((Success) outcome).images().get(0).bytes(), image))
+          .as("the decoded image is the one sent")
+          .isTrue();
+      assertThat(server.requests()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldReportAnAnswerThatCannotBeReadAsABadResponseNotAConnectionFailure() throws Exception {
+    try (WireServer server = WireServer.start(WireServer.ok(ascii("<html>Bad Gateway</html>")));
+        GeminiModelClient c = overWire(server)) {
+      Failure garbage = (Failure) call(c, request("edit"));
+
+      server.answer(
+          WireServer.ok(
+              ascii("{\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":{\"data\":\"iVBO")));
+      Failure truncated = (Failure) call(c, request("edit"));
+
+      for (Failure f : List.of(garbage, truncated)) {
+        assertThat(f.code()).isEqualTo(FailureCode.MODEL_BAD_RESPONSE);
+        assertThat(f.retryable()).as("another call is billed again").isFalse();
+        assertThat(f.message()).startsWith("the model's answer could not be read");
+      }
+      assertThat(server.requests()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void shouldClassifyAnAnswerOverTheReadLimitAsABadResponse() {
+    Failure f =
+        client.classify(
+            new GenAiIOException(
+                "Failed to parse",
+                new StreamConstraintsException("String value length exceeds the maximum")));
+
+    assertThat(f.code()).isEqualTo(FailureCode.MODEL_BAD_RESPONSE);
+    assertThat(f.retryable()).isFalse();
+  }
+
+  @Test
+  void shouldSendEachCallOnceWhenTheServerHangsUpWithoutAnAnswer() throws Exception {
+    // A first call answered on a kept-alive connection: OkHttp took a hang-up on a connection that
+    // had served before for a stale one and sent the call again, unseen.
+    try (WireServer server =
+            WireServer.start(
+                WireServer.firstThen(
+                    WireServer.ok(ascii("{\"candidates\":[]}")), WireServer.hangUp()));
+        GeminiModelClient c = overWire(server)) {
+      assertThat(((Failure) call(c, request("edit"))).code()).isEqualTo(FailureCode.NO_IMAGE);
+
+      for (int call = 1; call <= 3; call++) {
+        Failure f = (Failure) call(c, request("edit"));
+
+        assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+        assertThat(f.retryable()).isTrue();
+        assertThat(server.requests()).as("requests after call %d", call).isEqualTo(1 + call);
+      }
+      // OkHttp would also repeat a 503 that says Retry-After: 0 on its own.
+      server.answer(
+          WireServer.http(
+              503,
+              new String[] {"Retry-After: 0"},
+              ascii("{\"error\":{\"code\":503,\"message\":\"busy\",\"status\":\"UNAVAILABLE\"}}")));
+      Failure busy = (Failure) call(c, request("edit"));
+
+      assertThat(busy.httpStatus()).isEqualTo(503);
+      assertThat(server.requests()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void shouldKeepTheSdksUnboundedPhasesAndOurConnectionLimits() {
+    okhttp3.OkHttpClient http = GeminiModelClient.httpClient(7);
+
+    // The SDK's own client has no connect/read/write limits (OkHttp's default is 10 s, far below a
+    // 4K generation); HttpOptions.timeout bounds the whole call instead.
+    assertThat(http.connectTimeoutMillis()).isZero();
+    assertThat(http.readTimeoutMillis()).isZero();
+    assertThat(http.writeTimeoutMillis()).isZero();
+    assertThat(http.dispatcher().getMaxRequests()).isEqualTo(7);
+    assertThat(http.dispatcher().getMaxRequestsPerHost()).isEqualTo(7);
+  }
+
+  private static GeminiModelClient overWire(WireServer server) {
+    return new GeminiModelClient(
+        new GeminiModelClient.Settings(KEY, server.baseUrl(), Duration.ofSeconds(30), 2));
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 
   @Test

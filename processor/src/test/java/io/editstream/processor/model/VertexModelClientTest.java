@@ -10,6 +10,7 @@ import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.Success;
+import io.editstream.processor.testsupport.WireServer;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.ImageSize;
 import java.io.ByteArrayInputStream;
@@ -154,6 +155,26 @@ class VertexModelClientTest {
     Failure quota = (Failure) call(client, request("edit [emulator:fail=429]"));
     assertThat(quota.code()).isEqualTo(FailureCode.QUOTA_EXHAUSTED);
     assertThat(quota.retryAfter()).isPositive();
+  }
+
+  @Test
+  void shouldSendEachCallOnceWhenTheServerHangsUpWithoutAnAnswer() throws Exception {
+    // The first call is answered on a kept-alive connection, where OkHttp used to resend.
+    try (WireServer server =
+            WireServer.start(
+                WireServer.firstThen(
+                    WireServer.ok("{\"candidates\":[]}".getBytes(StandardCharsets.US_ASCII)),
+                    WireServer.hangUp()));
+        VertexModelClient c = clientWith(server.baseUrl(), TOKEN)) {
+      assertThat(((Failure) call(c, request("edit"))).code()).isEqualTo(FailureCode.NO_IMAGE);
+
+      for (int call = 1; call <= 3; call++) {
+        Failure f = (Failure) call(c, request("edit"));
+
+        assertThat(f.code()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+        assertThat(server.requests()).as("requests after call %d", call).isEqualTo(1 + call);
+      }
+    }
   }
 
   @Test

@@ -349,6 +349,18 @@ class ProviderRouterTest {
   }
 
   @Test
+  void shouldReturnUnreadableAnswersWithoutFailoverAndCountThemAgainstTheCircuit() {
+    studio.always(Failure.permanent(FailureCode.MODEL_BAD_RESPONSE, null, null, "not JSON"));
+
+    for (int i = 0; i < 2; i++) {
+      assertThat(((Failure) call()).code()).isEqualTo(FailureCode.MODEL_BAD_RESPONSE);
+    }
+    assertThat(wavespeed.calls).as("a billed call is not sent elsewhere").hasValue(0);
+    call();
+    assertThat(router.available("ai-studio")).as("the third opens the circuit").isFalse();
+  }
+
+  @Test
   void shouldGiveExactlyOneOutcomeWhenAProviderBreaksItsContract() {
     studio.then(r -> CompletableFuture.failedFuture(new IllegalStateException("bug")));
     studio.then(
