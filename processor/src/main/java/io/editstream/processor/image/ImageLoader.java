@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +48,9 @@ import java.util.concurrent.TimeoutException;
  * {@code Files.size} or {@code Content-Length} before reading, and again while reading), sniffed
  * from its bytes ({@code UNSUPPORTED_IMAGE_TYPE} when it is not JPEG/PNG/WebP/HEIC/HEIF, whatever
  * was declared), measured from its header without decoding ({@code IMAGE_DIMENSIONS_TOO_LARGE} over
- * {@link ImageLimits#maxPixels()}) and hashed ({@code IMAGE_DIGEST_MISMATCH} when a given {@code
+ * {@link ImageLimits#maxPixels()}), walked from end to end to prove it complete and consistent
+ * ({@code UNSUPPORTED_IMAGE_TYPE} for a file cut short or with a corrupt chunk, segment or box; see
+ * {@link ImageProbe#whyMalformed}) and hashed ({@code IMAGE_DIGEST_MISMATCH} when a given {@code
  * sha256} differs).
  *
  * <p>{@code file:} URIs must resolve, after {@code ..} and symbolic links, to a regular file below
@@ -288,6 +291,14 @@ public final class ImageLoader {
               + " pixels, at most "
               + limits.maxPixels()
               + " allowed");
+    }
+    // After the pixel check: a bomb's header alone is reason enough, complete or not.
+    Optional<String> malformed = ImageProbe.whyMalformed(bytes, type);
+    if (malformed.isPresent()) {
+      throw reject(
+          FailureCode.UNSUPPORTED_IMAGE_TYPE,
+          field,
+          "the bytes are not a complete, well-formed " + type + ": " + malformed.get());
     }
     String sha256 = Hashing.sha256().hashBytes(bytes).toString();
     if (declaredSha256 != null && !declaredSha256.equalsIgnoreCase(sha256)) {
