@@ -5,18 +5,17 @@ import com.google.common.net.InetAddresses;
 import io.editstream.processor.validate.Rejection;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
@@ -28,26 +27,41 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.SocketFactory;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Dispatcher;
+import okhttp3.Dns;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
 
 /**
  * Turns an {@link InputImage} (inline bytes, {@code file:} or {@code http(s):} URI) into a checked
  * {@link LoadedImage}, asynchronously: {@link #load} returns at once and never blocks the caller;
- * blocking work (file reads, DNS, hashing) runs on the given executor, HTTP on the JDK client's own
- * threads.
+ * blocking work (file reads, hashing, structure checks) runs on the given executor, HTTP and its
+ * DNS lookups on the HTTP client's own daemon threads.
  *
  * <p>Every image, whatever its source, is capped at {@link ImageLimits#maxBytes()} (checked from
  * {@code Files.size} or {@code Content-Length} before reading, and again while reading), sniffed
  * from its bytes ({@code UNSUPPORTED_IMAGE_TYPE} when it is not JPEG/PNG/WebP/HEIC/HEIF, whatever
  * was declared), measured from its header without decoding ({@code IMAGE_DIMENSIONS_TOO_LARGE} over
- * {@link ImageLimits#maxPixels()}) and hashed ({@code IMAGE_DIGEST_MISMATCH} when a given {@code
+ * {@link ImageLimits#maxPixels()}), walked from end to end to prove it complete and consistent
+ * ({@code UNSUPPORTED_IMAGE_TYPE} for a file cut short or with a corrupt chunk, segment or box; see
+ * {@link ImageProbe#whyMalformed}) and hashed ({@code IMAGE_DIGEST_MISMATCH} when a given {@code
  * sha256} differs).
  *
  * <p>{@code file:} URIs must resolve, after {@code ..} and symbolic links, to a regular file below
@@ -55,17 +69,20 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>{@code http(s):} URIs: the host must be allow-listed, and every address it resolves to must be
  * public (no loopback, private, link-local/metadata, CGNAT, multicast, ULA, or IPv6 forms embedding
- * such an IPv4 address) unless the policy allows it; this is checked before connecting, for the
- * first URI and for every redirect, which are followed by hand up to {@link
- * FetchPolicy#maxRedirects()}. No proxy is used. Non-2xx answers give {@code IMAGE_FETCH_FAILED},
- * retryable for 408, 429 and 5xx; timeouts and connection errors are retryable too. One deadline
- * ({@link FetchPolicy#totalTimeout()}) covers all hops and the body.
+ * such an IPv4 address) unless the policy allows it; this is checked for the first URI and for
+ * every redirect, which are followed by hand up to {@link FetchPolicy#maxRedirects()}. No proxy is
+ * used. Non-2xx answers give {@code IMAGE_FETCH_FAILED}, retryable for 408, 429 and 5xx; timeouts
+ * and connection errors are retryable too. One deadline ({@link FetchPolicy#totalTimeout()}) covers
+ * all hops and the body; {@link FetchPolicy#connectTimeout()} bounds each connect.
  *
- * <p>DNS rebinding: the JDK HTTP client resolves the host name again when it connects and offers no
- * way (on Java 17) to pin the address we checked, so a hostile DNS server could answer a public
- * address to our check and a private one to the connect. The host allow-list is therefore the
- * primary control (allow only hosts whose DNS you trust); the address check is the second line, and
- * IP-literal URIs are not exposed to rebinding at all.
+ * <p>DNS rebinding: the HTTP client (OkHttp) resolves names only through this loader's {@link
+ * HostResolver}, once per connection it opens, and only the addresses that lookup returned and the
+ * address policy passed are handed to it, so it connects to exactly the addresses that were
+ * checked: a hostile DNS server cannot answer a public address to the check and a private one to
+ * the connect. A redirect to another host opens a new connection and so a new, checked lookup; a
+ * pooled connection is reused only for the same host and port, and goes to an address checked when
+ * it was opened. TLS still sends SNI for, and verifies the certificate against, the URI's host
+ * name. IP-literal URIs are checked without any lookup.
  *
  * <p>The returned future completes exceptionally with an {@link ImageRejectedException} (never
  * another type) whose field is {@code images[i].data}, {@code images[i].uri} or {@code
@@ -73,21 +90,15 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ImageLoader {
 
-  /** Sends one HTTP request; a seam for tests that must prove where traffic goes. */
-  @FunctionalInterface
-  interface HttpSender {
-    CompletableFuture<HttpResponse<byte[]>> send(
-        HttpRequest request, HttpResponse.BodyHandler<byte[]> handler);
-  }
-
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final int MAX_URI_ECHO = 120;
+  private static final int MAX_CONCURRENT_FETCHES = 256;
 
   private final ImageLimits limits;
   private final FetchPolicy policy;
   private final Executor executor;
   private final HostResolver resolver;
-  private final HttpSender sender;
+  private final OkHttpClient client;
   private final AddressPolicy addresses;
   private final Path fileRoot;
   private final Path fileRootReal;
@@ -105,21 +116,22 @@ public final class ImageLoader {
    */
   public ImageLoader(
       ImageLimits limits, FetchPolicy policy, Executor executor, HostResolver resolver) {
-    this(limits, policy, executor, resolver, defaultSender(policy));
+    this(limits, policy, executor, resolver, SocketFactory.getDefault());
   }
 
+  /** A loader whose HTTP connections come from {@code sockets}: a seam for tests. */
   ImageLoader(
       ImageLimits limits,
       FetchPolicy policy,
       Executor executor,
       HostResolver resolver,
-      HttpSender sender) {
+      SocketFactory sockets) {
     this.limits = Objects.requireNonNull(limits, "limits");
     this.policy = Objects.requireNonNull(policy, "policy");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.resolver = Objects.requireNonNull(resolver, "resolver");
-    this.sender = Objects.requireNonNull(sender, "sender");
     this.addresses = new AddressPolicy(policy);
+    this.client = httpClient(policy, new CheckedDns(), Objects.requireNonNull(sockets, "sockets"));
     if (policy.fileRoot() == null) {
       this.fileRoot = null;
       this.fileRootReal = null;
@@ -135,18 +147,6 @@ public final class ImageLoader {
         throw new IllegalArgumentException("fileRoot " + fileRoot + " is not a directory");
       }
     }
-  }
-
-  static HttpSender defaultSender(FetchPolicy policy) {
-    HttpClient client =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(policy.connectTimeout())
-            // A proxy would resolve names itself, defeating the address check.
-            .proxy(HttpClient.Builder.NO_PROXY)
-            .build();
-    return client::sendAsync;
   }
 
   /**
@@ -289,6 +289,14 @@ public final class ImageLoader {
               + limits.maxPixels()
               + " allowed");
     }
+    // After the pixel check: a bomb's header alone is reason enough, complete or not.
+    Optional<String> malformed = ImageProbe.whyMalformed(bytes, type);
+    if (malformed.isPresent()) {
+      throw reject(
+          FailureCode.UNSUPPORTED_IMAGE_TYPE,
+          field,
+          "the bytes are not a complete, well-formed " + type + ": " + malformed.get());
+    }
     String sha256 = Hashing.sha256().hashBytes(bytes).toString();
     if (declaredSha256 != null && !declaredSha256.equalsIgnoreCase(sha256)) {
       throw reject(
@@ -367,24 +375,115 @@ public final class ImageLoader {
 
   // ---- http(s): ---------------------------------------------------------------------------
 
-  /** One fetch across its redirects: what to abort when the deadline passes. */
+  /**
+   * The only name resolution the HTTP client does: resolves once per connection it opens, refuses
+   * the lookup unless every address passes the address policy, and hands the client exactly the
+   * addresses it checked, so the connection goes to a checked address (no DNS rebinding between
+   * check and connect).
+   */
+  private final class CheckedDns implements Dns {
+    @Override
+    public List<InetAddress> lookup(String host) throws UnknownHostException {
+      InetAddress[] resolved;
+      if (InetAddresses.isInetAddress(host)) {
+        resolved = new InetAddress[] {InetAddresses.forString(host)};
+      } else {
+        try {
+          resolved = resolver.resolve(host);
+        } catch (UnknownHostException e) {
+          throw new RefusedLookup(
+              FailureCode.IMAGE_FETCH_FAILED, true, "host '" + echo(host) + "' cannot be resolved");
+        }
+      }
+      if (resolved == null || resolved.length == 0) {
+        throw new RefusedLookup(
+            FailureCode.IMAGE_FETCH_FAILED, true, "host '" + echo(host) + "' has no address");
+      }
+      Optional<String> blocked = whyBlocked(host, resolved);
+      if (blocked.isPresent()) {
+        throw new RefusedLookup(FailureCode.URI_NOT_ALLOWED, false, blocked.get());
+      }
+      return List.of(resolved);
+    }
+  }
+
+  /** A lookup that {@link CheckedDns} refused; the client passes it to the call's failure. */
+  private static final class RefusedLookup extends UnknownHostException {
+    private static final long serialVersionUID = 1L;
+    private final transient FailureCode code;
+    private final boolean retryable;
+
+    RefusedLookup(FailureCode code, boolean retryable, String detail) {
+      super(detail);
+      this.code = code;
+      this.retryable = retryable;
+    }
+
+    ImageRejectedException toRejection(String field, String prefix) {
+      Rejection rejection = Rejection.of(code, field, prefix + getMessage());
+      return new ImageRejectedException(rejection, retryable, null);
+    }
+  }
+
+  private static OkHttpClient httpClient(FetchPolicy policy, Dns dns, SocketFactory sockets) {
+    // Daemon threads, so an idle loader never holds the JVM open; the deadline, not the
+    // dispatcher's queue, limits how long a fetch may take.
+    ThreadPoolExecutor threads =
+        new ThreadPoolExecutor(
+            0,
+            Integer.MAX_VALUE,
+            60,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            runnable -> {
+              Thread t = new Thread(runnable, "editstream-image-http");
+              t.setDaemon(true);
+              return t;
+            });
+    Dispatcher dispatcher = new Dispatcher(threads);
+    dispatcher.setMaxRequests(MAX_CONCURRENT_FETCHES);
+    dispatcher.setMaxRequestsPerHost(MAX_CONCURRENT_FETCHES);
+    return new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .dns(dns)
+        .socketFactory(sockets)
+        // A proxy would resolve names itself, defeating the address check.
+        .proxy(Proxy.NO_PROXY)
+        // Redirects are followed by hand, so each hop is checked and counted.
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .retryOnConnectionFailure(false)
+        .protocols(List.of(Protocol.HTTP_1_1))
+        .connectTimeout(policy.connectTimeout())
+        // Never shorter than the fetch deadline, which cancels the call itself.
+        .readTimeout(policy.totalTimeout())
+        .writeTimeout(policy.totalTimeout())
+        .build();
+  }
+
+  /** One fetch across its redirects: what to cancel when the deadline passes. */
   private static final class Fetch {
     final String field;
-    volatile CompletableFuture<?> inFlight;
-    volatile CappedBodySubscriber body;
+    private volatile Call inFlight;
+    private volatile boolean aborted;
 
     Fetch(String field) {
       this.field = field;
     }
 
-    void abort(RuntimeException reason) {
-      CappedBodySubscriber b = body;
-      if (b != null) {
-        b.abort(reason);
+    /** Makes {@code call} the one to cancel; cancels it at once if the deadline already passed. */
+    void start(Call call) {
+      inFlight = call;
+      if (aborted) {
+        call.cancel();
       }
-      CompletableFuture<?> f = inFlight;
-      if (f != null) {
-        f.cancel(true);
+    }
+
+    void abort() {
+      aborted = true;
+      Call call = inFlight;
+      if (call != null) {
+        call.cancel(); // closes the socket: a blocked read ends at once
       }
     }
   }
@@ -410,13 +509,11 @@ public final class ImageLoader {
           }
           Throwable cause = unwrap(error);
           if (cause instanceof TimeoutException) {
-            ImageRejectedException timeout =
-                retry(
-                    field,
-                    describe(uri) + " gave no complete answer within " + policy.totalTimeout(),
-                    null);
-            fetch.abort(timeout);
-            throw timeout;
+            fetch.abort();
+            throw retry(
+                field,
+                describe(uri) + " gave no complete answer within " + policy.totalTimeout(),
+                null);
           }
           throw asRejection(cause, field);
         });
@@ -424,32 +521,59 @@ public final class ImageLoader {
 
   private CompletableFuture<byte[]> hop(URI uri, int hop, Fetch fetch) {
     String prefix = hop == 0 ? "" : "redirect " + hop + " to " + describe(uri) + ": ";
+    Request request;
     try {
       checkHttpTarget(uri, fetch.field, prefix);
+      HttpUrl url = httpUrl(uri, fetch.field, prefix);
+      request =
+          new Request.Builder()
+              .url(url)
+              .get()
+              .header("Accept", "image/*")
+              // No transparent gzip: Content-Length must count the bytes we cap.
+              .header("Accept-Encoding", "identity")
+              .build();
     } catch (ImageRejectedException e) {
       return CompletableFuture.failedFuture(e);
     }
-    String host = FetchPolicy.normalizeHost(uri.getHost());
-    return CompletableFuture.runAsync(() -> checkAddresses(host, fetch.field, prefix), executor)
-        .thenCompose(
-            ignored -> {
-              HttpRequest request;
-              try {
-                request =
-                    HttpRequest.newBuilder(uri)
-                        .GET()
-                        .timeout(policy.totalTimeout())
-                        .header("Accept", "image/*")
-                        .build();
-              } catch (IllegalArgumentException e) {
-                throw reject(FailureCode.URI_NOT_ALLOWED, fetch.field, prefix + "unusable URI");
-              }
-              CompletableFuture<HttpResponse<byte[]>> sent =
-                  sender.send(request, info -> bodyFor(info, fetch, prefix));
-              fetch.inFlight = sent;
-              return sent;
-            })
-        .thenCompose(response -> afterResponse(response, uri, hop, fetch, prefix));
+    CompletableFuture<byte[]> done = new CompletableFuture<>();
+    Call call = client.newCall(request);
+    fetch.start(call);
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onFailure(Call failed, IOException e) {
+            done.completeExceptionally(refusal(e, fetch.field, prefix));
+          }
+
+          @Override
+          public void onResponse(Call answered, Response response) {
+            try (response) {
+              afterResponse(answered, response, uri, hop, fetch, prefix)
+                  .whenComplete(
+                      (bytes, error) -> {
+                        if (error == null) {
+                          done.complete(bytes);
+                        } else {
+                          done.completeExceptionally(error);
+                        }
+                      });
+            } catch (RuntimeException | IOException e) {
+              done.completeExceptionally(refusal(e, fetch.field, prefix));
+            }
+          }
+        });
+    return done;
+  }
+
+  /** The lookup refusal inside {@code error} as a rejection, else {@code error} itself. */
+  private static Throwable refusal(Throwable error, String field, String prefix) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof RefusedLookup refused) {
+        return refused.toRejection(field, prefix);
+      }
+    }
+    return error;
   }
 
   private void checkHttpTarget(URI uri, String field, String prefix) {
@@ -479,78 +603,64 @@ public final class ImageLoader {
           field,
           prefix + "host '" + echo(uri.getHost()) + "' is not in the allowed hosts");
     }
-  }
-
-  private void checkAddresses(String host, String field, String prefix) {
-    InetAddress[] resolved;
+    String host = FetchPolicy.normalizeHost(uri.getHost());
     if (InetAddresses.isInetAddress(host)) {
-      resolved = new InetAddress[] {InetAddresses.forString(host)};
-    } else {
-      try {
-        resolved = resolver.resolve(host);
-      } catch (UnknownHostException e) {
-        throw retry(field, prefix + "host '" + echo(host) + "' cannot be resolved", null);
-      }
-    }
-    if (resolved == null || resolved.length == 0) {
-      throw retry(field, prefix + "host '" + echo(host) + "' has no address", null);
-    }
-    // Every address must pass: the client may connect to any of them.
-    for (InetAddress address : resolved) {
-      addresses
-          .whyBlocked(address)
+      // An IP literal involves no DNS; check it here, whether or not the client asks the Dns.
+      InetAddress[] literal = {InetAddresses.forString(host)};
+      whyBlocked(host, literal)
           .ifPresent(
               reason -> {
-                String hostPart =
-                    InetAddresses.isInetAddress(host) ? "" : " of host '" + echo(host) + "'";
-                throw reject(
-                    FailureCode.URI_NOT_ALLOWED,
-                    field,
-                    prefix + "address " + address.getHostAddress() + hostPart + " " + reason);
+                throw reject(FailureCode.URI_NOT_ALLOWED, field, prefix + reason);
               });
     }
   }
 
-  private HttpResponse.BodySubscriber<byte[]> bodyFor(
-      HttpResponse.ResponseInfo info, Fetch fetch, String prefix) {
-    if (info.statusCode() / 100 != 2) {
-      return CappedBodySubscriber.discarding();
+  /**
+   * The URI as the HTTP client will read it; refused when the client would read another host than
+   * the one checked (a parser differential is a classic way around host allow-lists).
+   */
+  private static HttpUrl httpUrl(URI uri, String field, String prefix) {
+    HttpUrl url = HttpUrl.parse(uri.toString());
+    if (url == null) {
+      throw reject(FailureCode.URI_NOT_ALLOWED, field, prefix + "unusable URI");
     }
-    OptionalLong declared;
-    try {
-      declared = info.headers().firstValueAsLong("content-length");
-    } catch (NumberFormatException e) {
-      declared = OptionalLong.empty();
+    String checked = FetchPolicy.normalizeHost(uri.getHost());
+    String used = FetchPolicy.normalizeHost(url.host());
+    boolean same =
+        InetAddresses.isInetAddress(checked) && InetAddresses.isInetAddress(used)
+            ? InetAddresses.forString(checked).equals(InetAddresses.forString(used))
+            : checked.equals(used);
+    if (!same) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          prefix
+              + "host '"
+              + echo(uri.getHost())
+              + "' is ambiguous (also read as '"
+              + echo(used)
+              + "')");
     }
-    long max = limits.maxBytes();
-    if (declared.isPresent() && declared.getAsLong() > max) {
-      return CappedBodySubscriber.failing(
-          reject(
-              FailureCode.IMAGE_TOO_LARGE,
-              fetch.field,
-              prefix
-                  + "server declares "
-                  + declared.getAsLong()
-                  + " bytes (Content-Length), at most "
-                  + max
-                  + " allowed"));
+    return url;
+  }
+
+  /** Why one of the {@code resolved} addresses of {@code host} may not be contacted. */
+  private Optional<String> whyBlocked(String host, InetAddress[] resolved) {
+    // Every address must pass: the client may connect to any of them.
+    for (InetAddress address : resolved) {
+      Optional<String> reason = addresses.whyBlocked(address);
+      if (reason.isPresent()) {
+        String hostPart = InetAddresses.isInetAddress(host) ? "" : " of host '" + echo(host) + "'";
+        return Optional.of("address " + address.getHostAddress() + hostPart + " " + reason.get());
+      }
     }
-    CappedBodySubscriber body =
-        new CappedBodySubscriber(
-            max,
-            declared.orElse(0),
-            () ->
-                reject(
-                    FailureCode.IMAGE_TOO_LARGE,
-                    fetch.field,
-                    prefix + "body is larger than " + max + " bytes allowed; download stopped"));
-    fetch.body = body;
-    return body;
+    return Optional.empty();
   }
 
   private CompletableFuture<byte[]> afterResponse(
-      HttpResponse<byte[]> response, URI uri, int hop, Fetch fetch, String prefix) {
-    int status = response.statusCode();
+      Call call, Response response, URI uri, int hop, Fetch fetch, String prefix)
+      throws IOException {
+    int status = response.code();
     if (REDIRECTS.contains(status)) {
       if (hop >= policy.maxRedirects()) {
         throw reject(
@@ -558,16 +668,13 @@ public final class ImageLoader {
             fetch.field,
             prefix + "more than " + policy.maxRedirects() + " redirects");
       }
-      String location =
-          response
-              .headers()
-              .firstValue("location")
-              .orElseThrow(
-                  () ->
-                      reject(
-                          FailureCode.IMAGE_FETCH_FAILED,
-                          fetch.field,
-                          prefix + "redirect (HTTP " + status + ") without a Location header"));
+      String location = response.header("Location");
+      if (location == null) {
+        throw reject(
+            FailureCode.IMAGE_FETCH_FAILED,
+            fetch.field,
+            prefix + "redirect (HTTP " + status + ") without a Location header");
+      }
       URI next;
       try {
         next = uri.resolve(new URI(location));
@@ -580,13 +687,58 @@ public final class ImageLoader {
       return hop(next, hop + 1, fetch);
     }
     if (status / 100 == 2) {
-      return CompletableFuture.completedFuture(response.body());
+      return CompletableFuture.completedFuture(readCapped(call, response, fetch, prefix));
     }
     String detail = prefix + describe(uri) + " answered HTTP " + status;
     if (status >= 500 || status == 408 || status == 429) {
       throw retry(fetch.field, detail, null);
     }
     throw reject(FailureCode.IMAGE_FETCH_FAILED, fetch.field, detail);
+  }
+
+  /**
+   * The body, refused from its Content-Length when that is over the cap, and otherwise read until
+   * it grows past the cap: then the call is cancelled, which closes the connection, so a 200 MB
+   * answer costs at most the cap in memory and the server cannot push the rest.
+   */
+  private byte[] readCapped(Call call, Response response, Fetch fetch, String prefix)
+      throws IOException {
+    long max = limits.maxBytes();
+    ResponseBody body = response.body();
+    long declared = body == null ? -1 : body.contentLength();
+    if (declared > max) {
+      call.cancel(); // closing alone would first try to drain the body
+      throw reject(
+          FailureCode.IMAGE_TOO_LARGE,
+          fetch.field,
+          prefix
+              + "server declares "
+              + declared
+              + " bytes (Content-Length), at most "
+              + max
+              + " allowed");
+    }
+    if (body == null) {
+      return new byte[0];
+    }
+    ByteArrayOutputStream out =
+        new ByteArrayOutputStream((int) Math.max(8192, Math.min(max, declared)));
+    byte[] buffer = new byte[64 * 1024];
+    long received = 0;
+    try (InputStream in = body.byteStream()) {
+      for (int n; (n = in.read(buffer)) != -1; ) {
+        received += n;
+        if (received > max) {
+          call.cancel();
+          throw reject(
+              FailureCode.IMAGE_TOO_LARGE,
+              fetch.field,
+              prefix + "body is larger than " + max + " bytes allowed; download stopped");
+        }
+        out.write(buffer, 0, n);
+      }
+    }
+    return out.toByteArray();
   }
 
   // ---- errors -----------------------------------------------------------------------------
@@ -598,10 +750,11 @@ public final class ImageLoader {
         return rejected;
       }
     }
-    if (cause instanceof HttpConnectTimeoutException) {
+    if (cause instanceof SocketTimeoutException
+        && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("connect")) {
       return retry(field, "connecting timed out", cause);
     }
-    if (cause instanceof HttpTimeoutException) {
+    if (cause instanceof InterruptedIOException) {
       return retry(field, "the server did not answer in time", cause);
     }
     if (cause instanceof ConnectException) {

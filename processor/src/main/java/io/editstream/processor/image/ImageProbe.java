@@ -25,6 +25,9 @@ import java.util.Optional;
  * metadata-extractor keeps only the first {@code ispe} property, which for a gridded HEIC is one
  * tile, so we take the largest {@code ispe} of all items (the grid's own extent).
  *
+ * <p>{@link #whyMalformed} goes further than the header: it walks the whole file's structure (still
+ * without decoding) to catch a file that was cut short or corrupted after a readable header.
+ *
  * <p>Never throws for bad input: unreadable headers give an empty result.
  */
 public final class ImageProbe {
@@ -49,6 +52,28 @@ public final class ImageProbe {
       // Hostile or truncated headers make parsers fail in many ways; all mean "unreadable".
       return Optional.empty();
     }
+  }
+
+  /**
+   * Why {@code bytes} are not a complete, consistent {@code type} file (a chunk, segment or box
+   * running past the end, a missing mandatory part, a bad PNG CRC); empty when they are. Walks the
+   * file's structure once without decoding pixels, so it costs O(file size) and no memory. Never
+   * throws for bad input.
+   */
+  public static Optional<String> whyMalformed(byte[] bytes, ImageType type) {
+    if (bytes == null || type == null) {
+      return Optional.of("there are no bytes");
+    }
+    ImageType sniffed = ImageSniffer.sniff(bytes).orElse(null);
+    boolean bothHeif = isHeif(sniffed) && isHeif(type);
+    if (sniffed != type && !bothHeif) {
+      return Optional.of("the bytes do not start like " + type);
+    }
+    return Optional.ofNullable(ImageStructure.whyMalformed(bytes, type));
+  }
+
+  private static boolean isHeif(ImageType type) {
+    return type == ImageType.HEIC || type == ImageType.HEIF;
   }
 
   private static Optional<Dimensions> png(byte[] b) {
@@ -122,9 +147,10 @@ public final class ImageProbe {
     return Optional.ofNullable(largest);
   }
 
-  private record Box(String type, int contentStart, int end) {}
+  /** An ISO BMFF box: its type, where its content starts and where it ends. */
+  record Box(String type, int contentStart, int end) {}
 
-  private static Box findChild(byte[] b, int from, int to, String type) {
+  static Box findChild(byte[] b, int from, int to, String type) {
     for (int pos = from; pos < to; ) {
       Box box = readBox(b, pos, to);
       if (box == null) {
@@ -139,7 +165,7 @@ public final class ImageProbe {
   }
 
   /** The box at {@code pos}, bounded by {@code limit}; null when it does not fit. */
-  private static Box readBox(byte[] b, int pos, int limit) {
+  static Box readBox(byte[] b, int pos, int limit) {
     if (pos < 0 || pos + 8 > limit) {
       return null;
     }

@@ -166,7 +166,7 @@ class HostileInputMatrixTest {
 
   // ---- the strict processor ------------------------------------------------------------------
 
-  private void submitStrictCases(Path inputs) {
+  private void submitStrictCases(Path inputs) throws IOException {
     byte[] png = TestPngs.small(4);
     EditJob valid = job("valid-template", "remove the background", png);
     byte[] frame = strictPipeline.frame(valid);
@@ -205,6 +205,25 @@ class HostileInputMatrixTest {
             FailureCode.INVALID_JOB,
             "instruction"));
     strictPipeline.sendRaw("invalid-utf8", badFrame);
+
+    byte[] chelsea = resource("chelsea.png");
+    strictCase(
+            "truncated-png",
+            "PNG cut at 5,000 of " + chelsea.length + " bytes (header intact)",
+            FailureCode.UNSUPPORTED_IMAGE_TYPE,
+            "images[0].data")
+        .accept(job("truncated-png", "remove the background", Arrays.copyOf(chelsea, 5_000)));
+    byte[] rocket = resource("rocket.jpg");
+    strictCase(
+            "jpeg-without-last-byte",
+            "JPEG missing its last byte (" + (rocket.length - 1) + " of " + rocket.length + ")",
+            FailureCode.UNSUPPORTED_IMAGE_TYPE,
+            "images[0].data")
+        .accept(
+            job(
+                "jpeg-without-last-byte",
+                "remove the background",
+                Arrays.copyOf(rocket, rocket.length - 1)));
 
     String port = Integer.toString(server.getAddress().getPort());
     strictUri("http-loopback", "http://127.0.0.1:" + port + "/strict/loopback.png");
@@ -250,6 +269,8 @@ class HostileInputMatrixTest {
     devUri("huge-stream-200mb", "/huge-stream", "image/png", FailureCode.IMAGE_TOO_LARGE);
     devUri("huge-declared-200mb", "/huge-declared", "image/png", FailureCode.IMAGE_TOO_LARGE);
     devUri("html-as-png", "/html-as-png", "image/png", FailureCode.UNSUPPORTED_IMAGE_TYPE);
+    devUri(
+        "truncated-png-by-uri", "/truncated.png", "image/png", FailureCode.UNSUPPORTED_IMAGE_TYPE);
   }
 
   private void devUri(String id, String path, String declared, FailureCode expected) {
@@ -266,6 +287,8 @@ class HostileInputMatrixTest {
     base = "http://127.0.0.1:" + server.getAddress().getPort();
     byte[] ok = TestPngs.small(5);
     handle("/ok.png", ex -> send(ex, 200, "image/png", ok));
+    byte[] truncated = Arrays.copyOf(resource("chelsea.png"), 5_000);
+    handle("/truncated.png", ex -> send(ex, 200, "image/png", truncated));
     handle("/strict/", ex -> send(ex, 200, "image/png", ok)); // must never be reached
     handle("/redirect-private", ex -> redirect(ex, "http://10.0.0.1/internal.png"));
     handle(
@@ -357,6 +380,15 @@ class HostileInputMatrixTest {
     ex.sendResponseHeaders(302, -1);
   }
 
+  private static byte[] resource(String name) throws IOException {
+    try (var in = HostileInputMatrixTest.class.getResourceAsStream("/images/" + name)) {
+      if (in == null) {
+        throw new IOException("no test image " + name);
+      }
+      return in.readAllBytes();
+    }
+  }
+
   private static void replace(byte[] haystack, String marker, byte[] with) {
     byte[] needle = marker.getBytes(StandardCharsets.US_ASCII);
     for (int i = 0; i + needle.length <= haystack.length; i++) {
@@ -408,6 +440,13 @@ class HostileInputMatrixTest {
     long strictDlq = cases.stream().filter(c -> !c.dev() && c.dlq()).count();
     assertThat(strictPipeline.dlq).hasSize((int) strictDlq);
     assertThat(devPipeline.dlq).isEmpty();
+  }
+
+  @Test
+  void shouldCallTheModelOnlyForTheValidJobs() {
+    // The control and one job per processor after the matrix; no hostile input (a truncated
+    // image included) may cost a model call.
+    assertThat(emulator.stats().requests()).isEqualTo(3);
   }
 
   @Test

@@ -139,6 +139,22 @@ class ModelDispatcherTest {
     assertThat(calls).hasValue(2);
   }
 
+  @Test
+  void shouldRejectATruncatedImageWithoutCallingTheModel() throws Exception {
+    next = success();
+    byte[] whole = png(4);
+    byte[] truncated = java.util.Arrays.copyOf(whole, whole.length - 20);
+
+    Dispatcher.Attempt attempt =
+        dispatcher(true).attempt(job("a", "acme", inline(truncated)), 1).get(5, TimeUnit.SECONDS);
+
+    assertThat(attempt).isInstanceOf(Dispatcher.Failed.class);
+    Outcome.Failure failure = ((Dispatcher.Failed) attempt).failure();
+    assertThat(failure.code()).isEqualTo(FailureCode.UNSUPPORTED_IMAGE_TYPE);
+    assertThat(failure.message()).startsWith("images[0].data: the bytes are not a complete");
+    assertThat(calls).hasValue(0);
+  }
+
   private static Outcome success() throws Exception {
     return new Outcome.Success(
         List.of(new Outcome.GeneratedImage(png(99), "image/png")),

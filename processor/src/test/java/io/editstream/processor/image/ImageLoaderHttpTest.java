@@ -12,9 +12,11 @@ import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
+import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
@@ -27,14 +29,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.SocketFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The loader against a real HTTP server on 127.0.0.1. Every request the loader sends passes a guard
- * that refuses (and records) any target but 127.0.0.1, so the address checks are proven to act
- * before a connection: no test ever sends traffic to 10.0.0.1 or 169.254.169.254.
+ * The loader against a real HTTP server on 127.0.0.1. Every socket the loader's HTTP client opens
+ * comes from a guard that refuses (and records) any connect to an address but 127.0.0.1, so the
+ * address checks are proven to act before a connection, and the guard sees the address actually
+ * connected to: no test ever sends traffic to 10.0.0.1 or 169.254.169.254.
  */
 class ImageLoaderHttpTest {
 
@@ -48,8 +52,10 @@ class ImageLoaderHttpTest {
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final AtomicLong hugeBytesWritten = new AtomicLong();
   private final CountDownLatch hugeHandlerDone = new CountDownLatch(1);
-  private final List<URI> refusedTargets = new CopyOnWriteArrayList<>();
-  private final List<URI> sentTargets = new CopyOnWriteArrayList<>();
+  private final List<InetSocketAddress> refusedTargets = new CopyOnWriteArrayList<>();
+  private final List<InetSocketAddress> connections = new CopyOnWriteArrayList<>();
+  private final List<String> requestPaths = new CopyOnWriteArrayList<>();
+  private final List<String> hostHeaders = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void startServer() throws IOException {
@@ -103,6 +109,8 @@ class ImageLoaderHttpTest {
         path,
         ex -> {
           hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+          requestPaths.add(ex.getRequestURI().getPath());
+          hostHeaders.add(ex.getRequestHeaders().getFirst("Host"));
           try {
             handler.handle(ex);
           } finally {
@@ -157,17 +165,48 @@ class ImageLoaderHttpTest {
   // ---- client side ----
 
   private ImageLoader loader(FetchPolicy policy, HostResolver resolver) {
-    ImageLoader.HttpSender real = ImageLoader.defaultSender(policy);
-    ImageLoader.HttpSender guard =
-        (request, handler) -> {
-          if (!"127.0.0.1".equals(request.uri().getHost())) {
-            refusedTargets.add(request.uri());
-            throw new AssertionError("the loader tried to contact " + request.uri());
+    return new ImageLoader(
+        ImageLimits.defaults(), policy, executor, resolver, new GuardedSockets());
+  }
+
+  /** Sockets that connect to 127.0.0.1 only, recording every address a connect goes to. */
+  private final class GuardedSockets extends SocketFactory {
+    @Override
+    public Socket createSocket() {
+      return new Socket() {
+        @Override
+        public void connect(SocketAddress endpoint, int timeout) throws IOException {
+          InetSocketAddress target = (InetSocketAddress) endpoint;
+          if (!"127.0.0.1".equals(target.getAddress().getHostAddress())) {
+            refusedTargets.add(target);
+            throw new ConnectException("the test guard refused a connect to " + target);
           }
-          sentTargets.add(request.uri());
-          return real.send(request, handler);
-        };
-    return new ImageLoader(ImageLimits.defaults(), policy, executor, resolver, guard);
+          connections.add(target);
+          super.connect(endpoint, timeout);
+        }
+      };
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
+
+    @Override
+    public Socket createSocket(
+        InetAddress address, int port, InetAddress localAddress, int localPort) {
+      throw new UnsupportedOperationException("unconnected sockets only");
+    }
   }
 
   /** 127.0.0.1 reachable (and only it), any host name allowed so the address checks decide. */
@@ -209,8 +248,7 @@ class ImageLoaderHttpTest {
   void shouldFollowRedirectsByHand() {
     LoadedImage image = loaded(loader().load(byUri(base + "/redirect-chain"), 0));
     assertThat(image.width()).isEqualTo(451);
-    assertThat(sentTargets)
-        .extracting(URI::getPath)
+    assertThat(requestPaths)
         .containsExactly("/redirect-chain", "/redirect-to-image", "/chelsea.png");
   }
 
@@ -243,7 +281,7 @@ class ImageLoaderHttpTest {
     assertThat(rejected(strict.load(byUri("http://localhost:1/a.png"), 0)).getMessage())
         .isEqualTo("images[0].uri: address 127.0.0.1 of host 'localhost' is loopback");
     assertThat(hits("/chelsea.png")).isZero();
-    assertThat(sentTargets).isEmpty();
+    assertThat(connections).isEmpty();
   }
 
   @Test
@@ -266,7 +304,7 @@ class ImageLoaderHttpTest {
 
     assertThat(rejected(loader.load(byUri("http://[fd00::1]/a.png"), 0)).code())
         .isEqualTo(FailureCode.URI_NOT_ALLOWED);
-    assertThat(sentTargets).isEmpty();
+    assertThat(connections).isEmpty();
   }
 
   @Test
@@ -292,7 +330,65 @@ class ImageLoaderHttpTest {
         rejected(loader.load(byUri("http://nowhere.example/a.png"), 0));
     assertThat(unknown.code()).isEqualTo(FailureCode.IMAGE_FETCH_FAILED);
     assertThat(unknown.retryable()).isTrue();
-    assertThat(sentTargets).isEmpty();
+    assertThat(connections).isEmpty();
+  }
+
+  @Test
+  void shouldConnectOnlyToTheAddressItCheckedEvenIfDnsAnswersDifferentlyLater() {
+    // A rebinding DNS server: a checkable address first, a forbidden one on every later lookup.
+    Map<String, AtomicInteger> lookups = new ConcurrentHashMap<>();
+    HostResolver rebinding =
+        host -> {
+          int n = lookups.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
+          byte[] later =
+              host.equals("a.test")
+                  ? new byte[] {10, 0, 0, 1}
+                  : new byte[] {(byte) 169, (byte) 254, (byte) 169, (byte) 254};
+          return new InetAddress[] {
+            InetAddress.getByAddress(host, n == 1 ? new byte[] {127, 0, 0, 1} : later)
+          };
+        };
+    int port = server.getAddress().getPort();
+    handle("/to-b", ex -> redirect(ex, "http://b.test:" + port + "/chelsea.png"));
+
+    LoadedImage image =
+        loaded(loader(testPolicy(), rebinding).load(byUri("http://a.test:" + port + "/to-b"), 0));
+
+    assertThat(image.width()).isEqualTo(451);
+    // One lookup per hop (each to a new host), and the connections went where they said.
+    assertThat(lookups).containsOnlyKeys("a.test", "b.test");
+    assertThat(lookups.values()).extracting(AtomicInteger::get).containsOnly(1);
+    assertThat(connections)
+        .hasSize(2)
+        .allMatch(a -> a.getAddress().getHostAddress().equals("127.0.0.1") && a.getPort() == port);
+    assertThat(requestPaths).containsExactly("/to-b", "/chelsea.png");
+    // The host name is kept (Host header here; SNI and certificate checks for https).
+    assertThat(hostHeaders).containsExactly("a.test:" + port, "b.test:" + port);
+  }
+
+  @Test
+  void shouldRefuseALookupWithAForbiddenAnswerWithoutConnecting() {
+    AtomicInteger lookups = new AtomicInteger();
+    HostResolver metadata =
+        host -> {
+          lookups.incrementAndGet();
+          return new InetAddress[] {
+            InetAddress.getByAddress(
+                host, new byte[] {(byte) 169, (byte) 254, (byte) 169, (byte) 254})
+          };
+        };
+    int port = server.getAddress().getPort();
+    ImageRejectedException e =
+        rejected(
+            loader(testPolicy(), metadata)
+                .load(byUri("http://c.test:" + port + "/chelsea.png"), 2));
+    assertThat(e.code()).isEqualTo(FailureCode.URI_NOT_ALLOWED);
+    assertThat(e.retryable()).isFalse();
+    assertThat(e.getMessage())
+        .startsWith("images[2].uri: address 169.254.169.254 of host 'c.test' is link-local");
+    assertThat(lookups).hasValue(1);
+    assertThat(connections).isEmpty();
+    assertThat(hits("/chelsea.png")).isZero();
   }
 
   @Test
@@ -315,7 +411,7 @@ class ImageLoaderHttpTest {
     assertThat(toFile.code()).isEqualTo(FailureCode.URI_NOT_ALLOWED);
     assertThat(toFile.getMessage()).contains("scheme 'file' is not allowed");
 
-    assertThat(sentTargets).allMatch(uri -> uri.getHost().equals("127.0.0.1"));
+    assertThat(connections).allMatch(a -> a.getAddress().getHostAddress().equals("127.0.0.1"));
     assertThat(hits("/redirect-to-private")).isEqualTo(1);
   }
 

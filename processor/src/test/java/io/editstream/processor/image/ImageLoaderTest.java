@@ -111,6 +111,61 @@ class ImageLoaderTest {
   }
 
   @Test
+  void shouldRejectAPngCutShortAfterItsHeader() {
+    byte[] cut = java.util.Arrays.copyOf(TestImages.resource("chelsea.png"), 5_000);
+    ImageRejectedException e = rejected(loader.load(inline("image/png", cut), 0));
+    assertThat(e.code()).isEqualTo(FailureCode.UNSUPPORTED_IMAGE_TYPE);
+    assertThat(e.field()).isEqualTo("images[0].data");
+    assertThat(e.retryable()).isFalse();
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "images[0].data: the bytes are not a complete, well-formed PNG: chunk iTXt at byte 2691"
+                + " declares 3122 data bytes, only 2297 remain (truncated)");
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "rocket.jpg, image/jpeg",
+    "chelsea.png, image/png",
+    "coffee.webp, image/webp",
+    "coffee.heic, image/heic"
+  })
+  void shouldRejectEveryFormatCutShortOrWithACorruptLength(String file, String mime)
+      throws IOException {
+    byte[] full = TestImages.resource(file);
+    Files.write(root.resolve("cut-" + file), java.util.Arrays.copyOf(full, full.length - 1));
+    List<byte[]> broken =
+        List.of(
+            java.util.Arrays.copyOf(full, full.length / 2),
+            java.util.Arrays.copyOf(full, full.length - 1),
+            withCorruptLength(full, ImageSniffer.sniff(full).orElseThrow()));
+    for (byte[] bytes : broken) {
+      ImageRejectedException e = rejected(loader.load(inline(mime, bytes), 4));
+      assertThat(e.code())
+          .as("%s of %d bytes", file, bytes.length)
+          .isEqualTo(FailureCode.UNSUPPORTED_IMAGE_TYPE);
+      assertThat(e.getMessage()).startsWith("images[4].data: ");
+    }
+    ImageRejectedException byFile =
+        rejected(loader.load(byUri(root.resolve("cut-" + file).toUri().toString()), 1));
+    assertThat(byFile.code()).isEqualTo(FailureCode.UNSUPPORTED_IMAGE_TYPE);
+    assertThat(byFile.getMessage()).startsWith("images[1].uri: ");
+  }
+
+  /** The first length field of the file, made larger than the file. */
+  private static byte[] withCorruptLength(byte[] full, ImageType type) {
+    byte[] bad = full.clone();
+    ByteBuffer b = ByteBuffer.wrap(bad);
+    switch (type) {
+      case PNG -> b.putInt(33, b.getInt(33) + 1_000_000); // the chunk after IHDR
+      case JPEG -> b.putShort(4, (short) 0xFFF0); // the segment after SOI
+      case WEBP -> b.order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(16, full.length); // VP8
+      case HEIC, HEIF -> b.putInt(0, b.getInt(0) + 4); // ftyp
+    }
+    return bad;
+  }
+
+  @Test
   void shouldRejectADecompressionBombFromItsHeader() {
     // 50,000 x 50,000 RGBA would need 10 GB decoded; the test JVM has 1 GB, so any decode would
     // fail with an OutOfMemoryError instead of this rejection.

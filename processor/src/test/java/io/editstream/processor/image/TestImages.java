@@ -28,8 +28,9 @@ final class TestImages {
   }
 
   /**
-   * A PNG that is only a signature, an IHDR declaring {@code width × height} RGBA pixels and a tiny
-   * IDAT: a decompression bomb's header in a few dozen bytes.
+   * A PNG that is only a signature, an IHDR declaring {@code width × height} RGBA pixels, a tiny
+   * IDAT and IEND: a decompression bomb in a few dozen bytes, structurally complete so that only
+   * its declared size gives it away.
    */
   static byte[] pngHeader(int width, int height) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -38,6 +39,7 @@ final class TestImages {
     ihdr.put((byte) 8).put((byte) 6).put((byte) 0).put((byte) 0).put((byte) 0);
     chunk(out, "IHDR", ihdr.array());
     chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+    chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }
 
