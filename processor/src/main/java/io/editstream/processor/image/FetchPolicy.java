@@ -29,6 +29,8 @@ import java.util.Set;
  * @param totalTimeout deadline for the whole fetch, all redirects and the body included (default 30
  *     s)
  * @param maxRedirects most redirects followed (default 3); each target is checked again
+ * @param allowedBuckets buckets that {@code s3://bucket/key} URIs may name (read with the
+ *     processor's own object-store credentials); empty disables {@code s3:}
  */
 public record FetchPolicy(
     Path fileRoot,
@@ -37,7 +39,8 @@ public record FetchPolicy(
     List<String> allowedAddressRanges,
     Duration connectTimeout,
     Duration totalTimeout,
-    int maxRedirects) {
+    int maxRedirects,
+    Set<String> allowedBuckets) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_TOTAL_TIMEOUT = Duration.ofSeconds(30);
@@ -45,6 +48,7 @@ public record FetchPolicy(
 
   public FetchPolicy {
     allowedHosts = normalizeHosts(allowedHosts);
+    allowedBuckets = Set.copyOf(Objects.requireNonNullElse(allowedBuckets, Set.of()));
     allowedAddressRanges = List.copyOf(Objects.requireNonNullElse(allowedAddressRanges, List.of()));
     for (String range : allowedAddressRanges) {
       AddressPolicy.Cidr.parse(range); // fail fast on a bad setting
@@ -65,7 +69,8 @@ public record FetchPolicy(
         List.of(),
         DEFAULT_CONNECT_TIMEOUT,
         DEFAULT_TOTAL_TIMEOUT,
-        DEFAULT_MAX_REDIRECTS);
+        DEFAULT_MAX_REDIRECTS,
+        Set.of());
   }
 
   public FetchPolicy withFileRoot(Path root) {
@@ -76,7 +81,8 @@ public record FetchPolicy(
         allowedAddressRanges,
         connectTimeout,
         totalTimeout,
-        maxRedirects);
+        maxRedirects,
+        allowedBuckets);
   }
 
   public FetchPolicy withAllowedHosts(Set<String> hosts) {
@@ -87,7 +93,8 @@ public record FetchPolicy(
         allowedAddressRanges,
         connectTimeout,
         totalTimeout,
-        maxRedirects);
+        maxRedirects,
+        allowedBuckets);
   }
 
   public FetchPolicy withAllowPrivateAddresses(boolean allow) {
@@ -98,7 +105,8 @@ public record FetchPolicy(
         allowedAddressRanges,
         connectTimeout,
         totalTimeout,
-        maxRedirects);
+        maxRedirects,
+        allowedBuckets);
   }
 
   public FetchPolicy withAllowedAddressRanges(List<String> ranges) {
@@ -109,7 +117,8 @@ public record FetchPolicy(
         ranges,
         connectTimeout,
         totalTimeout,
-        maxRedirects);
+        maxRedirects,
+        allowedBuckets);
   }
 
   public FetchPolicy withTimeouts(Duration connect, Duration total) {
@@ -120,7 +129,8 @@ public record FetchPolicy(
         allowedAddressRanges,
         connect,
         total,
-        maxRedirects);
+        maxRedirects,
+        allowedBuckets);
   }
 
   public FetchPolicy withMaxRedirects(int redirects) {
@@ -131,12 +141,26 @@ public record FetchPolicy(
         allowedAddressRanges,
         connectTimeout,
         totalTimeout,
-        redirects);
+        redirects,
+        allowedBuckets);
+  }
+
+  public FetchPolicy withAllowedBuckets(Set<String> buckets) {
+    return new FetchPolicy(
+        fileRoot,
+        allowedHosts,
+        allowPrivateAddresses,
+        allowedAddressRanges,
+        connectTimeout,
+        totalTimeout,
+        maxRedirects,
+        buckets);
   }
 
   /**
    * The URI schemes this policy can serve: {@code file} with a root, {@code http} and {@code https}
-   * with at least one allowed host. Feed it to the validator so forbidden schemes fail early.
+   * with at least one allowed host, {@code s3} with at least one allowed bucket. Feed it to the
+   * validator so forbidden schemes fail early.
    */
   public Set<String> enabledSchemes() {
     Set<String> schemes = new LinkedHashSet<>();
@@ -146,6 +170,9 @@ public record FetchPolicy(
     if (!allowedHosts.isEmpty()) {
       schemes.add("http");
       schemes.add("https");
+    }
+    if (!allowedBuckets.isEmpty()) {
+      schemes.add("s3");
     }
     return Set.copyOf(schemes);
   }

@@ -102,6 +102,7 @@ public final class ImageLoader {
   private final AddressPolicy addresses;
   private final Path fileRoot;
   private final Path fileRootReal;
+  private final ObjectSource objects;
 
   /** A loader using the system DNS resolver. */
   public ImageLoader(ImageLimits limits, FetchPolicy policy, Executor executor) {
@@ -119,6 +120,19 @@ public final class ImageLoader {
     this(limits, policy, executor, resolver, SocketFactory.getDefault());
   }
 
+  /**
+   * A loader that also reads {@code s3://} URIs of the policy's allowed buckets from {@code
+   * objects}.
+   */
+  public ImageLoader(
+      ImageLimits limits,
+      FetchPolicy policy,
+      Executor executor,
+      HostResolver resolver,
+      ObjectSource objects) {
+    this(limits, policy, executor, resolver, SocketFactory.getDefault(), objects);
+  }
+
   /** A loader whose HTTP connections come from {@code sockets}: a seam for tests. */
   ImageLoader(
       ImageLimits limits,
@@ -126,6 +140,17 @@ public final class ImageLoader {
       Executor executor,
       HostResolver resolver,
       SocketFactory sockets) {
+    this(limits, policy, executor, resolver, sockets, ObjectSource.NONE);
+  }
+
+  private ImageLoader(
+      ImageLimits limits,
+      FetchPolicy policy,
+      Executor executor,
+      HostResolver resolver,
+      SocketFactory sockets,
+      ObjectSource objects) {
+    this.objects = Objects.requireNonNull(objects, "objects");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.policy = Objects.requireNonNull(policy, "policy");
     this.executor = Objects.requireNonNull(executor, "executor");
@@ -241,6 +266,7 @@ public final class ImageLoader {
         switch (scheme) {
           case "file" -> readFile(parsed, uriField);
           case "http", "https" -> fetchHttp(parsed, uriField);
+          case "s3" -> readObject(parsed, uriField);
           default ->
               throw reject(
                   FailureCode.URI_NOT_ALLOWED,
@@ -307,12 +333,70 @@ public final class ImageLoader {
     return new LoadedImage(bytes, type, sha256, dims.width(), dims.height());
   }
 
+  // ---- s3: --------------------------------------------------------------------------------
+
+  private CompletableFuture<byte[]> readObject(URI uri, String field) {
+    if (policy.allowedBuckets().isEmpty()) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          "s3: URIs are disabled (list the buckets in input.s3.allowed.buckets)");
+    }
+    String bucket = uri.getHost() != null ? uri.getHost() : uri.getAuthority();
+    String path = uri.getPath() == null ? "" : uri.getPath();
+    if (bucket == null
+        || bucket.isEmpty()
+        || uri.getUserInfo() != null
+        || uri.getPort() != -1
+        || uri.getQuery() != null
+        || uri.getFragment() != null
+        || path.length() < 2) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          "an s3: URI must be s3://bucket/key, without user, port, query or fragment");
+    }
+    if (!policy.allowedBuckets().contains(bucket)) {
+      throw reject(
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          "bucket '"
+              + echo(bucket)
+              + "' is not in input.s3.allowed.buckets ("
+              + String.join(", ", policy.allowedBuckets().stream().sorted().toList())
+              + ")");
+    }
+    String key = path.substring(1);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return objects.read(bucket, key, limits.maxBytes());
+          } catch (ObjectSource.TooLarge e) {
+            throw tooLarge(field, e.size());
+          } catch (ObjectSource.Missing e) {
+            throw reject(FailureCode.IMAGE_FETCH_FAILED, field, "object does not exist");
+          } catch (ObjectSource.Denied e) {
+            throw reject(
+                FailureCode.URI_NOT_ALLOWED,
+                field,
+                "the processor may not read this object: "
+                    + e.getMessage()
+                    + " (check the blob.s3.* credentials)");
+          } catch (IOException e) {
+            throw retry(field, "the object store failed: " + e.getMessage(), e);
+          }
+        },
+        executor);
+  }
+
   // ---- file: ------------------------------------------------------------------------------
 
   private CompletableFuture<byte[]> readFile(URI uri, String field) {
     if (fileRoot == null) {
       throw reject(
-          FailureCode.URI_NOT_ALLOWED, field, "file: URIs are disabled (no file root configured)");
+          FailureCode.URI_NOT_ALLOWED,
+          field,
+          "file: URIs are disabled (set input.file.root to a folder the processor may read)");
     }
     return CompletableFuture.supplyAsync(() -> readFileBlocking(uri, field), executor);
   }

@@ -210,10 +210,23 @@ public final class JobValidator {
               field,
               "scheme "
                   + echo(scheme)
-                  + " is not allowed ("
-                  + String.join(", ", sorted(limits.allowedUriSchemes()))
-                  + ")"));
+                  + " is not allowed (enabled: "
+                  + (limits.allowedUriSchemes().isEmpty()
+                      ? "none"
+                      : String.join(", ", sorted(limits.allowedUriSchemes())))
+                  + ")"
+                  + enabledBy(scheme.toLowerCase(Locale.ROOT))));
     }
+  }
+
+  /** Which processor setting switches a known scheme on, for the rejection message. */
+  private static String enabledBy(String scheme) {
+    return switch (scheme) {
+      case "file" -> "; set input.file.root to a folder the processor may read";
+      case "http", "https" -> "; list the image hosts in input.http.allow.hosts";
+      case "s3" -> "; list the buckets in input.s3.allowed.buckets";
+      default -> "";
+    };
   }
 
   private void checkSteps(List<EditStep> steps, List<Rejection> out) {

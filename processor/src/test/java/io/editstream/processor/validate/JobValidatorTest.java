@@ -130,7 +130,7 @@ class JobValidatorTest {
     assertThat(r.code()).isEqualTo(FailureCode.URI_NOT_ALLOWED);
     assertThat(r.field()).isEqualTo("images[3].uri");
     assertThat(r.message())
-        .isEqualTo("images[3].uri: scheme 'ftp' is not allowed (file, http, https)");
+        .isEqualTo("images[3].uri: scheme 'ftp' is not allowed (enabled: file, http, https)");
   }
 
   @Test
@@ -140,7 +140,9 @@ class JobValidatorTest {
     Rejection r =
         httpOnly.validate(job().setImages(List.of(byUri("file:///etc/passwd"))).build()).get();
     assertThat(r.code()).isEqualTo(FailureCode.URI_NOT_ALLOWED);
-    assertThat(r.message()).isEqualTo("images[0].uri: scheme 'file' is not allowed (https)");
+    assertThat(r.message())
+        .isEqualTo(
+            "images[0].uri: scheme 'file' is not allowed (enabled: https); set input.file.root to a folder the processor may read");
   }
 
   @Test
