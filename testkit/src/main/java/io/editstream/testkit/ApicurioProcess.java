@@ -2,8 +2,6 @@ package io.editstream.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,33 +85,11 @@ final class ApicurioProcess implements AutoCloseable {
    * line is still Apicurio on the recorded port.
    */
   static void reapOrphans(Path dir) {
-    try (var files = Files.newDirectoryStream(dir, "apicurio-*.pid")) {
-      for (Path pidFile : files) {
-        String[] pids = Files.readString(pidFile).trim().split(" ");
-        String port = pidFile.getFileName().toString().replaceAll("\\D", "");
-        long child = Long.parseLong(pids[0]);
-        long parent = Long.parseLong(pids[1]);
-        if (ProcessHandle.of(parent).filter(ProcessHandle::isAlive).isPresent()) {
-          continue;
-        }
-        ProcessHandle.of(child)
-            .filter(
-                h ->
-                    h.info()
-                        .commandLine()
-                        .filter(c -> c.contains(JAR) && c.contains("quarkus.http.port=" + port))
-                        .isPresent())
-            .ifPresent(
-                h -> {
-                  log.warn(
-                      "Stopping Apicurio pid {} left behind by dead test JVM {}", child, parent);
-                  h.destroyForcibly();
-                });
-        Files.deleteIfExists(pidFile);
-      }
-    } catch (IOException | RuntimeException e) {
-      log.debug("Could not look for orphaned Apicurio processes in {}", dir, e);
-    }
+    ChildProcesses.reapOrphans(
+        dir,
+        "apicurio-",
+        (commandLine, port) ->
+            commandLine.contains(JAR) && commandLine.contains("quarkus.http.port=" + port));
   }
 
   /** The runner jar under {@code home}, or an error saying how to get it. */
@@ -155,9 +131,7 @@ final class ApicurioProcess implements AutoCloseable {
 
   /** An ephemeral port that was free a moment ago; the caller must cope with losing it. */
   static int freeLoopbackPort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+    return ChildProcesses.freeLoopbackPort();
   }
 
   private void awaitReady(HttpClient http) throws IOException, InterruptedException {

@@ -5,10 +5,10 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * JUnit 5 extension that hands the JVM's shared {@link KafkaBroker} and {@link SchemaRegistry} to
- * constructors, lifecycle methods ({@code @BeforeAll}, {@code @BeforeEach}, ...) and test methods.
- * Each is started on first request only, so a test that needs only a broker never starts a
- * registry.
+ * JUnit 5 extension that hands the JVM's shared {@link KafkaBroker}, {@link SchemaRegistry} and
+ * {@link S3Server} to constructors, lifecycle methods ({@code @BeforeAll}, {@code @BeforeEach},
+ * ...) and test methods. Each is started on first request only, so a test that needs only a broker
+ * never starts a registry.
  *
  * <pre>{@code
  * @ExtendWith(RealInfra.class)
@@ -23,12 +23,15 @@ public final class RealInfra implements ParameterResolver {
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
     Class<?> type = parameter.getParameter().getType();
-    return type == KafkaBroker.class || type == SchemaRegistry.class;
+    return type == KafkaBroker.class || type == SchemaRegistry.class || type == S3Server.class;
   }
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     Class<?> type = parameter.getParameter().getType();
-    return type == KafkaBroker.class ? KafkaBroker.shared() : SchemaRegistry.shared();
+    if (type == KafkaBroker.class) {
+      return KafkaBroker.shared();
+    }
+    return type == SchemaRegistry.class ? SchemaRegistry.shared() : S3Server.shared();
   }
 }
