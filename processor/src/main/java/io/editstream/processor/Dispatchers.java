@@ -1,6 +1,6 @@
 package io.editstream.processor;
 
-import io.editstream.processor.blob.LocalBlobStore;
+import io.editstream.processor.blob.BlobStore;
 import io.editstream.processor.cache.ResultCache;
 import io.editstream.processor.cache.ResultIndex;
 import io.editstream.processor.config.ProcessorConfig;
@@ -125,7 +125,11 @@ final class Dispatchers {
   }
 
   static Dispatcher production(
-      ProcessorConfig config, ModelClient model, MeterRegistry meters, Clock clock) {
+      ProcessorConfig config,
+      ModelClient model,
+      BlobStore blobs,
+      MeterRegistry meters,
+      Clock clock) {
     ExecutorService io = Executors.newCachedThreadPool(daemon("editstream-image-io"));
     ExecutorService cpu =
         Executors.newFixedThreadPool(
@@ -164,7 +168,7 @@ final class Dispatchers {
         cache,
         index,
         model,
-        new LocalBlobStore(config.blobDir()),
+        blobs,
         new ModelDispatcher.Pricing(
             config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
         config.outputInlineMaxBytes(),
