@@ -1,14 +1,16 @@
 package io.editstream.processor;
 
-import io.editstream.processor.blob.LocalBlobStore;
+import io.editstream.processor.blob.BlobStore;
 import io.editstream.processor.cache.ResultCache;
 import io.editstream.processor.cache.ResultIndex;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.dispatch.ModelDispatcher;
 import io.editstream.processor.image.FetchPolicy;
+import io.editstream.processor.image.HostResolver;
 import io.editstream.processor.image.ImageEncoder;
 import io.editstream.processor.image.ImageLimits;
 import io.editstream.processor.image.ImageLoader;
+import io.editstream.processor.image.ObjectSource;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.QuotaLimits;
@@ -44,7 +46,8 @@ final class Dispatchers {
             .withAllowedHosts(new HashSet<>(config.input().allowHosts()))
             .withAllowPrivateAddresses(config.input().allowPrivate())
             .withTimeouts(config.input().connectTimeout(), config.input().fetchTimeout())
-            .withMaxRedirects(config.input().maxRedirects());
+            .withMaxRedirects(config.input().maxRedirects())
+            .withAllowedBuckets(new HashSet<>(config.input().allowedBuckets()));
     return config.input().fileRoot() == null
         ? policy
         : policy.withFileRoot(config.input().fileRoot());
@@ -125,12 +128,19 @@ final class Dispatchers {
   }
 
   static Dispatcher production(
-      ProcessorConfig config, ModelClient model, MeterRegistry meters, Clock clock) {
+      ProcessorConfig config,
+      ModelClient model,
+      BlobStore blobs,
+      ObjectSource inputObjects,
+      MeterRegistry meters,
+      Clock clock) {
     ExecutorService io = Executors.newCachedThreadPool(daemon("editstream-image-io"));
     ExecutorService cpu =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("editstream-encode"));
-    ImageLoader loader = new ImageLoader(ImageLimits.defaults(), fetchPolicy(config), io);
+    ImageLoader loader =
+        new ImageLoader(
+            ImageLimits.defaults(), fetchPolicy(config), io, HostResolver.SYSTEM, inputObjects);
     ResultCache cache =
         ResultCache.builder()
             .maximumWeightBytes(config.cache().maxBytes())
@@ -164,7 +174,7 @@ final class Dispatchers {
         cache,
         index,
         model,
-        new LocalBlobStore(config.blobDir()),
+        blobs,
         new ModelDispatcher.Pricing(
             config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
         config.outputInlineMaxBytes(),

@@ -1,6 +1,6 @@
 package io.editstream.processor;
 
-import io.editstream.processor.blob.LocalBlobStore;
+import io.editstream.processor.blob.BlobStore;
 import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
@@ -72,11 +72,14 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final OpsServer ops;
   private final KafkaStreamsMetrics streamsMetrics;
   private final StateDirSlot stateSlot;
+  private final BlobStores blobs;
 
   private EditstreamProcessor(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
       throws IOException {
     this.config = config;
+    // First: a missing bucket or refused credentials should stop us before we touch Kafka.
+    this.blobs = BlobStores.open(config.blob());
     this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(meters);
 
@@ -106,7 +109,8 @@ public final class EditstreamProcessor implements AutoCloseable {
     }
     this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters);
     gate.startPump();
-    this.dispatcher = Dispatchers.production(config, model, meters, clock);
+    this.dispatcher =
+        Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
     JobRuntime runtime =
         new JobRuntime(
             dispatcher,
@@ -121,7 +125,7 @@ public final class EditstreamProcessor implements AutoCloseable {
             config.pendingMaxPerTask(),
             Duration.ofDays(7),
             new TopologyMetrics(meters),
-            deadLetterSpill(config));
+            deadLetterSpill(blobs.deadLetters()));
 
     Topology topology =
         EditstreamTopology.build(
@@ -227,8 +231,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   }
 
   /** Large undecodable values go to the blob store, content-addressed, like finished images. */
-  static JobRuntime.DeadLetterSpill deadLetterSpill(ProcessorConfig config) {
-    LocalBlobStore blobs = new LocalBlobStore(config.blobDir().resolve("dlq"));
+  static JobRuntime.DeadLetterSpill deadLetterSpill(BlobStore blobs) {
     return bytes -> blobs.put(bytes, "application/octet-stream").uri();
   }
 
@@ -297,6 +300,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     }
     dispatcher.close();
     model.close();
+    blobs.close();
     meters.close();
     stateSlot.close();
   }

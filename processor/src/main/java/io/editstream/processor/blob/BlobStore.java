@@ -2,10 +2,12 @@ package io.editstream.processor.blob;
 
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.util.Optional;
 
 /**
  * Content-addressed storage for output images. Implementations are thread-safe; I/O failures are
- * thrown as {@link UncheckedIOException}.
+ * thrown as {@link UncheckedIOException}, and failures of the store itself (unreachable, bucket
+ * gone, access denied) as its subclass {@link BlobStoreException}.
  */
 public interface BlobStore {
 
@@ -26,4 +28,13 @@ public interface BlobStore {
 
   /** Whether the blob exists; false for URIs that do not belong to this store. */
   boolean exists(URI uri);
+
+  /**
+   * A URL that reads the blob without credentials for a while, when this store is configured to
+   * hand them out; empty otherwise, and for URIs that do not belong to this store. Signing needs no
+   * request to the store.
+   */
+  default Optional<PresignedUrl> presign(URI uri) {
+    return Optional.empty();
+  }
 }

@@ -149,6 +149,7 @@ public record CachedResult(
   }
 
   // Avro records and their ByteBuffers are mutable: every holder gets its own view of the bytes.
+  // Presigned URLs expire, so the cache keeps none; each result gets fresh ones (OutputImages).
   private static OutputImage copy(OutputImage i) {
     ByteBuffer data = i.getData() == null ? null : i.getData().duplicate();
     return new OutputImage(
@@ -158,6 +159,8 @@ public record CachedResult(
         i.getWidth(),
         i.getHeight(),
         i.getSizeBytes(),
-        data);
+        data,
+        null,
+        null);
   }
 }

@@ -124,6 +124,8 @@ final class ResultRecordFormat {
                       i.width(),
                       i.height(),
                       i.sizeBytes(),
+                      null,
+                      null,
                       null);
                 })
             .toList();

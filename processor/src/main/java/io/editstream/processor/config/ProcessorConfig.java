@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * The processor's one typed configuration, parsed and validated at start-up. A bad setting stops
- * the process with a {@link ConfigException} naming the setting and what is accepted. The API key
- * never appears in {@link #toString()}.
+ * the process with a {@link ConfigException} naming the setting and what is accepted. API keys and
+ * the S3 credentials never appear in {@link #toString()}.
  */
 public record ProcessorConfig(
     Map<String, Object> kafka,
@@ -24,7 +24,7 @@ public record ProcessorConfig(
     Model model,
     Retry retry,
     int pendingMaxPerTask,
-    Path blobDir,
+    Blob blob,
     int outputInlineMaxBytes,
     Input input,
     Cache cache,
@@ -167,18 +167,69 @@ public record ProcessorConfig(
     }
   }
 
+  /**
+   * Where finished images and spilled undecodable records are stored (DESIGN.md §6, §13).
+   *
+   * @param store {@code local} or {@code s3}
+   * @param dir the local store's directory
+   * @param s3 the S3 store; null unless {@code store} is {@code s3}
+   */
+  public record Blob(String store, Path dir, S3 s3) {
+    public static final String LOCAL = "local";
+    public static final String S3 = "s3";
+    public static final List<String> STORES = List.of(LOCAL, S3);
+  }
+
+  /**
+   * An S3-compatible bucket.
+   *
+   * @param region null: the AWS SDK's region chain decides
+   * @param endpoint null: AWS S3
+   * @param accessKey with {@code secretKey}; both null: the AWS SDK's default credentials chain
+   * @param presignTtl zero: results carry no presigned URL
+   */
+  public record S3(
+      String bucket,
+      String prefix,
+      String region,
+      java.net.URI endpoint,
+      boolean pathStyle,
+      String accessKey,
+      String secretKey,
+      Duration presignTtl) {
+    @Override
+    public String toString() {
+      return ("S3[bucket=%s, prefix=%s, region=%s, endpoint=%s, pathStyle=%s, accessKey=%s,"
+              + " secretKey=%s, presignTtl=%s]")
+          .formatted(
+              bucket,
+              prefix,
+              region,
+              endpoint,
+              pathStyle,
+              accessKey == null ? "unset" : "***",
+              secretKey == null ? "unset" : "***",
+              presignTtl);
+    }
+  }
+
   /** Retry policy of retryable model errors (DESIGN.md §7). */
   public record Retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {}
 
-  /** Where input images may come from. */
-  /** Where input images may come from, and how long an http(s) fetch may take. */
+  /**
+   * Where input images may come from, and how long an http(s) fetch may take.
+   *
+   * @param allowedBuckets buckets {@code s3://} inputs may name, read with the {@code blob.s3.*}
+   *     connection (empty: s3: inputs are refused)
+   */
   public record Input(
       Path fileRoot,
       List<String> allowHosts,
       boolean allowPrivate,
       Duration connectTimeout,
       Duration fetchTimeout,
-      int maxRedirects) {}
+      int maxRedirects,
+      List<String> allowedBuckets) {}
 
   public static ProcessorConfig from(Settings s) {
     Map<String, Object> kafka = new HashMap<>();
@@ -238,7 +289,18 @@ public record ProcessorConfig(
             s.bool("input.http.allow.private"),
             s.millis("input.http.connect.timeout.ms", 100, 600_000),
             s.millis("input.http.timeout.ms", 100, 3_600_000),
-            s.integer("input.http.max.redirects", 0, 20));
+            s.integer("input.http.max.redirects", 0, 20),
+            Arrays.stream(s.string("input.s3.allowed.buckets").split(","))
+                .map(String::trim)
+                .filter(b -> !b.isEmpty())
+                .toList());
+    Blob blob = blob(s);
+    if (!input.allowedBuckets().isEmpty() && blob.s3() == null) {
+      throw new ConfigException(
+          "input.s3.allowed.buckets",
+          "s3:// inputs are read with the blob.s3.* connection: set blob.store=s3 (and"
+              + " blob.s3.bucket) too, or leave input.s3.allowed.buckets empty");
+    }
 
     return new ProcessorConfig(
         Map.copyOf(kafka),
@@ -250,7 +312,7 @@ public record ProcessorConfig(
         model,
         retry,
         s.integer("pending.max.per.task", 1, 10_000_000),
-        Path.of(s.required("blob.dir")),
+        blob,
         s.integer("output.inline.max.bytes", 0, 16 * 1024 * 1024),
         input,
         new Cache(
@@ -265,6 +327,88 @@ public record ProcessorConfig(
         quota(s, model.defaultModel()),
         providers,
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456));
+  }
+
+  private static final java.util.regex.Pattern BUCKET =
+      java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+  private static final java.util.regex.Pattern KEY_PREFIX =
+      java.util.regex.Pattern.compile("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]*");
+
+  static Blob blob(Settings s) {
+    String store = s.required("blob.store").trim().toLowerCase(java.util.Locale.ROOT);
+    if (!Blob.STORES.contains(store)) {
+      throw new ConfigException(
+          "blob.store",
+          "'" + s.string("blob.store") + "' is not accepted; accepted " + Blob.STORES);
+    }
+    Path dir = Path.of(s.required("blob.dir"));
+    if (store.equals(Blob.LOCAL)) {
+      return new Blob(store, dir, null);
+    }
+    String bucket = s.string("blob.s3.bucket");
+    if (bucket == null || bucket.isBlank()) {
+      throw new ConfigException(
+          "blob.s3.bucket",
+          "is required with blob.store=s3 (set it in the config file or as "
+              + Setting.envOf("blob.s3.bucket")
+              + ")");
+    }
+    bucket = bucket.trim();
+    if (!BUCKET.matcher(bucket).matches()) {
+      throw new ConfigException(
+          "blob.s3.bucket",
+          "'"
+              + bucket
+              + "' is not a bucket name; accepted 3-63 lowercase letters, digits, dots and hyphens");
+    }
+    String prefix = s.string("blob.s3.prefix") == null ? "" : s.string("blob.s3.prefix").trim();
+    if (!KEY_PREFIX.matcher(prefix).matches() || prefix.contains("..")) {
+      throw new ConfigException(
+          "blob.s3.prefix",
+          "'"
+              + prefix
+              + "' is not accepted; accepted letters, digits, '.', '_', '-' and '/' between"
+              + " segments, e.g. 'editstream/' or 'prod/images/' (no leading '/', no '..')");
+    }
+    java.net.URI endpoint = null;
+    String endpointValue = blankToNull(s.string("blob.s3.endpoint"));
+    if (endpointValue != null) {
+      try {
+        endpoint = new java.net.URI(endpointValue);
+      } catch (java.net.URISyntaxException e) {
+        endpoint = null;
+      }
+      if (endpoint == null
+          || !("http".equalsIgnoreCase(endpoint.getScheme())
+              || "https".equalsIgnoreCase(endpoint.getScheme()))
+          || endpoint.getHost() == null) {
+        throw new ConfigException(
+            "blob.s3.endpoint",
+            "'"
+                + endpointValue
+                + "' is not accepted; accepted an http(s) URL, e.g. http://minio:9000");
+      }
+    }
+    String accessKey = blankToNull(s.string("blob.s3.access.key"));
+    String secretKey = blankToNull(s.string("blob.s3.secret.key"));
+    if ((accessKey == null) != (secretKey == null)) {
+      throw new ConfigException(
+          accessKey == null ? "blob.s3.access.key" : "blob.s3.secret.key",
+          "set both blob.s3.access.key and blob.s3.secret.key, or neither (the AWS SDK's default"
+              + " credentials chain)");
+    }
+    return new Blob(
+        store,
+        dir,
+        new S3(
+            bucket,
+            prefix,
+            blankToNull(s.string("blob.s3.region")),
+            endpoint,
+            s.bool("blob.s3.path.style"),
+            accessKey,
+            secretKey,
+            s.duration("blob.s3.presign.ttl", Duration.ZERO, Duration.ofDays(7))));
   }
 
   /** The limits of a pool, as the last segment of its settings. */
@@ -521,9 +665,9 @@ public record ProcessorConfig(
     safeRegistry.replaceAll((k, v) -> k.contains("user.info") || k.contains("token") ? "***" : v);
     return "ProcessorConfig[kafka=%s, registry=%s, topics=%s, applicationId=%s, stateDir=%s,"
             .formatted(safeKafka, safeRegistry, topics, applicationId, stateDir)
-        + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blobDir=%s, input=%s, http=%s:%d,"
+        + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blob=%s, input=%s, http=%s:%d,"
             .formatted(
-                streamThreads, model, retry, pendingMaxPerTask, blobDir, input, httpHost, httpPort)
+                streamThreads, model, retry, pendingMaxPerTask, blob, input, httpHost, httpPort)
         + " quota=%s, providers=%s]".formatted(quota, providers);
   }
 }

@@ -262,11 +262,77 @@ public final class Settings {
                       + " are restored from the changelog after a crash or a move, so a larger"
                       + " value means a slower recovery."),
               new Setting(
+                  "blob.store",
+                  Setting.envOf("blob.store"),
+                  "local",
+                  false,
+                  "Where finished images (and large undecodable records) are stored: local (the"
+                      + " directory blob.dir, for one host) or s3 (an S3-compatible bucket every"
+                      + " host can read, blob.s3.*)."),
+              new Setting(
                   "blob.dir",
                   Setting.envOf("blob.dir"),
                   "./editstream-blobs",
                   false,
-                  "Directory of the local blob store for finished images."),
+                  "Directory of the local blob store (blob.store=local)."),
+              new Setting(
+                  "blob.s3.bucket",
+                  Setting.envOf("blob.s3.bucket"),
+                  null,
+                  false,
+                  "Bucket of the S3 blob store (required with blob.store=s3). The processor checks at"
+                      + " start-up that it exists and that the credentials may use it."),
+              new Setting(
+                  "blob.s3.prefix",
+                  Setting.envOf("blob.s3.prefix"),
+                  "",
+                  false,
+                  "Key prefix of the objects, e.g. 'editstream/': images are"
+                      + " PREFIX + SHA-256 + .png/.jpg/.webp, spilled undecodable records"
+                      + " PREFIX + dlq/ + SHA-256 + .bin."),
+              new Setting(
+                  "blob.s3.region",
+                  Setting.envOf("blob.s3.region"),
+                  null,
+                  false,
+                  "Region of the bucket; unset uses the AWS SDK's region chain (AWS_REGION,"
+                      + " ~/.aws/config), or us-east-1 with blob.s3.endpoint set."),
+              new Setting(
+                  "blob.s3.endpoint",
+                  Setting.envOf("blob.s3.endpoint"),
+                  null,
+                  false,
+                  "Endpoint of an S3-compatible store (MinIO, R2, Ceph, GCS's XML API), e.g."
+                      + " http://minio:9000; unset uses AWS S3."),
+              new Setting(
+                  "blob.s3.path.style",
+                  Setting.envOf("blob.s3.path.style"),
+                  "false",
+                  false,
+                  "Address the bucket in the URL path (endpoint/bucket/key) instead of the host name;"
+                      + " most S3-compatible stores need true."),
+              new Setting(
+                  "blob.s3.access.key",
+                  Setting.envOf("blob.s3.access.key"),
+                  null,
+                  true,
+                  "Access key id of the S3 store, with blob.s3.secret.key; unset uses the AWS SDK's"
+                      + " default credentials chain (environment, profile, container or instance"
+                      + " role). Never logged."),
+              new Setting(
+                  "blob.s3.secret.key",
+                  Setting.envOf("blob.s3.secret.key"),
+                  null,
+                  true,
+                  "Secret access key of the S3 store, with blob.s3.access.key. Never logged."),
+              new Setting(
+                  "blob.s3.presign.ttl",
+                  Setting.envOf("blob.s3.presign.ttl"),
+                  "",
+                  false,
+                  "How long the presigned URL each result carries per image can read it, e.g. 1h,"
+                      + " 15m, 900s or PT1H (at most 7d); empty or 0 puts no presigned URL in"
+                      + " results."),
               new Setting(
                   "output.inline.max.bytes",
                   Setting.envOf("output.inline.max.bytes"),
@@ -285,6 +351,14 @@ public final class Settings {
                   "",
                   false,
                   "Comma-separated hosts (or *.suffix) http(s): input URIs may name; empty denies all."),
+              new Setting(
+                  "input.s3.allowed.buckets",
+                  Setting.envOf("input.s3.allowed.buckets"),
+                  "",
+                  false,
+                  "Comma-separated buckets that s3://bucket/key input images may name; they are"
+                      + " read with the blob.s3.* connection and credentials (needs"
+                      + " blob.store=s3). Empty refuses s3: inputs."),
               new Setting(
                   "input.http.allow.private",
                   Setting.envOf("input.http.allow.private"),
@@ -581,6 +655,54 @@ public final class Settings {
     } catch (NumberFormatException | NullPointerException e) {
       throw new ConfigException(name, "'" + v + "' is not a whole number");
     }
+  }
+
+  /**
+   * A duration: {@code 0}, a whole number with a unit ({@code 500ms}, {@code 90s}, {@code 15m},
+   * {@code 1h}, {@code 7d}) or ISO-8601 ({@code PT1H}); blank is zero.
+   */
+  public Duration duration(String name, Duration min, Duration max) {
+    String v = string(name);
+    Duration d;
+    try {
+      d = parseDuration(v == null ? "" : v.trim());
+    } catch (RuntimeException e) {
+      throw new ConfigException(
+          name,
+          "'"
+              + v
+              + "' is not a duration; accepted e.g. 0, 500ms, 90s, 15m, 1h, 7d or PT1H, from "
+              + min
+              + " to "
+              + max);
+    }
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw new ConfigException(
+          name, "'" + v + "' is out of range; accepted " + min + " to " + max);
+    }
+    return d;
+  }
+
+  private static Duration parseDuration(String v) {
+    if (v.isEmpty() || v.equals("0")) {
+      return Duration.ZERO;
+    }
+    if (v.startsWith("P") || v.startsWith("p")) {
+      return Duration.parse(v);
+    }
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h|d)").matcher(v);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(v);
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
+    };
   }
 
   public boolean bool(String name) {

@@ -198,7 +198,7 @@ public class ModelDispatcher implements Dispatcher {
   private Produced produced(EditJob job, ContentKey key, CacheLookup lookup, Outcome.Success mine) {
     CachedResult r = lookup.result();
     boolean fromCache = lookup.servedFromCache() || mine == null;
-    List<OutputImage> images = r.images();
+    List<OutputImage> images = OutputImages.withPresignedUrls(blobs, r.images());
     TokenUsage usage = fromCache ? new TokenUsage(0, 0, 0, 0) : r.usage();
     return new Produced(
         images,
@@ -278,7 +278,7 @@ public class ModelDispatcher implements Dispatcher {
         .map(
             r ->
                 new Produced(
-                    r.images(),
+                    OutputImages.withPresignedUrls(blobs, r.images()),
                     r.text(),
                     r.model(),
                     r.modelVersion(),
