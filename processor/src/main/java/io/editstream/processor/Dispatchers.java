@@ -181,7 +181,8 @@ final class Dispatchers {
         config.model().defaultModel(),
         config.cache().tenantIsolation(),
         cpu,
-        clock) {
+        clock,
+        meters) {
       @Override
       public void close() {
         super.close();

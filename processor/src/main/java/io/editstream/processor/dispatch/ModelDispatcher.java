@@ -1,7 +1,9 @@
 package io.editstream.processor.dispatch;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.google.common.hash.Hashing;
 import io.editstream.processor.blob.BlobStore;
+import io.editstream.processor.blob.BlobStoreException;
 import io.editstream.processor.blob.OutputImages;
 import io.editstream.processor.cache.CacheLookup;
 import io.editstream.processor.cache.CachedResult;
@@ -24,6 +26,9 @@ import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
 import io.editstream.schema.OutputImage;
 import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +39,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +66,9 @@ public class ModelDispatcher implements Dispatcher {
   private final boolean tenantIsolation;
   private final Executor cpu;
   private final Clock clock;
+  private final StoredObjects stored;
+  private final Counter staleEntries;
+  private final Counter storeRetries;
 
   /** Price per million tokens, for the estimated cost on results. */
   public record Pricing(double inputPerMillion, double outputPerMillion) {
@@ -66,6 +76,36 @@ public class ModelDispatcher implements Dispatcher {
       return usage.getPromptTokens() * inputPerMillion / 1e6
           + usage.getOutputTokens() * outputPerMillion / 1e6;
     }
+  }
+
+  /** A dispatcher whose own metrics are not published anywhere (for tests). */
+  public ModelDispatcher(
+      ImageLoader loader,
+      ImageEncoder encoder,
+      ResultCache cache,
+      ResultIndex index,
+      ModelClient model,
+      BlobStore blobs,
+      Pricing pricing,
+      int inlineMaxBytes,
+      String defaultModel,
+      boolean tenantIsolation,
+      Executor cpu,
+      Clock clock) {
+    this(
+        loader,
+        encoder,
+        cache,
+        index,
+        model,
+        blobs,
+        pricing,
+        inlineMaxBytes,
+        defaultModel,
+        tenantIsolation,
+        cpu,
+        clock,
+        new SimpleMeterRegistry());
   }
 
   public ModelDispatcher(
@@ -80,7 +120,8 @@ public class ModelDispatcher implements Dispatcher {
       String defaultModel,
       boolean tenantIsolation,
       Executor cpu,
-      Clock clock) {
+      Clock clock,
+      MeterRegistry meters) {
     this.loader = loader;
     this.encoder = encoder;
     this.cache = cache;
@@ -93,6 +134,30 @@ public class ModelDispatcher implements Dispatcher {
     this.tenantIsolation = tenantIsolation;
     this.cpu = cpu;
     this.clock = clock;
+    this.stored = new StoredObjects(blobs, Ticker.systemTicker());
+    this.staleEntries =
+        Counter.builder("editstream.cache.stale")
+            .description("Cache answers dropped because their image was gone from the blob store")
+            .register(meters);
+    this.storeRetries =
+        Counter.builder("editstream.blob.store.retries")
+            .description("Blob store writes tried again after a failure of the store")
+            .register(meters);
+  }
+
+  /** How long a failing blob store is retried before an attempt gives up on it. */
+  static final Duration STORE_RETRY_DEADLINE = Duration.ofMinutes(2);
+
+  private static final long STORE_MAX_BACKOFF_MS = 5_000;
+
+  /** The blob store kept failing until {@link #STORE_RETRY_DEADLINE}. */
+  private static final class StoreFailed extends RuntimeException {
+    final int tries;
+
+    StoreFailed(BlobStoreException cause, int tries) {
+      super(cause.getMessage(), cause, false, false);
+      this.tries = tries;
+    }
   }
 
   /** Raised inside the cache's future so that failures are never cached. */
@@ -126,17 +191,44 @@ public class ModelDispatcher implements Dispatcher {
             loaded -> {
               ContentKey key = keyOf(job, loaded.stream().map(LoadedImage::sha256).toList());
               AtomicReference<Outcome.Success> mine = new AtomicReference<>();
+              Supplier<CompletableFuture<CachedResult>> call =
+                  () -> {
+                    called.set(true);
+                    return call(job, loaded, key, mine, provider);
+                  };
               return cache
-                  .getOrCompute(
-                      key,
-                      job.getBypassCache(),
-                      () -> {
-                        called.set(true);
-                        return call(job, loaded, key, mine, provider);
-                      })
+                  .getOrCompute(key, job.getBypassCache(), call)
+                  .thenCompose(lookup -> stillStored(key, lookup, call))
                   .thenApply(lookup -> (Attempt) produced(job, key, lookup, mine.get()));
             })
         .exceptionally(error -> failed(error, called.get() ? 1 : 0));
+  }
+
+  /**
+   * A cache answer whose images are gone from the blob store (deleted, expired, or on another
+   * host's disk) is a miss: the entry is dropped and the model called again, so no result ever
+   * carries a dead URI. The lookup runs on the CPU pool, never on the stream thread.
+   */
+  private CompletableFuture<CacheLookup> stillStored(
+      ContentKey key, CacheLookup lookup, Supplier<CompletableFuture<CachedResult>> call) {
+    if (!lookup.servedFromCache() || stored.knownToExist(lookup.result().images())) {
+      return CompletableFuture.completedFuture(lookup);
+    }
+    return CompletableFuture.supplyAsync(() -> stored.allExist(lookup.result().images()), cpu)
+        .thenCompose(
+            present -> {
+              if (present) {
+                return CompletableFuture.completedFuture(lookup);
+              }
+              log.info(
+                  "Cache entry {} names an image that is no longer in the blob store ({});"
+                      + " calling the model again",
+                  key,
+                  lookup.result().images().get(0).getUri());
+              staleEntries.increment();
+              cache.invalidate(key);
+              return cache.getOrCompute(key, true, call);
+            });
   }
 
   private CompletableFuture<CachedResult> call(
@@ -160,39 +252,72 @@ public class ModelDispatcher implements Dispatcher {
             route);
     return model
         .generate(request)
-        .thenApplyAsync(
+        .thenComposeAsync(
             outcome -> {
               if (outcome instanceof Outcome.Failure f) {
                 throw new ModelFailed(f);
               }
               Outcome.Success s = (Outcome.Success) outcome;
               mine.set(s);
-              List<OutputImage> out = new ArrayList<>();
-              for (Outcome.GeneratedImage g : s.images()) {
-                EncodedImage encoded = encoder.encode(g.bytes(), job.getOutput().getFormat());
-                out.add(OutputImages.publish(blobs, encoded, inlineMaxBytes));
-                break; // one finished image per job: the model's first
-              }
-              CachedResult result =
-                  new CachedResult(
-                      out,
-                      s.text(),
-                      request.model(),
-                      s.modelVersion(),
-                      usage(s.usage()),
-                      clock.instant());
-              if (index != null) {
-                index
-                    .publish(key, result)
-                    .exceptionally(
-                        e -> {
-                          log.warn("Could not publish cache entry {} to L2: {}", key, e.toString());
-                          return null;
-                        });
-              }
-              return result;
+              // One finished image per job: the model's first.
+              Outcome.GeneratedImage g = s.images().get(0);
+              EncodedImage encoded = encoder.encode(g.bytes(), job.getOutput().getFormat());
+              return publish(encoded, clock.millis() + STORE_RETRY_DEADLINE.toMillis(), 0)
+                  .thenApply(
+                      image -> {
+                        CachedResult result =
+                            new CachedResult(
+                                List.of(image),
+                                s.text(),
+                                request.model(),
+                                s.modelVersion(),
+                                usage(s.usage()),
+                                clock.instant());
+                        if (index != null) {
+                          index
+                              .publish(key, result)
+                              .exceptionally(
+                                  e -> {
+                                    log.warn(
+                                        "Could not publish cache entry {} to L2: {}",
+                                        key,
+                                        e.toString());
+                                    return null;
+                                  });
+                        }
+                        return result;
+                      });
             },
             cpu);
+  }
+
+  /**
+   * Stores a finished image, retrying a failing blob store with backoff until {@code deadlineMs}:
+   * the model call is paid for, so an outage of the store (S3 down for a minute) is waited out
+   * rather than thrown away with the image. Past the deadline the attempt fails retryable with
+   * {@code STORE_UNAVAILABLE}.
+   */
+  private CompletableFuture<OutputImage> publish(EncodedImage encoded, long deadlineMs, int tries) {
+    try {
+      OutputImage image = OutputImages.publish(blobs, encoded, inlineMaxBytes);
+      stored.stored(image.getUri());
+      return CompletableFuture.completedFuture(image);
+    } catch (BlobStoreException e) {
+      long backoffMs = Math.min(STORE_MAX_BACKOFF_MS, 250L << Math.min(tries, 10));
+      if (clock.millis() + backoffMs > deadlineMs) {
+        throw new StoreFailed(e, tries + 1);
+      }
+      storeRetries.increment();
+      log.warn(
+          "Blob store failed ({}: {}); trying again in {} ms (try {})",
+          e.reason(),
+          e.getMessage(),
+          backoffMs,
+          tries + 1);
+      return CompletableFuture.supplyAsync(
+              () -> null, CompletableFuture.delayedExecutor(backoffMs, TimeUnit.MILLISECONDS, cpu))
+          .thenCompose(ignored -> publish(encoded, deadlineMs, tries + 1));
+    }
   }
 
   private Produced produced(EditJob job, ContentKey key, CacheLookup lookup, Outcome.Success mine) {
@@ -223,6 +348,30 @@ public class ModelDispatcher implements Dispatcher {
           new Outcome.Failure(
               r.code(), r.retryable(), null, null, r.getMessage(), null, Duration.ZERO);
       return new Failed(f, modelCalls);
+    }
+    if (e instanceof StoreFailed f) {
+      return new Failed(
+          Outcome.Failure.retryable(
+              FailureCode.STORE_UNAVAILABLE,
+              null,
+              "the blob store for finished images failed "
+                  + f.tries
+                  + " times over "
+                  + STORE_RETRY_DEADLINE.toSeconds()
+                  + " s ("
+                  + f.getCause().getMessage()
+                  + "); check blob.store and blob.s3.* and that the store is reachable",
+              null),
+          modelCalls);
+    }
+    if (e instanceof BlobStoreException b) {
+      return new Failed(
+          Outcome.Failure.retryable(
+              FailureCode.STORE_UNAVAILABLE,
+              null,
+              "the blob store for finished images cannot answer (" + b.getMessage() + ")",
+              null),
+          modelCalls);
     }
     if (e instanceof IllegalArgumentException bad) {
       return new Failed(
@@ -275,6 +424,8 @@ public class ModelDispatcher implements Dispatcher {
     }
     return cache
         .peek(key)
+        // Only images seen in the store lately: anything else is looked up off this thread.
+        .filter(r -> stored.knownToExist(r.images()))
         .map(
             r ->
                 new Produced(

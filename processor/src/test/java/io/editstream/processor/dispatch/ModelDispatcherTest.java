@@ -2,6 +2,9 @@ package io.editstream.processor.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.editstream.processor.blob.BlobRef;
+import io.editstream.processor.blob.BlobStore;
+import io.editstream.processor.blob.BlobStoreException;
 import io.editstream.processor.blob.LocalBlobStore;
 import io.editstream.processor.cache.ResultCache;
 import io.editstream.processor.image.FetchPolicy;
@@ -19,9 +22,13 @@ import io.editstream.schema.ImageSize;
 import io.editstream.schema.InputImage;
 import io.editstream.schema.OutputSettings;
 import io.editstream.schema.Priority;
+import io.editstream.testkit.MutableClock;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -64,19 +71,155 @@ class ModelDispatcherTest {
       };
 
   private ModelDispatcher dispatcher(boolean tenantIsolation) {
+    return dispatcher(
+        ResultCache.builder().executor(Runnable::run).build(),
+        new LocalBlobStore(blobs),
+        tenantIsolation,
+        CLOCK,
+        new SimpleMeterRegistry());
+  }
+
+  /** A dispatcher over a given cache and store: two of them over one cache are two instances. */
+  private ModelDispatcher dispatcher(
+      ResultCache cache,
+      BlobStore store,
+      boolean tenantIsolation,
+      Clock clock,
+      SimpleMeterRegistry meters) {
     return new ModelDispatcher(
         new ImageLoader(ImageLimits.defaults(), FetchPolicy.defaults(), Runnable::run),
         new ImageEncoder(ImageLimits.defaults()),
-        ResultCache.builder().executor(Runnable::run).build(),
+        cache,
         null,
         model,
-        new LocalBlobStore(blobs),
+        store,
         new ModelDispatcher.Pricing(0.5, 60.0),
-        262_144,
+        0,
         "gemini-3.1-flash-image-preview",
         tenantIsolation,
         Runnable::run,
-        CLOCK);
+        clock,
+        meters);
+  }
+
+  @Test
+  void shouldTreatACachedResultWhoseImageIsGoneAsAMiss() throws Exception {
+    next = success();
+    ResultCache cache = ResultCache.builder().executor(Runnable::run).build();
+    LocalBlobStore store = new LocalBlobStore(blobs);
+    byte[] image = png(5);
+    Dispatcher.Produced first =
+        (Dispatcher.Produced)
+            dispatcher(cache, store, true, CLOCK, new SimpleMeterRegistry())
+                .attempt(job("a", "acme", inline(image)), 1)
+                .get(5, TimeUnit.SECONDS);
+    URI uri = URI.create(first.images().get(0).getUri());
+
+    // Another instance sharing the entry (through the cache index) has never seen the object: it
+    // looks it up before answering, off the stream thread.
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ModelDispatcher other = dispatcher(cache, store, true, CLOCK, meters);
+    assertThat(other.cached(job("b", "acme", inline(image))))
+        .as("no I/O on the fast path")
+        .isEmpty();
+    Dispatcher.Produced hit =
+        (Dispatcher.Produced)
+            other.attempt(job("b", "acme", inline(image)), 1).get(5, TimeUnit.SECONDS);
+    assertThat(hit.cacheHit()).isTrue();
+    assertThat(calls).hasValue(1);
+
+    // The object is deleted (a lifecycle rule, an operator): the entry is a miss, not a dead URI.
+    Files.delete(Path.of(uri));
+    ModelDispatcher third = dispatcher(cache, store, true, CLOCK, meters);
+    Dispatcher.Attempt again =
+        third.attempt(job("c", "acme", inline(image)), 1).get(5, TimeUnit.SECONDS);
+
+    assertThat(again).isInstanceOf(Dispatcher.Produced.class);
+    assertThat(((Dispatcher.Produced) again).cacheHit()).isFalse();
+    assertThat(again.modelCalls()).isEqualTo(1);
+    assertThat(calls).hasValue(2);
+    assertThat(store.exists(uri)).as("stored again").isTrue();
+    assertThat(meters.counter("editstream.cache.stale").count()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldWaitOutAFailingStoreWithoutCallingTheModelAgain() throws Exception {
+    next = success();
+    FlakyStore store = new FlakyStore(new LocalBlobStore(blobs), 2, null);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ModelDispatcher d =
+        dispatcher(
+            ResultCache.builder().executor(Runnable::run).build(), store, true, CLOCK, meters);
+
+    Dispatcher.Attempt attempt =
+        d.attempt(job("a", "acme", inline(png(6))), 1).get(10, TimeUnit.SECONDS);
+
+    assertThat(attempt).isInstanceOf(Dispatcher.Produced.class);
+    assertThat(calls).as("the paid image was kept, not generated again").hasValue(1);
+    assertThat(store.puts).hasValue(3);
+    assertThat(meters.counter("editstream.blob.store.retries").count()).isEqualTo(2.0);
+  }
+
+  @Test
+  void shouldFailRetryableWithStoreUnavailableWhenTheStoreStaysDown() throws Exception {
+    next = success();
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    // Every failing put takes a minute of (fake) time: the deadline passes after a few tries.
+    FlakyStore store = new FlakyStore(new LocalBlobStore(blobs), Integer.MAX_VALUE, clock);
+    ModelDispatcher d =
+        dispatcher(
+            ResultCache.builder().executor(Runnable::run).build(),
+            store,
+            true,
+            clock,
+            new SimpleMeterRegistry());
+
+    Dispatcher.Attempt attempt =
+        d.attempt(job("a", "acme", inline(png(7))), 1).get(10, TimeUnit.SECONDS);
+
+    assertThat(attempt).isInstanceOf(Dispatcher.Failed.class);
+    Outcome.Failure failure = ((Dispatcher.Failed) attempt).failure();
+    assertThat(failure.code()).isEqualTo(FailureCode.STORE_UNAVAILABLE);
+    assertThat(failure.retryable()).isTrue();
+    assertThat(failure.message()).contains("blob.s3");
+    assertThat(attempt.modelCalls()).isEqualTo(1);
+    assertThat(store.puts.get()).isBetween(2, 3);
+  }
+
+  /** A store that fails its first {@code failures} writes as an unreachable S3 would. */
+  private static final class FlakyStore implements BlobStore {
+    final BlobStore delegate;
+    final int failures;
+    final MutableClock clock;
+    final AtomicInteger puts = new AtomicInteger();
+
+    FlakyStore(BlobStore delegate, int failures, MutableClock clock) {
+      this.delegate = delegate;
+      this.failures = failures;
+      this.clock = clock;
+    }
+
+    @Override
+    public BlobRef put(byte[] bytes, String mimeType) {
+      if (puts.incrementAndGet() <= failures) {
+        if (clock != null) {
+          clock.advance(Duration.ofMinutes(1));
+        }
+        throw new BlobStoreException(
+            BlobStoreException.Reason.UNAVAILABLE, "connection refused", null);
+      }
+      return delegate.put(bytes, mimeType);
+    }
+
+    @Override
+    public byte[] get(URI uri) {
+      return delegate.get(uri);
+    }
+
+    @Override
+    public boolean exists(URI uri) {
+      return delegate.exists(uri);
+    }
   }
 
   @Test
