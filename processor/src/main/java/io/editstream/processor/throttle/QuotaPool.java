@@ -446,6 +446,10 @@ public final class QuotaPool {
     return lanes.get(bucket).available(now);
   }
 
+  private synchronized double dailyUsed() {
+    return daily.used();
+  }
+
   private double utilization(Bucket bucket) {
     BucketSnapshot s = snapshot().buckets().get(bucket);
     return s == null ? 0 : s.utilization();
@@ -465,6 +469,18 @@ public final class QuotaPool {
           .description(
               "used in the last window (today for rpd) / this instance's share of the limit")
           .tags(tags.and("bucket", bucket.tag()))
+          .register(registry);
+    }
+    if (daily != null) {
+      // Shares move between instances, so the pool's fill level is sum(used) / limit over all
+      // of them (an alert on 90 % of RPD must not depend on who owns which partitions today).
+      Gauge.builder("editstream.throttle.daily.used", this, p -> p.dailyUsed())
+          .description("requests this instance counted against the pool's RPD today (Pacific)")
+          .tags(tags)
+          .register(registry);
+      Gauge.builder("editstream.throttle.daily.limit", this, p -> p.limits.rpd())
+          .description("the whole pool's requests per day (quota.rpd), the same on every instance")
+          .tags(tags)
           .register(registry);
     }
     Gauge.builder("editstream.throttle.share", this, QuotaPool::share)

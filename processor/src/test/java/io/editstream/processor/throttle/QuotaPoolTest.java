@@ -538,6 +538,47 @@ class QuotaPoolTest {
   }
 
   @Test
+  void shouldPublishTheDailyCountAndThePoolWideDailyLimit() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    QuotaPool pool =
+        QuotaPool.builder("flash", new QuotaLimits(1200, 0, 0, 100, 20))
+            .provider("ai-studio")
+            .ticker(ticker)
+            .clock(clock)
+            .initialShare(0.5)
+            .meterRegistry(registry)
+            .build();
+    ticker.advance(MINUTE);
+    for (int i = 0; i < 6; i++) {
+      pool.tryAcquire(ONE).orElseThrow();
+    }
+    pool.refund(pool.tryAcquire(ONE).orElseThrow()); // never reached the server: not counted
+
+    assertThat(daily(registry, "editstream.throttle.daily.used")).isEqualTo(6);
+    // The whole pool's RPD, not this instance's share: sum(used) / limit over instances.
+    assertThat(daily(registry, "editstream.throttle.daily.limit")).isEqualTo(100);
+    pool.setShare(0.25);
+    assertThat(daily(registry, "editstream.throttle.daily.used")).isEqualTo(6);
+    assertThat(daily(registry, "editstream.throttle.daily.limit")).isEqualTo(100);
+
+    clock.advance(Duration.ofDays(1)); // midnight Pacific passed: a new day
+    assertThat(daily(registry, "editstream.throttle.daily.used")).isZero();
+  }
+
+  @Test
+  void shouldNotPublishDailyMetricsWithoutAnRpdLimit() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    QuotaPool.builder("flash", QuotaLimits.perMinute(60, 1))
+        .ticker(ticker)
+        .clock(clock)
+        .meterRegistry(registry)
+        .build();
+
+    assertThat(registry.find("editstream.throttle.daily.used").gauge()).isNull();
+    assertThat(registry.find("editstream.throttle.daily.limit").gauge()).isNull();
+  }
+
+  @Test
   void shouldValidateBuilderSettingsNamingThem() {
     QuotaLimits limits = QuotaLimits.perMinute(10, 1);
     assertThatThrownBy(() -> QuotaPool.builder(" ", limits)).hasMessageContaining("name");
@@ -559,6 +600,10 @@ class QuotaPoolTest {
 
   private static QuotaPool.BucketSnapshot rpm(QuotaPool pool) {
     return pool.snapshot().buckets().get(Bucket.REQUESTS_PER_MINUTE);
+  }
+
+  private static double daily(SimpleMeterRegistry registry, String name) {
+    return registry.get(name).tag("pool", "flash").tag("provider", "ai-studio").gauge().value();
   }
 
   private static double gauge(SimpleMeterRegistry registry, String name, String bucket) {
