@@ -130,6 +130,22 @@ class ComposeFileTest {
   }
 
   @Test
+  void shouldLoadTheAlertRulesMountedIntoPrometheus() throws Exception {
+    JsonNode prometheus = YAML.readTree(root.resolve("prometheus.yml").toFile());
+    List<String> ruleFiles = new ArrayList<>();
+    prometheus.path("rule_files").forEach(f -> ruleFiles.add(f.asText()));
+    assertThat(ruleFiles).containsExactly("/etc/prometheus/rules/editstream-alerts.yml");
+    List<String> volumes = new ArrayList<>();
+    compose().at("/services/prometheus/volumes").forEach(v -> volumes.add(v.asText()));
+    assertThat(volumes)
+        .contains(
+            "./ops/prometheus/editstream-alerts.yml:/etc/prometheus/rules/editstream-alerts.yml:ro");
+    for (String volume : volumes) {
+      assertThat(root.resolve(volume.split(":")[0])).as(volume).isRegularFile();
+    }
+  }
+
+  @Test
   void shouldBeValidForDockerCompose() throws Exception {
     Optional<Path> binary = onPath("docker-compose");
     assumeTrue(binary.isPresent(), "docker-compose is not installed; the YAML checks above ran");
