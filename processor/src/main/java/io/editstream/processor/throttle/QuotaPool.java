@@ -446,8 +446,9 @@ public final class QuotaPool {
     return lanes.get(bucket).available(now);
   }
 
-  private synchronized double dailyUsed() {
-    return daily.used();
+  private double used(Bucket bucket) {
+    BucketSnapshot s = snapshot().buckets().get(bucket);
+    return s == null ? 0 : s.usedInWindow();
   }
 
   private double utilization(Bucket bucket) {
@@ -470,17 +471,15 @@ public final class QuotaPool {
               "used in the last window (today for rpd) / this instance's share of the limit")
           .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
-    }
-    if (daily != null) {
-      // Shares move between instances, so the pool's fill level is sum(used) / limit over all
-      // of them (an alert on 90 % of RPD must not depend on who owns which partitions today).
-      Gauge.builder("editstream.throttle.daily.used", this, p -> p.dailyUsed())
-          .description("requests this instance counted against the pool's RPD today (Pacific)")
-          .tags(tags)
+      // Shares move between instances, so a pool's fill level is sum(used) / limit over all of
+      // them: what alerts and dashboards need, whoever owns which partitions at the moment.
+      Gauge.builder("editstream.throttle.used", this, p -> p.used(bucket))
+          .description("admitted by this instance in the last window (today, Pacific, for rpd)")
+          .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
-      Gauge.builder("editstream.throttle.daily.limit", this, p -> p.limits.rpd())
-          .description("the whole pool's requests per day (quota.rpd), the same on every instance")
-          .tags(tags)
+      Gauge.builder("editstream.throttle.limit", this, p -> p.limits.limit(bucket))
+          .description("the whole pool's configured limit, the same on every instance")
+          .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
     }
     Gauge.builder("editstream.throttle.share", this, QuotaPool::share)

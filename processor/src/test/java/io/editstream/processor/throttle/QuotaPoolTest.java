@@ -538,7 +538,7 @@ class QuotaPoolTest {
   }
 
   @Test
-  void shouldPublishTheDailyCountAndThePoolWideDailyLimit() {
+  void shouldPublishWhatThisInstanceUsedAndThePoolWideLimitPerBucket() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     QuotaPool pool =
         QuotaPool.builder("flash", new QuotaLimits(1200, 0, 0, 100, 20))
@@ -552,30 +552,25 @@ class QuotaPoolTest {
     for (int i = 0; i < 6; i++) {
       pool.tryAcquire(ONE).orElseThrow();
     }
-    pool.refund(pool.tryAcquire(ONE).orElseThrow()); // never reached the server: not counted
+    pool.refund(pool.tryAcquire(ONE).orElseThrow()); // never reached the server
 
-    assertThat(daily(registry, "editstream.throttle.daily.used")).isEqualTo(6);
-    // The whole pool's RPD, not this instance's share: sum(used) / limit over instances.
-    assertThat(daily(registry, "editstream.throttle.daily.limit")).isEqualTo(100);
+    // A refund gives the minute's tokens back but the window still shows the admission; today's
+    // count forgets it (as utilization does).
+    assertThat(pooled(registry, "editstream.throttle.used", "rpm")).isEqualTo(7);
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isEqualTo(6);
+    // The whole pool's limits, not this instance's share: sum(used) / limit over instances.
+    assertThat(pooled(registry, "editstream.throttle.limit", "rpm")).isEqualTo(1200);
+    assertThat(pooled(registry, "editstream.throttle.limit", "rpd")).isEqualTo(100);
+    assertThat(registry.find("editstream.throttle.limit").tag("bucket", "ipm").gauge()).isNull();
     pool.setShare(0.25);
-    assertThat(daily(registry, "editstream.throttle.daily.used")).isEqualTo(6);
-    assertThat(daily(registry, "editstream.throttle.daily.limit")).isEqualTo(100);
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isEqualTo(6);
+    assertThat(pooled(registry, "editstream.throttle.limit", "rpd")).isEqualTo(100);
 
+    ticker.advance(MINUTE); // out of the per-minute window, still today
+    assertThat(pooled(registry, "editstream.throttle.used", "rpm")).isZero();
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isEqualTo(6);
     clock.advance(Duration.ofDays(1)); // midnight Pacific passed: a new day
-    assertThat(daily(registry, "editstream.throttle.daily.used")).isZero();
-  }
-
-  @Test
-  void shouldNotPublishDailyMetricsWithoutAnRpdLimit() {
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    QuotaPool.builder("flash", QuotaLimits.perMinute(60, 1))
-        .ticker(ticker)
-        .clock(clock)
-        .meterRegistry(registry)
-        .build();
-
-    assertThat(registry.find("editstream.throttle.daily.used").gauge()).isNull();
-    assertThat(registry.find("editstream.throttle.daily.limit").gauge()).isNull();
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isZero();
   }
 
   @Test
@@ -602,8 +597,12 @@ class QuotaPoolTest {
     return pool.snapshot().buckets().get(Bucket.REQUESTS_PER_MINUTE);
   }
 
-  private static double daily(SimpleMeterRegistry registry, String name) {
-    return registry.get(name).tag("pool", "flash").tag("provider", "ai-studio").gauge().value();
+  private static double pooled(SimpleMeterRegistry registry, String name, String bucket) {
+    return registry
+        .get(name)
+        .tags("pool", "flash", "provider", "ai-studio", "bucket", bucket)
+        .gauge()
+        .value();
   }
 
   private static double gauge(SimpleMeterRegistry registry, String name, String bucket) {
