@@ -78,6 +78,26 @@ class AlertRulesTest {
   }
 
   @Test
+  void shouldUseOnlyMetricsTheProcessorServesOrDocumentsAsMissing() throws Exception {
+    for (JsonNode alert : alerts()) {
+      String name = alert.get("alert").asText();
+      Set<String> used = MetricNames.in(alert.get("expr").asText());
+      assertThat(used).as(name).isNotEmpty();
+      for (String metric : used) {
+        assertThat(
+                MetricNames.EXPOSED.contains(metric)
+                    || MetricNames.NOT_YET_EXPOSED.contains(metric)
+                    || MetricNames.PROMETHEUS.contains(metric))
+            .as("%s uses %s, which is not in MetricNames", name, metric)
+            .isTrue();
+        if (MetricNames.NOT_YET_EXPOSED.contains(metric)) {
+          assertThat(Files.readString(rules)).contains("NOT YET EXPOSED: " + metric);
+        }
+      }
+    }
+  }
+
+  @Test
   void shouldDocumentEveryAlertInOperations() throws Exception {
     String operations =
         Files.readString(Repo.root().resolve("docs/operations.md"), StandardCharsets.UTF_8);
