@@ -42,7 +42,7 @@ class ComposeFileTest {
     services.fieldNames().forEachRemaining(names::add);
     assertThat(names)
         .containsExactlyInAnyOrder(
-            "kafka", "topics", "schema-registry", "emulator", "processor", "prometheus");
+            "kafka", "topics", "schema-registry", "emulator", "processor", "prometheus", "grafana");
     assertThat(services.at("/kafka/image").asText()).startsWith("apache/kafka:4.");
     assertThat(services.at("/kafka/environment/KAFKA_PROCESS_ROLES").asText())
         .isEqualTo("broker,controller");
@@ -127,6 +127,52 @@ class ComposeFileTest {
     assertThat(job.at("/dns_sd_configs/0/names/0").asText()).isEqualTo("processor");
     assertThat(job.at("/dns_sd_configs/0/port").asText())
         .isEqualTo(services.at("/processor/environment/EDITSTREAM_HTTP_PORT").asText());
+  }
+
+  @Test
+  void shouldLoadTheAlertRulesMountedIntoPrometheus() throws Exception {
+    JsonNode prometheus = YAML.readTree(root.resolve("prometheus.yml").toFile());
+    List<String> ruleFiles = new ArrayList<>();
+    prometheus.path("rule_files").forEach(f -> ruleFiles.add(f.asText()));
+    assertThat(ruleFiles).containsExactly("/etc/prometheus/rules/editstream-alerts.yml");
+    List<String> volumes = new ArrayList<>();
+    compose().at("/services/prometheus/volumes").forEach(v -> volumes.add(v.asText()));
+    assertThat(volumes)
+        .contains(
+            "./ops/prometheus/editstream-alerts.yml:/etc/prometheus/rules/editstream-alerts.yml:ro");
+    for (String volume : volumes) {
+      assertThat(root.resolve(volume.split(":")[0])).as(volume).isRegularFile();
+    }
+  }
+
+  @Test
+  void shouldProvisionGrafanaWithPrometheusAndTheDashboard() throws Exception {
+    JsonNode grafana = compose().at("/services/grafana");
+    // A pinned release, not latest: provisioning formats change between majors.
+    assertThat(grafana.get("image").asText()).matches("grafana/grafana:\\d+\\.\\d+\\.\\d+");
+    List<String> volumes = new ArrayList<>();
+    grafana.get("volumes").forEach(v -> volumes.add(v.asText()));
+    assertThat(volumes)
+        .containsExactlyInAnyOrder(
+            "./ops/grafana/provisioning:/etc/grafana/provisioning:ro",
+            "./ops/grafana/editstream.json:/var/lib/grafana/dashboards/editstream/editstream.json:ro");
+    for (String volume : volumes) {
+      assertThat(root.resolve(volume.split(":")[0])).as(volume).exists();
+    }
+    // The dashboard provider reads the directory the JSON is mounted into.
+    JsonNode provider =
+        YAML.readTree(root.resolve("ops/grafana/provisioning/dashboards/editstream.yml").toFile())
+            .at("/providers/0");
+    assertThat(provider.get("type").asText()).isEqualTo("file");
+    assertThat(provider.at("/options/path").asText())
+        .isEqualTo("/var/lib/grafana/dashboards/editstream");
+    // The data source is the compose service Prometheus, on the port it listens on.
+    JsonNode source =
+        YAML.readTree(root.resolve("ops/grafana/provisioning/datasources/prometheus.yml").toFile())
+            .at("/datasources/0");
+    assertThat(source.get("url").asText()).isEqualTo("http://prometheus:9090");
+    assertThat(compose().at("/services/prometheus/ports/0").asText()).endsWith(":9090");
+    assertThat(grafana.at("/depends_on/0").asText()).isEqualTo("prometheus");
   }
 
   @Test

@@ -446,6 +446,11 @@ public final class QuotaPool {
     return lanes.get(bucket).available(now);
   }
 
+  private double used(Bucket bucket) {
+    BucketSnapshot s = snapshot().buckets().get(bucket);
+    return s == null ? 0 : s.usedInWindow();
+  }
+
   private double utilization(Bucket bucket) {
     BucketSnapshot s = snapshot().buckets().get(bucket);
     return s == null ? 0 : s.utilization();
@@ -464,6 +469,16 @@ public final class QuotaPool {
       Gauge.builder("editstream.throttle.utilization", this, p -> p.utilization(bucket))
           .description(
               "used in the last window (today for rpd) / this instance's share of the limit")
+          .tags(tags.and("bucket", bucket.tag()))
+          .register(registry);
+      // Shares move between instances, so a pool's fill level is sum(used) / limit over all of
+      // them: what alerts and dashboards need, whoever owns which partitions at the moment.
+      Gauge.builder("editstream.throttle.used", this, p -> p.used(bucket))
+          .description("admitted by this instance in the last window (today, Pacific, for rpd)")
+          .tags(tags.and("bucket", bucket.tag()))
+          .register(registry);
+      Gauge.builder("editstream.throttle.limit", this, p -> p.limits.limit(bucket))
+          .description("the whole pool's configured limit, the same on every instance")
           .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
     }

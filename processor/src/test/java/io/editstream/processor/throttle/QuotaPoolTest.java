@@ -538,6 +538,42 @@ class QuotaPoolTest {
   }
 
   @Test
+  void shouldPublishWhatThisInstanceUsedAndThePoolWideLimitPerBucket() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    QuotaPool pool =
+        QuotaPool.builder("flash", new QuotaLimits(1200, 0, 0, 100, 20))
+            .provider("ai-studio")
+            .ticker(ticker)
+            .clock(clock)
+            .initialShare(0.5)
+            .meterRegistry(registry)
+            .build();
+    ticker.advance(MINUTE);
+    for (int i = 0; i < 6; i++) {
+      pool.tryAcquire(ONE).orElseThrow();
+    }
+    pool.refund(pool.tryAcquire(ONE).orElseThrow()); // never reached the server
+
+    // A refund gives the minute's tokens back but the window still shows the admission; today's
+    // count forgets it (as utilization does).
+    assertThat(pooled(registry, "editstream.throttle.used", "rpm")).isEqualTo(7);
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isEqualTo(6);
+    // The whole pool's limits, not this instance's share: sum(used) / limit over instances.
+    assertThat(pooled(registry, "editstream.throttle.limit", "rpm")).isEqualTo(1200);
+    assertThat(pooled(registry, "editstream.throttle.limit", "rpd")).isEqualTo(100);
+    assertThat(registry.find("editstream.throttle.limit").tag("bucket", "ipm").gauge()).isNull();
+    pool.setShare(0.25);
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isEqualTo(6);
+    assertThat(pooled(registry, "editstream.throttle.limit", "rpd")).isEqualTo(100);
+
+    ticker.advance(MINUTE); // out of the per-minute window, still today
+    assertThat(pooled(registry, "editstream.throttle.used", "rpm")).isZero();
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isEqualTo(6);
+    clock.advance(Duration.ofDays(1)); // midnight Pacific passed: a new day
+    assertThat(pooled(registry, "editstream.throttle.used", "rpd")).isZero();
+  }
+
+  @Test
   void shouldValidateBuilderSettingsNamingThem() {
     QuotaLimits limits = QuotaLimits.perMinute(10, 1);
     assertThatThrownBy(() -> QuotaPool.builder(" ", limits)).hasMessageContaining("name");
@@ -559,6 +595,14 @@ class QuotaPoolTest {
 
   private static QuotaPool.BucketSnapshot rpm(QuotaPool pool) {
     return pool.snapshot().buckets().get(Bucket.REQUESTS_PER_MINUTE);
+  }
+
+  private static double pooled(SimpleMeterRegistry registry, String name, String bucket) {
+    return registry
+        .get(name)
+        .tags("pool", "flash", "provider", "ai-studio", "bucket", bucket)
+        .gauge()
+        .value();
   }
 
   private static double gauge(SimpleMeterRegistry registry, String name, String bucket) {
