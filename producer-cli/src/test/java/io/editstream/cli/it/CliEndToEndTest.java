@@ -12,6 +12,7 @@ import io.editstream.processor.EditstreamProcessor;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
 import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
 import io.editstream.serde.AvroSerdes;
 import io.editstream.testkit.KafkaBroker;
 import io.editstream.testkit.SchemaRegistry;
@@ -31,6 +32,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -267,6 +269,16 @@ class CliEndToEndTest {
     assertThat(replay.out()).contains("Replayed 2 jobs").contains("MODEL_UNAVAILABLE 2");
     assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILED);
     assertThat(again.out()).contains("Replayed 0 jobs");
+    // listen cannot know that a replay is still on its way (it reads outcomes, not jobs): wait for
+    // the replays' results, as an operator would watch them arrive, before reading the batch again.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                read(prefix + "edit-results", EditResult.class).stream()
+                        .filter(r -> r.getJobId().contains(".replay-"))
+                        .count()
+                    == 2);
 
     CliRunner.Result second =
         cli(
@@ -326,9 +338,14 @@ class CliEndToEndTest {
   }
 
   private List<EditJob> readJobs(String topic) {
+    return read(topic, EditJob.class);
+  }
+
+  private <T extends org.apache.avro.specific.SpecificRecord> List<T> read(
+      String topic, Class<T> type) {
     Map<String, Object> serde = new HashMap<>(registry.clientConfig());
-    var deserializer = AvroSerdes.valueSerde(EditJob.class, serde).deserializer();
-    List<EditJob> jobs = new ArrayList<>();
+    var deserializer = AvroSerdes.valueSerde(type, serde).deserializer();
+    List<T> jobs = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = consumer()) {
       List<TopicPartition> parts =
           c.partitionsFor(topic).stream()
