@@ -2,13 +2,18 @@ package io.editstream.processor;
 
 import io.editstream.processor.blob.BlobStore;
 import io.editstream.processor.blob.BlobStoreException;
+import io.editstream.processor.blob.LocalBlobRetention;
 import io.editstream.processor.blob.LocalBlobStore;
 import io.editstream.processor.blob.S3BlobStore;
 import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.image.ObjectSource;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -38,10 +43,12 @@ final class BlobStores implements AutoCloseable {
 
   static BlobStores open(ProcessorConfig.Blob config) {
     if (config.s3() == null) {
-      return new BlobStores(
-          new LocalBlobStore(config.dir()),
-          new LocalBlobStore(config.dir().resolve("dlq")),
-          List.of());
+      LocalBlobStore images = new LocalBlobStore(config.dir());
+      List<AutoCloseable> resources =
+          config.retention().isZero()
+              ? List.of()
+              : List.of(sweeper(new LocalBlobRetention(images, config.retention()), config));
+      return new BlobStores(images, new LocalBlobStore(config.dir().resolve("dlq")), resources);
     }
     ProcessorConfig.S3 s3 = config.s3();
     String region = region(s3);
@@ -65,6 +72,43 @@ final class BlobStores implements AutoCloseable {
       images.close();
       throw e;
     }
+  }
+
+  /** Sweeps the local store hourly (or ten times per retention when that is shorter). */
+  private static AutoCloseable sweeper(LocalBlobRetention retention, ProcessorConfig.Blob config) {
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "editstream-blob-retention");
+              t.setDaemon(true);
+              return t;
+            });
+    long everyMs = Math.max(1_000, Math.min(3_600_000, config.retention().toMillis() / 10));
+    timer.scheduleWithFixedDelay(
+        () -> {
+          try {
+            LocalBlobRetention.Sweep sweep = retention.sweep(Clock.systemUTC().instant());
+            if (sweep.deleted() > 0) {
+              log.info(
+                  "Blob retention ({}): deleted {} finished images ({} bytes) in {}, kept {}",
+                  config.retention(),
+                  sweep.deleted(),
+                  sweep.bytesFreed(),
+                  config.dir(),
+                  sweep.kept());
+            }
+          } catch (RuntimeException e) {
+            log.warn("Blob retention sweep of {} failed: {}", config.dir(), e.toString());
+          }
+        },
+        Math.min(everyMs, 60_000),
+        everyMs,
+        TimeUnit.MILLISECONDS);
+    log.info(
+        "Blob store: {} (finished images kept {} after their last write)",
+        config.dir(),
+        config.retention());
+    return timer::shutdownNow;
   }
 
   private static S3BlobStore s3(ProcessorConfig.S3 s3, String region, String prefix) {

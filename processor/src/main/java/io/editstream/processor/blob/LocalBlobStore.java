@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -58,7 +60,10 @@ public final class LocalBlobStore implements BlobStore {
     BlobRef ref = new BlobRef(target.toUri(), sha256, mime, bytes.length);
     try {
       if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
-        return ref; // content-addressed: same name, same bytes
+        // Content-addressed: same name, same bytes. Refresh its time so that retention counts
+        // from the latest write, not the first.
+        Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+        return ref;
       }
       Path dir = target.getParent();
       Files.createDirectories(dir);

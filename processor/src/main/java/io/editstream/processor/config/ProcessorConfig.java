@@ -174,7 +174,13 @@ public record ProcessorConfig(
    * @param dir the local store's directory
    * @param s3 the S3 store; null unless {@code store} is {@code s3}
    */
-  public record Blob(String store, Path dir, S3 s3) {
+  /**
+   * Where finished images go.
+   *
+   * @param retention how long the local store keeps a finished image after it was last written;
+   *     zero keeps them forever (an S3 bucket's retention is its lifecycle rule)
+   */
+  public record Blob(String store, Path dir, S3 s3, Duration retention) {
     public static final String LOCAL = "local";
     public static final String S3 = "s3";
     public static final List<String> STORES = List.of(LOCAL, S3);
@@ -334,6 +340,24 @@ public record ProcessorConfig(
   private static final java.util.regex.Pattern KEY_PREFIX =
       java.util.regex.Pattern.compile("([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]*");
 
+  /**
+   * blob.retention.ms; when set, it must outlast cache.ttl.ms so no cache entry outlives its image.
+   */
+  private static Duration retention(Settings s) {
+    Duration retention = s.millis("blob.retention.ms", 0, 3650L * 86_400_000);
+    Duration ttl = s.millis("cache.ttl.ms", 1_000, 365L * 86_400_000);
+    if (!retention.isZero() && retention.compareTo(ttl) < 0) {
+      throw new ConfigException(
+          "blob.retention.ms",
+          retention.toMillis()
+              + " is shorter than cache.ttl.ms ("
+              + ttl.toMillis()
+              + "): cached answers would name deleted images; set it to at least cache.ttl.ms"
+              + " plus the longest delay of a consumer, or 0 to keep images forever");
+    }
+    return retention;
+  }
+
   static Blob blob(Settings s) {
     String store = s.required("blob.store").trim().toLowerCase(java.util.Locale.ROOT);
     if (!Blob.STORES.contains(store)) {
@@ -343,7 +367,7 @@ public record ProcessorConfig(
     }
     Path dir = Path.of(s.required("blob.dir"));
     if (store.equals(Blob.LOCAL)) {
-      return new Blob(store, dir, null);
+      return new Blob(store, dir, null, retention(s));
     }
     String bucket = s.string("blob.s3.bucket");
     if (bucket == null || bucket.isBlank()) {
@@ -408,7 +432,8 @@ public record ProcessorConfig(
             s.bool("blob.s3.path.style"),
             accessKey,
             secretKey,
-            s.duration("blob.s3.presign.ttl", Duration.ZERO, Duration.ofDays(7))));
+            s.duration("blob.s3.presign.ttl", Duration.ZERO, Duration.ofDays(7))),
+        retention(s));
   }
 
   /** The limits of a pool, as the last segment of its settings. */

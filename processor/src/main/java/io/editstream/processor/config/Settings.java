@@ -276,6 +276,15 @@ public final class Settings {
                   false,
                   "Directory of the local blob store (blob.store=local)."),
               new Setting(
+                  "blob.retention.ms",
+                  Setting.envOf("blob.retention.ms"),
+                  "604800000",
+                  false,
+                  "How long the local blob store keeps a finished image after it was last written"
+                      + " (default 7 days; an hourly sweep deletes older ones); 0 keeps them"
+                      + " forever. At least cache.ttl.ms. With blob.store=s3 use a bucket"
+                      + " lifecycle rule instead (README, \"Many hosts\")."),
+              new Setting(
                   "blob.s3.bucket",
                   Setting.envOf("blob.s3.bucket"),
                   null,

@@ -196,4 +196,17 @@ class BlobSettingsTest {
     local.put("input.s3.allowed.buckets", "catalogue-inputs");
     assertRejected(local, "input.s3.allowed.buckets", "blob.store=s3");
   }
+
+  @Test
+  void shouldKeepLocalImagesAWeekByDefaultAndRefuseARetentionShorterThanTheCache() {
+    Map<String, String> m = new HashMap<>();
+    m.put("gemini.api.key", "k-0123456789-secret");
+    assertThat(config(m).blob().retention()).isEqualTo(java.time.Duration.ofDays(7));
+
+    m.put("blob.retention.ms", "0");
+    assertThat(config(m).blob().retention()).isZero();
+
+    m.put("blob.retention.ms", "3600000");
+    assertRejected(m, "blob.retention.ms", "cache.ttl.ms");
+  }
 }
