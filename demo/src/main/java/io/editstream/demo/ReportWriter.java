@@ -1,5 +1,6 @@
 package io.editstream.demo;
 
+import io.editstream.cli.blob.BlobReader;
 import io.editstream.cli.listen.HtmlReport;
 import io.editstream.cli.listen.ImageFiles;
 import io.editstream.schema.EditFailure;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Writes a run's output folder with the command line's writers: {@code inputs/} (the sample
@@ -51,11 +53,17 @@ final class ReportWriter {
 
   /**
    * Writes the finished images of every result and returns their paths relative to the folder. Each
-   * image comes inline from the event when small, else from its {@code file:} URI in the blob
-   * store.
+   * image comes inline from the event when small, else from its presigned URL or its blob-store URI
+   * ({@link BlobReader}).
    */
   List<String> writeImages(Map<String, EditResult> results) throws IOException {
-    ImageFiles files = new ImageFiles(dir.resolve(IMAGES));
+    try (BlobReader blobs = new BlobReader(S3Client::create)) {
+      return writeImages(results, new ImageFiles(dir.resolve(IMAGES), blobs));
+    }
+  }
+
+  private List<String> writeImages(Map<String, EditResult> results, ImageFiles files)
+      throws IOException {
     List<String> written = new ArrayList<>();
     for (Map.Entry<String, EditResult> e : results.entrySet()) {
       List<String> paths =

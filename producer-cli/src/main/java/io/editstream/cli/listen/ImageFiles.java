@@ -67,6 +67,9 @@ public final class ImageFiles {
       ByteBuffer data = image.getData().duplicate();
       bytes = new byte[data.remaining()];
       data.get(bytes);
+    } else if (image.getPresignedUrl() != null) {
+      // Readable by anyone holding the URL until it expires: no store credentials needed.
+      bytes = blobs.read(image.getPresignedUrl());
     } else {
       bytes = blobs.read(image.getUri());
     }
