@@ -1,5 +1,6 @@
 package io.editstream.bench;
 
+import io.editstream.bench.blob.BlobStoreBench;
 import io.editstream.bench.cache.CacheHitBench;
 import io.editstream.bench.memory.MemoryBench;
 import io.editstream.bench.quota.QuotaBenchmark;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
       CacheHitBench.class,
       QuotaBenchmark.class,
       SideBySideBench.class,
-      MemoryBench.class
+      MemoryBench.class,
+      BlobStoreBench.class
     })
 public final class Bench implements Runnable {
 

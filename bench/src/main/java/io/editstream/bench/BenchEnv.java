@@ -30,6 +30,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class BenchEnv {
   public static final String API_KEY = "bench-key-0123456789";
   static final String APICURIO_HOME = "editstream.apicurio.home";
+  static final String S3PROXY_JAR = "editstream.s3proxy.jar";
 
   public final KafkaBroker broker;
   public final SchemaRegistry registry;
@@ -45,6 +46,7 @@ public final class BenchEnv {
   public static BenchEnv start() throws IOException {
     trustAvroPackages();
     locateApicurio();
+    locateS3Proxy();
     Path work = Files.createTempDirectory("editstream-bench-");
     return new BenchEnv(KafkaBroker.shared(), SchemaRegistry.shared(), work);
   }
@@ -65,6 +67,22 @@ public final class BenchEnv {
       Path home = dir.resolve("target/infra/apicurio-registry-2.6.13.Final");
       if (Files.isDirectory(home)) {
         System.setProperty(APICURIO_HOME, home.toString());
+        return;
+      }
+      dir = dir.getParent();
+    }
+  }
+
+  /** The build copies S3Proxy to the repository's target/infra; find it from here. */
+  static void locateS3Proxy() {
+    if (System.getProperty(S3PROXY_JAR) != null || System.getenv(S3PROXY_JAR) != null) {
+      return;
+    }
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null) {
+      Path jar = dir.resolve("target/infra/s3proxy-2.6.0-jar-with-dependencies.jar");
+      if (Files.isRegularFile(jar)) {
+        System.setProperty(S3PROXY_JAR, jar.toString());
         return;
       }
       dir = dir.getParent();

@@ -31,6 +31,7 @@ public final class Report {
       java -jar bench/target/editstream-bench.jar <name> --quick    # smaller, for a smoke run
       java -jar bench/target/editstream-bench.jar quota-benchmark   # issue 5, see benchmarks-quota.md
       java -jar bench/target/editstream-bench.jar side-by-side      # issue 9: vs naive and Parallel Consumer
+      java -jar bench/target/editstream-bench.jar blob-stores       # issue 15: local vs S3 blob store
       java -jar bench/target/editstream-bench.jar --help
       ```
 

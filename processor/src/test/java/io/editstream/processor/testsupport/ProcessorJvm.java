@@ -19,8 +19,13 @@ public final class ProcessorJvm implements AutoCloseable {
   public final String name;
   public final Path log;
 
+  /** The ops server's port when {@code http.port} names one, else -1 (none, or ephemeral). */
+  public final int httpPort;
+
   public ProcessorJvm(Map<String, String> settings, Path dir, String name) throws IOException {
     this.name = name;
+    int port = Integer.parseInt(settings.getOrDefault("http.port", "0"));
+    this.httpPort = port > 0 ? port : -1;
     Files.createDirectories(dir);
     Path config = dir.resolve(name + ".properties");
     Properties p = new Properties();
