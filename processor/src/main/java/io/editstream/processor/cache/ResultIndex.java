@@ -56,6 +56,8 @@ public final class ResultIndex implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(200);
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
+  private final Duration topicWait;
+
   private final String topic;
   private final ResultCache cache;
   private final Clock clock;
@@ -85,6 +87,19 @@ public final class ResultIndex implements AutoCloseable {
    */
   public ResultIndex(
       Map<String, Object> clientConfig, String topic, ResultCache cache, Clock clock) {
+    this(clientConfig, topic, cache, clock, STARTUP_TIMEOUT);
+  }
+
+  /**
+   * With how long the reader waits for a just-created topic to appear before calling it missing.
+   */
+  ResultIndex(
+      Map<String, Object> clientConfig,
+      String topic,
+      ResultCache cache,
+      Clock clock,
+      Duration topicWait) {
+    this.topicWait = Objects.requireNonNull(topicWait, "topicWait");
     Objects.requireNonNull(clientConfig, "clientConfig");
     this.clock = Objects.requireNonNull(clock, "clock");
     if (clientConfig.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG) == null) {
@@ -286,10 +301,27 @@ public final class ResultIndex implements AutoCloseable {
   }
 
   private List<TopicPartition> partitions(KafkaConsumer<String, byte[]> c) {
+    // A topic created a moment ago may not be in every broker's metadata yet (an empty answer, as
+    // for a missing topic): ask again until the start-up timeout before calling it missing.
+    long deadline = System.nanoTime() + topicWait.toNanos();
     List<PartitionInfo> infos = c.partitionsFor(topic, STARTUP_TIMEOUT);
+    while ((infos == null || infos.isEmpty()) && System.nanoTime() < deadline && !closed) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for result index topic " + topic, e);
+      }
+      infos = c.partitionsFor(topic, STARTUP_TIMEOUT);
+    }
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException(
-          "result index topic " + topic + " does not exist (create it with createTopicIfMissing)");
+          "result index topic "
+              + topic
+              + " does not exist after "
+              + topicWait.toSeconds()
+              + " s (the processor creates it at start-up as topic.prefix + edit-cache-index;"
+              + " check kafka.bootstrap.servers and that this client may describe it)");
     }
     return infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
   }

@@ -214,7 +214,12 @@ class ResultIndexTest {
   @Test
   void shouldReportAMissingTopic() {
     ResultIndex index =
-        new ResultIndex(kafka.clientConfig(), TestTopics.unique("no-such-topic"), newCache(), NOW);
+        new ResultIndex(
+            kafka.clientConfig(),
+            TestTopics.unique("no-such-topic"),
+            newCache(),
+            NOW,
+            Duration.ofSeconds(2));
     indexes.add(index);
     index.start();
     assertThatThrownBy(() -> index.awaitCaughtUp(Duration.ofSeconds(90)))
