@@ -51,15 +51,16 @@ final class ReportWriter {
 
   /**
    * Writes the finished images of every result and returns their paths relative to the folder. Each
-   * image comes inline from the event when small, else from its {@code file:} URI in the blob
-   * store.
+   * image is read by {@code images}: inline from the event when small, else by its presigned URL or
+   * its {@code s3://} or {@code file:} URI.
    */
-  List<String> writeImages(Map<String, EditResult> results) throws IOException {
-    ImageFiles files = new ImageFiles(dir.resolve(IMAGES));
+  List<String> writeImages(Map<String, EditResult> results, FinishedImages images)
+      throws IOException {
+    ImageFiles files = new ImageFiles(dir.resolve(IMAGES), images.reader());
     List<String> written = new ArrayList<>();
     for (Map.Entry<String, EditResult> e : results.entrySet()) {
       List<String> paths =
-          files.write(e.getValue(), e.getKey()).stream()
+          files.write(images.fetch(e.getValue()), e.getKey()).stream()
               .map(p -> dir.relativize(p).toString().replace('\\', '/'))
               .toList();
       imagesByJob.put(e.getKey(), paths);
