@@ -12,6 +12,7 @@ import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
+import io.editstream.testkit.S3Server;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -27,6 +28,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * One demo run, end to end: start the embedded broker and registry, the emulator (unless a real API
@@ -44,6 +52,9 @@ public final class Demo {
 
   /** Any key works with the emulator; it is a placeholder, not a secret. */
   static final String EMULATOR_KEY = "demo-emulator-key";
+
+  /** How long the presigned URLs of the S3 run read their image: longer than the run. */
+  static final String PRESIGN_TTL = "15m";
 
   private final DemoOptions options;
   private final PrintStream out;
@@ -75,10 +86,21 @@ public final class Demo {
             .format(clock.instant());
     Topics topics = Topics.withPrefix("demo-" + runId + ".");
 
-    step("Starting Kafka (in-JVM KRaft broker) and a schema registry (Apicurio Registry)...");
-    EmbeddedInfra.Started infra = EmbeddedInfra.start();
+    boolean s3 = options.blobStore() == DemoOptions.BlobStore.S3;
+    step(
+        "Starting Kafka (in-JVM KRaft broker) and a schema registry (Apicurio Registry)"
+            + (s3 ? " and an S3 store (S3Proxy)" : "")
+            + "...");
+    EmbeddedInfra.Started infra = EmbeddedInfra.start(s3);
     done(begin, infra.broker().description() + " at " + infra.broker().bootstrapServers());
     detail("registry: " + infra.registry().url());
+    ImageStore imageStore = ImageStore.LOCAL;
+    if (s3) {
+      // Bucket names: 3-63 lower-case letters, digits and hyphens.
+      imageStore = new ImageStore(infra.s3(), "demo-" + runId);
+      infra.s3().createBucket(imageStore.bucket());
+      detail("S3: " + infra.s3().endpoint() + ", bucket " + imageStore.bucket());
+    }
 
     Path work = Files.createTempDirectory("editstream-demo-");
     ModelEndpoint model = null;
@@ -88,7 +110,7 @@ public final class Demo {
       long t = System.nanoTime();
       step("Starting the Editstream processor...");
       Map<String, String> settings =
-          processorSettings(infra, topics, work, model.apiKey(), model.baseUrl());
+          processorSettings(infra, topics, work, model.apiKey(), model.baseUrl(), imageStore);
       processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(settings)));
       if (!processor.awaitRunning(Duration.ofSeconds(60))) {
         throw new IllegalStateException(
@@ -103,7 +125,16 @@ public final class Demo {
 
       DemoSummary summary =
           submitAndFollow(
-              infra, topics, "demo-" + runId, jobs, model, processor, writer, begin, startupMs);
+              infra,
+              topics,
+              "demo-" + runId,
+              jobs,
+              model,
+              imageStore,
+              processor,
+              writer,
+              begin,
+              startupMs);
       out.println();
       out.print(summary.table());
       out.println();
@@ -119,6 +150,49 @@ public final class Demo {
         model.emulator().close();
       }
       deleteTree(work);
+    }
+  }
+
+  /**
+   * Where the processor of this run stores finished images: a local directory ({@code s3} null), or
+   * a bucket of the S3 server with presigned URLs and nothing inline.
+   */
+  record ImageStore(S3Server s3, String bucket) {
+    static final ImageStore LOCAL = new ImageStore(null, null);
+
+    /** What the summary says, e.g. "S3 (S3Proxy at http://127.0.0.1:1234, bucket demo-x), ...". */
+    String description() {
+      if (s3 == null) {
+        return "local directory (blob.dir); images up to 256 KiB also inline in the results";
+      }
+      return "S3 ("
+          + (s3.supportsRestart() ? "S3Proxy" : "S3 store")
+          + " at "
+          + s3.endpoint()
+          + ", bucket "
+          + bucket
+          + "), presigned URLs ("
+          + PRESIGN_TTL
+          + "), nothing inline";
+    }
+
+    /** A client for {@code s3://} URIs with the store's credentials; the caller closes it. */
+    S3Client client() {
+      if (s3 == null) {
+        throw new IllegalStateException("this run has no S3 store (--blob-store local)");
+      }
+      return S3Client.builder()
+          .endpointOverride(s3.endpoint())
+          .region(Region.of(s3.region()))
+          .forcePathStyle(s3.pathStyle())
+          .credentialsProvider(
+              StaticCredentialsProvider.create(
+                  AwsBasicCredentials.create(s3.accessKey(), s3.secretKey())))
+          .httpClient(UrlConnectionHttpClient.builder().build())
+          // S3-compatible stores reject the SDK's default aws-chunked uploads with trailing CRCs.
+          .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+          .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+          .build();
     }
   }
 
@@ -157,6 +231,7 @@ public final class Demo {
       String batch,
       List<SampleJob> jobs,
       ModelEndpoint model,
+      ImageStore imageStore,
       EditstreamProcessor processor,
       ReportWriter writer,
       long begin,
@@ -166,6 +241,7 @@ public final class Demo {
     Map<String, Object> registry = infra.registry().clientConfig();
     Path outDir = options.outputDir().toAbsolutePath().normalize();
     try (Outcomes outcomes = new Outcomes(kafka, registry, topics, batch, jobs.size());
+        FinishedImages finished = new FinishedImages(imageStore::client);
         JobSubmitter submitter =
             new JobSubmitter(JobSubmitter.connection(kafka, registry, topics), batch, clock)) {
       long submitted = System.nanoTime();
@@ -184,10 +260,11 @@ public final class Demo {
             options.timeout().toSeconds(), outDir.resolve(DemoMain.LOG_FILE));
       }
       writer.writeInputs(jobs);
-      List<String> images = writer.writeImages(outcomes.results());
+      List<String> images = writer.writeImages(outcomes.results(), finished);
       DemoSummary summary =
           summarize(
               model.description(),
+              imageStore.description(),
               jobs,
               outcomes,
               model.emulator() == null ? null : model.emulator().stats(),
@@ -195,7 +272,8 @@ public final class Demo {
               processingMs,
               (System.nanoTime() - begin) / 1_000_000,
               outDir,
-              images);
+              images,
+              finished.reads());
       writer.writeReport(jobs, outcomes.results(), outcomes.failures(), summary);
       // What an operator would see on /metrics after this run.
       Files.writeString(outDir.resolve(METRICS), processor.meters().scrape());
@@ -207,7 +285,12 @@ public final class Demo {
   }
 
   static Map<String, String> processorSettings(
-      EmbeddedInfra.Started infra, Topics topics, Path work, String apiKey, String baseUrl) {
+      EmbeddedInfra.Started infra,
+      Topics topics,
+      Path work,
+      String apiKey,
+      String baseUrl,
+      ImageStore imageStore) {
     Map<String, String> s = new HashMap<>();
     s.putAll(infra.broker().settings("kafka."));
     s.put("schema.registry.url", infra.registry().url());
@@ -231,6 +314,20 @@ public final class Demo {
     s.put("application.id", topics.prefix() + "processor");
     s.put("state.dir", work.resolve("state").toString());
     s.put("blob.dir", work.resolve("blobs").toString());
+    if (imageStore.s3() != null) {
+      S3Server s3 = imageStore.s3();
+      s.put("blob.store", "s3");
+      s.put("blob.s3.bucket", imageStore.bucket());
+      s.put("blob.s3.prefix", "finished/");
+      s.put("blob.s3.endpoint", s3.endpoint().toString());
+      s.put("blob.s3.region", s3.region());
+      s.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
+      s.put("blob.s3.access.key", s3.accessKey());
+      s.put("blob.s3.secret.key", s3.secretKey());
+      s.put("blob.s3.presign.ttl", PRESIGN_TTL);
+      // Nothing inline: every image goes by reference, as large images do in production.
+      s.put("output.inline.max.bytes", "0");
+    }
     s.put("http.host", "127.0.0.1");
     s.put("http.port", "0");
     // Short backoffs, so the job that meets a 503 retries within a second.
@@ -261,6 +358,7 @@ public final class Demo {
 
   private static DemoSummary summarize(
       String provider,
+      String blobStore,
       List<SampleJob> jobs,
       Outcomes outcomes,
       EmulatorStats stats,
@@ -268,7 +366,8 @@ public final class Demo {
       long processingMs,
       long totalMs,
       Path outDir,
-      List<String> images) {
+      List<String> images,
+      Map<String, Integer> imageReads) {
     Map<String, EditResult> results = outcomes.results();
     Map<String, EditFailure> failures = outcomes.failures();
     // Counts, tokens and cost as `editstream listen` reports them (processor estimates where
@@ -287,6 +386,7 @@ public final class Demo {
             .toList();
     return new DemoSummary(
         provider,
+        blobStore,
         jobs.size(),
         counted.ok() + counted.cached(),
         counted.cached(),
@@ -311,7 +411,8 @@ public final class Demo {
         totalMs,
         outDir.toString(),
         outDir.resolve(ReportWriter.REPORT).toString(),
-        images);
+        images,
+        imageReads);
   }
 
   private void step(String message) {

@@ -48,6 +48,16 @@ public final class DemoMain implements Callable<Integer> {
   long emulatorLatencyMs = DemoOptions.DEFAULT_EMULATOR_LATENCY_MS;
 
   @Option(
+      names = "--blob-store",
+      paramLabel = "local|s3",
+      description =
+          "Where the processor stores finished images: local (a directory; small images also"
+              + " travel inline in the results) or s3 (an embedded S3Proxy bucket; results carry"
+              + " s3:// URIs and presigned URLs, and the demo downloads every image by its"
+              + " presigned URL). Default: ${DEFAULT-VALUE}.")
+  String blobStore = "local";
+
+  @Option(
       names = "--timeout-s",
       description = "Seconds to wait for every job's outcome (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds = DemoOptions.DEFAULT_TIMEOUT.toSeconds();
@@ -84,7 +94,8 @@ public final class DemoMain implements Callable<Integer> {
       options =
           DemoOptions.fromEnvironment(output, System.getenv())
               .withEmulatorLatencyMs(emulatorLatencyMs)
-              .withTimeout(Duration.ofSeconds(timeoutSeconds));
+              .withTimeout(Duration.ofSeconds(timeoutSeconds))
+              .withBlobStore(DemoOptions.BlobStore.parse(blobStore));
       if (forceEmulator) {
         options = options.withProvider(DemoOptions.Provider.EMULATOR);
       }

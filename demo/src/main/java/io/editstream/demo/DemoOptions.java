@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param geminiBaseUrl base URL for {@link Provider#GEMINI}; null calls Google
  * @param emulatorLatencyMs mean latency of the emulator for a 512 px edit (the real API: ~2,800)
  * @param timeout how long to wait for every job's outcome
+ * @param blobStore where the processor stores finished images
  */
 public record DemoOptions(
     Path outputDir,
@@ -21,7 +22,8 @@ public record DemoOptions(
     String geminiApiKey,
     String geminiBaseUrl,
     long emulatorLatencyMs,
-    Duration timeout) {
+    Duration timeout,
+    BlobStore blobStore) {
 
   /** Who answers the model calls. */
   public enum Provider {
@@ -29,6 +31,37 @@ public record DemoOptions(
     EMULATOR,
     /** A real Gemini API: Google's, or {@code GEMINI_BASE_URL}. */
     GEMINI
+  }
+
+  /** Where the processor stores finished images, and so how the demo reads them back. */
+  public enum BlobStore {
+    /**
+     * A directory of the processor's host ({@code blob.store=local}); small images also travel
+     * inline in the results. The default: nothing else to start.
+     */
+    LOCAL,
+    /**
+     * An embedded S3Proxy bucket ({@code blob.store=s3}) with presigned URLs and no inline images,
+     * so every image is read back over HTTP the way a consumer on another host would.
+     */
+    S3;
+
+    /** The option's value ({@code local}, {@code s3}; any case) as a store. */
+    public static BlobStore parse(String value) {
+      String v = value == null ? "" : value.strip().toLowerCase(java.util.Locale.ROOT);
+      return switch (v) {
+        case "local" -> LOCAL;
+        case "s3" -> S3;
+        default ->
+            throw new IllegalArgumentException(
+                "--blob-store must be local or s3, was '" + (value == null ? "" : value) + "'");
+      };
+    }
+
+    /** The option's value for this store. */
+    public String optionValue() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /** The demo's emulator latency: low, so the whole run takes well under a minute. */
@@ -40,6 +73,7 @@ public record DemoOptions(
     Objects.requireNonNull(outputDir, "outputDir");
     Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(timeout, "timeout");
+    Objects.requireNonNull(blobStore, "blobStore");
     if (provider == Provider.GEMINI && (geminiApiKey == null || geminiApiKey.isBlank())) {
       throw new IllegalArgumentException("GEMINI_API_KEY must be set to use the real Gemini API");
     }
@@ -64,19 +98,27 @@ public record DemoOptions(
         key,
         key == null ? null : blank(env.get("GEMINI_BASE_URL")),
         DEFAULT_EMULATOR_LATENCY_MS,
-        DEFAULT_TIMEOUT);
+        DEFAULT_TIMEOUT,
+        BlobStore.LOCAL);
   }
 
   public DemoOptions withProvider(Provider v) {
-    return new DemoOptions(outputDir, v, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, timeout);
+    return new DemoOptions(
+        outputDir, v, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, timeout, blobStore);
   }
 
   public DemoOptions withEmulatorLatencyMs(long v) {
-    return new DemoOptions(outputDir, provider, geminiApiKey, geminiBaseUrl, v, timeout);
+    return new DemoOptions(outputDir, provider, geminiApiKey, geminiBaseUrl, v, timeout, blobStore);
   }
 
   public DemoOptions withTimeout(Duration v) {
-    return new DemoOptions(outputDir, provider, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, v);
+    return new DemoOptions(
+        outputDir, provider, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, v, blobStore);
+  }
+
+  public DemoOptions withBlobStore(BlobStore v) {
+    return new DemoOptions(
+        outputDir, provider, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, timeout, v);
   }
 
   private static String blank(String s) {
@@ -86,13 +128,14 @@ public record DemoOptions(
   @Override
   public String toString() {
     // Never print the key.
-    return "DemoOptions[outputDir=%s, provider=%s, geminiApiKey=%s, geminiBaseUrl=%s, emulatorLatencyMs=%d, timeout=%s]"
+    return "DemoOptions[outputDir=%s, provider=%s, geminiApiKey=%s, geminiBaseUrl=%s, emulatorLatencyMs=%d, timeout=%s, blobStore=%s]"
         .formatted(
             outputDir,
             provider,
             geminiApiKey == null ? "unset" : "***",
             geminiBaseUrl,
             emulatorLatencyMs,
-            timeout);
+            timeout,
+            blobStore);
   }
 }

@@ -10,6 +10,7 @@ import java.util.TreeMap;
  * What a demo run did, as printed in the summary table and written to {@code summary.json}.
  *
  * @param provider who answered the model calls, e.g. "emulator (600 ms mean latency)"
+ * @param blobStore where the processor stored finished images, e.g. "local directory"
  * @param jobs jobs submitted
  * @param results jobs that ended with an image
  * @param cacheHits of the results, served by the dedup cache without a model call
@@ -31,9 +32,12 @@ import java.util.TreeMap;
  * @param outputDir where everything was written
  * @param report the HTML before/after report
  * @param images finished images written, relative to {@code outputDir}
+ * @param imageReads how the written images were read, e.g. {"presigned URL": 9} ({@link
+ *     FinishedImages#reads()})
  */
 public record DemoSummary(
     String provider,
+    String blobStore,
     int jobs,
     int results,
     int cacheHits,
@@ -54,9 +58,11 @@ public record DemoSummary(
     long totalMs,
     String outputDir,
     String report,
-    List<String> images) {
+    List<String> images,
+    Map<String, Integer> imageReads) {
 
   public DemoSummary {
+    imageReads = Collections.unmodifiableMap(new TreeMap<>(imageReads));
     failuresByCode = Collections.unmodifiableMap(new TreeMap<>(failuresByCode));
     modelAnswersByStatus = Collections.unmodifiableMap(new TreeMap<>(modelAnswersByStatus));
     missing = List.copyOf(missing);
@@ -92,6 +98,7 @@ public record DemoSummary(
   public Map<String, String> rows() {
     Map<String, String> rows = new java.util.LinkedHashMap<>();
     rows.put("model provider", provider);
+    rows.put("blob store", blobStore);
     rows.put("jobs submitted", Integer.toString(jobs));
     rows.put(
         "results (images)",
@@ -149,6 +156,13 @@ public record DemoSummary(
             + ")");
     rows.put("total", seconds(totalMs));
     rows.put("output", outputDir + " (" + images.size() + " images, report: " + report + ")");
+    if (!imageReads.isEmpty()) {
+      rows.put(
+          "images read by",
+          String.join(
+              ", ",
+              imageReads.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
+    }
 
     return rows;
   }

@@ -1,6 +1,7 @@
 package io.editstream.demo;
 
 import io.editstream.testkit.KafkaBroker;
+import io.editstream.testkit.S3Server;
 import io.editstream.testkit.SchemaRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,24 +15,32 @@ import java.util.concurrent.CompletionException;
 
 /**
  * The embedded default: the test kit's in-JVM KRaft broker and an Apicurio Registry child process,
- * started side by side. Both are stopped by the test kit's JVM shutdown hooks, so the demo leaves
- * no process behind once its JVM exits.
+ * started side by side, and for {@code --blob-store s3} an S3Proxy child process too. All are
+ * stopped by the test kit's JVM shutdown hooks, so the demo leaves no process behind once its JVM
+ * exits.
  *
- * <p>{@code KAFKA_BOOTSTRAP_SERVERS} and {@code SCHEMA_REGISTRY_URL} point the demo at an existing
- * cluster and registry instead (the test kit's rules).
+ * <p>{@code KAFKA_BOOTSTRAP_SERVERS}, {@code SCHEMA_REGISTRY_URL} and {@code
+ * EDITSTREAM_S3_ENDPOINT} (with {@code EDITSTREAM_S3_ACCESS_KEY} and {@code
+ * EDITSTREAM_S3_SECRET_KEY}) point the demo at an existing cluster, registry and S3 store instead
+ * (the test kit's rules).
  */
 final class EmbeddedInfra {
   static final String APICURIO_HOME = "editstream.apicurio.home";
   static final String APICURIO_DIR = "apicurio-registry-2.6.13.Final";
   static final String APICURIO_JAR = "apicurio-registry-app-2.6.13.Final-runner.jar";
+  static final String S3PROXY_JAR_PROPERTY = "editstream.s3proxy.jar";
+  static final String S3PROXY_JAR = "s3proxy-2.6.0-jar-with-dependencies.jar";
 
   private EmbeddedInfra() {}
 
-  /** Broker and registry, both ready. */
-  record Started(KafkaBroker broker, SchemaRegistry registry) {}
+  /** Broker and registry, both ready, and the S3 server when asked for (else null). */
+  record Started(KafkaBroker broker, SchemaRegistry registry, S3Server s3) {}
 
-  static Started start() {
+  static Started start(boolean withS3) {
     configureApicurioHome();
+    if (withS3) {
+      configureS3ProxyJar();
+    }
     // The demo is the in-process default; a local Docker engine must not change that.
     if (System.getProperty("EDITSTREAM_TEST_DOCKER") == null) {
       System.setProperty("EDITSTREAM_TEST_DOCKER", "false");
@@ -39,8 +48,12 @@ final class EmbeddedInfra {
     CompletableFuture<KafkaBroker> broker = CompletableFuture.supplyAsync(KafkaBroker::shared);
     CompletableFuture<SchemaRegistry> registry =
         CompletableFuture.supplyAsync(SchemaRegistry::shared);
+    CompletableFuture<S3Server> s3 =
+        withS3
+            ? CompletableFuture.supplyAsync(S3Server::shared)
+            : CompletableFuture.completedFuture(null);
     try {
-      return new Started(broker.join(), registry.join());
+      return new Started(broker.join(), registry.join(), s3.join());
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
@@ -62,7 +75,7 @@ final class EmbeddedInfra {
 
   static Path findApicurioHome() {
     java.util.List<Path> candidates = new java.util.ArrayList<>();
-    String built = buildTimeApicurioHome();
+    String built = buildTimeProperty(APICURIO_HOME);
     if (built != null) {
       candidates.add(Path.of(built));
     }
@@ -81,19 +94,53 @@ final class EmbeddedInfra {
             + " registry");
   }
 
-  private static Path infra(Path repositoryRoot) {
-    return repositoryRoot.resolve("target").resolve("infra").resolve(APICURIO_DIR);
+  /** The test kit starts S3Proxy from {@code editstream.s3proxy.jar}; found as Apicurio is. */
+  static void configureS3ProxyJar() {
+    if (System.getProperty(S3PROXY_JAR_PROPERTY) != null
+        || System.getenv("EDITSTREAM_S3_ENDPOINT") != null) {
+      return;
+    }
+    System.setProperty(S3PROXY_JAR_PROPERTY, findS3ProxyJar().toString());
   }
 
-  private static String buildTimeApicurioHome() {
+  static Path findS3ProxyJar() {
+    java.util.List<Path> candidates = new java.util.ArrayList<>();
+    String built = buildTimeProperty(S3PROXY_JAR_PROPERTY);
+    if (built != null) {
+      candidates.add(Path.of(built));
+    }
+    jarRepositoryRoot().ifPresent(root -> candidates.add(infraDir(root).resolve(S3PROXY_JAR)));
+    candidates.add(infraDir(Path.of("").toAbsolutePath()).resolve(S3PROXY_JAR));
+    for (Path candidate : candidates) {
+      if (Files.isRegularFile(candidate)) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException(
+        "S3Proxy is not copied; looked for "
+            + candidates
+            + ". Build first, from the repository root: mvn -B -q -DskipTests package"
+            + " (it copies S3Proxy into target/infra), or set EDITSTREAM_S3_ENDPOINT (with"
+            + " EDITSTREAM_S3_ACCESS_KEY and EDITSTREAM_S3_SECRET_KEY) to a running S3 store");
+  }
+
+  private static Path infra(Path repositoryRoot) {
+    return infraDir(repositoryRoot).resolve(APICURIO_DIR);
+  }
+
+  private static Path infraDir(Path repositoryRoot) {
+    return repositoryRoot.resolve("target").resolve("infra");
+  }
+
+  private static String buildTimeProperty(String name) {
     try (InputStream in = EmbeddedInfra.class.getResourceAsStream("build.properties")) {
       if (in == null) {
         return null;
       }
       Properties p = new Properties();
       p.load(in);
-      String home = p.getProperty(APICURIO_HOME);
-      return home == null || home.isBlank() || home.contains("${") ? null : home;
+      String value = p.getProperty(name);
+      return value == null || value.isBlank() || value.contains("${") ? null : value;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,6 +1,5 @@
 package io.editstream.demo;
 
-import io.editstream.cli.blob.BlobReader;
 import io.editstream.cli.listen.HtmlReport;
 import io.editstream.cli.listen.ImageFiles;
 import io.editstream.schema.EditFailure;
@@ -14,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Writes a run's output folder with the command line's writers: {@code inputs/} (the sample
@@ -53,21 +51,16 @@ final class ReportWriter {
 
   /**
    * Writes the finished images of every result and returns their paths relative to the folder. Each
-   * image comes inline from the event when small, else from its presigned URL or its blob-store URI
-   * ({@link BlobReader}).
+   * image is read by {@code images}: inline from the event when small, else by its presigned URL or
+   * its {@code s3://} or {@code file:} URI.
    */
-  List<String> writeImages(Map<String, EditResult> results) throws IOException {
-    try (BlobReader blobs = new BlobReader(S3Client::create)) {
-      return writeImages(results, new ImageFiles(dir.resolve(IMAGES), blobs));
-    }
-  }
-
-  private List<String> writeImages(Map<String, EditResult> results, ImageFiles files)
+  List<String> writeImages(Map<String, EditResult> results, FinishedImages images)
       throws IOException {
+    ImageFiles files = new ImageFiles(dir.resolve(IMAGES), images.reader());
     List<String> written = new ArrayList<>();
     for (Map.Entry<String, EditResult> e : results.entrySet()) {
       List<String> paths =
-          files.write(e.getValue(), e.getKey()).stream()
+          files.write(images.fetch(e.getValue()), e.getKey()).stream()
               .map(p -> dir.relativize(p).toString().replace('\\', '/'))
               .toList();
       imagesByJob.put(e.getKey(), paths);

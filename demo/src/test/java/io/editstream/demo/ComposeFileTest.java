@@ -42,7 +42,15 @@ class ComposeFileTest {
     services.fieldNames().forEachRemaining(names::add);
     assertThat(names)
         .containsExactlyInAnyOrder(
-            "kafka", "topics", "schema-registry", "emulator", "processor", "prometheus", "grafana");
+            "kafka",
+            "topics",
+            "schema-registry",
+            "emulator",
+            "minio",
+            "minio-setup",
+            "processor",
+            "prometheus",
+            "grafana");
     assertThat(services.at("/kafka/image").asText()).startsWith("apache/kafka:4.");
     assertThat(services.at("/kafka/environment/KAFKA_PROCESS_ROLES").asText())
         .isEqualTo("broker,controller");
@@ -84,6 +92,61 @@ class ComposeFileTest {
     // Unset -> the emulator; set to empty (with a real key) -> Google.
     assertThat(env.get("GEMINI_BASE_URL").asText())
         .isEqualTo("${GEMINI_BASE_URL-http://emulator:8089}");
+  }
+
+  @Test
+  void shouldStoreFinishedImagesInTheMinioBucketTheSetUpCreates() throws Exception {
+    JsonNode services = compose().get("services");
+    // Pinned releases, not latest.
+    assertThat(services.at("/minio/image").asText())
+        .matches("minio/minio:RELEASE\\.\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}Z");
+    assertThat(services.at("/minio-setup/image").asText())
+        .matches("minio/mc:RELEASE\\.\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}Z");
+    JsonNode env = services.at("/processor/environment");
+    assertThat(env.get("EDITSTREAM_BLOB_STORE").asText()).isEqualTo("s3");
+    assertThat(env.get("EDITSTREAM_BLOB_S3_ENDPOINT").asText()).isEqualTo("http://minio:9000");
+    assertThat(env.get("EDITSTREAM_BLOB_S3_PATH_STYLE").asText()).isEqualTo("true");
+    assertThat(env.get("EDITSTREAM_BLOB_S3_PRESIGN_TTL").asText()).isNotBlank();
+    // The processor's keys are MinIO's, and its bucket is the one the set-up creates.
+    JsonNode minio = services.at("/minio/environment");
+    assertThat(env.get("EDITSTREAM_BLOB_S3_ACCESS_KEY").asText())
+        .isEqualTo(minio.get("MINIO_ROOT_USER").asText());
+    assertThat(env.get("EDITSTREAM_BLOB_S3_SECRET_KEY").asText())
+        .isEqualTo(minio.get("MINIO_ROOT_PASSWORD").asText());
+    JsonNode setup = services.get("minio-setup");
+    assertThat(setup.at("/environment/BUCKET").asText())
+        .isEqualTo(env.get("EDITSTREAM_BLOB_S3_BUCKET").asText());
+    String script = setup.at("/command/0").asText();
+    assertThat(script)
+        .contains("mc mb --ignore-existing \"store/$$BUCKET\"")
+        .contains("mc ilm import \"store/$$BUCKET\" < /etc/editstream/lifecycle.json");
+    assertThat(setup.at("/depends_on/minio/condition").asText()).isEqualTo("service_healthy");
+    // Start-up checks the bucket: the processor waits for the set-up to finish.
+    assertThat(services.at("/processor/depends_on/minio-setup/condition").asText())
+        .isEqualTo("service_completed_successfully");
+    // The same environment must reach every instance of --scale processor=N.
+    assertThat(services.at("/processor/ports").isMissingNode()).isTrue();
+    assertThat(env.get("EDITSTREAM_STATE_DIR").asText()).isEqualTo("/data/state");
+    assertThat(services.at("/processor/volumes/0").asText()).isEqualTo("processor-data:/data");
+  }
+
+  @Test
+  void shouldExpireFinishedImagesLaterThanTheCacheAnswersWithThem() throws Exception {
+    List<String> volumes = new ArrayList<>();
+    compose().at("/services/minio-setup/volumes").forEach(v -> volumes.add(v.asText()));
+    assertThat(volumes)
+        .containsExactly("./ops/s3/lifecycle.json:/etc/editstream/lifecycle.json:ro");
+    // The file both mc ilm import and aws s3api put-bucket-lifecycle-configuration read.
+    JsonNode rule =
+        new ObjectMapper().readTree(root.resolve("ops/s3/lifecycle.json").toFile()).at("/Rules/0");
+    assertThat(rule.get("Status").asText()).isEqualTo("Enabled");
+    assertThat(rule.at("/Filter/Prefix").asText()).isEmpty();
+    long days = rule.at("/Expiration/Days").asLong();
+    long cacheTtlDays =
+        java.time.Duration.ofMillis(Long.parseLong(Settings.of(Map.of()).string("cache.ttl.ms")))
+            .toDays();
+    // A day at least for the slowest consumer of a cache hit's image.
+    assertThat(days).isGreaterThanOrEqualTo(cacheTtlDays + 1);
   }
 
   @Test
@@ -180,7 +243,11 @@ class ComposeFileTest {
     Optional<Path> binary = onPath("docker-compose");
     assumeTrue(binary.isPresent(), "docker-compose is not installed; the YAML checks above ran");
     String emulator = config(binary.get(), Map.of());
-    assertThat(emulator).contains("GEMINI_BASE_URL: http://emulator:8089");
+    assertThat(emulator)
+        .contains("GEMINI_BASE_URL: http://emulator:8089")
+        .contains("EDITSTREAM_BLOB_STORE: s3")
+        .contains("EDITSTREAM_BLOB_S3_BUCKET: editstream-images")
+        .contains("image: minio/minio:RELEASE.");
     String google =
         config(binary.get(), Map.of("GEMINI_API_KEY", "real-key", "GEMINI_BASE_URL", ""));
     assertThat(google).contains("GEMINI_BASE_URL: ''").contains("GEMINI_API_KEY: real-key");

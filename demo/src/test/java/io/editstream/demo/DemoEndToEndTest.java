@@ -3,15 +3,10 @@ package io.editstream.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -21,10 +16,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs the demo the way the README does, in a JVM of its own (so its exit, shutdown hooks and child
- * processes are part of the test): real in-JVM broker, real Apicurio registry process, emulator
- * over HTTP, processor. Asserts the console, the output folder and that the registry process is
- * gone afterwards.
+ * Runs the demo the way the README does ({@link DemoRun}: a JVM of its own, so its exit, shutdown
+ * hooks and child processes are part of the test): real in-JVM broker, real Apicurio registry
+ * process, emulator over HTTP, processor, local blob store. Asserts the console, the output folder
+ * and that the registry process is gone afterwards.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DemoEndToEndTest {
@@ -35,37 +30,15 @@ class DemoEndToEndTest {
   private int exitCode;
   private String console;
   private JsonNode summary;
+  private DemoRun run;
 
   @BeforeAll
   void runDemo(@TempDir Path work) throws Exception {
-    output = work.resolve("out");
-    Path consoleFile = work.resolve("console.txt");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx768m");
-    cmd.add("-Deditstream.apicurio.home=" + System.getProperty("editstream.apicurio.home"));
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(DemoMain.class.getName());
-    cmd.add("--output=" + output);
-    cmd.add("--emulator-latency-ms=300");
-    cmd.add("--timeout-s=90");
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(consoleFile.toFile());
-    // The emulator path, whatever the machine's environment says.
-    pb.environment().remove("GEMINI_API_KEY");
-    pb.environment().remove("GEMINI_BASE_URL");
-    Process demo = pb.start();
-    boolean exited = demo.waitFor(150, TimeUnit.SECONDS);
-    if (!exited) {
-      demo.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    }
-    console = Files.readString(consoleFile, StandardCharsets.UTF_8);
-    assertThat(exited).as("demo finished within 150 s; console:%n%s", console).isTrue();
-    exitCode = demo.exitValue();
-    Path json = output.resolve(Demo.SUMMARY_JSON);
-    assertThat(json).as("summary.json; console:%n%s", console).exists();
-    summary = new ObjectMapper().readTree(json.toFile());
+    run = DemoRun.run(work);
+    output = run.output();
+    exitCode = run.exitCode();
+    console = run.console();
+    summary = run.summary();
   }
 
   @Test
@@ -143,15 +116,22 @@ class DemoEndToEndTest {
   }
 
   @Test
+  void shouldKeepTheLocalBlobStoreAndReadImagesInlineOrFromItsDirectory() {
+    assertThat(summary.get("blobStore").asText()).startsWith("local directory");
+    java.util.Map<String, Integer> reads = new java.util.TreeMap<>();
+    summary
+        .get("imageReads")
+        .fields()
+        .forEachRemaining(e -> reads.put(e.getKey(), e.getValue().asInt()));
+    assertThat(reads.keySet()).isSubsetOf(FinishedImages.INLINE, "file URI");
+    assertThat(reads.values().stream().mapToInt(Integer::intValue).sum())
+        .isEqualTo(SampleSet.EXPECTED_RESULTS);
+  }
+
+  @Test
   void shouldLeaveNoRegistryProcessBehind() {
-    Matcher m = REGISTRY_PORT.matcher(console);
-    assertThat(m.find()).as("registry URL on the console:%n%s", console).isTrue();
-    String port = "quarkus.http.port=" + m.group(1);
-    List<String> left =
-        ProcessHandle.allProcesses()
-            .filter(p -> p.info().commandLine().map(c -> c.contains(port)).orElse(false))
-            .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
-            .toList();
-    assertThat(left).as("processes still running with %s", port).isEmpty();
+    assertThat(run.processesNamedBy(REGISTRY_PORT, "quarkus.http.port="))
+        .as("registry processes still running")
+        .isEmpty();
   }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class DemoOptionsTest {
   private static final Path OUT = Path.of("out");
@@ -53,5 +54,42 @@ class DemoOptionsTest {
     assertThatThrownBy(() -> o.withTimeout(Duration.ZERO)).hasMessageContaining("timeout");
     assertThatThrownBy(() -> o.withProvider(DemoOptions.Provider.GEMINI))
         .hasMessageContaining("GEMINI_API_KEY");
+  }
+
+  @Test
+  void shouldKeepTheLocalBlobStoreByDefault() {
+    assertThat(DemoOptions.fromEnvironment(OUT, Map.of()).blobStore())
+        .isEqualTo(DemoOptions.BlobStore.LOCAL);
+    DemoMain main = new DemoMain();
+    new CommandLine(main).parseArgs();
+    assertThat(DemoOptions.BlobStore.parse(main.blobStore)).isEqualTo(DemoOptions.BlobStore.LOCAL);
+  }
+
+  @Test
+  void shouldParseTheBlobStoreOption() {
+    DemoMain main = new DemoMain();
+    new CommandLine(main).parseArgs("--blob-store", "s3");
+    assertThat(DemoOptions.BlobStore.parse(main.blobStore)).isEqualTo(DemoOptions.BlobStore.S3);
+    assertThat(DemoOptions.BlobStore.parse(" S3 ")).isEqualTo(DemoOptions.BlobStore.S3);
+    assertThat(DemoOptions.BlobStore.parse("Local")).isEqualTo(DemoOptions.BlobStore.LOCAL);
+    assertThat(
+            DemoOptions.fromEnvironment(OUT, Map.of())
+                .withBlobStore(DemoOptions.BlobStore.S3)
+                .toString())
+        .contains("blobStore=S3");
+  }
+
+  @Test
+  void shouldNameTheBlobStoreOptionAndItsValuesWhenBad() {
+    assertThatThrownBy(() -> DemoOptions.BlobStore.parse("gcs"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--blob-store must be local or s3, was 'gcs'");
+    assertThatThrownBy(() -> DemoOptions.BlobStore.parse("")).hasMessageContaining("local or s3");
+  }
+
+  @Test
+  void shouldListTheBlobStoreOptionInTheHelp() {
+    String help = new CommandLine(new DemoMain()).getUsageMessage();
+    assertThat(help).contains("--blob-store=local|s3").contains("presigned URL");
   }
 }

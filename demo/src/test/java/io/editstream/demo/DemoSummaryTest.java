@@ -11,6 +11,7 @@ class DemoSummaryTest {
   private static DemoSummary summary(long modelCalls, List<String> missing) {
     return new DemoSummary(
         "emulator (600 ms mean latency)",
+        "local directory",
         10,
         9,
         3,
@@ -31,7 +32,8 @@ class DemoSummaryTest {
         20_580,
         "/tmp/out",
         "/tmp/out/report.html",
-        List.of("images/a.png"));
+        List.of("images/a.png"),
+        Map.of("inline", 1));
   }
 
   @Test
