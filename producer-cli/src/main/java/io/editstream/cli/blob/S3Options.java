@@ -1,9 +1,13 @@
 package io.editstream.cli.blob;
 
+import io.editstream.cli.CliContext;
 import io.editstream.cli.CliFailure;
 import java.net.URI;
 import picocli.CommandLine.Option;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -52,19 +56,29 @@ public final class S3Options {
               + ", else on with --s3-endpoint, off for AWS.")
   Boolean pathStyle;
 
-  /** A client for these options; the caller closes it. */
-  public S3Client client() {
-    String ep = endpoint != null ? endpoint : System.getenv(ENDPOINT_ENV);
-    String r = region != null ? region : System.getenv(REGION_ENV);
+  /**
+   * A client for these options and {@code ctx}'s environment; the caller closes it. Credentials:
+   * {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY} of that environment, else the AWS SDK's
+   * default chain (profiles, container and instance roles).
+   */
+  public S3Client client(CliContext ctx) {
+    String ep = endpoint != null ? endpoint : ctx.env(ENDPOINT_ENV);
+    String r = region != null ? region : ctx.env(REGION_ENV);
     Boolean ps = pathStyle;
-    if (ps == null && System.getenv(PATH_STYLE_ENV) != null) {
-      ps = Boolean.parseBoolean(System.getenv(PATH_STYLE_ENV).strip());
+    if (ps == null && ctx.env(PATH_STYLE_ENV) != null) {
+      ps = Boolean.parseBoolean(ctx.env(PATH_STYLE_ENV).strip());
     }
+    String accessKey = ctx.env("AWS_ACCESS_KEY_ID");
+    String secretKey = ctx.env("AWS_SECRET_ACCESS_KEY");
+    AwsCredentialsProvider credentials =
+        accessKey != null && secretKey != null
+            ? StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey))
+            : DefaultCredentialsProvider.builder().build();
     boolean usePathStyle = ps != null ? ps : (ep != null && !ep.isBlank());
     var builder =
         S3Client.builder()
             .httpClientBuilder(UrlConnectionHttpClient.builder())
-            .credentialsProvider(DefaultCredentialsProvider.builder().build())
+            .credentialsProvider(credentials)
             .region(region(r))
             .forcePathStyle(usePathStyle);
     if (ep != null && !ep.isBlank()) {

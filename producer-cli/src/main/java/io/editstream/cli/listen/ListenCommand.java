@@ -170,7 +170,7 @@ public final class ListenCommand implements Callable<Integer> {
     OutcomeReader.Start start = start(ctx, batchFilter);
     Connection conn = connection.resolve(ctx);
     BatchTracker tracker = new BatchTracker(batchFilter, expected);
-    BlobReader blobs = new BlobReader(s3Options::client);
+    BlobReader blobs = new BlobReader(() -> s3Options.client(ctx));
     ImageFiles files = out == null ? null : new ImageFiles(out, blobs);
     Map<String, List<Path>> written = new HashMap<>();
     Map<String, String> saveErrors = new LinkedHashMap<>();

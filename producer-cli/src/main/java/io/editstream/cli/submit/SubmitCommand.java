@@ -286,7 +286,7 @@ public final class SubmitCommand implements Callable<Integer> {
       printDryRun(ctx.out(), plan, batch);
       return ExitCodes.OK;
     }
-    try (S3Client s3 = blobS3 == null ? null : s3Options.client()) {
+    try (S3Client s3 = blobS3 == null ? null : s3Options.client(ctx)) {
       return submit(ctx, plan, batch, claimCheck(s3));
     }
   }
