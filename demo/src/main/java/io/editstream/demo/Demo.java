@@ -316,14 +316,8 @@ public final class Demo {
     s.put("blob.dir", work.resolve("blobs").toString());
     if (imageStore.s3() != null) {
       S3Server s3 = imageStore.s3();
-      s.put("blob.store", "s3");
-      s.put("blob.s3.bucket", imageStore.bucket());
+      s.putAll(s3.blobSettings(imageStore.bucket()));
       s.put("blob.s3.prefix", "finished/");
-      s.put("blob.s3.endpoint", s3.endpoint().toString());
-      s.put("blob.s3.region", s3.region());
-      s.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-      s.put("blob.s3.access.key", s3.accessKey());
-      s.put("blob.s3.secret.key", s3.secretKey());
       s.put("blob.s3.presign.ttl", PRESIGN_TTL);
       // Nothing inline: every image goes by reference, as large images do in production.
       s.put("output.inline.max.bytes", "0");

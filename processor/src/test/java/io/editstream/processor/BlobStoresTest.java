@@ -26,13 +26,7 @@ class BlobStoresTest {
   private static Map<String, String> s3(S3Server s3, String bucket) {
     Map<String, String> m = new HashMap<>();
     m.put("gemini.api.key", "k-0123456789-secret");
-    m.put("blob.store", "s3");
-    m.put("blob.s3.bucket", bucket);
-    m.put("blob.s3.endpoint", s3.endpoint().toString());
-    m.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-    m.put("blob.s3.region", s3.region());
-    m.put("blob.s3.access.key", s3.accessKey());
-    m.put("blob.s3.secret.key", s3.secretKey());
+    m.putAll(s3.blobSettings(bucket));
     return m;
   }
 

@@ -147,6 +147,23 @@ public final class S3Server {
     return server;
   }
 
+  /**
+   * The processor settings of an S3 blob store in {@code bucket} on this server: {@code
+   * blob.store=s3}, the bucket, endpoint, path style, region and credentials. Callers add the rest
+   * ({@code blob.s3.prefix}, {@code blob.s3.presign.ttl}, ...).
+   */
+  public java.util.Map<String, String> blobSettings(String bucket) {
+    java.util.Map<String, String> s = new java.util.TreeMap<>();
+    s.put("blob.store", "s3");
+    s.put("blob.s3.bucket", bucket);
+    s.put("blob.s3.endpoint", endpoint().toString());
+    s.put("blob.s3.path.style", Boolean.toString(pathStyle()));
+    s.put("blob.s3.region", region());
+    s.put("blob.s3.access.key", accessKey());
+    s.put("blob.s3.secret.key", secretKey());
+    return s;
+  }
+
   /** Base URL of the S3 API, e.g. {@code http://127.0.0.1:PORT}. */
   public URI endpoint() {
     return endpoint;

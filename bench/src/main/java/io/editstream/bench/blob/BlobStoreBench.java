@@ -179,14 +179,8 @@ public final class BlobStoreBench implements Callable<Integer> {
     if (s3 != null) {
       bucket = TestTopics.unique("bench-blobs").toLowerCase(Locale.ROOT);
       s3.createBucket(bucket);
-      settings.put("blob.store", "s3");
-      settings.put("blob.s3.bucket", bucket);
+      settings.putAll(s3.blobSettings(bucket));
       settings.put("blob.s3.prefix", keyPrefix);
-      settings.put("blob.s3.endpoint", s3.endpoint().toString());
-      settings.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-      settings.put("blob.s3.region", s3.region());
-      settings.put("blob.s3.access.key", s3.accessKey());
-      settings.put("blob.s3.secret.key", s3.secretKey());
       settings.put("blob.s3.presign.ttl", "15m");
     } else {
       settings.put("blob.store", store);

@@ -76,14 +76,8 @@ class MultiHostS3Test {
                 EmulatorConfig.defaults().withApiKey(Pipeline.API_KEY).withLatencyMeanMs(50));
         Pipeline pipeline = new Pipeline(4)) {
       Map<String, String> common = pipeline.settings(emulator.baseUrl(), work);
-      common.put("blob.store", "s3");
-      common.put("blob.s3.bucket", bucket);
+      common.putAll(s3.blobSettings(bucket));
       common.put("blob.s3.prefix", "multihost/");
-      common.put("blob.s3.endpoint", s3.endpoint().toString());
-      common.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-      common.put("blob.s3.region", s3.region());
-      common.put("blob.s3.access.key", s3.accessKey());
-      common.put("blob.s3.secret.key", s3.secretKey());
       common.put("blob.s3.presign.ttl", "15m");
       common.put("output.inline.max.bytes", "1024"); // every image goes by reference
       // b takes a's partitions soon after a stops (the broker's minimum session is 6 s).

@@ -51,14 +51,8 @@ class S3BlobStoreEndToEndTest {
                 EmulatorConfig.defaults().withApiKey(Pipeline.API_KEY).withLatencyMeanMs(20));
         Pipeline pipeline = new Pipeline()) {
       Map<String, String> settings = pipeline.settings(emulator.baseUrl(), work);
-      settings.put("blob.store", "s3");
-      settings.put("blob.s3.bucket", bucket);
+      settings.putAll(s3.blobSettings(bucket));
       settings.put("blob.s3.prefix", "editstream/");
-      settings.put("blob.s3.endpoint", s3.endpoint().toString());
-      settings.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-      settings.put("blob.s3.region", s3.region());
-      settings.put("blob.s3.access.key", s3.accessKey());
-      settings.put("blob.s3.secret.key", s3.secretKey());
       settings.put("blob.s3.presign.ttl", "15m");
       settings.put("output.inline.max.bytes", "1024");
       Instant start = Instant.now();
@@ -141,13 +135,7 @@ class S3BlobStoreEndToEndTest {
                 EmulatorConfig.defaults().withApiKey(Pipeline.API_KEY).withLatencyMeanMs(20));
         Pipeline pipeline = new Pipeline()) {
       Map<String, String> settings = pipeline.settings(emulator.baseUrl(), work);
-      settings.put("blob.store", "s3");
-      settings.put("blob.s3.bucket", bucket);
-      settings.put("blob.s3.endpoint", s3.endpoint().toString());
-      settings.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-      settings.put("blob.s3.region", s3.region());
-      settings.put("blob.s3.access.key", s3.accessKey());
-      settings.put("blob.s3.secret.key", s3.secretKey());
+      settings.putAll(s3.blobSettings(bucket));
       settings.put("blob.s3.presign.ttl", "15m");
       settings.put("input.s3.allowed.buckets", inputs);
       settings.put("output.inline.max.bytes", "0");

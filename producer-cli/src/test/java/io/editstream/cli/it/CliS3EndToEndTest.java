@@ -53,14 +53,8 @@ class CliS3EndToEndTest {
     s.put("application.id", prefix + "processor");
     s.put("state.dir", work.resolve("state").toString());
     s.put("http.port", "-1");
-    s.put("blob.store", "s3");
-    s.put("blob.s3.bucket", bucket);
+    s.putAll(s3.blobSettings(bucket));
     s.put("blob.s3.prefix", "results/");
-    s.put("blob.s3.endpoint", s3.endpoint().toString());
-    s.put("blob.s3.path.style", Boolean.toString(s3.pathStyle()));
-    s.put("blob.s3.region", s3.region());
-    s.put("blob.s3.access.key", s3.accessKey());
-    s.put("blob.s3.secret.key", s3.secretKey());
     s.put("blob.s3.presign.ttl", "15m");
     s.put("input.s3.allowed.buckets", bucket);
     s.put("output.inline.max.bytes", "0");
