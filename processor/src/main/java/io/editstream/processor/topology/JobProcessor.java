@@ -9,16 +9,19 @@ import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
+import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -91,6 +94,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
   private final Set<String> inFlight = new HashSet<>();
   private int pendingCount;
+  // jobId -> acceptedAtMs of every job in the pending store, for the oldest-age gauge: written by
+  // the stream thread, read on scrape (the store itself is for the stream thread only).
+  private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
+  private Gauge oldestPendingAge;
   private long lastPurgeMs;
   private volatile boolean closed;
 
@@ -134,6 +141,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         KeyValue<String, byte[]> kv = it.next();
         PendingJob job = PendingJob.decode(kv.value);
         pendingCount++;
+        acceptedAt.put(kv.key, job.acceptedAtMs());
         restored++;
         if (job.notBeforeMs() > now) {
           retries.add(new Retry(job.notBeforeMs(), kv.key));
@@ -149,6 +157,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           restored);
       runtime.metrics().restored(restored);
     }
+    oldestPendingAge =
+        runtime.metrics().pendingOldestAge(taskId.toString(), this::oldestPendingAgeSeconds);
     context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, ts -> tick());
   }
 
@@ -185,6 +195,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
     pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
     pendingCount++;
+    acceptedAt.put(jobId, now);
     if (!ready.isEmpty() || !submit(jobId, job, null)) {
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
     }
@@ -450,6 +461,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       context.commit();
     }
     runtime.metrics().outcome(f.code().name(), false);
+    if (f.code() == FailureCode.PROMPT_BLOCKED || f.code() == FailureCode.IMAGE_SAFETY) {
+      runtime.metrics().safetyBlocked(job.getTenant(), f.code().name());
+    }
     log.info(
         "Task {}: job {} failed: {} after {} attempt(s): {}",
         taskId,
@@ -463,6 +477,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (wasPending) {
       pending.delete(jobId);
       pendingCount--;
+      acceptedAt.remove(jobId);
     }
     completed.put(jobId, now);
   }
@@ -500,9 +515,24 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     return runtime.clock().millis();
   }
 
+  /**
+   * Seconds since the oldest pending job was accepted, 0 with none. Read on scrape: a scan of at
+   * most about pending.max.per.task entries, cheaper than keeping an order on every accept.
+   */
+  private double oldestPendingAgeSeconds() {
+    long oldest = Long.MAX_VALUE;
+    for (long ms : acceptedAt.values()) {
+      oldest = Math.min(oldest, ms);
+    }
+    return oldest == Long.MAX_VALUE ? 0.0 : Math.max(0, now() - oldest) / 1000.0;
+  }
+
   @Override
   public void close() {
     closed = true;
+    if (oldestPendingAge != null) {
+      runtime.metrics().removePendingOldestAge(oldestPendingAge);
+    }
     if (registration != null) {
       runtime.gate().unregister(registration);
     }

@@ -1,13 +1,32 @@
 package io.editstream.processor.topology;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /** The topology's meters (Prometheus names get the editstream_ prefix). */
 public final class TopologyMetrics {
+  static final String PENDING_OLDEST_AGE = "editstream.jobs.pending.oldest.age";
+  static final String SAFETY_BLOCKED = "editstream.jobs.safety.blocked";
+
+  /**
+   * Distinct tenants that get their own series in {@link #SAFETY_BLOCKED}; later ones are counted
+   * as {@code tenant="other"}. The tenant is a free-form field of the job, so without a cap a
+   * producer with many (or made-up) tenants would create series without bound, in this registry and
+   * in Prometheus.
+   */
+  static final int SAFETY_TENANTS_MAX = 100;
+
+  static final String OTHER_TENANT = "other";
+  static final String NO_TENANT = "none";
+
   private final MeterRegistry registry;
+  private final Set<String> safetyTenants = new HashSet<>();
   private final Counter jobsIn;
   private final Counter deadLettered;
   private final Counter duplicates;
@@ -82,6 +101,57 @@ public final class TopologyMetrics {
         .counter(
             "editstream.jobs.outcome", "outcome", outcome, "cache_hit", Boolean.toString(cacheHit))
         .increment();
+  }
+
+  /**
+   * A job ended blocked by the model's safety filters ({@code code} PROMPT_BLOCKED or
+   * IMAGE_SAFETY), counted per tenant for the first {@link #SAFETY_TENANTS_MAX} tenants seen.
+   */
+  void safetyBlocked(String tenant, String code) {
+    registry.counter(SAFETY_BLOCKED, "tenant", safetyTenant(tenant), "code", code).increment();
+  }
+
+  private String safetyTenant(String tenant) {
+    String t = tenant == null || tenant.isEmpty() ? NO_TENANT : tenant;
+    synchronized (safetyTenants) { // stream threads share this; blocks are rare
+      if (safetyTenants.contains(t)) {
+        return t;
+      }
+      if (safetyTenants.size() < SAFETY_TENANTS_MAX) {
+        safetyTenants.add(t);
+        return t;
+      }
+      return OTHER_TENANT;
+    }
+  }
+
+  /**
+   * Registers the task's gauge of the age of its oldest pending job; {@code ageSeconds} is read on
+   * scrape, off the stream thread. The caller must {@link #removePendingOldestAge remove} it when
+   * the task closes: tasks move between instances, and a gauge left behind would report its last
+   * job's age growing forever.
+   */
+  Gauge pendingOldestAge(String task, Supplier<Number> ageSeconds) {
+    Gauge stale = registry.find(PENDING_OLDEST_AGE).tag("task", task).gauge();
+    if (stale != null) {
+      // A previous owner of the task on this instance that did not close: ours replaces it
+      // (otherwise the registry would hand back the old gauge, reading the old processor).
+      registry.remove(stale);
+    }
+    return Gauge.builder(PENDING_OLDEST_AGE, ageSeconds)
+        .description("Seconds since the oldest pending (accepted, unanswered) job was accepted")
+        .baseUnit("seconds")
+        .tag("task", task)
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /** Removes the gauge if it is still the registered one (a newer owner may have replaced it). */
+  void removePendingOldestAge(Gauge gauge) {
+    Gauge current = registry.find(PENDING_OLDEST_AGE).tags(gauge.getId().getTags()).gauge();
+    if (current == gauge) {
+      registry.remove(gauge);
+    }
   }
 
   void tokens(long prompt, long output, Double costUsd) {
