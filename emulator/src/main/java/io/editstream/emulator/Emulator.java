@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -57,6 +58,14 @@ public final class Emulator implements AutoCloseable {
     this.timer = timer;
     this.stats = stats;
     this.engine = engine;
+  }
+
+  /**
+   * The {@code imageConfig.aspectRatio} values this emulator accepts, as the real API does; any
+   * other value is answered with 400 INVALID_ARGUMENT. Immutable.
+   */
+  public static Set<String> aspectRatios() {
+    return RequestParser.ASPECT_RATIOS.keySet();
   }
 
   /**

@@ -141,10 +141,21 @@ final class Dispatchers {
     ImageLoader loader =
         new ImageLoader(
             ImageLimits.defaults(), fetchPolicy(config), io, HostResolver.SYSTEM, inputObjects);
+    ProcessorConfig.Cache bounds = config.cache();
+    log.info(
+        "Dedup cache bounded at {} bytes ({} MiB, {}), entries expire after {} ms",
+        bounds.maxBytes(),
+        bounds.maxBytes() / (1024 * 1024),
+        bounds.maxBytesFromHeap()
+            ? "1/8 of the heap of "
+                + Runtime.getRuntime().maxMemory() / (1024 * 1024)
+                + " MiB within 16..256 MiB; cache.max.bytes is not set"
+            : "cache.max.bytes",
+        bounds.ttl().toMillis());
     ResultCache cache =
         ResultCache.builder()
-            .maximumWeightBytes(config.cache().maxBytes())
-            .expireAfterWrite(config.cache().ttl())
+            .maximumWeightBytes(bounds.maxBytes())
+            .expireAfterWrite(bounds.ttl())
             .maxInlineBytes(config.outputInlineMaxBytes())
             .meterRegistry(meters)
             .build();

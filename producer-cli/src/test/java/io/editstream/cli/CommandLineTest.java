@@ -124,6 +124,22 @@ class CommandLineTest {
         .contains("Dry run: 2 jobs would be sent, batch b-20260301T101530-");
   }
 
+  @Test
+  void shouldAcceptTheExtremeAspectRatiosAndRefuseOthers(@TempDir Path dir) throws Exception {
+    Path image = TestImages.copy(TestImages.PNG, dir, "cat.png");
+    String[] common = {"submit", "--dry-run", "--tenant", "t", "--instruction", "a banner"};
+
+    CliRunner.Result tall =
+        CliRunner.run(concat(common, new String[] {"--aspect-ratio", "1:8", image.toString()}));
+    assertThat(tall.exitCode()).as(tall.toString()).isZero();
+    assertThat(tall.out()).contains("/1:8").contains("Dry run: 1 job would be sent");
+
+    CliRunner.Result wide =
+        CliRunner.run(concat(common, new String[] {"--aspect-ratio", "2:1", image.toString()}));
+    assertThat(wide.exitCode()).as(wide.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(wide.err()).contains("\"2:1\" is not accepted").contains("1:4, 4:1, 1:8, 8:1");
+  }
+
   private static String[] concat(String[] a, String[] b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);

@@ -598,8 +598,8 @@ public final class SideBySideBench implements Callable<Integer> {
     report.note(
         "*heap peak*: sampled every 0.5 s in each system's JVM (both incarnations); *used*"
             + " includes garbage not yet collected, *live* is what the last GC left. Editstream's"
-            + " includes its in-memory dedup cache of results (bounded by cache.max.bytes, 256 MiB"
-            + " by default), which fills with the unique results of the run.");
+            + " includes its in-memory dedup cache of results (bounded by cache.max.bytes, by"
+            + " default 1/8 of the heap, at most 256 MiB), which fills with the unique results of the run.");
     StringBuilder kill = new StringBuilder("The kill: ");
     for (Sut s : suts) {
       kill.append(s.kind.label)

@@ -136,8 +136,31 @@ public record ProcessorConfig(
   /** The provider whose pools {@code quota.*} configures. */
   public static final String AI_STUDIO = "ai-studio";
 
-  /** The dedup cache (DESIGN.md §5). */
-  public record Cache(long maxBytes, Duration ttl, boolean tenantIsolation) {}
+  /**
+   * The dedup cache (DESIGN.md §5).
+   *
+   * @param maxBytes heap the cache may use: {@code cache.max.bytes}, else {@link
+   *     #defaultMaxBytes(long)} of this JVM's heap
+   * @param maxBytesFromHeap whether {@code maxBytes} was derived from the heap ({@code
+   *     cache.max.bytes} not set)
+   */
+  public record Cache(
+      long maxBytes, boolean maxBytesFromHeap, Duration ttl, boolean tenantIsolation) {
+    /** The least bound derived from the heap: below it the cache would hardly ever hit. */
+    public static final long MIN_DEFAULT_MAX_BYTES = 16L * 1024 * 1024;
+
+    /** The greatest bound derived from the heap (the fixed default before it followed the heap). */
+    public static final long MAX_DEFAULT_MAX_BYTES = 256L * 1024 * 1024;
+
+    /**
+     * The bound when {@code cache.max.bytes} is not set: 1/8 of {@code heapBytes} (as {@link
+     * Runtime#maxMemory()} reports it), at least 16 MiB and at most 256 MiB. A fixed 256 MiB took
+     * half of a 512 MiB heap.
+     */
+    public static long defaultMaxBytes(long heapBytes) {
+      return Math.max(MIN_DEFAULT_MAX_BYTES, Math.min(MAX_DEFAULT_MAX_BYTES, heapBytes / 8));
+    }
+  }
 
   /** USD per million tokens, for the estimated cost on results. */
   public record Pricing(double inputPerMillion, double outputPerMillion) {}
@@ -307,6 +330,8 @@ public record ProcessorConfig(
           "s3:// inputs are read with the blob.s3.* connection: set blob.store=s3 (and"
               + " blob.s3.bucket) too, or leave input.s3.allowed.buckets empty");
     }
+    String cacheMaxBytes = s.string("cache.max.bytes");
+    boolean cacheFromHeap = cacheMaxBytes == null || cacheMaxBytes.isBlank();
 
     return new ProcessorConfig(
         Map.copyOf(kafka),
@@ -322,7 +347,10 @@ public record ProcessorConfig(
         s.integer("output.inline.max.bytes", 0, 16 * 1024 * 1024),
         input,
         new Cache(
-            s.longValue("cache.max.bytes", 1, Long.MAX_VALUE),
+            cacheFromHeap
+                ? Cache.defaultMaxBytes(Runtime.getRuntime().maxMemory())
+                : s.longValue("cache.max.bytes", 1, Long.MAX_VALUE),
+            cacheFromHeap,
             s.millis("cache.ttl.ms", 1_000, 365L * 86_400_000),
             s.bool("cache.tenant.isolation")),
         new Pricing(

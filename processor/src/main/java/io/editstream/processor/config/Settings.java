@@ -396,9 +396,10 @@ public final class Settings {
               new Setting(
                   "cache.max.bytes",
                   Setting.envOf("cache.max.bytes"),
-                  "268435456",
+                  "",
                   false,
-                  "Heap the in-memory dedup cache may use, in bytes."),
+                  "Heap the in-memory dedup cache may use, in bytes; empty: 1/8 of the heap"
+                      + " (-Xmx), at least 16 MiB, at most 256 MiB (logged at start-up)."),
               new Setting(
                   "cache.ttl.ms",
                   Setting.envOf("cache.ttl.ms"),

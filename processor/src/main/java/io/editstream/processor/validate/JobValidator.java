@@ -1,5 +1,6 @@
 package io.editstream.processor.validate;
 
+import io.editstream.schema.AspectRatios;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.FailureCode;
@@ -31,10 +32,6 @@ import java.util.regex.Pattern;
  * <p>Thread-safe and stateless.
  */
 public final class JobValidator {
-
-  /** Aspect ratios the model accepts (imageConfig.aspectRatio). */
-  public static final List<String> ASPECT_RATIOS =
-      List.of("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9");
 
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
   private static final int MAX_ECHO_CHARS = 40;
@@ -281,12 +278,12 @@ public final class JobValidator {
       out.add(Rejection.of(FailureCode.INVALID_JOB, "output.size", "is missing"));
     }
     String ratio = output.getAspectRatio();
-    if (ratio != null && !ASPECT_RATIOS.contains(ratio)) {
+    if (ratio != null && !AspectRatios.isSupported(ratio)) {
       out.add(
           Rejection.of(
               FailureCode.INVALID_JOB,
               "output.aspectRatio",
-              echo(ratio) + " is not supported (" + String.join(", ", ASPECT_RATIOS) + ")"));
+              echo(ratio) + " is not supported (" + String.join(", ", AspectRatios.ALL) + ")"));
     }
   }
 

@@ -37,6 +37,49 @@ class SettingsValidationTest {
   }
 
   @Test
+  void shouldBoundTheCacheByAnEighthOfTheHeapWhenCacheMaxBytesIsNotSet() {
+    long mib = 1024 * 1024;
+    long expected = Math.max(16 * mib, Math.min(256 * mib, Runtime.getRuntime().maxMemory() / 8));
+
+    ProcessorConfig.Cache cache = config(minimal()).cache();
+
+    assertThat(cache.maxBytes()).isEqualTo(expected);
+    assertThat(cache.maxBytesFromHeap()).isTrue();
+  }
+
+  @Test
+  void shouldTreatABlankCacheBoundAsNotSet() {
+    Map<String, String> m = minimal();
+    m.put("cache.max.bytes", " ");
+
+    assertThat(config(m).cache().maxBytesFromHeap()).isTrue();
+  }
+
+  @Test
+  void shouldKeepTheHeapDerivedCacheBoundBetween16And256MiB() {
+    long mib = 1024 * 1024;
+    assertThat(ProcessorConfig.Cache.defaultMaxBytes(512 * mib)).isEqualTo(64 * mib);
+    assertThat(ProcessorConfig.Cache.defaultMaxBytes(64 * mib)).isEqualTo(16 * mib);
+    assertThat(ProcessorConfig.Cache.defaultMaxBytes(4096 * mib)).isEqualTo(256 * mib);
+    // maxMemory() answers Long.MAX_VALUE when the heap has no limit.
+    assertThat(ProcessorConfig.Cache.defaultMaxBytes(Long.MAX_VALUE)).isEqualTo(256 * mib);
+  }
+
+  @Test
+  void shouldLetAnExplicitCacheBoundWinOverTheHeap() {
+    Map<String, String> m = minimal();
+    m.put("cache.max.bytes", "1");
+
+    ProcessorConfig.Cache cache = config(m).cache();
+
+    assertThat(cache.maxBytes()).isEqualTo(1);
+    assertThat(cache.maxBytesFromHeap()).isFalse();
+
+    m.put("cache.max.bytes", String.valueOf(1L << 40));
+    assertThat(config(m).cache().maxBytes()).isEqualTo(1L << 40);
+  }
+
+  @Test
   void shouldPrefixEveryTopic() {
     Map<String, String> m = minimal();
     m.put("topic.prefix", "prod.");

@@ -112,6 +112,9 @@ class ProcessorEndToEndTest {
     for (int i = 0; i < 5; i++) {
       send(job("ok-" + i, "remove the background, variant " + i, rocket));
     }
+    EditJob tall = job("tall", "make it a tall banner", rocket);
+    tall.getOutput().setAspectRatio("1:4");
+    send(tall);
     pipeline.sendRaw(
         "poison-1".getBytes(StandardCharsets.UTF_8),
         "not avro at all".getBytes(StandardCharsets.UTF_8));
@@ -168,6 +171,20 @@ class ProcessorEndToEndTest {
       assertThat(decoded.getWidth()).isEqualTo(image.getWidth()).isEqualTo(512);
       assertThat(image.getMimeType()).isEqualTo("image/png");
     }
+  }
+
+  @Test
+  void shouldDrawTheImageAtAnAspectRatioAddedInGemini31FlashImage() throws Exception {
+    EditResult r = pipeline.results.get("tall");
+    assertThat(r)
+        .as("result for a 1:4 job (failure: %s)", pipeline.failures.get("tall"))
+        .isNotNull();
+    OutputImage image = r.getImages().get(0);
+    var decoded =
+        ImageIO.read(
+            new ByteArrayInputStream(Files.readAllBytes(Path.of(URI.create(image.getUri())))));
+    assertThat(decoded.getHeight()).isEqualTo(image.getHeight()).isEqualTo(512);
+    assertThat(decoded.getWidth()).isEqualTo(image.getWidth()).isEqualTo(512 / 4);
   }
 
   @Test

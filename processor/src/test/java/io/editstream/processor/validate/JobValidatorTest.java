@@ -2,6 +2,8 @@ package io.editstream.processor.validate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.editstream.emulator.Emulator;
+import io.editstream.schema.AspectRatios;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.FailureCode;
@@ -315,7 +317,7 @@ class JobValidatorTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"1:2", "16:10", "square", "", "9/16"})
+  @ValueSource(strings = {"2:1", "1:2", "16:10", "square", "", "9/16", " 1:4"})
   void shouldRejectUnknownAspectRatios(String ratio) {
     Rejection r =
         rejectionOf(
@@ -325,12 +327,29 @@ class JobValidatorTest {
         .isEqualTo(
             "output.aspectRatio: '"
                 + ratio
-                + "' is not supported (1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9)");
+                + "' is not supported (1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, 1:4, 4:1, 1:8, 8:1)");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1:4", "4:1", "1:8", "8:1"})
+  void shouldAcceptTheExtremeAspectRatiosOfGemini31FlashImage(String ratio) {
+    EditJob ok =
+        job().setOutput(new OutputSettings(ImageFormat.PNG, ratio, ImageSize.SIZE_1K)).build();
+    assertThat(validator.validate(ok)).isEmpty();
+  }
+
+  @Test
+  void shouldAcceptExactlyTheAspectRatiosTheEmulatedApiAccepts() {
+    // The emulator stands in for Google's API and does not depend on the schemas, so it keeps its
+    // own list; this keeps the two from drifting apart.
+    assertThat(AspectRatios.ALL)
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(Emulator.aspectRatios());
   }
 
   @Test
   void shouldAcceptEveryModelAspectRatio() {
-    for (String ratio : JobValidator.ASPECT_RATIOS) {
+    for (String ratio : AspectRatios.ALL) {
       EditJob ok =
           job().setOutput(new OutputSettings(ImageFormat.WEBP, ratio, ImageSize.SIZE_4K)).build();
       assertThat(validator.validate(ok)).as(ratio).isEmpty();

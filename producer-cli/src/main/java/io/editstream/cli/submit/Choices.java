@@ -1,9 +1,9 @@
 package io.editstream.cli.submit;
 
+import io.editstream.schema.AspectRatios;
 import io.editstream.schema.ImageFormat;
 import io.editstream.schema.ImageSize;
 import io.editstream.schema.Priority;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -11,10 +11,6 @@ import java.util.Locale;
  * messages that list the accepted values.
  */
 public final class Choices {
-  /** Aspect ratios the model accepts (the processor's list). */
-  public static final List<String> ASPECT_RATIOS =
-      List.of("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9");
-
   private Choices() {}
 
   public static ImageFormat format(String value) {
@@ -46,8 +42,8 @@ public final class Choices {
 
   public static String aspectRatio(String value) {
     String v = value.strip();
-    if (!ASPECT_RATIOS.contains(v)) {
-      throw bad(value, String.join(", ", ASPECT_RATIOS));
+    if (!AspectRatios.isSupported(v)) {
+      throw bad(value, String.join(", ", AspectRatios.ALL));
     }
     return v;
   }

@@ -122,7 +122,8 @@ public final class SubmitCommand implements Callable<Integer> {
       names = "--aspect-ratio",
       paramLabel = "W:H",
       description =
-          "Output aspect ratio (1:1 2:3 3:2 3:4 4:3 4:5 5:4 9:16 16:9 21:9); default: keep the input's.")
+          "Output aspect ratio (1:1 2:3 3:2 3:4 4:3 4:5 5:4 9:16 16:9 21:9 1:4 4:1 1:8 8:1);"
+              + " default: keep the input's.")
   String aspectRatio;
 
   @Option(
