@@ -284,7 +284,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     return s == null ? KafkaStreams.State.CREATED : s.state();
   }
 
-  /** {@code http.advertised.host}, else {@code http.host} unless a wildcard, else our name. */
+  /** {@code http.advertised.host}, else {@code http.host} unless a wildcard, else our address. */
   static String advertisedHost(ProcessorConfig config) {
     if (!config.httpAdvertisedHost().isEmpty()) {
       return config.httpAdvertisedHost();
@@ -294,7 +294,8 @@ public final class EditstreamProcessor implements AutoCloseable {
       return bound;
     }
     try {
-      return java.net.InetAddress.getLocalHost().getHostName();
+      // The address, not the name: a container's or a pod's name often resolves only locally.
+      return java.net.InetAddress.getLocalHost().getHostAddress();
     } catch (java.net.UnknownHostException e) {
       log.warn(
           "This machine has no resolvable name ({}); other instances may not reach /jobs here:"

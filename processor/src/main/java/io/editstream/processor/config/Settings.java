@@ -507,7 +507,8 @@ public final class Settings {
                   false,
                   "Host name other instances reach this one's /jobs at (Kafka Streams'"
                       + " application.server, with the http.port in use); empty: http.host, or"
-                      + " this machine's name when http.host is a wildcard address.")));
+                      + " this machine's address when http.host is a wildcard (set it where that address is"
+                      + " not the one other instances reach, e.g. behind NAT).")));
 
   /** provider.NAME.quota.LIMIT for every provider and limit, placed after quota.queue.max. */
   private static List<Setting> withProviderQuotas(List<Setting> base) {
