@@ -5,6 +5,7 @@ import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
 import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.ops.JobLookup;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.provider.ProviderRouter;
 import io.editstream.processor.topology.Backoff;
@@ -12,6 +13,7 @@ import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
 import io.editstream.processor.topology.EditstreamTopology;
 import io.editstream.processor.topology.InFlightLimit;
+import io.editstream.processor.topology.JobDirectory;
 import io.editstream.processor.topology.JobRuntime;
 import io.editstream.processor.topology.TopologyMetrics;
 import io.editstream.processor.topology.TopologySerdes;
@@ -47,6 +49,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -70,6 +73,8 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final InFlightLimit inFlight;
   private final DispatchGate gate;
   private final OpsServer ops;
+  private final JobLookup lookup;
+  private final JobDirectory jobs = new JobDirectory();
   private final KafkaStreamsMetrics streamsMetrics;
   private final StateDirSlot stateSlot;
   private final BlobStores blobs;
@@ -125,7 +130,8 @@ public final class EditstreamProcessor implements AutoCloseable {
             config.pendingMaxPerTask(),
             Duration.ofDays(7),
             new TopologyMetrics(meters),
-            deadLetterSpill(blobs.deadLetters()));
+            deadLetterSpill(blobs.deadLetters()),
+            jobs);
 
     Topology topology =
         EditstreamTopology.build(
@@ -134,7 +140,19 @@ public final class EditstreamProcessor implements AutoCloseable {
     // Our own slot under state.dir, so instances sharing a host or a volume never share one.
     this.stateSlot = StateDirSlot.claim(config.stateDir());
     log.info("State directory of this instance: {}", stateSlot.dir());
-    this.streams = new KafkaStreams(topology, streamsProperties(config, stateSlot.dir()));
+    Properties streamsProps = streamsProperties(config, stateSlot.dir());
+    // The ops server first: its port (0 picks one) is this instance's application.server, where
+    // other instances forward GET /jobs for the jobs this one owns.
+    this.ops =
+        config.httpPort() < 0
+            ? null
+            : new OpsServer(config.httpHost(), config.httpPort(), this::streamsState, meters);
+    HostInfo self = null;
+    if (ops != null) {
+      self = new HostInfo(advertisedHost(config), ops.port());
+      streamsProps.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+    }
+    this.streams = new KafkaStreams(topology, streamsProps);
     this.streams.setUncaughtExceptionHandler(
         e -> {
           log.error("Stream thread died; replacing it (its tasks restart from committed state)", e);
@@ -142,10 +160,21 @@ public final class EditstreamProcessor implements AutoCloseable {
         });
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(meters);
-    this.ops =
-        config.httpPort() < 0
-            ? null
-            : new OpsServer(config.httpHost(), config.httpPort(), streams::state, meters);
+    if (ops != null) {
+      this.lookup =
+          new JobLookup(
+              () -> streams,
+              self,
+              jobs,
+              config.topics(),
+              config.kafka(),
+              AvroSerdes.valueSerde(EditResult.class, serdeConfig).deserializer(),
+              AvroSerdes.valueSerde(EditFailure.class, serdeConfig).deserializer(),
+              clock);
+      ops.serveJobs(lookup);
+    } else {
+      this.lookup = null;
+    }
     streams.start();
     log.info(
         "Editstream processor started: {} -> {} / {} (model {}, up to {} calls in flight{})",
@@ -249,6 +278,33 @@ public final class EditstreamProcessor implements AutoCloseable {
     return streams.state();
   }
 
+  /** The state for /health; CREATED while the ops server is up but Kafka Streams not yet built. */
+  private KafkaStreams.State streamsState() {
+    KafkaStreams s = streams;
+    return s == null ? KafkaStreams.State.CREATED : s.state();
+  }
+
+  /** {@code http.advertised.host}, else {@code http.host} unless a wildcard, else our address. */
+  static String advertisedHost(ProcessorConfig config) {
+    if (!config.httpAdvertisedHost().isEmpty()) {
+      return config.httpAdvertisedHost();
+    }
+    String bound = config.httpHost();
+    if (!bound.equals("0.0.0.0") && !bound.equals("::") && !bound.isBlank()) {
+      return bound;
+    }
+    try {
+      // The address, not the name: a container's or a pod's name often resolves only locally.
+      return java.net.InetAddress.getLocalHost().getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      log.warn(
+          "This machine has no resolvable name ({}); other instances may not reach /jobs here:"
+              + " set http.advertised.host",
+          e.getMessage());
+      return "localhost";
+    }
+  }
+
   public boolean awaitRunning(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
@@ -297,6 +353,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     gate.close();
     if (ops != null) {
       ops.close();
+    }
+    if (lookup != null) {
+      lookup.close();
     }
     dispatcher.close();
     model.close();

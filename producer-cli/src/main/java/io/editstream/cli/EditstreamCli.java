@@ -1,5 +1,6 @@
 package io.editstream.cli;
 
+import io.editstream.cli.job.JobCommand;
 import io.editstream.cli.listen.ListenCommand;
 import io.editstream.cli.replay.ReplayCommand;
 import io.editstream.cli.status.StatusCommand;
@@ -20,13 +21,14 @@ import picocli.CommandLine.Spec;
     versionProvider = EditstreamCli.Version.class,
     description = {
       "Submit image-edit jobs to Editstream, follow their results, replay failures, check the"
-          + " processor."
+          + " processor, find where a job is."
     },
     subcommands = {
       SubmitCommand.class,
       ListenCommand.class,
       ReplayCommand.class,
       StatusCommand.class,
+      JobCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -52,7 +54,7 @@ public final class EditstreamCli implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "Missing command: give one of submit, listen, replay, status");
+        spec.commandLine(), "Missing command: give one of submit, listen, replay, status, job");
   }
 
   /** The command line, wired to {@code context}'s streams, with the exit codes mapped. */

@@ -31,6 +31,7 @@ public record ProcessorConfig(
     Pricing pricing,
     String httpHost,
     int httpPort,
+    String httpAdvertisedHost,
     Quota quota,
     Providers providers,
     int maxMessageBytes) {
@@ -358,6 +359,7 @@ public record ProcessorConfig(
             s.decimal("price.output.per.million", 0, 1e6)),
         s.required("http.host"),
         s.integer("http.port", -1, 65_535),
+        s.string("http.advertised.host").trim(),
         quota(s, model.defaultModel()),
         providers,
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456));

@@ -493,13 +493,22 @@ public final class Settings {
                   Setting.envOf("http.port"),
                   "8080",
                   false,
-                  "Port of /health and /metrics; 0 picks a free port, -1 disables."),
+                  "Port of /health, /metrics and /jobs; 0 picks a free port, -1 disables."),
               new Setting(
                   "http.host",
                   Setting.envOf("http.host"),
                   "0.0.0.0",
                   false,
-                  "Address /health and /metrics bind to.")));
+                  "Address /health, /metrics and /jobs bind to."),
+              new Setting(
+                  "http.advertised.host",
+                  Setting.envOf("http.advertised.host"),
+                  "",
+                  false,
+                  "Host name other instances reach this one's /jobs at (Kafka Streams'"
+                      + " application.server, with the http.port in use); empty: http.host, or"
+                      + " this machine's address when http.host is a wildcard (set it where that address is"
+                      + " not the one other instances reach, e.g. behind NAT).")));
 
   /** provider.NAME.quota.LIMIT for every provider and limit, placed after quota.queue.max. */
   private static List<Setting> withProviderQuotas(List<Setting> base) {

@@ -29,6 +29,12 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class EditstreamTopology {
 
+  /** The store of accepted jobs (changelogged), keyed by jobId: where a job's partition lives. */
+  public static final String PENDING_STORE = JobProcessor.PENDING_STORE;
+
+  /** jobId → the time its outcome was emitted, kept for 7 days (queryable). */
+  public static final String COMPLETED_STORE = JobProcessor.COMPLETED_STORE;
+
   private EditstreamTopology() {}
 
   public static Topology build(

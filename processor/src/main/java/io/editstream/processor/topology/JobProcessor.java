@@ -21,7 +21,6 @@ import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -94,9 +93,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
   private final Set<String> inFlight = new HashSet<>();
   private int pendingCount;
-  // jobId -> acceptedAtMs of every job in the pending store, for the oldest-age gauge: written by
-  // the stream thread, read on scrape (the store itself is for the stream thread only).
-  private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
+  // Every job in the pending store as GET /jobs and the oldest-age gauge see it: written by the
+  // stream thread on each change of state, read on other threads (the store is the stream
+  // thread's).
+  private Map<String, LiveJob> live;
   private Gauge oldestPendingAge;
   private long lastPurgeMs;
   private volatile boolean closed;
@@ -133,6 +133,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long now = now();
     this.lastPurgeMs = now;
     this.registration = runtime.gate().register(taskId);
+    this.live = runtime.jobs().open(taskId.toString());
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
     int restored = 0;
@@ -141,7 +142,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         KeyValue<String, byte[]> kv = it.next();
         PendingJob job = PendingJob.decode(kv.value);
         pendingCount++;
-        acceptedAt.put(kv.key, job.acceptedAtMs());
+        live.put(kv.key, LiveJob.restored(kv.key, taskId.toString(), job, now));
         restored++;
         if (job.notBeforeMs() > now) {
           retries.add(new Retry(job.notBeforeMs(), kv.key));
@@ -195,7 +196,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
     pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
     pendingCount++;
-    acceptedAt.put(jobId, now);
+    live.put(jobId, LiveJob.accepted(jobId, taskId.toString(), job, now));
     if (!ready.isEmpty() || !submit(jobId, job, null)) {
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
     }
@@ -224,6 +225,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
                 job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE));
     switch (s) {
       case ACCEPTED, DUPLICATE -> {
+        live.computeIfPresent(jobId, (id, j) -> j.waiting(job, now()));
         return true;
       }
       case QUEUE_FULL -> {
@@ -330,9 +332,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       pending.put(jobId, entry.encode());
       EditJob job = decode(entry.frame());
       inFlight.add(jobId);
+      String route = gate.route(owner, jobId);
+      live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
       CompletableFuture<Dispatcher.Attempt> attempt;
       try {
-        attempt = runtime.dispatcher().attempt(job, entry.attempts(), gate.route(owner, jobId));
+        attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
       } catch (RuntimeException e) {
         attempt = CompletableFuture.failedFuture(e);
       }
@@ -379,6 +383,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           Duration delay = runtime.backoff().delay(entry.attempts(), f.retryAfter());
           pending.put(c.jobId(), entry.failedAttempt(now, now + delay.toMillis()).encode());
           retries.add(new Retry(now + delay.toMillis(), c.jobId()));
+          String error = f.code() + (f.message() == null ? "" : ": " + f.message());
+          long retryAt = now + delay.toMillis();
+          live.computeIfPresent(
+              c.jobId(),
+              (id, j) -> j.backingOff(entry.modelCalls(), f.provider(), error, retryAt, now));
           runtime.metrics().retry();
           log.debug(
               "Task {}: job {} attempt {} failed ({}), retry in {} ms",
@@ -474,12 +483,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   }
 
   private void finish(String jobId, boolean wasPending, long now) {
+    // Completed first: a lookup on another thread finds the job in one of the two at every moment.
+    completed.put(jobId, now);
     if (wasPending) {
       pending.delete(jobId);
       pendingCount--;
-      acceptedAt.remove(jobId);
+      live.remove(jobId);
     }
-    completed.put(jobId, now);
   }
 
   private void purgeCompleted(long now) {
@@ -521,8 +531,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    */
   private double oldestPendingAgeSeconds() {
     long oldest = Long.MAX_VALUE;
-    for (long ms : acceptedAt.values()) {
-      oldest = Math.min(oldest, ms);
+    for (LiveJob job : live.values()) {
+      oldest = Math.min(oldest, job.acceptedAtMs());
     }
     return oldest == Long.MAX_VALUE ? 0.0 : Math.max(0, now() - oldest) / 1000.0;
   }
@@ -535,6 +545,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
     if (registration != null) {
       runtime.gate().unregister(registration);
+    }
+    if (live != null) {
+      runtime.jobs().close(taskId.toString(), live);
     }
     if (!inFlight.isEmpty()) {
       log.info(

@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * What the job processors of one instance share: the dispatcher (images, cache, model, blobs), the
- * gate (quota throttles and in-flight bound), the retry policy and the clock.
+ * gate (quota throttles and in-flight bound), the retry policy, the clock and the directory of
+ * their pending jobs.
  */
 public record JobRuntime(
     Dispatcher dispatcher,
@@ -20,7 +21,8 @@ public record JobRuntime(
     int pendingMaxPerTask,
     Duration completedRetention,
     TopologyMetrics metrics,
-    DeadLetterSpill deadLetterSpill) {
+    DeadLetterSpill deadLetterSpill,
+    JobDirectory jobs) {
 
   /**
    * Keeps the bytes of a large undecodable record outside Kafka (claim check) and returns where:

@@ -55,7 +55,8 @@ final class TopologyHarness implements AutoCloseable {
         metrics,
         bytes -> {
           throw new java.io.IOException("no spill in wiring tests");
-        });
+        },
+        new JobDirectory());
   }
 
   TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir) {

@@ -1,0 +1,19 @@
+package io.editstream.processor.topology;
+
+/**
+ * Where an accepted job is on its way to an outcome (DESIGN.md §14). Callers may rely on the order
+ * of a job's states: {@code ACCEPTED → WAITING_FOR_QUOTA → IN_FLIGHT → (BACKING_OFF →
+ * WAITING_FOR_QUOTA → IN_FLIGHT …)}, then the job leaves the pending store with its outcome.
+ */
+public enum JobState {
+  /** In the pending store, not yet queued for quota (the gate's queue was full, or restored). */
+  ACCEPTED,
+  /** Queued in its quota pool, waiting for a permit and a free in-flight slot. */
+  WAITING_FOR_QUOTA,
+  /** Its model call is running. */
+  IN_FLIGHT,
+  /**
+   * Its last attempt failed with a retryable error; it is queued again at {@code nextAttemptAt}.
+   */
+  BACKING_OFF
+}
