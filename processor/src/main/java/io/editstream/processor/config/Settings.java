@@ -262,6 +262,16 @@ public final class Settings {
                       + " are restored from the changelog after a crash or a move, so a larger"
                       + " value means a slower recovery."),
               new Setting(
+                  "jobs.direct.when.keyed.by.jobid",
+                  Setting.envOf("jobs.direct.when.keyed.by.jobid"),
+                  "true",
+                  false,
+                  "A job keyed by its jobId (as editstream submit sends it) in the partition the"
+                      + " default partitioner gives that key skips the repartition hop: one"
+                      + " exactly-once commit less per job. Others (keyed by SKU, custom"
+                      + " partitioners) still take the hop. Changing it changes the topology:"
+                      + " stop every instance first."),
+              new Setting(
                   "blob.store",
                   Setting.envOf("blob.store"),
                   "local",

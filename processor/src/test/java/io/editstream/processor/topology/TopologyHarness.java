@@ -59,7 +59,13 @@ final class TopologyHarness implements AutoCloseable {
         new JobDirectory());
   }
 
+  /** Jobs keyed by their jobId skip the repartition hop (the production default, one partition). */
   TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir) {
+    this(runtime, applicationId, stateDir, 1);
+  }
+
+  /** {@code directPartitions} 0: every job takes the repartition hop. */
+  TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir, int directPartitions) {
     var topology =
         EditstreamTopology.build(
             new StreamsBuilder(),
@@ -70,7 +76,8 @@ final class TopologyHarness implements AutoCloseable {
                 new PlainAvroSerde<>(EditResult.class),
                 new PlainAvroSerde<>(EditFailure.class),
                 e -> false),
-            runtime);
+            runtime,
+            directPartitions);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
