@@ -173,12 +173,13 @@ public record ProcessorConfig(
       String results,
       String failures,
       String dlq,
+      String cancel,
       String cacheIndex,
       int partitions,
       short replication) {
 
     public List<String> all() {
-      return List.of(jobs, results, failures, dlq);
+      return List.of(jobs, results, failures, dlq, cancel);
     }
   }
 
@@ -284,6 +285,7 @@ public record ProcessorConfig(
             prefix + s.required("topic.results"),
             prefix + s.required("topic.failures"),
             prefix + s.required("topic.dlq"),
+            prefix + s.required("topic.cancel"),
             prefix + s.required("topic.cache"),
             s.integer("topic.partitions", 1, 10_000),
             (short) s.integer("topic.replication", -1, 32));

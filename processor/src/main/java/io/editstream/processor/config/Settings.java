@@ -207,6 +207,13 @@ public final class Settings {
                   false,
                   "Records that cannot be decoded, with headers saying why."),
               new Setting(
+                  "topic.cancel",
+                  Setting.envOf("topic.cancel"),
+                  "edit-jobs-cancel",
+                  false,
+                  "CancelRequest records keyed by jobId (editstream cancel); must have as many"
+                      + " partitions as the jobs topic."),
+              new Setting(
                   "topic.cache",
                   Setting.envOf("topic.cache"),
                   "edit-cache-index",

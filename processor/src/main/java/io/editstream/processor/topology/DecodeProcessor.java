@@ -95,6 +95,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       return;
     }
     record.headers().remove(HIT_HEADER);
+    record.headers().remove(JobProcessor.CANCEL_HEADER);
     String jobId = job.getJobId();
     if (jobId == null || jobId.isBlank()) {
       // Still answered: validation fails it with INVALID_JOB naming jobId.

@@ -60,6 +60,11 @@ public final class EditstreamTopology {
             Stores.persistentKeyValueStore(JobProcessor.COMPLETED_STORE),
             Serdes.String(),
             Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JobProcessor.CANCELLED_STORE),
+            Serdes.String(),
+            Serdes.Long()));
 
     // Raw bytes in: a record that does not decode must still reach the DLQ unchanged.
     KStream<byte[], Decoded> decoded =
@@ -100,6 +105,14 @@ public final class EditstreamTopology {
             .mapValues(Decoded::bytes, Named.as("job-bytes"))
             .repartition(
                 Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("jobs-by-id"));
+    // Cancel requests are keyed by jobId with the default partitioner, like the hop: partition p
+    // of both belongs to the job task p (start-up checks the partition counts are equal).
+    KStream<byte[], byte[]> cancels =
+        builder.stream(
+                topics.cancel(),
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("cancel-in"))
+            .processValues(CancelMarker::new, Named.as("cancel-mark"));
+    toJobs = toJobs.merge(cancels, Named.as("jobs-and-cancels"));
     if (directPartitions > 0) {
       toJobs =
           routes
@@ -114,11 +127,13 @@ public final class EditstreamTopology {
                     runtime,
                     serdes.jobs(),
                     serdes.results().deserializer(),
+                    serdes.cancels(),
                     topics.results(),
                     defaultModel),
             Named.as("jobs"),
             JobProcessor.PENDING_STORE,
-            JobProcessor.COMPLETED_STORE);
+            JobProcessor.COMPLETED_STORE,
+            JobProcessor.CANCELLED_STORE);
     outcomes
         .split(Named.as("outcome-"))
         .branch(
