@@ -17,6 +17,7 @@ import io.editstream.processor.topology.JobDirectory;
 import io.editstream.processor.topology.JobRuntime;
 import io.editstream.processor.topology.TopologyMetrics;
 import io.editstream.processor.topology.TopologySerdes;
+import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
@@ -94,6 +95,23 @@ public final class EditstreamProcessor implements AutoCloseable {
       // The job sub-topology has one task per partition of the job topic (its repartition topic
       // inherits the count): the denominator of this instance's share of every quota pool.
       inputPartitions = TopicSetup.partitions(admin, config.topics().jobs());
+      // Cancel requests meet their jobs in the job task of the same partition number.
+      int cancelPartitions = TopicSetup.partitions(admin, config.topics().cancel());
+      if (cancelPartitions != inputPartitions) {
+        throw new ConfigException(
+            "topic.cancel",
+            "topic "
+                + config.topics().cancel()
+                + " has "
+                + cancelPartitions
+                + " partitions and "
+                + config.topics().jobs()
+                + " has "
+                + inputPartitions
+                + "; they must be equal (recreate the cancel topic with "
+                + inputPartitions
+                + " partitions, or name another one)");
+      }
     }
 
     Map<String, Object> serdeConfig = new HashMap<>(config.registry());
@@ -102,6 +120,7 @@ public final class EditstreamProcessor implements AutoCloseable {
             AvroSerdes.valueSerde(EditJob.class, serdeConfig).deserializer(),
             AvroSerdes.valueSerde(EditResult.class, serdeConfig),
             AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
+            AvroSerdes.valueSerde(CancelRequest.class, serdeConfig).deserializer(),
             EditstreamProcessor::isTransientDecodeError);
 
     this.model =
@@ -135,7 +154,12 @@ public final class EditstreamProcessor implements AutoCloseable {
 
     Topology topology =
         EditstreamTopology.build(
-            new StreamsBuilder(), config.topics(), config.model().defaultModel(), serdes, runtime);
+            new StreamsBuilder(),
+            config.topics(),
+            config.model().defaultModel(),
+            serdes,
+            runtime,
+            config.directJobIdKeys() ? inputPartitions : 0);
     log.info("Topology:\n{}", topology.describe());
     // Our own slot under state.dir, so instances sharing a host or a volume never share one.
     this.stateSlot = StateDirSlot.claim(config.stateDir());

@@ -1,5 +1,6 @@
 package io.editstream.cli;
 
+import io.editstream.cli.cancel.CancelCommand;
 import io.editstream.cli.job.JobCommand;
 import io.editstream.cli.listen.ListenCommand;
 import io.editstream.cli.replay.ReplayCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Spec;
       ReplayCommand.class,
       StatusCommand.class,
       JobCommand.class,
+      CancelCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -54,7 +56,8 @@ public final class EditstreamCli implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "Missing command: give one of submit, listen, replay, status, job");
+        spec.commandLine(),
+        "Missing command: give one of submit, listen, replay, status, job, cancel");
   }
 
   /** The command line, wired to {@code context}'s streams, with the exit codes mapped. */

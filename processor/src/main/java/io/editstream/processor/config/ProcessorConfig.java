@@ -24,6 +24,7 @@ public record ProcessorConfig(
     Model model,
     Retry retry,
     int pendingMaxPerTask,
+    boolean directJobIdKeys,
     Blob blob,
     int outputInlineMaxBytes,
     Input input,
@@ -172,12 +173,13 @@ public record ProcessorConfig(
       String results,
       String failures,
       String dlq,
+      String cancel,
       String cacheIndex,
       int partitions,
       short replication) {
 
     public List<String> all() {
-      return List.of(jobs, results, failures, dlq);
+      return List.of(jobs, results, failures, dlq, cancel);
     }
   }
 
@@ -283,6 +285,7 @@ public record ProcessorConfig(
             prefix + s.required("topic.results"),
             prefix + s.required("topic.failures"),
             prefix + s.required("topic.dlq"),
+            prefix + s.required("topic.cancel"),
             prefix + s.required("topic.cache"),
             s.integer("topic.partitions", 1, 10_000),
             (short) s.integer("topic.replication", -1, 32));
@@ -344,6 +347,7 @@ public record ProcessorConfig(
         model,
         retry,
         s.integer("pending.max.per.task", 1, 10_000_000),
+        s.bool("jobs.direct.when.keyed.by.jobid"),
         blob,
         s.integer("output.inline.max.bytes", 0, 16 * 1024 * 1024),
         input,

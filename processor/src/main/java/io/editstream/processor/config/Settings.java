@@ -207,6 +207,13 @@ public final class Settings {
                   false,
                   "Records that cannot be decoded, with headers saying why."),
               new Setting(
+                  "topic.cancel",
+                  Setting.envOf("topic.cancel"),
+                  "edit-jobs-cancel",
+                  false,
+                  "CancelRequest records keyed by jobId (editstream cancel); must have as many"
+                      + " partitions as the jobs topic."),
+              new Setting(
                   "topic.cache",
                   Setting.envOf("topic.cache"),
                   "edit-cache-index",
@@ -261,6 +268,16 @@ public final class Settings {
                   "Accepted jobs per task above which consumption slows down (back-pressure). They"
                       + " are restored from the changelog after a crash or a move, so a larger"
                       + " value means a slower recovery."),
+              new Setting(
+                  "jobs.direct.when.keyed.by.jobid",
+                  Setting.envOf("jobs.direct.when.keyed.by.jobid"),
+                  "true",
+                  false,
+                  "A job keyed by its jobId (as editstream submit sends it) in the partition the"
+                      + " default partitioner gives that key skips the repartition hop: one"
+                      + " exactly-once commit less per job. Others (keyed by SKU, custom"
+                      + " partitioners) still take the hop. Changing it changes the topology:"
+                      + " stop every instance first."),
               new Setting(
                   "blob.store",
                   Setting.envOf("blob.store"),

@@ -8,6 +8,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -45,6 +46,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
   private final Serializer<EditResult> results;
   private final String resultsTopic;
   private final String defaultModel;
+  private final int directPartitions;
 
   /** Undecodable values above this size are spilled (claim check) rather than copied to the DLQ. */
   static final int DLQ_INLINE_MAX_BYTES = 512 * 1024;
@@ -57,7 +59,9 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       JobRuntime runtime,
       Serializer<EditResult> results,
       String resultsTopic,
-      String defaultModel) {
+      String defaultModel,
+      int directPartitions) {
+    this.directPartitions = directPartitions;
     this.deserializer = deserializer;
     this.transientError = transientError;
     this.runtime = runtime;
@@ -91,28 +95,42 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       return;
     }
     record.headers().remove(HIT_HEADER);
+    record.headers().remove(JobProcessor.CANCEL_HEADER);
     String jobId = job.getJobId();
     if (jobId == null || jobId.isBlank()) {
       // Still answered: validation fails it with INVALID_JOB naming jobId.
       jobId = "no-job-id:" + where(meta);
-    } else {
+    }
+    byte[] key = jobId.getBytes(StandardCharsets.UTF_8);
+    boolean direct = isOwnPartition(record.key(), key, meta);
+    if (job.getJobId() != null && !job.getJobId().isBlank()) {
       Optional<byte[]> hit = answerFromCache(jobId, job);
       if (hit.isPresent()) {
         record.headers().add(HIT_HEADER, ONE);
-        context.forward(
-            record
-                .withKey(jobId.getBytes(StandardCharsets.UTF_8))
-                .withValue(new Decoded(hit.get(), false)));
+        context.forward(record.withKey(key).withValue(new Decoded(hit.get(), false, direct)));
         return;
       }
     }
-    context.forward(
-        record
-            .withKey(jobId.getBytes(StandardCharsets.UTF_8))
-            .withValue(new Decoded(record.value(), false)));
-    // A job for the model is invisible to the job task until this transaction commits: commit
-    // now rather than at the next interval (jobs come at most at the model's pace; hits batch).
-    context.commit();
+    context.forward(record.withKey(key).withValue(new Decoded(record.value(), false, direct)));
+    if (!direct) {
+      // A job for the model is invisible to the job task until this transaction commits: commit
+      // now rather than at the next interval (jobs come at most at the model's pace; hits batch).
+      context.commit();
+    }
+  }
+
+  /**
+   * True when the record needs no repartition hop: keyed by its jobId (as {@code editstream submit}
+   * does) and in the partition the default partitioner gives that key, which is the partition of
+   * the job task that owns the jobId (the repartition topic has as many partitions as the input). A
+   * record keyed otherwise (by SKU, or a custom partitioner) takes the hop.
+   */
+  private boolean isOwnPartition(byte[] recordKey, byte[] jobIdKey, RecordMetadata meta) {
+    return directPartitions > 0
+        && meta != null
+        && recordKey != null
+        && java.util.Arrays.equals(recordKey, jobIdKey)
+        && Utils.toPositive(Utils.murmur2(jobIdKey)) % directPartitions == meta.partition();
   }
 
   /** The encoded result of a valid job the cache answers without I/O; empty otherwise. */
@@ -159,7 +177,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
         log.error("Could not spill a {}-byte DLQ value; sending it as it is", value.length, e);
       }
     }
-    context.forward(record.withValue(new Decoded(value, true)));
+    context.forward(record.withValue(Decoded.deadLetter(value)));
   }
 
   private static String where(RecordMetadata meta) {

@@ -3,6 +3,7 @@ package io.editstream.processor.topology;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -19,13 +20,17 @@ import org.apache.kafka.streams.state.Stores;
  * The processor's topology as a pure function of its inputs (DESIGN.md §1):
  *
  * <pre>
- * edit-jobs ─ decode ─┬─ undecodable ───────────────────────────────► edit-jobs-dlq
- *                     └─ by jobId ─ repartition ─ jobs (pending store) ─┬─ EditResult ─► edit-results
- *                                                                       └─ EditFailure ► edit-failures
+ * edit-jobs ─ decode ─┬─ undecodable ─────────────────────────────────────► edit-jobs-dlq
+ *                     ├─ keyed by jobId, in its partition ──┐
+ *                     └─ other keys ─ repartition by jobId ─┴─ jobs (pending store) ─┬─ EditResult ─► edit-results
+ *                                                                                   └─ EditFailure ► edit-failures
  * </pre>
  *
- * A job the dedup cache answers without I/O crosses the repartition hop as its (small) result, not
- * as the job; the jobs step still guarantees one outcome per jobId ({@link DecodeProcessor}).
+ * A job the dedup cache answers without I/O goes on as its (small) result, not as the job; the jobs
+ * step still guarantees one outcome per jobId ({@link DecodeProcessor}). With {@code
+ * directPartitions} = the input topic's partition count, a record keyed by its jobId in the
+ * partition that key maps to skips the hop (one exactly-once commit less); 0 sends every record
+ * over the hop.
  */
 public final class EditstreamTopology {
 
@@ -42,7 +47,8 @@ public final class EditstreamTopology {
       ProcessorConfig.Topics topics,
       String defaultModel,
       TopologySerdes serdes,
-      JobRuntime runtime) {
+      JobRuntime runtime,
+      int directPartitions) {
 
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -52,6 +58,11 @@ public final class EditstreamTopology {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(JobProcessor.COMPLETED_STORE),
+            Serdes.String(),
+            Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JobProcessor.CANCELLED_STORE),
             Serdes.String(),
             Serdes.Long()));
 
@@ -68,67 +79,84 @@ public final class EditstreamTopology {
                         runtime,
                         serdes.results().serializer(),
                         topics.results(),
-                        defaultModel),
+                        defaultModel,
+                        directPartitions),
                 Named.as("decode"));
 
-    decoded
-        .split(Named.as("decoded-"))
+    Map<String, KStream<byte[], Decoded>> routes =
+        decoded
+            .split(Named.as("decoded-"))
+            .branch((key, value) -> value.dlq(), Branched.as("dlq"))
+            .branch((key, value) -> value.direct(), Branched.as("direct"))
+            .defaultBranch(Branched.as("job"));
+    routes
+        .get("decoded-dlq")
+        .mapValues(Decoded::bytes, Named.as("dlq-bytes"))
+        .to(
+            topics.dlq(),
+            Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dlq-out"));
+
+    // Repartition by jobId so that every record of one job meets in one task, where the stores
+    // turn duplicates into a single outcome. A record already in its jobId's partition skips the
+    // hop: the job task of that partition reads both, so both paths meet the same stores.
+    KStream<byte[], byte[]> toJobs =
+        routes
+            .get("decoded-job")
+            .mapValues(Decoded::bytes, Named.as("job-bytes"))
+            .repartition(
+                Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("jobs-by-id"));
+    // Cancel requests are keyed by jobId with the default partitioner, like the hop: partition p
+    // of both belongs to the job task p (start-up checks the partition counts are equal).
+    KStream<byte[], byte[]> cancels =
+        builder.stream(
+                topics.cancel(),
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("cancel-in"))
+            .processValues(CancelMarker::new, Named.as("cancel-mark"));
+    toJobs = toJobs.merge(cancels, Named.as("jobs-and-cancels"));
+    if (directPartitions > 0) {
+      toJobs =
+          routes
+              .get("decoded-direct")
+              .mapValues(Decoded::bytes, Named.as("direct-bytes"))
+              .merge(toJobs, Named.as("jobs-merged"));
+    }
+    KStream<String, SpecificRecord> outcomes =
+        toJobs.process(
+            () ->
+                new JobProcessor(
+                    runtime,
+                    serdes.jobs(),
+                    serdes.results().deserializer(),
+                    serdes.cancels(),
+                    topics.results(),
+                    defaultModel),
+            Named.as("jobs"),
+            JobProcessor.PENDING_STORE,
+            JobProcessor.COMPLETED_STORE,
+            JobProcessor.CANCELLED_STORE);
+    outcomes
+        .split(Named.as("outcome-"))
         .branch(
-            (key, value) -> value.dlq(),
+            (key, value) -> value instanceof EditResult,
             Branched.withConsumer(
-                dlq ->
-                    dlq.mapValues(Decoded::bytes, Named.as("dlq-bytes"))
+                results ->
+                    results
+                        .mapValues(v -> (EditResult) v, Named.as("as-result"))
                         .to(
-                            topics.dlq(),
-                            Produced.with(Serdes.ByteArray(), Serdes.ByteArray())
-                                .withName("dlq-out")),
-                "dlq"))
+                            topics.results(),
+                            Produced.with(Serdes.String(), serdes.results())
+                                .withName("results-out")),
+                "result"))
         .defaultBranch(
             Branched.withConsumer(
-                ok -> {
-                  // Repartition by jobId so that every record of one job meets in one task,
-                  // where the stores turn duplicates into a single outcome.
-                  KStream<String, SpecificRecord> outcomes =
-                      ok.mapValues(Decoded::bytes, Named.as("job-bytes"))
-                          .repartition(
-                              Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray())
-                                  .withName("jobs-by-id"))
-                          .process(
-                              () ->
-                                  new JobProcessor(
-                                      runtime,
-                                      serdes.jobs(),
-                                      serdes.results().deserializer(),
-                                      topics.results(),
-                                      defaultModel),
-                              Named.as("jobs"),
-                              JobProcessor.PENDING_STORE,
-                              JobProcessor.COMPLETED_STORE);
-                  outcomes
-                      .split(Named.as("outcome-"))
-                      .branch(
-                          (key, value) -> value instanceof EditResult,
-                          Branched.withConsumer(
-                              results ->
-                                  results
-                                      .mapValues(v -> (EditResult) v, Named.as("as-result"))
-                                      .to(
-                                          topics.results(),
-                                          Produced.with(Serdes.String(), serdes.results())
-                                              .withName("results-out")),
-                              "result"))
-                      .defaultBranch(
-                          Branched.withConsumer(
-                              failures ->
-                                  failures
-                                      .mapValues(v -> (EditFailure) v, Named.as("as-failure"))
-                                      .to(
-                                          topics.failures(),
-                                          Produced.with(Serdes.String(), serdes.failures())
-                                              .withName("failures-out")),
-                              "failure"));
-                },
-                "job"));
+                failures ->
+                    failures
+                        .mapValues(v -> (EditFailure) v, Named.as("as-failure"))
+                        .to(
+                            topics.failures(),
+                            Produced.with(Serdes.String(), serdes.failures())
+                                .withName("failures-out")),
+                "failure"));
 
     return builder.build();
   }

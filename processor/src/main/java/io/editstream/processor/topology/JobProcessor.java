@@ -4,6 +4,7 @@ import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
 import io.editstream.processor.throttle.Throttle;
+import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
@@ -14,7 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
@@ -65,6 +69,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   static final String PENDING_STORE = "pending-jobs";
   static final String COMPLETED_STORE = "completed-jobs";
+
+  /** jobId → when a cancel came for a job not seen yet: the job is cancelled when it arrives. */
+  static final String CANCELLED_STORE = "cancelled-in-advance";
+
+  /** Marks a record of the cancel topic ({@link CancelMarker}); stripped from input jobs. */
+  static final String CANCEL_HEADER = "editstream.internal.cancel";
+
+  /** How often waiting jobs are checked against their deadlines. */
+  static final Duration DEADLINE_SWEEP = Duration.ofSeconds(1);
+
   static final Duration TICK = Duration.ofMillis(10);
 
   /** Longest time process() waits for room: far below the 10 s EOS transaction timeout. */
@@ -75,12 +89,17 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final JobRuntime runtime;
   private final Deserializer<EditJob> jobs;
   private final Deserializer<EditResult> results;
+  private final Deserializer<CancelRequest> cancels;
   private final String resultsTopic;
   private final String defaultModel;
 
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, byte[]> pending;
   private KeyValueStore<String, Long> completed;
+  private KeyValueStore<String, Long> cancelledInAdvance;
+  // jobId -> deadline (epoch ms) of pending jobs that have one; filled when a job is decoded.
+  private final Map<String, Long> deadlines = new HashMap<>();
+  private long lastDeadlineSweepMs;
   private String topic;
   private TaskId taskId;
 
@@ -114,8 +133,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       JobRuntime runtime,
       Deserializer<EditJob> jobs,
       Deserializer<EditResult> results,
+      Deserializer<CancelRequest> cancels,
       String resultsTopic,
       String defaultModel) {
+    this.cancels = cancels;
     this.runtime = runtime;
     this.jobs = jobs;
     this.results = results;
@@ -128,6 +149,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.context = context;
     this.pending = context.getStateStore(PENDING_STORE);
     this.completed = context.getStateStore(COMPLETED_STORE);
+    this.cancelledInAdvance = context.getStateStore(CANCELLED_STORE);
     this.taskId = context.taskId();
     this.topic = context.applicationId() + "-jobs";
     long now = now();
@@ -167,14 +189,23 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   public void process(Record<byte[], byte[]> record) {
     drainCompletions();
     String jobId = new String(record.key(), StandardCharsets.UTF_8);
+    if (record.headers().lastHeader(CANCEL_HEADER) != null) {
+      cancel(jobId, record.value());
+      return;
+    }
     if (pending.get(jobId) != null || completed.get(jobId) != null) {
       runtime.metrics().duplicate();
       log.debug("Task {}: duplicate record for job {} dropped", taskId, jobId);
       return;
     }
     long now = now();
+    Long cancelledAt = cancelledInAdvance.get(jobId);
+    if (cancelledAt != null) {
+      cancelledInAdvance.delete(jobId);
+    }
     if (record.headers().lastHeader(DecodeProcessor.HIT_HEADER) != null) {
-      // Answered by the cache at decode; only its jobId's uniqueness is left to ensure here.
+      // Answered by the cache at decode (first, even before an earlier cancel: no call is saved
+      // by cancelling it); only its jobId's uniqueness is left to ensure here.
       EditResult hit = results.deserialize(resultsTopic, record.value());
       context.forward(new Record<>(jobId, hit, now));
       finish(jobId, false, now);
@@ -182,6 +213,27 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       return;
     }
     EditJob job = decode(record.value());
+    if (cancelledAt != null) {
+      emitFailure(
+          jobId,
+          job,
+          Outcome.Failure.permanent(
+              FailureCode.CANCELLED,
+              null,
+              null,
+              "cancelled by a request at "
+                  + Instant.ofEpochMilli(cancelledAt)
+                  + " that came before the job; no model call was made"),
+          0,
+          now,
+          now,
+          now);
+      return;
+    }
+    if (job.getDeadline() != null && !job.getDeadline().isAfter(Instant.ofEpochMilli(now))) {
+      emitFailure(jobId, job, expired(job, "before the processor read it", null), 0, now, now, now);
+      return;
+    }
     Optional<Outcome.Failure> rejection = runtime.validator().validate(job);
     if (rejection.isPresent()) {
       emitFailure(jobId, job, rejection.get(), 0, now, now, now);
@@ -210,6 +262,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    * pool could ever admit fails at once.
    */
   private boolean submit(String jobId, EditJob job, PendingJob entry) {
+    if (job.getDeadline() != null) {
+      deadlines.put(jobId, job.getDeadline().toEpochMilli());
+    }
     Cost cost = JobCost.of(job);
     String model = modelOf(job);
     Throttle.Submission s =
@@ -309,6 +364,108 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       purgeCompleted(now);
       lastPurgeMs = now;
     }
+    if (!deadlines.isEmpty() && now - lastDeadlineSweepMs >= DEADLINE_SWEEP.toMillis()) {
+      expireOverdue(now);
+      lastDeadlineSweepMs = now;
+    }
+  }
+
+  /** Ends the waiting jobs (not in flight) whose deadline has passed. */
+  private void expireOverdue(long now) {
+    List<String> overdue = new ArrayList<>();
+    deadlines.forEach(
+        (jobId, deadline) -> {
+          if (deadline <= now && !inFlight.contains(jobId)) {
+            overdue.add(jobId);
+          }
+        });
+    for (String jobId : overdue) {
+      byte[] raw = pending.get(jobId);
+      if (raw == null) {
+        deadlines.remove(jobId);
+        continue;
+      }
+      PendingJob entry = PendingJob.decode(raw);
+      EditJob job = decode(entry.frame());
+      long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
+      LiveJob live = this.live.get(jobId);
+      String state =
+          live == null ? "waiting" : live.state().name().toLowerCase(java.util.Locale.ROOT);
+      emitFailure(
+          jobId,
+          job,
+          expired(job, "while " + state.replace('_', ' '), live == null ? null : live.lastError()),
+          entry.modelCalls(),
+          first,
+          now,
+          now);
+    }
+  }
+
+  private static Outcome.Failure expired(EditJob job, String when, String lastError) {
+    return Outcome.Failure.permanent(
+        FailureCode.EXPIRED,
+        null,
+        null,
+        "the job's deadline "
+            + job.getDeadline()
+            + " passed "
+            + when
+            + "; no model call was started after it"
+            + (lastError == null ? "" : " (last error: " + lastError + ")"));
+  }
+
+  /**
+   * A cancel request: a pending job ends as CANCELLED now (a running call's answer is dropped when
+   * it comes); a finished job is left as it is; a job not seen yet is cancelled when it arrives.
+   */
+  private void cancel(String jobId, byte[] value) {
+    CancelRequest request;
+    try {
+      request = cancels.deserialize(topic, value);
+    } catch (RuntimeException e) {
+      log.warn(
+          "Task {}: cancel request for job {} ignored: it does not decode as a CancelRequest ({})",
+          taskId,
+          jobId,
+          e.getMessage());
+      return;
+    }
+    long now = now();
+    if (completed.get(jobId) != null) {
+      log.info("Task {}: cancel for job {} ignored: the job has finished already", taskId, jobId);
+      return;
+    }
+    String who =
+        (request.getRequestedBy() == null ? "" : " by " + request.getRequestedBy())
+            + " at "
+            + request.getRequestedAt()
+            + (request.getReason() == null ? "" : ": " + request.getReason());
+    byte[] raw = pending.get(jobId);
+    if (raw == null) {
+      cancelledInAdvance.put(jobId, request.getRequestedAt().toEpochMilli());
+      log.info("Task {}: job {} cancelled{} before it arrived", taskId, jobId, who);
+      return;
+    }
+    PendingJob entry = PendingJob.decode(raw);
+    boolean running = inFlight.contains(jobId);
+    long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
+    emitFailure(
+        jobId,
+        decode(entry.frame()),
+        Outcome.Failure.permanent(
+            FailureCode.CANCELLED,
+            null,
+            null,
+            "cancelled"
+                + who
+                + (running
+                    ? "; its running model call was not waited for, and its answer is dropped"
+                    : "")),
+        entry.modelCalls(),
+        first,
+        now,
+        now);
   }
 
   private void releaseDueRetries() {
@@ -328,9 +485,24 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         gate.abandon(owner, jobId);
         continue;
       }
-      PendingJob entry = PendingJob.decode(raw).dispatched(now());
+      PendingJob before = PendingJob.decode(raw);
+      EditJob job = decode(before.frame());
+      long now = now();
+      if (job.getDeadline() != null && job.getDeadline().toEpochMilli() <= now) {
+        gate.abandon(owner, jobId);
+        LiveJob waiting = live.get(jobId);
+        emitFailure(
+            jobId,
+            job,
+            expired(job, "while it waited for quota", waiting == null ? null : waiting.lastError()),
+            before.modelCalls(),
+            before.firstErrorAtMs() == 0 ? now : before.firstErrorAtMs(),
+            now,
+            now);
+        continue;
+      }
+      PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
-      EditJob job = decode(entry.frame());
       inFlight.add(jobId);
       String route = gate.route(owner, jobId);
       live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
@@ -379,8 +551,26 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         emitResult(c.jobId(), job, produced, entry, now);
       } else if (c.attempt() instanceof Dispatcher.Failed failed) {
         Outcome.Failure f = failed.failure();
-        if (f.retryable() && entry.attempts() < runtime.maxAttempts()) {
-          Duration delay = runtime.backoff().delay(entry.attempts(), f.retryAfter());
+        Duration delay =
+            f.retryable() ? runtime.backoff().delay(entry.attempts(), f.retryAfter()) : null;
+        boolean pastDeadline =
+            delay != null
+                && job.getDeadline() != null
+                && now + delay.toMillis() >= job.getDeadline().toEpochMilli();
+        if (pastDeadline && entry.attempts() < runtime.maxAttempts()) {
+          long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
+          emitFailure(
+              c.jobId(),
+              job,
+              expired(
+                  job,
+                  "before its next attempt could start",
+                  f.code() + (f.message() == null ? "" : ": " + f.message())),
+              entry.modelCalls(),
+              first,
+              now,
+              now);
+        } else if (f.retryable() && entry.attempts() < runtime.maxAttempts()) {
           pending.put(c.jobId(), entry.failedAttempt(now, now + delay.toMillis()).encode());
           retries.add(new Retry(now + delay.toMillis(), c.jobId()));
           String error = f.code() + (f.message() == null ? "" : ": " + f.message());
@@ -485,6 +675,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void finish(String jobId, boolean wasPending, long now) {
     // Completed first: a lookup on another thread finds the job in one of the two at every moment.
     completed.put(jobId, now);
+    deadlines.remove(jobId);
     if (wasPending) {
       pending.delete(jobId);
       pendingCount--;

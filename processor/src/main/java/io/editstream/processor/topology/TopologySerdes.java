@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
@@ -16,4 +17,5 @@ public record TopologySerdes(
     Deserializer<EditJob> jobs,
     Serde<EditResult> results,
     Serde<EditFailure> failures,
+    Deserializer<CancelRequest> cancels,
     Predicate<RuntimeException> transientDecodeError) {}

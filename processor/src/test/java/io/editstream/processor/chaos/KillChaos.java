@@ -8,6 +8,7 @@ import io.editstream.emulator.EmulatorStats;
 import io.editstream.processor.testsupport.Pipeline;
 import io.editstream.processor.testsupport.ProcessorJvm;
 import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,16 +98,20 @@ final class KillChaos {
         String id = "%s-%05d".formatted(plan.scenario(), i);
         ids.add(id);
         String marker = i % plan.quota429Every() == 0 ? " [emulator:fail-times=1:429]" : "";
-        pipeline.send(job(id, "remove the background, variant " + i + marker, png));
+        // Half keyed by jobId (no repartition hop), half by SKU (over the hop) ...
+        EditJob job = job(id, "remove the background, variant " + i + marker, png);
+        pipeline.sendRaw(i % 2 == 0 ? id : job.getSku(), pipeline.frame(job));
       }
       for (int i = 0; i < plan.jobs(); i += plan.resendEvery()) {
-        pipeline.send(
+        EditJob again =
             job(
                 ids.get(i),
                 "remove the background, variant "
                     + i
                     + (i % plan.quota429Every() == 0 ? " [emulator:fail-times=1:429]" : ""),
-                png));
+                png);
+        // ... and each resend by the other path, so the two paths must meet in one task.
+        pipeline.sendRaw(i % 2 == 0 ? again.getSku() : ids.get(i), pipeline.frame(again));
       }
       pipeline.flush();
 

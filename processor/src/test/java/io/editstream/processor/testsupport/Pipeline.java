@@ -1,5 +1,6 @@
 package io.editstream.processor.testsupport;
 
+import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
@@ -59,6 +60,7 @@ public final class Pipeline implements AutoCloseable {
   public final String jobsTopic;
   public final String resultsTopic;
   public final String failuresTopic;
+  public final String cancelTopic;
   public final String dlqTopic;
   public final int partitions;
   public final KafkaBroker broker = KafkaBroker.shared();
@@ -81,6 +83,7 @@ public final class Pipeline implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<String, byte[]> consumer;
   private final Serializer<EditJob> jobSerializer;
+  private final Serializer<CancelRequest> cancelSerializer;
   private final Deserializer<EditResult> resultDeserializer;
   private final Deserializer<EditFailure> failureDeserializer;
 
@@ -97,6 +100,7 @@ public final class Pipeline implements AutoCloseable {
     this.resultsTopic = prefix + "edit-results";
     this.failuresTopic = prefix + "edit-failures";
     this.dlqTopic = prefix + "edit-jobs-dlq";
+    this.cancelTopic = prefix + "edit-jobs-cancel";
     Map<String, Object> serde = new HashMap<>(registry.clientConfig());
     Map<String, Object> p = new HashMap<>(broker.clientConfig());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -106,7 +110,8 @@ public final class Pipeline implements AutoCloseable {
     jobSerializer = AvroSerdes.valueSerde(EditJob.class, serde).serializer();
     resultDeserializer = AvroSerdes.valueSerde(EditResult.class, serde).deserializer();
     failureDeserializer = AvroSerdes.valueSerde(EditFailure.class, serde).deserializer();
-    for (String t : List.of(jobsTopic, resultsTopic, failuresTopic, dlqTopic)) {
+    cancelSerializer = AvroSerdes.valueSerde(CancelRequest.class, serde).serializer();
+    for (String t : List.of(jobsTopic, resultsTopic, failuresTopic, dlqTopic, cancelTopic)) {
       broker.createTopic(t, partitions);
     }
     Map<String, Object> c = new HashMap<>(broker.clientConfig());
@@ -162,6 +167,22 @@ public final class Pipeline implements AutoCloseable {
 
   public void sendRaw(byte[] key, byte[] value) {
     producer.send(new ProducerRecord<>(jobsTopic, key, value));
+  }
+
+  /** A cancel request for {@code jobId} on the cancel topic, keyed by the jobId. */
+  public void cancel(String jobId, String reason) {
+    CancelRequest request =
+        CancelRequest.newBuilder()
+            .setJobId(jobId)
+            .setRequestedAt(Instant.now())
+            .setRequestedBy("test")
+            .setReason(reason)
+            .build();
+    producer.send(
+        new ProducerRecord<>(
+            cancelTopic,
+            jobId.getBytes(StandardCharsets.UTF_8),
+            cancelSerializer.serialize(cancelTopic, request)));
   }
 
   public void flush() {

@@ -183,6 +183,59 @@ class EditstreamTopologyTest {
     }
   }
 
+  private static final String HOP = "topology-test-jobs-by-id-repartition";
+
+  @Test
+  void shouldSkipTheRepartitionHopForAJobKeyedByItsJobId() {
+    harness.submit("j1", job("j1", "remove the background"));
+    tick(1);
+
+    assertThat(results.readKeyValuesToMap()).containsOnlyKeys("j1");
+    assertThat(harness.driver.producedTopicNames()).doesNotContain(HOP);
+
+    submit(job("j2", "remove the background")); // keyed by SKU
+    tick(1);
+    assertThat(results.readKeyValuesToMap()).containsOnlyKeys("j2");
+    assertThat(harness.driver.producedTopicNames()).as("keyed by SKU: the hop").contains(HOP);
+  }
+
+  @Test
+  void shouldGiveOneOutcomeWhenAJobComesByBothPaths() {
+    harness.submit("j1", job("j1", "remove the background")); // direct
+    submit(job("j1", "remove the background")); // by SKU, over the hop
+    submit(job("j2", "remove the background")); // over the hop first
+    harness.submit("j2", job("j2", "remove the background")); // then direct
+    tick(2);
+
+    assertThat(results.readKeyValuesToList())
+        .extracting(kv -> kv.key)
+        .containsExactlyInAnyOrder("j1", "j2");
+    assertThat(dispatcher.calls.get("j1").get()).isEqualTo(1);
+    assertThat(dispatcher.calls.get("j2").get()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldSendEveryJobOverTheHopWhenDirectIsOff(@TempDir Path otherState) {
+    harness.close();
+    harness =
+        new TopologyHarness(
+            TopologyHarness.runtime(
+                dispatcher,
+                job -> Optional.empty(),
+                DispatchGate.unlimited(new InFlightLimit(4, meters), 1, meters),
+                Clock.systemUTC(),
+                Duration.ZERO,
+                new TopologyMetrics(meters)),
+            "topology-test",
+            otherState,
+            0);
+    harness.submit("j1", job("j1", "remove the background"));
+    tick(1);
+
+    assertThat(harness.results.readKeyValuesToMap()).containsOnlyKeys("j1");
+    assertThat(harness.driver.producedTopicNames()).contains(HOP);
+  }
+
   @Test
   void shouldPublishOneResultForAValidJob() {
     submit(job("j1", "remove the background"));

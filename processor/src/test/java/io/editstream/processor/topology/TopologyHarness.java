@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
@@ -22,11 +23,13 @@ import org.apache.kafka.streams.TopologyTestDriver;
  */
 final class TopologyHarness implements AutoCloseable {
   static final ProcessorConfig.Topics TOPICS =
-      new ProcessorConfig.Topics("jobs", "results", "failures", "dlq", "cache-index", 1, (short) 1);
+      new ProcessorConfig.Topics(
+          "jobs", "results", "failures", "dlq", "cancels", "cache-index", 1, (short) 1);
   static final String MODEL = "gemini-3.1-flash-image-preview";
 
   final TopologyTestDriver driver;
   final TestInputTopic<byte[], byte[]> jobs;
+  final TestInputTopic<byte[], byte[]> cancels;
   final TestOutputTopic<String, EditResult> results;
   final TestOutputTopic<String, EditFailure> failures;
   final TestOutputTopic<byte[], byte[]> dlq;
@@ -59,7 +62,13 @@ final class TopologyHarness implements AutoCloseable {
         new JobDirectory());
   }
 
+  /** Jobs keyed by their jobId skip the repartition hop (the production default, one partition). */
   TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir) {
+    this(runtime, applicationId, stateDir, 1);
+  }
+
+  /** {@code directPartitions} 0: every job takes the repartition hop. */
+  TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir, int directPartitions) {
     var topology =
         EditstreamTopology.build(
             new StreamsBuilder(),
@@ -69,8 +78,10 @@ final class TopologyHarness implements AutoCloseable {
                 jobSerde.deserializer(),
                 new PlainAvroSerde<>(EditResult.class),
                 new PlainAvroSerde<>(EditFailure.class),
+                new PlainAvroSerde<>(CancelRequest.class).deserializer(),
                 e -> false),
-            runtime);
+            runtime,
+            directPartitions);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -80,6 +91,9 @@ final class TopologyHarness implements AutoCloseable {
     jobs =
         driver.createInputTopic(
             "jobs", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    cancels =
+        driver.createInputTopic(
+            "cancels", Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
     results =
         driver.createOutputTopic(
             "results",
@@ -98,6 +112,20 @@ final class TopologyHarness implements AutoCloseable {
   /** The job as its Avro bytes on the input topic, keyed by {@code key}. */
   void submit(String key, EditJob job) {
     jobs.pipeInput(key.getBytes(StandardCharsets.UTF_8), frame(job));
+  }
+
+  /** A cancel request for {@code jobId}, keyed by it, as editstream cancel sends it. */
+  void cancel(String jobId, String reason) {
+    CancelRequest request =
+        CancelRequest.newBuilder()
+            .setJobId(jobId)
+            .setRequestedAt(java.time.Instant.ofEpochMilli(1_700_000_000_000L))
+            .setRequestedBy("ops")
+            .setReason(reason)
+            .build();
+    cancels.pipeInput(
+        jobId.getBytes(StandardCharsets.UTF_8),
+        new PlainAvroSerde<>(CancelRequest.class).serializer().serialize("cancels", request));
   }
 
   byte[] frame(EditJob job) {

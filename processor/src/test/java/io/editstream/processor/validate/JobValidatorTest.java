@@ -373,7 +373,19 @@ class JobValidatorTest {
   void shouldReportAllProblemsInFieldOrder() {
     EditJob bad =
         new EditJob(
-            "", "", null, List.of(), " ", List.of(), null, null, null, false, Instant.EPOCH, null);
+            "",
+            "",
+            null,
+            List.of(),
+            " ",
+            List.of(),
+            null,
+            null,
+            null,
+            false,
+            Instant.EPOCH,
+            null,
+            null);
     assertThat(validator.validateAll(bad))
         .extracting(Rejection::field)
         .containsExactly("jobId", "tenant", "images", "instruction", "output");

@@ -126,6 +126,11 @@ public final class ConnectionOptions {
     return Connection.of(bootstrap, registry, file, topics, connectTimeout);
   }
 
+  /** The topic prefix in effect ({@code --topic-prefix}, else the environment, else none). */
+  public String prefix(CliContext context) {
+    return first(topicPrefix, context.env(PREFIX_ENV), "");
+  }
+
   private static Path pathOrNull(String value) {
     return value == null ? null : Path.of(value);
   }

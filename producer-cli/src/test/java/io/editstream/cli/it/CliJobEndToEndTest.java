@@ -161,6 +161,50 @@ class CliJobEndToEndTest {
   }
 
   @Test
+  void shouldCancelARunningJobToOneCancelledOutcome() throws Exception {
+    TestImages.copy(TestImages.PNG, work, "c/cat.png");
+    Path manifest = work.resolve("c/cancel.csv");
+    Files.writeString(
+        manifest,
+        "sku,images,instruction,size\n"
+            + "CANCEL-1,cat.png,remove the background [emulator:slow=8000],512\n");
+    Path batchFile = work.resolve("cancel.json");
+    CliRunner.Result submit =
+        kafkaCli(
+            "submit",
+            "--manifest",
+            manifest.toString(),
+            "--tenant",
+            "acme",
+            "--batch-file",
+            batchFile.toString());
+    assertThat(submit.exitCode()).as(submit.toString()).isZero();
+    String id = BatchFile.read(batchFile).jobs().get(0).jobId();
+    Awaitility.await("the job's call is running")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                CliRunner.run("job", id, "--processor", processorUrl())
+                    .out()
+                    .contains("IN_FLIGHT"));
+
+    CliRunner.Result cancel =
+        kafkaCli("cancel", id, "--reason", "wrong photo", "--requested-by", "ops");
+    assertThat(cancel.exitCode()).as(cancel.toString()).isZero();
+    assertThat(cancel.out()).contains("cancel requested: " + id);
+
+    CliRunner.Result followed =
+        CliRunner.run("job", id, "--follow", "--timeout", "60s", "--processor", processorUrl());
+    assertThat(followed.exitCode()).as(followed.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(followed.out())
+        .contains("FAILED")
+        .contains("CANCELLED")
+        .contains("wrong photo")
+        .contains("not waited for");
+  }
+
+  @Test
   void shouldSayWhenAJobIsUnknown() {
     CliRunner.Result unknown = CliRunner.run("job", "no-such-job", "--processor", processorUrl());
     assertThat(unknown.exitCode()).as(unknown.toString()).isEqualTo(ExitCodes.FAILED);
