@@ -180,14 +180,14 @@ final class ImageRenderer {
 
   /**
    * Decodes the input into a type Java2D scales quickly: PNG and JPEG with the JDK's readers, WebP
-   * with TwelveMonkeys' (pure Java). Null for broken bytes (the header parsed during validation, so
-   * the caller draws a placeholder).
+   * with TwelveMonkeys' (pure Java), HEIC with FFmpeg ({@link HeicDecoder}). Null for broken bytes
+   * (the header parsed during validation, so the caller draws a placeholder).
    */
   private static BufferedImage decode(Job job) {
     BufferedImage image =
         switch (job.inputFormat()) {
           case PNG, JPEG, WEBP -> imageIo(job.input());
-          case HEIC -> null;
+          case HEIC -> HeicDecoder.decode(job.input());
         };
     if (image == null
         || image.getType() == BufferedImage.TYPE_INT_RGB
