@@ -10,6 +10,7 @@ import static org.bytedeco.ffmpeg.global.avcodec.avcodec_open2;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_to_context;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_receive_frame;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_send_packet;
+import static org.bytedeco.ffmpeg.global.avformat.AV_STREAM_GROUP_PARAMS_TILE_GRID;
 import static org.bytedeco.ffmpeg.global.avformat.av_find_best_stream;
 import static org.bytedeco.ffmpeg.global.avformat.av_read_frame;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_close_input;
@@ -26,17 +27,24 @@ import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
 import static org.bytedeco.ffmpeg.global.swscale.sws_getContext;
 import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
 
+import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.ffmpeg.avcodec.AVCodec;
 import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.ffmpeg.avformat.AVStream;
+import org.bytedeco.ffmpeg.avformat.AVStreamGroup;
+import org.bytedeco.ffmpeg.avformat.AVStreamGroupTileGrid;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avformat;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
@@ -125,55 +133,122 @@ final class HeicDecoder {
   private static BufferedImage decode(Path file) {
     AVFormatContext format = new AVFormatContext(null);
     check(avformat_open_input(format, file.toString(), null, null), "open the container");
-    AVCodecContext codec = null;
     AVPacket packet = null;
-    AVFrame frame = null;
     try {
       check(avformat_find_stream_info(format, (PointerPointer<?>) null), "read the stream info");
-      if (format.nb_stream_groups() > 0) {
-        // A grid of tiles: the best stream would be one tile, a piece of the photo. Say so.
-        throw new IllegalStateException(
-            "the primary image is a grid of tiles, which this emulator does not assemble");
+      packet = av_packet_alloc();
+      AVStreamGroup grid = tileGrid(format);
+      if (grid != null) {
+        return assemble(format, grid, packet);
       }
       int index = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, (AVCodec) null, 0);
       check(index, "find the image");
-      AVStream stream = format.streams(index);
-      AVCodec decoder = avcodec_find_decoder(stream.codecpar().codec_id());
-      if (decoder == null) {
-        throw new IllegalStateException("no decoder for the image's codec");
-      }
-      codec = avcodec_alloc_context3(decoder);
-      check(avcodec_parameters_to_context(codec, stream.codecpar()), "set up the decoder");
-      check(avcodec_open2(codec, decoder, (PointerPointer<?>) null), "open the decoder");
-      packet = av_packet_alloc();
-      frame = av_frame_alloc();
-      boolean decoded = false;
-      while (!decoded && av_read_frame(format, packet) >= 0) {
-        if (packet.stream_index() == index) {
-          check(avcodec_send_packet(codec, packet), "decode");
-          decoded = avcodec_receive_frame(codec, frame) == 0;
+      while (av_read_frame(format, packet) >= 0) {
+        try {
+          if (packet.stream_index() == index) {
+            return decodeOne(format.streams(index), packet);
+          }
+        } finally {
+          av_packet_unref(packet);
         }
-        av_packet_unref(packet);
       }
-      if (!decoded) {
-        avcodec_send_packet(codec, (AVPacket) null); // drain: a still may come out only now
-        decoded = avcodec_receive_frame(codec, frame) == 0;
-      }
-      if (!decoded) {
-        throw new IllegalStateException("the container holds no decodable image");
-      }
-      return toBgr(frame);
+      throw new IllegalStateException("the container holds no image data");
     } finally {
-      if (frame != null) {
-        av_frame_free(frame);
-      }
       if (packet != null) {
         av_packet_free(packet);
       }
-      if (codec != null) {
-        avcodec_free_context(codec);
-      }
       avformat_close_input(format);
+    }
+  }
+
+  /** The primary image's grid of tiles, or null when it is one coded image. */
+  private static AVStreamGroup tileGrid(AVFormatContext format) {
+    for (int g = 0; g < format.nb_stream_groups(); g++) {
+      AVStreamGroup group = format.stream_groups(g);
+      if (group.type() == AV_STREAM_GROUP_PARAMS_TILE_GRID) {
+        return group;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Decodes every tile of {@code group} and places it as the grid says (phone photos are often
+   * 512x512 tiles), then crops to the grid's output size.
+   */
+  private static BufferedImage assemble(
+      AVFormatContext format, AVStreamGroup group, AVPacket packet) {
+    AVStreamGroupTileGrid grid = group.params_tile_grid();
+    int cw = grid.coded_width();
+    int ch = grid.coded_height();
+    if (cw <= 0 || ch <= 0 || (long) cw * ch > InputImage.MAX_PIXELS) {
+      throw new IllegalStateException("unexpected grid size " + cw + "x" + ch);
+    }
+    // Stream index -> the tiles (positions) it fills.
+    Map<Integer, List<int[]>> places = new HashMap<>();
+    for (int t = 0; t < grid.nb_tiles(); t++) {
+      int stream = group.streams(grid.offsets_idx(t)).index();
+      places
+          .computeIfAbsent(stream, k -> new ArrayList<>())
+          .add(new int[] {grid.offsets_horizontal(t), grid.offsets_vertical(t)});
+    }
+    BufferedImage canvas = new BufferedImage(cw, ch, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = canvas.createGraphics();
+    try {
+      while (!places.isEmpty() && av_read_frame(format, packet) >= 0) {
+        try {
+          List<int[]> at = places.remove(packet.stream_index());
+          if (at != null) {
+            BufferedImage tile = decodeOne(format.streams(packet.stream_index()), packet);
+            for (int[] xy : at) {
+              g.drawImage(tile, xy[0], xy[1], null);
+            }
+          }
+        } finally {
+          av_packet_unref(packet);
+        }
+      }
+    } finally {
+      g.dispose();
+    }
+    if (!places.isEmpty()) {
+      throw new IllegalStateException(places.size() + " tiles of the grid hold no image data");
+    }
+    int w = grid.width();
+    int h = grid.height();
+    if (w == cw && h == ch) {
+      return canvas;
+    }
+    BufferedImage cropped = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D c = cropped.createGraphics();
+    try {
+      c.drawImage(canvas, -grid.horizontal_offset(), -grid.vertical_offset(), null);
+    } finally {
+      c.dispose();
+    }
+    return cropped;
+  }
+
+  /** Decodes the one coded picture in {@code packet} (an HEIF item is a single frame). */
+  private static BufferedImage decodeOne(AVStream stream, AVPacket packet) {
+    AVCodec decoder = avcodec_find_decoder(stream.codecpar().codec_id());
+    if (decoder == null) {
+      throw new IllegalStateException("no decoder for the image's codec");
+    }
+    AVCodecContext codec = avcodec_alloc_context3(decoder);
+    AVFrame frame = av_frame_alloc();
+    try {
+      check(avcodec_parameters_to_context(codec, stream.codecpar()), "set up the decoder");
+      check(avcodec_open2(codec, decoder, (PointerPointer<?>) null), "open the decoder");
+      check(avcodec_send_packet(codec, packet), "decode");
+      if (avcodec_receive_frame(codec, frame) != 0) {
+        avcodec_send_packet(codec, (AVPacket) null); // drain: a still may come out only now
+        check(avcodec_receive_frame(codec, frame), "decode the picture");
+      }
+      return toBgr(frame);
+    } finally {
+      av_frame_free(frame);
+      avcodec_free_context(codec);
     }
   }
 

@@ -95,18 +95,54 @@ class InputFormatsTest {
 
     assertThat(heic.getWidth()).isEqualTo(600);
     assertThat(heic.getHeight()).isEqualTo(400);
+    assertThat(pixelDifference(heic, png)).as("mean difference per channel").isLessThan(8);
+    assertThat(HeicDecoder.decode(TestImages.heicHeader())).isNull();
+  }
+
+  @Test
+  void shouldAssembleAHeicWhoseImageIsAGridOfTiles() {
+    byte[] grid = TestImages.resource("coffee-grid.heic");
+    BufferedImage png = TestImages.decode(TestImages.resource("coffee.png"));
+
+    BufferedImage decoded = HeicDecoder.decode(grid);
+
+    assertThat(HeifHeader.dimensions(grid)).hasValue(new java.awt.Dimension(1200, 400));
+    assertThat(decoded.getWidth()).isEqualTo(1200);
+    assertThat(decoded.getHeight()).isEqualTo(400);
+    assertThat(pixelDifference(decoded.getSubimage(0, 0, 600, 400), png)).isLessThan(8);
+    assertThat(pixelDifference(decoded.getSubimage(600, 0, 600, 400), png)).isLessThan(8);
+    BufferedImage edit = edit(grid, "image/heic");
+    assertThat(edit.getWidth()).isEqualTo(1024);
+    assertThat(edit.getHeight()).isEqualTo(341); // 3:1, the grid's size, not a tile's
+  }
+
+  @Test
+  void shouldCropAnAssembledGridToItsOutputSize() {
+    byte[] grid = TestImages.resource("coffee-grid-cropped.heic");
+    BufferedImage png = TestImages.decode(TestImages.resource("coffee.png"));
+
+    BufferedImage decoded = HeicDecoder.decode(grid);
+
+    assertThat(decoded.getWidth()).isEqualTo(1100);
+    assertThat(decoded.getHeight()).isEqualTo(400);
+    assertThat(
+            pixelDifference(decoded.getSubimage(600, 0, 500, 400), png.getSubimage(0, 0, 500, 400)))
+        .isLessThan(8);
+  }
+
+  /** Mean absolute difference per channel (0..255) over two images of one size. */
+  private static double pixelDifference(BufferedImage a, BufferedImage b) {
     long sum = 0;
-    for (int y = 0; y < 400; y++) {
-      for (int x = 0; x < 600; x++) {
-        int p = heic.getRGB(x, y);
-        int q = png.getRGB(x, y);
+    for (int y = 0; y < a.getHeight(); y++) {
+      for (int x = 0; x < a.getWidth(); x++) {
+        int p = a.getRGB(x, y);
+        int q = b.getRGB(x, y);
         for (int shift = 0; shift <= 16; shift += 8) {
           sum += Math.abs(((p >> shift) & 0xff) - ((q >> shift) & 0xff));
         }
       }
     }
-    assertThat(sum / (600.0 * 400 * 3)).as("mean difference per channel").isLessThan(8);
-    assertThat(HeicDecoder.decode(TestImages.heicHeader())).isNull();
+    return (double) sum / (3.0 * a.getWidth() * a.getHeight());
   }
 
   @Test
