@@ -117,7 +117,14 @@ final class GeminiEndpoint implements HttpHandler {
         call.error(ApiError.modelNotFound(version, model));
         return;
       }
-      generate(exchange, call, EmulatorStats.keyId(key), model, method);
+      // Gemini 3 image models on the Gemini API refuse model turns without their signatures.
+      generate(
+          exchange,
+          call,
+          EmulatorStats.keyId(key),
+          model,
+          method,
+          ThoughtSignatures.strictFor(model));
     } catch (RuntimeException | IOException e) {
       log.warn("Model call {} failed: {}", model, e.toString());
       call.error(ApiError.internal());
@@ -146,7 +153,8 @@ final class GeminiEndpoint implements HttpHandler {
         return;
       }
       String quotaKey = "vertex:projects/" + project + "/locations/" + location;
-      generate(exchange, call, quotaKey, model, method);
+      // Vertex AI documents no such refusal for its image models.
+      generate(exchange, call, quotaKey, model, method, false);
     } catch (RuntimeException | IOException e) {
       log.warn("Vertex call {} failed: {}", model, e.toString());
       call.error(ApiError.internal());
@@ -155,7 +163,12 @@ final class GeminiEndpoint implements HttpHandler {
 
   /** The shared flow once the caller is known: body, triggers, quota, faults, answer. */
   private void generate(
-      HttpExchange exchange, PendingCall call, String quotaKey, String model, String method)
+      HttpExchange exchange,
+      PendingCall call,
+      String quotaKey,
+      String model,
+      String method,
+      boolean requireSignatures)
       throws IOException {
     boolean stream = method.equals("streamGenerateContent");
     if (!stream && !method.equals("generateContent")) {
@@ -176,7 +189,7 @@ final class GeminiEndpoint implements HttpHandler {
       return;
     }
     String directiveHeader = exchange.getRequestHeaders().getFirst(Directives.HEADER);
-    RequestParser.Result parsed = parser.parse(model, body, directiveHeader);
+    RequestParser.Result parsed = parser.parse(model, body, directiveHeader, requireSignatures);
     if (parsed.error() != null) {
       call.error(parsed.error());
       return;

@@ -179,20 +179,16 @@ final class ImageRenderer {
   }
 
   /**
-   * Decodes PNG and JPEG into a type Java2D scales quickly; null for other formats or broken bytes
+   * Decodes the input into a type Java2D scales quickly: PNG and JPEG with the JDK's readers, WebP
+   * with TwelveMonkeys' (pure Java), HEIC with FFmpeg ({@link HeicDecoder}). Null for broken bytes
    * (the header parsed during validation, so the caller draws a placeholder).
    */
   private static BufferedImage decode(Job job) {
-    InputImage.Format format = job.inputFormat();
-    if (format != InputImage.Format.PNG && format != InputImage.Format.JPEG) {
-      return null;
-    }
-    BufferedImage image;
-    try {
-      image = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(job.input())));
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
+    BufferedImage image =
+        switch (job.inputFormat()) {
+          case PNG, JPEG, WEBP -> imageIo(job.input());
+          case HEIC -> HeicDecoder.decode(job.input());
+        };
     if (image == null
         || image.getType() == BufferedImage.TYPE_INT_RGB
         || image.getType() == BufferedImage.TYPE_INT_ARGB) {
@@ -210,7 +206,16 @@ final class ImageRenderer {
     return converted;
   }
 
-  /** Stands in for an input the JDK cannot decode (WebP, HEIC) or for a text-only prompt. */
+  private static BufferedImage imageIo(byte[] bytes) {
+    try {
+      return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
+    } catch (IOException | RuntimeException e) {
+      log.debug("Cannot decode an input image: {}", e.toString());
+      return null;
+    }
+  }
+
+  /** Stands in for an input that cannot be decoded, or for a text-only prompt. */
   private static BufferedImage placeholder(InputImage.Format format, Color accent) {
     int edge = 256;
     BufferedImage img = new BufferedImage(edge, edge, BufferedImage.TYPE_INT_RGB);

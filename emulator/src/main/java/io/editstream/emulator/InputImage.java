@@ -28,7 +28,7 @@ record InputImage(
   /** Larger inputs are refused before decoding (decompression bombs). */
   static final long MAX_PIXELS = 100_000_000L;
 
-  /** Dimensions assumed for formats the JDK cannot read (HEIC). */
+  /** Dimensions assumed for a HEIF whose boxes do not give its size. */
   static final int UNKNOWN_EDGE = 1024;
 
   static Optional<Format> sniff(byte[] b) {
@@ -62,7 +62,8 @@ record InputImage(
     return switch (format) {
       case PNG, JPEG -> imageIoDimensions(b);
       case WEBP -> webpDimensions(b);
-      case HEIC -> Optional.of(new Dimension(UNKNOWN_EDGE, UNKNOWN_EDGE));
+      case HEIC ->
+          Optional.of(HeifHeader.dimensions(b).orElse(new Dimension(UNKNOWN_EDGE, UNKNOWN_EDGE)));
     };
   }
 

@@ -49,7 +49,11 @@ final class RequestParser {
     this.json = json;
   }
 
-  Result parse(String model, byte[] body, String directiveHeader) {
+  /**
+   * @param requireSignatures whether earlier model turns must carry their thought signatures (the
+   *     Gemini API's Gemini 3 image models); corrupted signatures are refused either way
+   */
+  Result parse(String model, byte[] body, String directiveHeader, boolean requireSignatures) {
     if (body.length > MAX_PAYLOAD_BYTES) {
       return fail(ApiError.payloadTooLarge());
     }
@@ -95,6 +99,12 @@ final class RequestParser {
                 "* GenerateContentRequest.contents["
                     + c
                     + "].parts: contents.parts must not be empty.\n"));
+      }
+      if (role.equals("model")) {
+        ApiError unsigned = ThoughtSignatures.check(c, parts, requireSignatures);
+        if (unsigned != null) {
+          return fail(unsigned);
+        }
       }
       List<String> texts = new ArrayList<>();
       for (int p = 0; p < parts.size(); p++) {

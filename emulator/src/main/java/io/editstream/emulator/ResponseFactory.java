@@ -3,9 +3,6 @@ package io.editstream.emulator;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /** Builds GenerateContentResponse bodies in the Gemini REST shape (camelCase JSON). */
@@ -161,20 +158,8 @@ final class ResponseFactory {
     return usage;
   }
 
-  /** Opaque but deterministic: a hash of the response id and the part's position. */
+  /** Opaque to clients, deterministic, and checkable: see {@link ThoughtSignatures}. */
   static String signature(Answer a, int partIndex) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update("editstream-emulator-thought-signature".getBytes(StandardCharsets.UTF_8));
-      sha.update(a.responseId().getBytes(StandardCharsets.UTF_8));
-      sha.update((byte) partIndex);
-      byte[] first = sha.digest();
-      byte[] sig = new byte[48];
-      System.arraycopy(first, 0, sig, 0, 32);
-      System.arraycopy(MessageDigest.getInstance("SHA-256").digest(first), 0, sig, 32, 16);
-      return Base64.getEncoder().encodeToString(sig);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return ThoughtSignatures.issue(a.responseId(), partIndex);
   }
 }

@@ -61,6 +61,18 @@ final class TestImages {
     return b;
   }
 
+  /** A file of {@code src/test/resources/images} (real photos; see the README there). */
+  static byte[] resource(String name) {
+    try (var in = TestImages.class.getResourceAsStream("/images/" + name)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no test image " + name);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static BufferedImage decode(byte[] bytes) {
     try {
       BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));

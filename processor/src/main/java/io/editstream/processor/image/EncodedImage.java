@@ -6,8 +6,8 @@ import java.util.Objects;
 /**
  * A finished image ready to publish: its bytes, their actual type and dimensions, and the format
  * the job asked for. {@link #formatSubstituted()} is true when the bytes are not in the requested
- * format (WebP was asked for and we have no WebP encoder, so PNG is published); tell the user. The
- * array is not copied; callers must not modify it.
+ * format (WebP was asked for but libwebp could not load on this host, so PNG is published; see
+ * {@link ImageEncoder}); tell the user. The array is not copied; callers must not modify it.
  */
 public record EncodedImage(
     byte[] bytes, ImageType type, int width, int height, ImageFormat requestedFormat) {

@@ -54,13 +54,98 @@ class ImageEncoderTest {
   }
 
   @Test
-  void shouldPublishPngWhenWebpIsRequestedAndSaySo() {
+  void shouldHaveLibwebpOnThisHost() {
+    // The bundled native library loads here (Linux x86_64); a host where it cannot is told why.
+    assertThat(encoder.webpUnavailable()).isEmpty();
+  }
+
+  @Test
+  void shouldEncodeWebpWhenWebpIsRequested() throws IOException {
     byte[] png = TestImages.resource("chelsea.png");
     EncodedImage out = encoder.encode(png, ImageFormat.WEBP);
+
+    assertThat(out.type()).isEqualTo(ImageType.WEBP);
+    assertThat(out.mimeType()).isEqualTo("image/webp");
+    assertThat(out.formatSubstituted()).isFalse();
+    assertThat(ImageSniffer.sniff(out.bytes())).contains(ImageType.WEBP);
+    assertThat(out.bytes().length).isLessThan(png.length / 2); // lossy, far smaller than PNG
+    BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(out.bytes()));
+    assertThat(decoded.getWidth()).isEqualTo(out.width()).isEqualTo(451);
+    assertThat(decoded.getHeight()).isEqualTo(out.height()).isEqualTo(300);
+    BufferedImage source = ImageIO.read(new ByteArrayInputStream(png));
+    assertThat(meanDifference(decoded, source)).as("the same picture").isLessThan(8);
+  }
+
+  @Test
+  void shouldEncodeAJpegAsWebp() throws IOException {
+    EncodedImage out = encoder.encode(TestImages.resource("rocket.jpg"), ImageFormat.WEBP);
+
+    assertThat(out.type()).isEqualTo(ImageType.WEBP);
+    BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(out.bytes()));
+    assertThat(decoded.getWidth()).isEqualTo(640);
+    assertThat(decoded.getHeight()).isEqualTo(427);
+  }
+
+  @Test
+  void shouldKeepTransparencyInWebp() throws IOException {
+    byte[] png = TestImages.png(64, 32); // left half red, right half transparent
+    EncodedImage out = encoder.encode(png, ImageFormat.WEBP);
+
+    BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(out.bytes()));
+    assertThat(decoded.getColorModel().hasAlpha()).isTrue();
+    assertThat(decoded.getRGB(8, 16) >>> 24).isGreaterThan(240);
+    assertThat((decoded.getRGB(8, 16) >> 16) & 0xFF).isGreaterThan(200);
+    assertThat(decoded.getRGB(56, 16) >>> 24).isLessThan(16);
+  }
+
+  @Test
+  void shouldReencodeWebpAsPng() throws IOException {
+    EncodedImage out = encoder.encode(TestImages.resource("coffee.webp"), ImageFormat.PNG);
+
     assertThat(out.type()).isEqualTo(ImageType.PNG);
+    BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(out.bytes()));
+    assertThat(decoded.getWidth()).isEqualTo(600);
+    assertThat(decoded.getHeight()).isEqualTo(400);
+  }
+
+  @Test
+  void shouldPublishPngAndSayWhyWhenLibwebpCannotLoad() {
+    WebpWriter broken =
+        WebpWriter.probe(
+            () -> {
+              throw new UnsatisfiedLinkError("no webp-imageio in java.library.path");
+            });
+    ImageEncoder withoutWebp = new ImageEncoder(ImageLimits.defaults(), broken);
+    byte[] png = TestImages.resource("chelsea.png");
+
+    EncodedImage out = withoutWebp.encode(png, ImageFormat.WEBP);
+
+    assertThat(withoutWebp.webpUnavailable())
+        .hasValueSatisfying(
+            reason ->
+                assertThat(reason)
+                    .contains("libwebp could not be loaded")
+                    .contains("no webp-imageio in java.library.path"));
+    assertThat(out.type()).isEqualTo(ImageType.PNG);
+    assertThat(out.mimeType()).isEqualTo("image/png");
     assertThat(out.requestedFormat()).isEqualTo(ImageFormat.WEBP);
     assertThat(out.formatSubstituted()).isTrue();
     assertThat(out.bytes()).isSameAs(png);
+  }
+
+  /** Mean absolute difference per channel (0..255). */
+  private static double meanDifference(BufferedImage a, BufferedImage b) {
+    long sum = 0;
+    for (int y = 0; y < a.getHeight(); y++) {
+      for (int x = 0; x < a.getWidth(); x++) {
+        int p = a.getRGB(x, y);
+        int q = b.getRGB(x, y);
+        for (int shift = 0; shift <= 16; shift += 8) {
+          sum += Math.abs(((p >> shift) & 0xFF) - ((q >> shift) & 0xFF));
+        }
+      }
+    }
+    return (double) sum / (3L * a.getWidth() * a.getHeight());
   }
 
   @Test

@@ -12,7 +12,9 @@ import io.editstream.processor.testsupport.Pipeline;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
+import io.editstream.schema.EditStep;
 import io.editstream.schema.FailureCode;
+import io.editstream.schema.ImageFormat;
 import io.editstream.schema.InputImage;
 import io.editstream.schema.OutputImage;
 import java.io.ByteArrayInputStream;
@@ -112,6 +114,15 @@ class ProcessorEndToEndTest {
     for (int i = 0; i < 5; i++) {
       send(job("ok-" + i, "remove the background, variant " + i, rocket));
     }
+    EditJob webp = job("webp-out", "brighter colours", rocket);
+    webp.getOutput().setFormat(ImageFormat.WEBP);
+    send(webp);
+    EditJob steps = job("steps", "remove the background", rocket);
+    steps.setSteps(
+        List.of(
+            EditStep.newBuilder().setInstruction("add a drop shadow").build(),
+            EditStep.newBuilder().setInstruction("crop to the product").build()));
+    send(steps);
     EditJob tall = job("tall", "make it a tall banner", rocket);
     tall.getOutput().setAspectRatio("1:4");
     send(tall);
@@ -171,6 +182,35 @@ class ProcessorEndToEndTest {
       assertThat(decoded.getWidth()).isEqualTo(image.getWidth()).isEqualTo(512);
       assertThat(image.getMimeType()).isEqualTo("image/png");
     }
+  }
+
+  @Test
+  void shouldPublishWebpWhenTheJobAsksForWebp() throws Exception {
+    EditResult r = pipeline.results.get("webp-out");
+    assertThat(r)
+        .as("result for a WebP job (failure: %s)", pipeline.failures.get("webp-out"))
+        .isNotNull();
+    OutputImage image = r.getImages().get(0);
+    assertThat(image.getMimeType()).isEqualTo("image/webp");
+    byte[] bytes = Files.readAllBytes(Path.of(URI.create(image.getUri())));
+    assertThat(bytes.length).isEqualTo(image.getSizeBytes());
+    assertThat(new String(bytes, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("RIFF");
+    assertThat(new String(bytes, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+    var decoded = ImageIO.read(new ByteArrayInputStream(bytes));
+    assertThat(decoded.getWidth()).isEqualTo(image.getWidth()).isEqualTo(512);
+    assertThat(decoded.getHeight()).isEqualTo(image.getHeight());
+  }
+
+  @Test
+  void shouldRunEveryStepOfAJobAsOneSignedConversation() {
+    // The emulator refuses a Gemini 3 model turn sent back without its thought signatures, so
+    // steps that all succeed show each earlier model turn went back with them.
+    EditResult r = pipeline.results.get("steps");
+    assertThat(r)
+        .as("result for a job with two steps (failure: %s)", pipeline.failures.get("steps"))
+        .isNotNull();
+    assertThat(r.getAttempts()).isEqualTo(1);
+    assertThat(r.getUsage().getOutputImageTokens()).isEqualTo(3 * 747);
   }
 
   @Test

@@ -3,7 +3,12 @@ package io.editstream.processor.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.genai.Client;
 import com.google.genai.errors.GenAiIOException;
+import com.google.genai.types.ClientOptions;
 import io.editstream.emulator.Emulator;
 import io.editstream.emulator.EmulatorConfig;
 import io.editstream.processor.model.Outcome.Failure;
@@ -16,11 +21,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,6 +102,94 @@ class GeminiModelClientTest {
     assertThat(emulator.stats().requestsForModel(MODEL) - before).isEqualTo(3);
     Success s = (Success) outcome;
     assertThat(s.usage().outputImageTokens()).isEqualTo(3 * 747);
+  }
+
+  @Test
+  void shouldSendEveryEarlierModelTurnBackWithItsThoughtSignatures() throws Exception {
+    List<JsonNode> sent = new CopyOnWriteArrayList<>();
+    try (GeminiModelClient c = clientRewriting(body -> sent.add(body.deepCopy()))) {
+      Outcome outcome = call(c, request("remove the background", "add a drop shadow", "crop"));
+
+      // The emulator refuses Gemini 3 model turns without their signatures, as the API does.
+      assertThat(outcome).as("%s", outcome).isInstanceOf(Success.class);
+    }
+    assertThat(sent).hasSize(3);
+    for (int call = 0; call < 3; call++) {
+      List<JsonNode> modelTurns = new ArrayList<>();
+      sent.get(call)
+          .path("contents")
+          .forEach(
+              t -> {
+                if ("model".equals(t.path("role").asText())) {
+                  modelTurns.add(t);
+                }
+              });
+      assertThat(modelTurns).as("model turns in call %d", call + 1).hasSize(call);
+      for (JsonNode turn : modelTurns) {
+        assertThat(turn.path("parts")).isNotEmpty();
+        assertThat(turn.path("parts"))
+            .allSatisfy(p -> assertThat(p.path("thoughtSignature").asText()).isNotBlank());
+      }
+    }
+  }
+
+  @Test
+  void shouldFailAStepWhoseEarlierModelTurnLostItsThoughtSignatures() throws Exception {
+    try (GeminiModelClient c =
+        clientRewriting(
+            body ->
+                body.path("contents")
+                    .forEach(
+                        t ->
+                            t.path("parts")
+                                .forEach(p -> ((ObjectNode) p).remove("thoughtSignature"))))) {
+      Outcome outcome = call(c, request("remove the background", "add a drop shadow"));
+
+      assertThat(outcome).isInstanceOf(Failure.class);
+      Failure f = (Failure) outcome;
+      assertThat(f.code()).isEqualTo(FailureCode.MODEL_INVALID_ARGUMENT);
+      assertThat(f.retryable()).isFalse();
+      assertThat(f.httpStatus()).isEqualTo(400);
+      assertThat(f.message()).contains("missing a thought_signature");
+    }
+  }
+
+  /**
+   * A client over the emulator whose request bodies pass through {@code rewrite} on the wire, below
+   * the SDK: what the SDK sent can be read, or damaged as a careless client would.
+   */
+  private static GeminiModelClient clientRewriting(Consumer<JsonNode> rewrite) {
+    ObjectMapper json = new ObjectMapper();
+    okhttp3.OkHttpClient http =
+        GeminiModelClient.httpClient(4)
+            .newBuilder()
+            .addInterceptor(
+                chain -> {
+                  okhttp3.Request request = chain.request();
+                  if (request.body() == null) {
+                    return chain.proceed(request);
+                  }
+                  okio.Buffer buffer = new okio.Buffer();
+                  request.body().writeTo(buffer);
+                  JsonNode body = json.readTree(buffer.readUtf8());
+                  rewrite.accept(body);
+                  okhttp3.RequestBody rewritten =
+                      okhttp3.RequestBody.create(
+                          json.writeValueAsBytes(body), request.body().contentType());
+                  return chain.proceed(
+                      request.newBuilder().method(request.method(), rewritten).build());
+                })
+            .build();
+    return new GeminiModelClient(
+        Client.builder()
+            .apiKey(KEY)
+            .httpOptions(
+                GeminiModelClient.httpOptions("v1beta", emulator.baseUrl(), Duration.ofSeconds(30)))
+            .clientOptions(ClientOptions.builder().customHttpClient(http).build())
+            .build(),
+        "ai-studio",
+        KEY,
+        System::nanoTime);
   }
 
   @Test
