@@ -189,7 +189,7 @@ final class Dispatchers {
         new ModelDispatcher.Pricing(
             config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
         config.outputInlineMaxBytes(),
-        config.model().defaultModel(),
+        config.model().ids(),
         config.cache().tenantIsolation(),
         cpu,
         clock,

@@ -129,7 +129,7 @@ public final class EditstreamProcessor implements AutoCloseable {
 
     Topology topology =
         EditstreamTopology.build(
-            new StreamsBuilder(), config.topics(), config.model().defaultModel(), serdes, runtime);
+            new StreamsBuilder(), config.topics(), config.model().ids(), serdes, runtime);
     log.info("Topology:\n{}", topology.describe());
     // Our own slot under state.dir, so instances sharing a host or a volume never share one.
     this.stateSlot = StateDirSlot.claim(config.stateDir());

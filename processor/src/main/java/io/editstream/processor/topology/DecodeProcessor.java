@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
   private final JobRuntime runtime;
   private final Serializer<EditResult> results;
   private final String resultsTopic;
-  private final String defaultModel;
+  private final ModelIds models;
 
   /** Undecodable values above this size are spilled (claim check) rather than copied to the DLQ. */
   static final int DLQ_INLINE_MAX_BYTES = 512 * 1024;
@@ -57,13 +58,13 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       JobRuntime runtime,
       Serializer<EditResult> results,
       String resultsTopic,
-      String defaultModel) {
+      ModelIds models) {
     this.deserializer = deserializer;
     this.transientError = transientError;
     this.runtime = runtime;
     this.results = results;
     this.resultsTopic = resultsTopic;
-    this.defaultModel = defaultModel;
+    this.models = models;
   }
 
   @Override
@@ -125,7 +126,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       return Optional.empty();
     }
     long now = runtime.clock().millis();
-    EditResult result = Results.of(jobId, job, hit.get(), defaultModel, now, now, 0, now);
+    EditResult result = Results.of(jobId, job, hit.get(), models, now, now, 0, now);
     return Optional.of(results.serialize(resultsTopic, result));
   }
 

@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
 import org.apache.avro.specific.SpecificRecord;
@@ -34,7 +35,7 @@ public final class EditstreamTopology {
   public static Topology build(
       StreamsBuilder builder,
       ProcessorConfig.Topics topics,
-      String defaultModel,
+      ModelIds models,
       TopologySerdes serdes,
       JobRuntime runtime) {
 
@@ -62,7 +63,7 @@ public final class EditstreamTopology {
                         runtime,
                         serdes.results().serializer(),
                         topics.results(),
-                        defaultModel),
+                        models),
                 Named.as("decode"));
 
     decoded
@@ -94,7 +95,7 @@ public final class EditstreamTopology {
                                       serdes.jobs(),
                                       serdes.results().deserializer(),
                                       topics.results(),
-                                      defaultModel),
+                                      models),
                               Named.as("jobs"),
                               JobProcessor.PENDING_STORE,
                               JobProcessor.COMPLETED_STORE);

@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
@@ -77,7 +78,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final Deserializer<EditJob> jobs;
   private final Deserializer<EditResult> results;
   private final String resultsTopic;
-  private final String defaultModel;
+  private final ModelIds models;
 
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, byte[]> pending;
@@ -115,12 +116,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       Deserializer<EditJob> jobs,
       Deserializer<EditResult> results,
       String resultsTopic,
-      String defaultModel) {
+      ModelIds models) {
     this.runtime = runtime;
     this.jobs = jobs;
     this.results = results;
     this.resultsTopic = resultsTopic;
-    this.defaultModel = defaultModel;
+    this.models = models;
   }
 
   @Override
@@ -406,7 +407,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             jobId,
             job,
             p,
-            defaultModel,
+            models,
             accepted,
             firstDispatch,
             entry == null ? 0 : entry.modelCalls(),
@@ -508,7 +509,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   }
 
   private String modelOf(EditJob job) {
-    return job.getModel() != null ? job.getModel() : defaultModel;
+    return models.forJob(job);
   }
 
   private long now() {
