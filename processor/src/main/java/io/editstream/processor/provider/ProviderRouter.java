@@ -19,7 +19,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +40,12 @@ import org.slf4j.LoggerFactory;
  *   <li>429 with a retry delay longer than {@link FailoverPolicy#exhaustedAfter()} (RPD spent, a
  *       long window): the provider is marked exhausted until then;
  *   <li>5xx or a connection failure (an outage): counts against its circuit;
- *   <li>401/403/404 (bad credentials, model not served): its circuit opens at once;
+ *   <li>401/403 (bad credentials): its circuit opens at once;
+ *   <li>404 (the model id is not served there, e.g. a retired preview id): that model, and only
+ *       that model, is marked missing at the provider for {@link FailoverPolicy#coolDown()}; calls
+ *       for it skip the provider without a call, and when no candidate serves it the job fails
+ *       permanently with {@code MODEL_NOT_FOUND} and a message naming the setting to change. After
+ *       the cool-down one call probes the provider again;
  *   <li>any failure that left its circuit open.
  * </ul>
  *
@@ -85,8 +93,11 @@ public final class ProviderRouter implements ModelClient {
     final CircuitBreaker breaker;
     private Instant exhaustedUntil = Instant.MIN;
 
-    /** The provider's last refusal of our credentials or model (MODEL_AUTH, MODEL_NOT_FOUND). */
+    /** The provider's last refusal of our credentials (MODEL_AUTH). */
     volatile Failure refusal;
+
+    /** Models the provider answered 404 NOT_FOUND for, until a probe may try again. */
+    private final Map<String, Missing> missing = new ConcurrentHashMap<>();
 
     Lane(Route route) {
       this.route = route;
@@ -121,7 +132,47 @@ public final class ProviderRouter implements ModelClient {
     boolean available(Instant now) {
       return !availableAt(now).isAfter(now);
     }
+
+    /** The 404 for {@code model} while it stands; empty when a call may be made. */
+    Optional<Failure> missing(String model, Instant now) {
+      Missing m = missing.get(model);
+      return m == null || !now.isBefore(m.until()) ? Optional.empty() : Optional.of(m.refusal());
+    }
+
+    /**
+     * Whether a call for {@code model} may go to the provider now. When its 404 has expired, the
+     * first caller takes the probe: the mark is renewed, so the others keep skipping.
+     */
+    boolean mayCall(String model, Instant now) {
+      boolean[] probe = {true};
+      missing.computeIfPresent(
+          model,
+          (k, m) -> {
+            if (now.isBefore(m.until())) {
+              probe[0] = false;
+              return m;
+            }
+            return new Missing(now.plus(policy.coolDown()), m.refusal());
+          });
+      return probe[0];
+    }
+
+    void markMissing(String model, Instant now, Failure refusal) {
+      missing.put(model, new Missing(now.plus(policy.coolDown()), refusal));
+    }
+
+    void found(String model) {
+      missing.remove(model);
+    }
   }
+
+  /** A model a provider does not serve, and until when the router believes it. */
+  private record Missing(Instant until, Failure refusal) {}
+
+  /** Distinct models the not-found counter tags before it says "other". */
+  static final int MAX_MODEL_TAGS = 20;
+
+  private final Set<String> modelTags = ConcurrentHashMap.newKeySet();
 
   /**
    * @param routes providers in order of preference; names must be unique
@@ -235,9 +286,16 @@ public final class ProviderRouter implements ModelClient {
     Instant now = clock.instant();
     for (int i = from; i < candidates.size(); i++) {
       Lane lane = candidates.get(i);
-      if (lane.tryAcquire(now)) {
+      if (lane.missing(request.model(), now).isEmpty()
+          && lane.tryAcquire(now)
+          && lane.mayCall(request.model(), now)) {
         return call(request, candidates, i, lane);
       }
+    }
+    // No call anywhere: every candidate that could take it answered 404 for this model.
+    Optional<Failure> notFound = notFoundEverywhere(request.model(), candidates, now);
+    if (notFound.isPresent()) {
+      return CompletableFuture.completedFuture(notFound.get());
     }
     noProvider.increment();
     return CompletableFuture.completedFuture(noneAvailable(candidates, now, previous));
@@ -271,6 +329,7 @@ public final class ProviderRouter implements ModelClient {
     if (outcome instanceof Success s) {
       lane.breaker.onSuccess();
       lane.refusal = null;
+      lane.found(request.model());
       count(lane, "success");
       Success named =
           Objects.equals(s.provider(), lane.name())
@@ -298,11 +357,26 @@ public final class ProviderRouter implements ModelClient {
         lane.breaker.onFailure(now);
         reason = "outage";
       }
-      case MODEL_AUTH, MODEL_NOT_FOUND -> {
+      case MODEL_AUTH -> {
         lane.breaker.trip(now);
         lane.refusal = f;
         reason = "misconfigured";
         log.warn("Provider {} refused the call ({}); circuit opened", lane.name(), f.code());
+      }
+      case MODEL_NOT_FOUND -> {
+        // The provider is healthy; only this model id is not served there. Other models keep
+        // flowing, and calls for this one stop until the cool-down (no retry, no storm).
+        lane.breaker.onNeutral();
+        f = modelNotFound(lane.name(), request.model(), f);
+        lane.markMissing(request.model(), now, f);
+        notFound(lane.name(), request.model());
+        reason = "model-not-found";
+        log.warn(
+            "Provider {} does not serve model {}: calls for it stop for {} s. {}",
+            lane.name(),
+            request.model(),
+            policy.coolDown().toSeconds(),
+            f.message());
       }
       case MODEL_TIMEOUT, MODEL_ERROR, MODEL_BAD_RESPONSE, INTERNAL -> {
         lane.breaker.onFailure(now);
@@ -334,6 +408,71 @@ public final class ProviderRouter implements ModelClient {
         .tag("provider", lane.name())
         .tag("outcome", outcome)
         .description("Model calls by provider and outcome")
+        .register(meters)
+        .increment();
+  }
+
+  /**
+   * The 404 of the first candidate when every candidate that is not out for another reason has
+   * answered 404 for {@code model}: permanent, no call made.
+   */
+  private static Optional<Failure> notFoundEverywhere(
+      String model, List<Lane> candidates, Instant now) {
+    Failure first = null;
+    for (Lane l : candidates) {
+      Optional<Failure> m = l.missing(model, now);
+      if (m.isEmpty()) {
+        if (l.available(now)) {
+          return Optional.empty(); // a probe of this model is under way there
+        }
+        continue;
+      }
+      first = first == null ? m.get() : first;
+    }
+    return Optional.ofNullable(first);
+  }
+
+  /**
+   * A 404 for a model, with a message that says what to change. The job fails permanently: a retry
+   * would be refused again until the setting or the job's model is fixed.
+   */
+  static Failure modelNotFound(String provider, String model, Failure answer) {
+    String setting =
+        "wavespeed".equals(provider)
+            ? "wavespeed.model.path"
+            : "model.default (or the model.alias.<name> the job names)";
+    String message =
+        "model '"
+            + model
+            + "' is not served by provider "
+            + provider
+            + " ("
+            + answer.message()
+            + "). Set "
+            + setting
+            + " to a model id the provider serves, e.g. gemini-3.1-flash-image, the GA id of"
+            + " the retired gemini-3.1-flash-image-preview; or fix the job's model field."
+            + " Replay the failed jobs afterwards";
+    return new Failure(
+        FailureCode.MODEL_NOT_FOUND,
+        false,
+        answer.httpStatus(),
+        answer.finishReason(),
+        message,
+        null,
+        answer.modelTime(),
+        answer.provider());
+  }
+
+  private void notFound(String provider, String model) {
+    String tag =
+        modelTags.contains(model) || (modelTags.size() < MAX_MODEL_TAGS && modelTags.add(model))
+            ? model
+            : "other";
+    Counter.builder("editstream.model.not.found")
+        .tag("provider", provider)
+        .tag("model", tag)
+        .description("404 NOT_FOUND answers for a model id, by provider and model")
         .register(meters)
         .increment();
   }
