@@ -37,6 +37,8 @@ final class MetricNames {
           "editstream_throttle_used",
           "editstream_throttle_limit",
           "editstream_throttle_utilization",
+          // Checked on the scrape in the processor's PerDayQuotaEndToEndTest.
+          "editstream_throttle_held_until_seconds",
           "editstream_throttle_wait_seconds_sum",
           "editstream_throttle_wait_seconds_count",
           "cache_gets_total",

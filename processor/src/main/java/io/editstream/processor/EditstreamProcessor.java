@@ -107,7 +107,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     if (model instanceof ProviderRouter router) {
       available = router::admits;
     }
-    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters);
+    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters, clock);
     gate.startPump();
     this.dispatcher =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);

@@ -457,7 +457,8 @@ public final class Settings {
                   "0",
                   false,
                   "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
-                      + " unlimited."),
+                      + " unlimited. Whatever it says, a 429 naming a per-day quota holds the"
+                      + " pool until midnight Pacific."),
               new Setting(
                   "quota.burst",
                   Setting.envOf("quota.burst"),

@@ -5,6 +5,7 @@ import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.Success;
+import io.editstream.processor.throttle.DailyQuota;
 import io.editstream.schema.FailureCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -49,10 +50,16 @@ import org.slf4j.LoggerFactory;
  *   <li>any failure that left its circuit open.
  * </ul>
  *
- * Timeouts and unusable answers count against the circuit but are returned, not sent elsewhere in
- * the same call: the provider may still be working (and billing) on them. A short 429 is returned
- * for the processor's retry loop. When an exhausted pool's delay has passed, or a cool-down has
- * passed and one probe call succeeds, traffic returns to the provider in its place in the order.
+ * A 429 whose {@code QuotaFailure} names a per-day quota ({@link Failure#perDayQuota()}) holds that
+ * model at that provider until midnight Pacific, whatever its retryDelay: nothing passes before the
+ * daily reset, so calls for it skip the provider without a call, and the failure's retry hint is
+ * the time until the reset. Other models of the provider keep flowing.
+ *
+ * <p>Timeouts and unusable answers count against the circuit but are returned, not sent elsewhere
+ * in the same call: the provider may still be working (and billing) on them. A short 429 is
+ * returned for the processor's retry loop. When an exhausted pool's delay has passed, or a
+ * cool-down has passed and one probe call succeeds, traffic returns to the provider in its place in
+ * the order.
  *
  * <p>Callers may rely on: exactly one {@link Outcome} per call (the future never completes
  * exceptionally, each provider is tried at most once per call, and calls made by the router are
@@ -98,6 +105,9 @@ public final class ProviderRouter implements ModelClient {
 
     /** Models the provider answered 404 NOT_FOUND for, until a probe may try again. */
     private final Map<String, Missing> missing = new ConcurrentHashMap<>();
+
+    /** Models whose per-day quota the provider said is spent, until the daily reset. */
+    private final Map<String, DayHold> dailyHeld = new ConcurrentHashMap<>();
 
     Lane(Route route) {
       this.route = route;
@@ -164,7 +174,26 @@ public final class ProviderRouter implements ModelClient {
     void found(String model) {
       missing.remove(model);
     }
+
+    /** The provider's hold of {@code model} for its spent per-day quota; null when none. */
+    DayHold dayHold(String model, Instant now) {
+      DayHold hold = dailyHeld.get(model);
+      return hold == null || !now.isBefore(hold.until()) ? null : hold;
+    }
+
+    Instant dailyHeldUntil(String model, Instant now) {
+      DayHold hold = dayHold(model, now);
+      return hold == null ? null : hold.until();
+    }
+
+    void holdForTheDay(String model, Instant until, String quotaId) {
+      dailyHeld.merge(
+          model, new DayHold(until, quotaId), (a, b) -> a.until().isAfter(b.until()) ? a : b);
+    }
   }
+
+  /** A model whose per-day quota is spent at a provider: until the reset, and the quota's id. */
+  private record DayHold(Instant until, String quotaId) {}
 
   /** A model a provider does not serve, and until when the router believes it. */
   private record Missing(Instant until, Failure refusal) {}
@@ -287,6 +316,7 @@ public final class ProviderRouter implements ModelClient {
     for (int i = from; i < candidates.size(); i++) {
       Lane lane = candidates.get(i);
       if (lane.missing(request.model(), now).isEmpty()
+          && lane.dailyHeldUntil(request.model(), now) == null
           && lane.tryAcquire(now)
           && lane.mayCall(request.model(), now)) {
         return call(request, candidates, i, lane);
@@ -296,6 +326,10 @@ public final class ProviderRouter implements ModelClient {
     Optional<Failure> notFound = notFoundEverywhere(request.model(), candidates, now);
     if (notFound.isPresent()) {
       return CompletableFuture.completedFuture(notFound.get());
+    }
+    Optional<Failure> heldForTheDay = heldForTheDay(request.model(), candidates, now, previous);
+    if (heldForTheDay.isPresent()) {
+      return CompletableFuture.completedFuture(heldForTheDay.get());
     }
     noProvider.increment();
     return CompletableFuture.completedFuture(noneAvailable(candidates, now, previous));
@@ -347,7 +381,22 @@ public final class ProviderRouter implements ModelClient {
       case QUOTA_EXHAUSTED -> {
         Duration delay = f.retryAfter();
         lane.breaker.onNeutral();
-        if (delay != null && delay.compareTo(policy.exhaustedAfter()) > 0) {
+        if (f.perDayQuota()) {
+          Instant reset = DailyQuota.nextReset(now);
+          lane.holdForTheDay(request.model(), reset, f.quotaId());
+          Duration untilReset = Duration.between(now, reset);
+          if (delay == null || delay.compareTo(untilReset) < 0) {
+            f = f.withRetryAfter(untilReset);
+          }
+          reason = "quota-per-day";
+          log.warn(
+              "Provider {}: the per-day quota {} of model {} is spent; no calls for it until {}"
+                  + " (midnight Pacific)",
+              lane.name(),
+              f.quotaId(),
+              request.model(),
+              reset);
+        } else if (delay != null && delay.compareTo(policy.exhaustedAfter()) > 0) {
           lane.exhaust(now.plus(delay));
           reason = "quota";
           log.warn("Provider {} exhausted for {} s; failing over", lane.name(), delay.toSeconds());
@@ -410,6 +459,40 @@ public final class ProviderRouter implements ModelClient {
         .description("Model calls by provider and outcome")
         .register(meters)
         .increment();
+  }
+
+  /**
+   * When every candidate that is not out for another reason has its per-day quota for {@code model}
+   * spent: retryable, with the time until the first reset, and no call made.
+   */
+  private static Optional<Failure> heldForTheDay(
+      String model, List<Lane> candidates, Instant now, Failure previous) {
+    DayHold first = null;
+    for (Lane l : candidates) {
+      DayHold hold = l.dayHold(model, now);
+      if (hold == null) {
+        if (l.missing(model, now).isEmpty()) {
+          return Optional.empty(); // it can serve the model once it is available again
+        }
+        continue;
+      }
+      first = first == null || hold.until().isBefore(first.until()) ? hold : first;
+    }
+    if (first == null) {
+      return Optional.empty();
+    }
+    Instant earliest = first.until();
+    Duration wait = Duration.between(now, earliest);
+    if (previous != null && previous.code() == FailureCode.QUOTA_EXHAUSTED) {
+      return Optional.of(previous.withRetryAfter(wait));
+    }
+    return Optional.of(
+        Failure.retryable(
+                FailureCode.QUOTA_EXHAUSTED,
+                null,
+                "the per-day quota of model " + model + " is spent; held until " + earliest,
+                wait)
+            .withQuotaId(first.quotaId()));
   }
 
   /**
@@ -517,15 +600,7 @@ public final class ProviderRouter implements ModelClient {
         f.retryAfter() == null || untilAny.compareTo(f.retryAfter()) < 0
             ? (untilAny.isZero() ? f.retryAfter() : untilAny)
             : f.retryAfter();
-    return new Failure(
-        f.code(),
-        f.retryable(),
-        f.httpStatus(),
-        f.finishReason(),
-        f.message(),
-        hint,
-        f.modelTime(),
-        f.provider());
+    return f.withRetryAfter(hint);
   }
 
   private static Instant earliest(List<Lane> candidates, Instant now) {
