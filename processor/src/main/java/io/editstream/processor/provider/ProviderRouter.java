@@ -315,10 +315,12 @@ public final class ProviderRouter implements ModelClient {
     Instant now = clock.instant();
     for (int i = from; i < candidates.size(); i++) {
       Lane lane = candidates.get(i);
+      // The model checks come before tryAcquire: a half-open circuit's probe must not be taken
+      // by a call that is then not made.
       if (lane.missing(request.model(), now).isEmpty()
           && lane.dailyHeldUntil(request.model(), now) == null
-          && lane.tryAcquire(now)
-          && lane.mayCall(request.model(), now)) {
+          && lane.mayCall(request.model(), now)
+          && lane.tryAcquire(now)) {
         return call(request, candidates, i, lane);
       }
     }
