@@ -28,6 +28,8 @@ final class MetricNames {
           "editstream_jobs_pending_oldest_age_seconds",
           "editstream_jobs_safety_blocked_total",
           "editstream_model_in_flight",
+          // Checked on the scrape in the processor's ModelLifecycleEndToEndTest.
+          "editstream_model_not_found_total",
           "editstream_provider_calls_total",
           "editstream_provider_circuit_state",
           "editstream_provider_available",
@@ -35,6 +37,8 @@ final class MetricNames {
           "editstream_throttle_used",
           "editstream_throttle_limit",
           "editstream_throttle_utilization",
+          // Checked on the scrape in the processor's PerDayQuotaEndToEndTest.
+          "editstream_throttle_held_until_seconds",
           "editstream_throttle_wait_seconds_sum",
           "editstream_throttle_wait_seconds_count",
           "cache_gets_total",

@@ -60,10 +60,14 @@ public record EmulatorConfig(
     long seed,
     Clock clock) {
 
-  /** Models served by default. */
+  /**
+   * Models served by default: Nano Banana 2's preview id and its GA successor (DESIGN.md §16), and
+   * the other image models.
+   */
   public static final List<String> DEFAULT_MODELS =
       List.of(
           "gemini-3.1-flash-image-preview",
+          "gemini-3.1-flash-image",
           "gemini-3-pro-image-preview",
           "gemini-2.5-flash-image",
           "gemini-2.5-flash-image-preview");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -207,6 +208,28 @@ class ValidationTest {
             Http.generate(emulator, "gemini-9-ultra", Http.editBody("x")), 404, "NOT_FOUND");
     assertThat(error.at("/error/message").asText())
         .startsWith("models/gemini-9-ultra is not found for API version v1beta");
+  }
+
+  @Test
+  void shouldAnswerNotFoundInGooglesShapeWithoutDetails() {
+    JsonNode error =
+        expectError(
+            Http.generate(emulator, "gemini-9-ultra", Http.editBody("x")), 404, "NOT_FOUND");
+    // Google's documented body: code, message and status only.
+    assertThat(error.at("/error").size()).isEqualTo(3);
+    assertThat(error.at("/error/message").asText())
+        .endsWith(
+            "or is not supported for generateContent. Call ListModels to see the list of"
+                + " available models and their supported methods.");
+  }
+
+  @Test
+  void shouldServeTheGaIdOfNanoBanana2AsWellAsThePreviewId() {
+    for (String model : List.of("gemini-3.1-flash-image", "gemini-3.1-flash-image-preview")) {
+      HttpResponse<String> response = Http.send(Http.generate(emulator, model, Http.editBody("x")));
+      assertThat(response.statusCode()).as(model + ": " + response.body()).isEqualTo(200);
+    }
+    assertThat(emulator.stats().requestsForModel("gemini-3.1-flash-image")).isEqualTo(1);
   }
 
   @Test

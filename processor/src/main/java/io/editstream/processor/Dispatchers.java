@@ -70,14 +70,15 @@ final class Dispatchers {
    * (by model), the other providers' from {@code provider.<name>.quota.*} (default model); a pool
    * without limits is unlimited (only {@code model.max.in.flight} bounds it). Jobs go to the first
    * provider in {@code model.providers} whose pool admits them and that {@code available} says
-   * takes calls.
+   * takes calls. {@code clock} is the wall clock of the daily quota (midnight Pacific).
    */
   static DispatchGate gate(
       ProcessorConfig config,
       InFlightLimit inFlight,
       int inputPartitions,
       Predicate<String> available,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      Clock clock) {
     ProcessorConfig.Quota quota = config.quota();
     List<String> providers = config.providers().order();
     for (String provider : providers) {
@@ -117,6 +118,7 @@ final class Dispatchers {
                   model, new QuotaLimits(l.rpm(), l.ipm(), l.tpm(), l.rpd(), l.burst()))
               .provider(provider)
               .window(quota.window())
+              .clock(clock) // the processor's: the daily reset and per-day holds follow it
               .meterRegistry(meters)
               .build();
         },
@@ -189,7 +191,7 @@ final class Dispatchers {
         new ModelDispatcher.Pricing(
             config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
         config.outputInlineMaxBytes(),
-        config.model().defaultModel(),
+        config.model().ids(),
         config.cache().tenantIsolation(),
         cpu,
         clock,

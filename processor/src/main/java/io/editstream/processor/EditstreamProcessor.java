@@ -131,7 +131,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     if (model instanceof ProviderRouter router) {
       available = router::admits;
     }
-    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters);
+    this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters, clock);
     gate.startPump();
     this.dispatcher =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
@@ -156,7 +156,7 @@ public final class EditstreamProcessor implements AutoCloseable {
         EditstreamTopology.build(
             new StreamsBuilder(),
             config.topics(),
-            config.model().defaultModel(),
+            config.model().ids(),
             serdes,
             runtime,
             config.directJobIdKeys() ? inputPartitions : 0);

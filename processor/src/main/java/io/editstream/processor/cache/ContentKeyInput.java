@@ -56,13 +56,14 @@ public record ContentKeyInput(
    * @param imageDigests hex SHA-256 of each of the job's images' bytes, in the job's order,
    *     computed after loading them (so an inline image and a URI to the same bytes give the same
    *     key)
-   * @param defaultModel the model used when the job names none
+   * @param model the model id the job runs on ({@link
+   *     io.editstream.processor.model.ModelIds#forJob}: its own model or alias, else the default)
    * @param tenantIsolation true to include the tenant (one tenant never hits another's results)
    * @throws IllegalArgumentException naming the field when the job lacks a required field or the
    *     number of digests does not match the number of images
    */
   public static ContentKeyInput from(
-      EditJob job, List<String> imageDigests, String defaultModel, boolean tenantIsolation) {
+      EditJob job, List<String> imageDigests, String model, boolean tenantIsolation) {
     Objects.requireNonNull(job, "job");
     requireField(imageDigests, "imageDigests");
     requireField(job.getImages(), "images");
@@ -74,12 +75,8 @@ public record ContentKeyInput(
               + job.getImages().size()
               + " images");
     }
-    String model = job.getModel();
     if (model == null || model.isBlank()) {
-      if (defaultModel == null || defaultModel.isBlank()) {
-        throw new IllegalArgumentException("model: the job names none and no default is set");
-      }
-      model = defaultModel;
+      throw new IllegalArgumentException("model: no model id given for the job");
     }
     OutputSettings output = job.getOutput();
     requireField(output, "output");

@@ -1,5 +1,6 @@
 package io.editstream.processor.config;
 
+import io.editstream.processor.model.ModelIds;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,13 +184,24 @@ public record ProcessorConfig(
     }
   }
 
-  /** The model door. */
+  /**
+   * The model door.
+   *
+   * @param ids {@code model.default} and the {@code model.alias.<name>} settings: which model id a
+   *     job runs on
+   */
   public record Model(
-      String defaultModel, String apiKey, String baseUrl, Duration timeout, int maxInFlight) {
+      ModelIds ids, String apiKey, String baseUrl, Duration timeout, int maxInFlight) {
+
+    /** The model id of a job that names none ({@code model.default}, alias resolved). */
+    public String defaultModel() {
+      return ids.defaultModel();
+    }
+
     @Override
     public String toString() {
-      return "Model[defaultModel=%s, apiKey=%s, baseUrl=%s, timeout=%s, maxInFlight=%d]"
-          .formatted(defaultModel, apiKey == null ? "unset" : "***", baseUrl, timeout, maxInFlight);
+      return "Model[ids=%s, apiKey=%s, baseUrl=%s, timeout=%s, maxInFlight=%d]"
+          .formatted(ids, apiKey == null ? "unset" : "***", baseUrl, timeout, maxInFlight);
     }
   }
 
@@ -296,7 +308,7 @@ public record ProcessorConfig(
     Providers providers = providers(s);
     Model model =
         new Model(
-            s.required("model.default"),
+            modelIds(s),
             providers.order().contains("ai-studio") ? apiKey(s) : null,
             blankToNull(s.string("gemini.base.url")),
             s.millis("model.timeout.ms", 1_000, 3_600_000),
@@ -364,7 +376,7 @@ public record ProcessorConfig(
         s.required("http.host"),
         s.integer("http.port", -1, 65_535),
         s.string("http.advertised.host").trim(),
-        quota(s, model.defaultModel()),
+        quota(s, model.ids()),
         providers,
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456));
   }
@@ -470,6 +482,18 @@ public record ProcessorConfig(
         retention(s));
   }
 
+  /** model.default and the model.alias.NAME=ID keys of the config file. */
+  static ModelIds modelIds(Settings s) {
+    String defaultModel = s.required("model.default");
+    try {
+      return ModelIds.of(defaultModel, s.withPrefix(ModelIds.ALIAS_PREFIX));
+    } catch (IllegalArgumentException e) {
+      String message = e.getMessage();
+      int colon = message.indexOf(": ");
+      throw new ConfigException(message.substring(0, colon), message.substring(colon + 2));
+    }
+  }
+
   /** The limits of a pool, as the last segment of its settings. */
   public static final List<String> LIMIT_NAMES = List.of("rpm", "ipm", "tpm", "rpd", "burst");
 
@@ -478,9 +502,10 @@ public record ProcessorConfig(
   /**
    * quota.rpm/ipm/tpm/rpd/burst for the default model, quota.model.MODEL.LIMIT for any model (it
    * wins over quota.LIMIT for the default model). Model ids contain dots (gemini-3.1-...), so the
-   * limit is the last segment and the model is everything between.
+   * limit is the last segment and the model is everything between; it may be an alias.
    */
-  static Quota quota(Settings s, String defaultModel) {
+  static Quota quota(Settings s, ModelIds ids) {
+    String defaultModel = ids.defaultModel();
     Map<String, Map<String, String>> raw = new java.util.TreeMap<>();
     for (String limit : LIMIT_NAMES) {
       String name = "quota." + limit;
@@ -514,8 +539,19 @@ public record ProcessorConfig(
                 + " quota.burst, quota.model.<model>.<rpm|ipm|tpm|rpd|burst> and the quota.*"
                 + " settings listed by --help");
       }
-      String model = key.substring(MODEL_QUOTA_PREFIX.length(), dot);
-      raw.computeIfAbsent(model, m -> new java.util.LinkedHashMap<>()).put(limit, key);
+      String model = ids.resolve(key.substring(MODEL_QUOTA_PREFIX.length(), dot));
+      String other =
+          raw.computeIfAbsent(model, m -> new java.util.LinkedHashMap<>()).put(limit, key);
+      if (other != null && other.startsWith(MODEL_QUOTA_PREFIX)) {
+        throw new ConfigException(
+            key,
+            "sets the same limit as "
+                + other
+                + " (both name model "
+                + model
+                + " or its alias);"
+                + " keep one");
+      }
     }
     Map<String, PoolLimits> pools = new HashMap<>();
     raw.forEach(

@@ -145,7 +145,11 @@ public final class Settings {
                   Setting.envOf("model.default"),
                   "gemini-3.1-flash-image-preview",
                   false,
-                  "Model used when a job names none."),
+                  "Model used when a job names none: a model id or an alias. Aliases are keys"
+                      + " model.alias.<name>=<model id> in the config file (e.g."
+                      + " model.alias.nano-banana-2=gemini-3.1-flash-image); a job's model may name"
+                      + " one, and an alias may carry a retired id's name"
+                      + " (model.alias.gemini-3.1-flash-image-preview=gemini-3.1-flash-image)."),
               new Setting(
                   "model.timeout.ms",
                   Setting.envOf("model.timeout.ms"),
@@ -470,7 +474,8 @@ public final class Settings {
                   "0",
                   false,
                   "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
-                      + " unlimited."),
+                      + " unlimited. Whatever it says, a 429 naming a per-day quota holds the"
+                      + " pool until midnight Pacific."),
               new Setting(
                   "quota.burst",
                   Setting.envOf("quota.burst"),

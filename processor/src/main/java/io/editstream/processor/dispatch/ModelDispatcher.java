@@ -17,6 +17,7 @@ import io.editstream.processor.image.ImageLoader;
 import io.editstream.processor.image.ImageRejectedException;
 import io.editstream.processor.image.LoadedImage;
 import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.topology.Dispatcher;
@@ -62,7 +63,7 @@ public class ModelDispatcher implements Dispatcher {
   private final BlobStore blobs;
   private final Pricing pricing;
   private final int inlineMaxBytes;
-  private final String defaultModel;
+  private final ModelIds models;
   private final boolean tenantIsolation;
   private final Executor cpu;
   private final Clock clock;
@@ -88,7 +89,7 @@ public class ModelDispatcher implements Dispatcher {
       BlobStore blobs,
       Pricing pricing,
       int inlineMaxBytes,
-      String defaultModel,
+      ModelIds models,
       boolean tenantIsolation,
       Executor cpu,
       Clock clock) {
@@ -101,7 +102,7 @@ public class ModelDispatcher implements Dispatcher {
         blobs,
         pricing,
         inlineMaxBytes,
-        defaultModel,
+        models,
         tenantIsolation,
         cpu,
         clock,
@@ -117,7 +118,7 @@ public class ModelDispatcher implements Dispatcher {
       BlobStore blobs,
       Pricing pricing,
       int inlineMaxBytes,
-      String defaultModel,
+      ModelIds models,
       boolean tenantIsolation,
       Executor cpu,
       Clock clock,
@@ -130,7 +131,7 @@ public class ModelDispatcher implements Dispatcher {
     this.blobs = blobs;
     this.pricing = pricing;
     this.inlineMaxBytes = inlineMaxBytes;
-    this.defaultModel = defaultModel;
+    this.models = models;
     this.tenantIsolation = tenantIsolation;
     this.cpu = cpu;
     this.clock = clock;
@@ -240,7 +241,7 @@ public class ModelDispatcher implements Dispatcher {
     String named = job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE);
     ModelRequest request =
         new ModelRequest(
-            modelOf(job),
+            models.forJob(job),
             loaded.stream()
                 .map(i -> new ModelRequest.InputPart(i.bytes(), i.type().mimeType()))
                 .toList(),
@@ -442,11 +443,7 @@ public class ModelDispatcher implements Dispatcher {
   }
 
   private ContentKey keyOf(EditJob job, List<String> digests) {
-    return ContentKey.of(ContentKeyInput.from(job, digests, defaultModel, tenantIsolation));
-  }
-
-  private String modelOf(EditJob job) {
-    return job.getModel() == null || job.getModel().isBlank() ? defaultModel : job.getModel();
+    return ContentKey.of(ContentKeyInput.from(job, digests, models.forJob(job), tenantIsolation));
   }
 
   private static TokenUsage usage(Outcome.Usage u) {

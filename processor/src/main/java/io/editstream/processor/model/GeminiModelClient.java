@@ -59,6 +59,7 @@ public final class GeminiModelClient implements ModelClient {
 
   private static final Pattern RETRY_DELAY =
       Pattern.compile("\"retryDelay\"\\s*:\\s*\"([0-9]+(?:\\.[0-9]+)?)s\"");
+  private static final Pattern QUOTA_ID = Pattern.compile("\"quotaId\"\\s*:\\s*\"([^\"]+)\"");
   private static final Pattern KEY_PARAM = Pattern.compile("(?i)(key=)[^&\\s\"']+");
   private static final Set<String> SAFETY_REASONS =
       Set.of(
@@ -408,7 +409,8 @@ public final class GeminiModelClient implements ModelClient {
       Duration retryAfter = retryDelay(api.message()).orElse(null);
       String detail = "HTTP " + status + " " + api.status() + ": " + abbreviate(message);
       if (status == 429) {
-        return Failure.retryable(FailureCode.QUOTA_EXHAUSTED, status, detail, retryAfter);
+        return Failure.retryable(FailureCode.QUOTA_EXHAUSTED, status, detail, retryAfter)
+            .withQuotaId(quotaId(api.message()).orElse(null));
       }
       if (status == 408 || status == 504) {
         return Failure.retryable(FailureCode.MODEL_TIMEOUT, status, detail, retryAfter);
@@ -507,6 +509,25 @@ public final class GeminiModelClient implements ModelClient {
     }
     double seconds = Double.parseDouble(m.group(1));
     return Optional.of(Duration.ofNanos((long) (seconds * 1_000_000_000L)));
+  }
+
+  /**
+   * The quota a 429's QuotaFailure names (also only inside the message): a per-day one when any
+   * violation is per day, since nothing passes before the daily reset then.
+   */
+  static Optional<String> quotaId(String message) {
+    if (message == null) {
+      return Optional.empty();
+    }
+    Matcher m = QUOTA_ID.matcher(message);
+    String first = null;
+    while (m.find()) {
+      if (m.group(1).contains("PerDay")) {
+        return Optional.of(m.group(1));
+      }
+      first = first == null ? m.group(1) : first;
+    }
+    return Optional.ofNullable(first);
   }
 
   /** Removes the API key from any text that may reach a log or an event. */

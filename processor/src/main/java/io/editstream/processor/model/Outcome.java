@@ -51,7 +51,8 @@ public sealed interface Outcome {
 
   /**
    * The call failed. {@code retryable} failures (quota, outage, timeout) may succeed later; {@code
-   * retryAfter} is the server's hint (RetryInfo.retryDelay) when it gave one.
+   * retryAfter} is the server's hint (RetryInfo.retryDelay) when it gave one. {@code quotaId} is
+   * the quota a 429 names in its {@code QuotaFailure} (a per-day one when any is), else null.
    */
   record Failure(
       FailureCode code,
@@ -61,8 +62,31 @@ public sealed interface Outcome {
       String message,
       Duration retryAfter,
       Duration modelTime,
-      String provider)
+      String provider,
+      String quotaId)
       implements Outcome {
+
+    /** A failure without a named quota. */
+    public Failure(
+        FailureCode code,
+        boolean retryable,
+        Integer httpStatus,
+        String finishReason,
+        String message,
+        Duration retryAfter,
+        Duration modelTime,
+        String provider) {
+      this(
+          code,
+          retryable,
+          httpStatus,
+          finishReason,
+          message,
+          retryAfter,
+          modelTime,
+          provider,
+          null);
+    }
 
     /** A failure no provider is named for (yet): the router names the one that answered. */
     public Failure(
@@ -79,7 +103,28 @@ public sealed interface Outcome {
     /** The same failure, as answered by {@code name} (for its quota pool and its metrics). */
     public Failure answeredBy(String name) {
       return new Failure(
-          code, retryable, httpStatus, finishReason, message, retryAfter, modelTime, name);
+          code, retryable, httpStatus, finishReason, message, retryAfter, modelTime, name, quotaId);
+    }
+
+    /**
+     * Whether this is a 429 for a per-day quota (Google's quotaId contains "PerDay", e.g.
+     * GenerateRequestsPerDayPerProjectPerModel): nothing passes before the daily reset, whatever
+     * the retryDelay says.
+     */
+    public boolean perDayQuota() {
+      return code == FailureCode.QUOTA_EXHAUSTED && quotaId != null && quotaId.contains("PerDay");
+    }
+
+    /** The same failure, naming the quota it hit. */
+    public Failure withQuotaId(String id) {
+      return new Failure(
+          code, retryable, httpStatus, finishReason, message, retryAfter, modelTime, provider, id);
+    }
+
+    /** The same failure with another retry hint. */
+    public Failure withRetryAfter(Duration hint) {
+      return new Failure(
+          code, retryable, httpStatus, finishReason, message, hint, modelTime, provider, quotaId);
     }
 
     public Optional<Duration> retryAfterHint() {
@@ -98,7 +143,7 @@ public sealed interface Outcome {
 
     Failure withModelTime(Duration time) {
       return new Failure(
-          code, retryable, httpStatus, finishReason, message, retryAfter, time, provider);
+          code, retryable, httpStatus, finishReason, message, retryAfter, time, provider, quotaId);
     }
   }
 

@@ -5,6 +5,7 @@ import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.Success;
+import io.editstream.processor.throttle.DailyQuota;
 import io.editstream.schema.FailureCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,7 +20,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,14 +41,25 @@ import org.slf4j.LoggerFactory;
  *   <li>429 with a retry delay longer than {@link FailoverPolicy#exhaustedAfter()} (RPD spent, a
  *       long window): the provider is marked exhausted until then;
  *   <li>5xx or a connection failure (an outage): counts against its circuit;
- *   <li>401/403/404 (bad credentials, model not served): its circuit opens at once;
+ *   <li>401/403 (bad credentials): its circuit opens at once;
+ *   <li>404 (the model id is not served there, e.g. a retired preview id): that model, and only
+ *       that model, is marked missing at the provider for {@link FailoverPolicy#coolDown()}; calls
+ *       for it skip the provider without a call, and when no candidate serves it the job fails
+ *       permanently with {@code MODEL_NOT_FOUND} and a message naming the setting to change. After
+ *       the cool-down one call probes the provider again;
  *   <li>any failure that left its circuit open.
  * </ul>
  *
- * Timeouts and unusable answers count against the circuit but are returned, not sent elsewhere in
- * the same call: the provider may still be working (and billing) on them. A short 429 is returned
- * for the processor's retry loop. When an exhausted pool's delay has passed, or a cool-down has
- * passed and one probe call succeeds, traffic returns to the provider in its place in the order.
+ * A 429 whose {@code QuotaFailure} names a per-day quota ({@link Failure#perDayQuota()}) holds that
+ * model at that provider until midnight Pacific, whatever its retryDelay: nothing passes before the
+ * daily reset, so calls for it skip the provider without a call, and the failure's retry hint is
+ * the time until the reset. Other models of the provider keep flowing.
+ *
+ * <p>Timeouts and unusable answers count against the circuit but are returned, not sent elsewhere
+ * in the same call: the provider may still be working (and billing) on them. A short 429 is
+ * returned for the processor's retry loop. When an exhausted pool's delay has passed, or a
+ * cool-down has passed and one probe call succeeds, traffic returns to the provider in its place in
+ * the order.
  *
  * <p>Callers may rely on: exactly one {@link Outcome} per call (the future never completes
  * exceptionally, each provider is tried at most once per call, and calls made by the router are
@@ -85,8 +100,14 @@ public final class ProviderRouter implements ModelClient {
     final CircuitBreaker breaker;
     private Instant exhaustedUntil = Instant.MIN;
 
-    /** The provider's last refusal of our credentials or model (MODEL_AUTH, MODEL_NOT_FOUND). */
+    /** The provider's last refusal of our credentials (MODEL_AUTH). */
     volatile Failure refusal;
+
+    /** Models the provider answered 404 NOT_FOUND for, until a probe may try again. */
+    private final Map<String, Missing> missing = new ConcurrentHashMap<>();
+
+    /** Models whose per-day quota the provider said is spent, until the daily reset. */
+    private final Map<String, DayHold> dailyHeld = new ConcurrentHashMap<>();
 
     Lane(Route route) {
       this.route = route;
@@ -121,7 +142,66 @@ public final class ProviderRouter implements ModelClient {
     boolean available(Instant now) {
       return !availableAt(now).isAfter(now);
     }
+
+    /** The 404 for {@code model} while it stands; empty when a call may be made. */
+    Optional<Failure> missing(String model, Instant now) {
+      Missing m = missing.get(model);
+      return m == null || !now.isBefore(m.until()) ? Optional.empty() : Optional.of(m.refusal());
+    }
+
+    /**
+     * Whether a call for {@code model} may go to the provider now. When its 404 has expired, the
+     * first caller takes the probe: the mark is renewed, so the others keep skipping.
+     */
+    boolean mayCall(String model, Instant now) {
+      boolean[] probe = {true};
+      missing.computeIfPresent(
+          model,
+          (k, m) -> {
+            if (now.isBefore(m.until())) {
+              probe[0] = false;
+              return m;
+            }
+            return new Missing(now.plus(policy.coolDown()), m.refusal());
+          });
+      return probe[0];
+    }
+
+    void markMissing(String model, Instant now, Failure refusal) {
+      missing.put(model, new Missing(now.plus(policy.coolDown()), refusal));
+    }
+
+    void found(String model) {
+      missing.remove(model);
+    }
+
+    /** The provider's hold of {@code model} for its spent per-day quota; null when none. */
+    DayHold dayHold(String model, Instant now) {
+      DayHold hold = dailyHeld.get(model);
+      return hold == null || !now.isBefore(hold.until()) ? null : hold;
+    }
+
+    Instant dailyHeldUntil(String model, Instant now) {
+      DayHold hold = dayHold(model, now);
+      return hold == null ? null : hold.until();
+    }
+
+    void holdForTheDay(String model, Instant until, String quotaId) {
+      dailyHeld.merge(
+          model, new DayHold(until, quotaId), (a, b) -> a.until().isAfter(b.until()) ? a : b);
+    }
   }
+
+  /** A model whose per-day quota is spent at a provider: until the reset, and the quota's id. */
+  private record DayHold(Instant until, String quotaId) {}
+
+  /** A model a provider does not serve, and until when the router believes it. */
+  private record Missing(Instant until, Failure refusal) {}
+
+  /** Distinct models the not-found counter tags before it says "other". */
+  static final int MAX_MODEL_TAGS = 20;
+
+  private final Set<String> modelTags = ConcurrentHashMap.newKeySet();
 
   /**
    * @param routes providers in order of preference; names must be unique
@@ -235,9 +315,23 @@ public final class ProviderRouter implements ModelClient {
     Instant now = clock.instant();
     for (int i = from; i < candidates.size(); i++) {
       Lane lane = candidates.get(i);
-      if (lane.tryAcquire(now)) {
+      // The model checks come before tryAcquire: a half-open circuit's probe must not be taken
+      // by a call that is then not made.
+      if (lane.missing(request.model(), now).isEmpty()
+          && lane.dailyHeldUntil(request.model(), now) == null
+          && lane.mayCall(request.model(), now)
+          && lane.tryAcquire(now)) {
         return call(request, candidates, i, lane);
       }
+    }
+    // No call anywhere: every candidate that could take it answered 404 for this model.
+    Optional<Failure> notFound = notFoundEverywhere(request.model(), candidates, now);
+    if (notFound.isPresent()) {
+      return CompletableFuture.completedFuture(notFound.get());
+    }
+    Optional<Failure> heldForTheDay = heldForTheDay(request.model(), candidates, now, previous);
+    if (heldForTheDay.isPresent()) {
+      return CompletableFuture.completedFuture(heldForTheDay.get());
     }
     noProvider.increment();
     return CompletableFuture.completedFuture(noneAvailable(candidates, now, previous));
@@ -271,6 +365,7 @@ public final class ProviderRouter implements ModelClient {
     if (outcome instanceof Success s) {
       lane.breaker.onSuccess();
       lane.refusal = null;
+      lane.found(request.model());
       count(lane, "success");
       Success named =
           Objects.equals(s.provider(), lane.name())
@@ -288,7 +383,22 @@ public final class ProviderRouter implements ModelClient {
       case QUOTA_EXHAUSTED -> {
         Duration delay = f.retryAfter();
         lane.breaker.onNeutral();
-        if (delay != null && delay.compareTo(policy.exhaustedAfter()) > 0) {
+        if (f.perDayQuota()) {
+          Instant reset = DailyQuota.nextReset(now);
+          lane.holdForTheDay(request.model(), reset, f.quotaId());
+          Duration untilReset = Duration.between(now, reset);
+          if (delay == null || delay.compareTo(untilReset) < 0) {
+            f = f.withRetryAfter(untilReset);
+          }
+          reason = "quota-per-day";
+          log.warn(
+              "Provider {}: the per-day quota {} of model {} is spent; no calls for it until {}"
+                  + " (midnight Pacific)",
+              lane.name(),
+              f.quotaId(),
+              request.model(),
+              reset);
+        } else if (delay != null && delay.compareTo(policy.exhaustedAfter()) > 0) {
           lane.exhaust(now.plus(delay));
           reason = "quota";
           log.warn("Provider {} exhausted for {} s; failing over", lane.name(), delay.toSeconds());
@@ -298,11 +408,26 @@ public final class ProviderRouter implements ModelClient {
         lane.breaker.onFailure(now);
         reason = "outage";
       }
-      case MODEL_AUTH, MODEL_NOT_FOUND -> {
+      case MODEL_AUTH -> {
         lane.breaker.trip(now);
         lane.refusal = f;
         reason = "misconfigured";
         log.warn("Provider {} refused the call ({}); circuit opened", lane.name(), f.code());
+      }
+      case MODEL_NOT_FOUND -> {
+        // The provider is healthy; only this model id is not served there. Other models keep
+        // flowing, and calls for this one stop until the cool-down (no retry, no storm).
+        lane.breaker.onNeutral();
+        f = modelNotFound(lane.name(), request.model(), f);
+        lane.markMissing(request.model(), now, f);
+        notFound(lane.name(), request.model());
+        reason = "model-not-found";
+        log.warn(
+            "Provider {} does not serve model {}: calls for it stop for {} s. {}",
+            lane.name(),
+            request.model(),
+            policy.coolDown().toSeconds(),
+            f.message());
       }
       case MODEL_TIMEOUT, MODEL_ERROR, MODEL_BAD_RESPONSE, INTERNAL -> {
         lane.breaker.onFailure(now);
@@ -334,6 +459,105 @@ public final class ProviderRouter implements ModelClient {
         .tag("provider", lane.name())
         .tag("outcome", outcome)
         .description("Model calls by provider and outcome")
+        .register(meters)
+        .increment();
+  }
+
+  /**
+   * When every candidate that is not out for another reason has its per-day quota for {@code model}
+   * spent: retryable, with the time until the first reset, and no call made.
+   */
+  private static Optional<Failure> heldForTheDay(
+      String model, List<Lane> candidates, Instant now, Failure previous) {
+    DayHold first = null;
+    for (Lane l : candidates) {
+      DayHold hold = l.dayHold(model, now);
+      if (hold == null) {
+        if (l.missing(model, now).isEmpty()) {
+          return Optional.empty(); // it can serve the model once it is available again
+        }
+        continue;
+      }
+      first = first == null || hold.until().isBefore(first.until()) ? hold : first;
+    }
+    if (first == null) {
+      return Optional.empty();
+    }
+    Instant earliest = first.until();
+    Duration wait = Duration.between(now, earliest);
+    if (previous != null && previous.code() == FailureCode.QUOTA_EXHAUSTED) {
+      return Optional.of(previous.withRetryAfter(wait));
+    }
+    return Optional.of(
+        Failure.retryable(
+                FailureCode.QUOTA_EXHAUSTED,
+                null,
+                "the per-day quota of model " + model + " is spent; held until " + earliest,
+                wait)
+            .withQuotaId(first.quotaId()));
+  }
+
+  /**
+   * The 404 of the first candidate when every candidate that is not out for another reason has
+   * answered 404 for {@code model}: permanent, no call made.
+   */
+  private static Optional<Failure> notFoundEverywhere(
+      String model, List<Lane> candidates, Instant now) {
+    Failure first = null;
+    for (Lane l : candidates) {
+      Optional<Failure> m = l.missing(model, now);
+      if (m.isEmpty()) {
+        if (l.available(now)) {
+          return Optional.empty(); // a probe of this model is under way there
+        }
+        continue;
+      }
+      first = first == null ? m.get() : first;
+    }
+    return Optional.ofNullable(first);
+  }
+
+  /**
+   * A 404 for a model, with a message that says what to change. The job fails permanently: a retry
+   * would be refused again until the setting or the job's model is fixed.
+   */
+  static Failure modelNotFound(String provider, String model, Failure answer) {
+    String setting =
+        "wavespeed".equals(provider)
+            ? "wavespeed.model.path"
+            : "model.default (or the model.alias.<name> the job names)";
+    String message =
+        "model '"
+            + model
+            + "' is not served by provider "
+            + provider
+            + " ("
+            + answer.message()
+            + "). Set "
+            + setting
+            + " to a model id the provider serves, e.g. gemini-3.1-flash-image, the GA id of"
+            + " the retired gemini-3.1-flash-image-preview; or fix the job's model field."
+            + " Replay the failed jobs afterwards";
+    return new Failure(
+        FailureCode.MODEL_NOT_FOUND,
+        false,
+        answer.httpStatus(),
+        answer.finishReason(),
+        message,
+        null,
+        answer.modelTime(),
+        answer.provider());
+  }
+
+  private void notFound(String provider, String model) {
+    String tag =
+        modelTags.contains(model) || (modelTags.size() < MAX_MODEL_TAGS && modelTags.add(model))
+            ? model
+            : "other";
+    Counter.builder("editstream.model.not.found")
+        .tag("provider", provider)
+        .tag("model", tag)
+        .description("404 NOT_FOUND answers for a model id, by provider and model")
         .register(meters)
         .increment();
   }
@@ -378,15 +602,7 @@ public final class ProviderRouter implements ModelClient {
         f.retryAfter() == null || untilAny.compareTo(f.retryAfter()) < 0
             ? (untilAny.isZero() ? f.retryAfter() : untilAny)
             : f.retryAfter();
-    return new Failure(
-        f.code(),
-        f.retryable(),
-        f.httpStatus(),
-        f.finishReason(),
-        f.message(),
-        hint,
-        f.modelTime(),
-        f.provider());
+    return f.withRetryAfter(hint);
   }
 
   private static Instant earliest(List<Lane> candidates, Instant now) {

@@ -96,6 +96,11 @@ public final class DailyQuota {
     return day.plusDays(1).atStartOfDay(PACIFIC).toInstant();
   }
 
+  /** The first midnight in Los Angeles after {@code now}: when Google's per-day quotas reset. */
+  public static Instant nextReset(Instant now) {
+    return LocalDate.ofInstant(now, PACIFIC).plusDays(1).atStartOfDay(PACIFIC).toInstant();
+  }
+
   /** Time from now until the next reset. */
   public synchronized Duration untilReset() {
     return Duration.between(clock.instant(), nextReset());

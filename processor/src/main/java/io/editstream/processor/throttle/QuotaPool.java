@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -77,7 +78,11 @@ public final class QuotaPool {
   private final double recoveryPerSecond;
   private final Map<Bucket, Lane> lanes = new EnumMap<>(Bucket.class);
   private final DailyQuota daily;
+  private final Clock clock;
   private final Counter rateLimitedCounter;
+
+  /** Until when a per-day 429 holds the pool (midnight Pacific); {@link Instant#MIN} = not held. */
+  private Instant heldUntil = Instant.MIN;
 
   private double share;
   private double cutFactor = 1;
@@ -107,6 +112,7 @@ public final class QuotaPool {
             bucket, new Lane(bucket, limit, limits.burstCapacity(bucket), windowNanos, ticker));
       }
     }
+    this.clock = b.clock;
     this.daily = limits.rpd() > 0 ? new DailyQuota(share * limits.rpd(), b.clock) : null;
     updateLanes(now);
     if (b.registry != null) {
@@ -143,7 +149,7 @@ public final class QuotaPool {
   public synchronized Optional<Permit> tryAcquire(Cost cost) {
     Objects.requireNonNull(cost, "cost");
     long now = ticker.read();
-    if (!prepare(cost, now) || isPaused(now)) {
+    if (!prepare(cost, now) || isPaused(now) || isHeldForTheDay()) {
       return Optional.empty();
     }
     if (daily != null && daily.remaining() < cost.requests()) {
@@ -192,6 +198,9 @@ public final class QuotaPool {
     }
     if (daily != null && daily.remaining() < cost.requests()) {
       wait = Math.max(wait, daily.untilReset().toNanos());
+    }
+    if (isHeldForTheDay()) {
+      wait = Math.max(wait, Duration.between(clock.instant(), heldUntil).toNanos());
     }
     return Optional.of(Duration.ofNanos(wait));
   }
@@ -312,6 +321,36 @@ public final class QuotaPool {
         retryDelay.toMillis(),
         String.format("%.2f", before),
         String.format("%.2f", cutFactor));
+  }
+
+  /**
+   * The server answered 429 naming a per-day quota (its quotaId contains "PerDay"): nothing passes
+   * before midnight Pacific, whatever its retryDelay, so the pool admits nothing until then. No
+   * rate cut: the per-minute rates were not the problem. Counted as a 429.
+   */
+  public synchronized void onDailyQuotaSpent() {
+    rateLimitedCount++;
+    if (rateLimitedCounter != null) {
+      rateLimitedCounter.increment();
+    }
+    Instant reset = DailyQuota.nextReset(clock.instant());
+    if (reset.isAfter(heldUntil)) {
+      heldUntil = reset;
+      LOG.warn(
+          "pool {}: the server says its per-day quota is spent; holding its jobs until {}"
+              + " (midnight Pacific)",
+          label(),
+          reset);
+    }
+  }
+
+  /** Until when a per-day 429 holds the pool; empty when it is not held. */
+  public synchronized Optional<Instant> heldUntil() {
+    return isHeldForTheDay() ? Optional.of(heldUntil) : Optional.empty();
+  }
+
+  private boolean isHeldForTheDay() {
+    return clock.instant().isBefore(heldUntil);
   }
 
   /**
@@ -482,6 +521,16 @@ public final class QuotaPool {
           .tags(tags.and("bucket", bucket.tag()))
           .register(registry);
     }
+    Gauge.builder(
+            "editstream.throttle.held.until",
+            this,
+            p -> p.heldUntil().map(i -> (double) i.getEpochSecond()).orElse(0.0))
+        .description(
+            "epoch seconds until which a per-day 429 holds the pool (midnight Pacific); 0 = not"
+                + " held")
+        .tags(tags)
+        .baseUnit("seconds")
+        .register(registry);
     Gauge.builder("editstream.throttle.share", this, QuotaPool::share)
         .description("this instance's share of the pool")
         .tags(tags)

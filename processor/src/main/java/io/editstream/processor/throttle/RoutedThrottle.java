@@ -290,16 +290,27 @@ public final class RoutedThrottle<T> {
     inFlight.remove(job);
   }
 
-  /** The provider of {@code route} answered 429: see {@link QuotaPool#onRateLimited}. */
   /** Whether {@code route} names one of this throttle's routes. */
   public boolean hasRoute(String route) {
     return routeIndex.containsKey(route);
   }
 
+  /** The provider of {@code route} answered 429: see {@link QuotaPool#onRateLimited}. */
   public void onRateLimited(String route, Duration retryDelay) {
     Integer index = routeIndex.get(route);
     if (index != null) {
       routes.get(index).pool().onRateLimited(retryDelay);
+    }
+  }
+
+  /**
+   * The provider of {@code route} answered 429 for a per-day quota: see {@link
+   * QuotaPool#onDailyQuotaSpent}.
+   */
+  public void onDailyQuotaSpent(String route) {
+    Integer index = routeIndex.get(route);
+    if (index != null) {
+      routes.get(index).pool().onDailyQuotaSpent();
     }
   }
 

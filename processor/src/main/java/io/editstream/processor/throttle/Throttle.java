@@ -126,6 +126,11 @@ public final class Throttle<T> {
     routed.onRateLimited(route, retryDelay);
   }
 
+  /** See {@link QuotaPool#onDailyQuotaSpent}. */
+  public void onDailyQuotaSpent() {
+    routed.onDailyQuotaSpent(route);
+  }
+
   /** See {@link QuotaPool#setShare}. */
   public void setShare(double fraction) {
     routed.setShare(fraction);

@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
   private final JobRuntime runtime;
   private final Serializer<EditResult> results;
   private final String resultsTopic;
-  private final String defaultModel;
+  private final ModelIds models;
   private final int directPartitions;
 
   /** Undecodable values above this size are spilled (claim check) rather than copied to the DLQ. */
@@ -59,7 +60,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       JobRuntime runtime,
       Serializer<EditResult> results,
       String resultsTopic,
-      String defaultModel,
+      ModelIds models,
       int directPartitions) {
     this.directPartitions = directPartitions;
     this.deserializer = deserializer;
@@ -67,7 +68,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
     this.runtime = runtime;
     this.results = results;
     this.resultsTopic = resultsTopic;
-    this.defaultModel = defaultModel;
+    this.models = models;
   }
 
   @Override
@@ -143,7 +144,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
       return Optional.empty();
     }
     long now = runtime.clock().millis();
-    EditResult result = Results.of(jobId, job, hit.get(), defaultModel, now, now, 0, now);
+    EditResult result = Results.of(jobId, job, hit.get(), models, now, now, 0, now);
     return Optional.of(results.serialize(resultsTopic, result));
   }
 

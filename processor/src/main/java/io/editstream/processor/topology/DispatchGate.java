@@ -376,7 +376,11 @@ public final class DispatchGate {
             pinCalls && f.provider() != null && throttle.hasRoute(f.provider())
                 ? f.provider()
                 : admitted.route();
-        throttle.onRateLimited(answeredBy, pause);
+        if (f.perDayQuota()) {
+          throttle.onDailyQuotaSpent(answeredBy); // held until midnight Pacific, no rate cut
+        } else {
+          throttle.onRateLimited(answeredBy, pause);
+        }
       }
       // Must end the in-flight record before the task resubmits the job for a retry.
       throttle.complete(ref);

@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class EditstreamTopology {
   public static Topology build(
       StreamsBuilder builder,
       ProcessorConfig.Topics topics,
-      String defaultModel,
+      ModelIds models,
       TopologySerdes serdes,
       JobRuntime runtime,
       int directPartitions) {
@@ -79,7 +80,7 @@ public final class EditstreamTopology {
                         runtime,
                         serdes.results().serializer(),
                         topics.results(),
-                        defaultModel,
+                        models,
                         directPartitions),
                 Named.as("decode"));
 
@@ -129,7 +130,7 @@ public final class EditstreamTopology {
                     serdes.results().deserializer(),
                     serdes.cancels(),
                     topics.results(),
-                    defaultModel),
+                    models),
             Named.as("jobs"),
             JobProcessor.PENDING_STORE,
             JobProcessor.COMPLETED_STORE,

@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
@@ -91,7 +92,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final Deserializer<EditResult> results;
   private final Deserializer<CancelRequest> cancels;
   private final String resultsTopic;
-  private final String defaultModel;
+  private final ModelIds models;
 
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, byte[]> pending;
@@ -135,13 +136,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       Deserializer<EditResult> results,
       Deserializer<CancelRequest> cancels,
       String resultsTopic,
-      String defaultModel) {
+      ModelIds models) {
     this.cancels = cancels;
     this.runtime = runtime;
     this.jobs = jobs;
     this.results = results;
     this.resultsTopic = resultsTopic;
-    this.defaultModel = defaultModel;
+    this.models = models;
   }
 
   @Override
@@ -605,7 +606,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             jobId,
             job,
             p,
-            defaultModel,
+            models,
             accepted,
             firstDispatch,
             entry == null ? 0 : entry.modelCalls(),
@@ -709,7 +710,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   }
 
   private String modelOf(EditJob job) {
-    return job.getModel() != null ? job.getModel() : defaultModel;
+    return models.forJob(job);
   }
 
   private long now() {

@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.Timings;
@@ -11,7 +12,7 @@ final class Results {
   private Results() {}
 
   /**
-   * @param defaultModel the model of a job that names none (when the result does not say)
+   * @param models the model id of the job (when the result does not say)
    * @param acceptedMs when the job was accepted (for a cache hit answered at once: {@code nowMs})
    * @param firstDispatchMs when its first model call started (a hit: {@code nowMs})
    * @param attempts model calls made for it (a hit answered at once: 0)
@@ -20,7 +21,7 @@ final class Results {
       String jobId,
       EditJob job,
       Dispatcher.Produced p,
-      String defaultModel,
+      ModelIds models,
       long acceptedMs,
       long firstDispatchMs,
       int attempts,
@@ -33,8 +34,7 @@ final class Results {
         .setSku(job.getSku())
         .setImages(p.images())
         .setText(p.text())
-        .setModel(
-            p.model() != null ? p.model() : job.getModel() != null ? job.getModel() : defaultModel)
+        .setModel(p.model() != null ? p.model() : models.forJob(job))
         .setModelVersion(p.modelVersion())
         .setCacheHit(p.cacheHit())
         .setContentKey(p.contentKey())

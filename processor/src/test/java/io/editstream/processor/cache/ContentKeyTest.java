@@ -3,6 +3,7 @@ package io.editstream.processor.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.ImageFormat;
@@ -11,6 +12,7 @@ import io.editstream.schema.InputImage;
 import io.editstream.schema.OutputSettings;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -84,16 +86,19 @@ class ContentKeyTest {
   }
 
   @Test
-  void shouldResolveTheDefaultModel() {
+  void shouldKeyTheResolvedModelSoAnAliasHitsItsModelId() {
+    ModelIds ids = ModelIds.of(DEFAULT_MODEL, Map.of("nano-banana-2", DEFAULT_MODEL));
     EditJob job = job(List.of(uriImage()));
     ContentKey implicit =
-        ContentKey.of(ContentKeyInput.from(job, List.of(D1), DEFAULT_MODEL, true));
+        ContentKey.of(ContentKeyInput.from(job, List.of(D1), ids.forJob(job), true));
     job.setModel(DEFAULT_MODEL);
     ContentKey explicit =
-        ContentKey.of(ContentKeyInput.from(job, List.of(D1), DEFAULT_MODEL, true));
+        ContentKey.of(ContentKeyInput.from(job, List.of(D1), ids.forJob(job), true));
+    job.setModel("nano-banana-2");
+    ContentKey alias = ContentKey.of(ContentKeyInput.from(job, List.of(D1), ids.forJob(job), true));
     job.setModel("other-model");
-    ContentKey other = ContentKey.of(ContentKeyInput.from(job, List.of(D1), DEFAULT_MODEL, true));
-    assertThat(implicit).isEqualTo(explicit).isNotEqualTo(other);
+    ContentKey other = ContentKey.of(ContentKeyInput.from(job, List.of(D1), ids.forJob(job), true));
+    assertThat(implicit).isEqualTo(explicit).isEqualTo(alias).isNotEqualTo(other);
   }
 
   @Test

@@ -12,6 +12,7 @@ import io.editstream.processor.image.ImageEncoder;
 import io.editstream.processor.image.ImageLimits;
 import io.editstream.processor.image.ImageLoader;
 import io.editstream.processor.model.ModelClient;
+import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.topology.Dispatcher;
@@ -95,7 +96,7 @@ class ModelDispatcherTest {
         store,
         new ModelDispatcher.Pricing(0.5, 60.0),
         0,
-        "gemini-3.1-flash-image-preview",
+        ModelIds.of("gemini-3.1-flash-image-preview"),
         tenantIsolation,
         Runnable::run,
         clock,

@@ -213,6 +213,38 @@ class GeminiModelClientTest {
   }
 
   @Test
+  void shouldNameThePerDayQuotaOfA429ThroughTheSdk() throws Exception {
+    try (Emulator limited =
+            Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(1).withRpd(1));
+        GeminiModelClient c =
+            new GeminiModelClient(
+                new GeminiModelClient.Settings(
+                    "k", limited.baseUrl(), Duration.ofSeconds(30), 4))) {
+      Failure perMinute = (Failure) call(client, request("edit [emulator:fail=429]"));
+      assertThat(call(c, request("first"))).isInstanceOf(Success.class);
+
+      Failure perDay = (Failure) call(c, request("second"));
+
+      assertThat(perDay.code()).isEqualTo(FailureCode.QUOTA_EXHAUSTED);
+      assertThat(perDay.quotaId()).isEqualTo("GenerateRequestsPerDayPerProjectPerModel");
+      assertThat(perDay.perDayQuota()).isTrue();
+      assertThat(perMinute.quotaId()).isEqualTo("GenerateRequestsPerMinutePerProjectPerModel");
+      assertThat(perMinute.perDayQuota()).isFalse();
+    }
+  }
+
+  @Test
+  void shouldPreferAPerDayViolationAmongSeveral() {
+    String message =
+        "{\"violations\": [{\"quotaId\": \"GenerateRequestsPerMinutePerProjectPerModel\"},"
+            + " {\"quotaId\" : \"GenerateRequestsPerDayPerProjectPerModel\"}]}";
+
+    assertThat(GeminiModelClient.quotaId(message))
+        .contains("GenerateRequestsPerDayPerProjectPerModel");
+    assertThat(GeminiModelClient.quotaId("no details")).isEmpty();
+  }
+
+  @Test
   void shouldFailSafetyOutcomesPermanently() throws Exception {
     Failure blocked = (Failure) call(client, request("edit [emulator:block=PROHIBITED_CONTENT]"));
     assertThat(blocked.code()).isEqualTo(FailureCode.PROMPT_BLOCKED);

@@ -11,6 +11,7 @@ import io.editstream.processor.image.ImageEncoder;
 import io.editstream.processor.image.ImageLimits;
 import io.editstream.processor.image.ImageLoader;
 import io.editstream.processor.model.GeminiModelClient;
+import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.testsupport.WireServer;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
@@ -69,7 +70,7 @@ class ModelCallsWiringTest {
             new LocalBlobStore(blobs),
             new ModelDispatcher.Pricing(0.5, 60.0),
             262_144,
-            TopologyHarness.MODEL,
+            ModelIds.of(TopologyHarness.MODEL),
             true,
             Runnable::run,
             Clock.systemUTC());

@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.config.ProcessorConfig;
+import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
@@ -73,7 +74,7 @@ final class TopologyHarness implements AutoCloseable {
         EditstreamTopology.build(
             new StreamsBuilder(),
             TOPICS,
-            MODEL,
+            ModelIds.of(MODEL),
             new TopologySerdes(
                 jobSerde.deserializer(),
                 new PlainAvroSerde<>(EditResult.class),
