@@ -1,5 +1,6 @@
 package io.editstream.cli;
 
+import io.editstream.cli.dlq.DlqCommand;
 import io.editstream.cli.listen.ListenCommand;
 import io.editstream.cli.replay.ReplayCommand;
 import io.editstream.cli.status.StatusCommand;
@@ -19,13 +20,14 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = EditstreamCli.Version.class,
     description = {
-      "Submit image-edit jobs to Editstream, follow their results, replay failures, check the"
-          + " processor."
+      "Submit image-edit jobs to Editstream, follow their results, replay failures, re-publish"
+          + " dead-lettered records, check the processor."
     },
     subcommands = {
       SubmitCommand.class,
       ListenCommand.class,
       ReplayCommand.class,
+      DlqCommand.class,
       StatusCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -52,7 +54,7 @@ public final class EditstreamCli implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "Missing command: give one of submit, listen, replay, status");
+        spec.commandLine(), "Missing command: give one of submit, listen, replay, dlq, status");
   }
 
   /** The command line, wired to {@code context}'s streams, with the exit codes mapped. */
