@@ -383,13 +383,11 @@ public final class SubmitCommand implements Callable<Integer> {
     int failed = by.getOrDefault(JobLookup.State.DONE_FAILED, 0);
     int waiting = by.getOrDefault(JobLookup.State.SUBMITTED, 0);
     List<String> parts = new ArrayList<>();
-    if (ok + failed > 0) {
-      parts.add(
-          (ok + failed)
-              + " done"
-              + (failed == 0
-                  ? ""
-                  : failed == ok + failed ? ", failed" : " (" + failed + " failed)"));
+    if (ok > 0) {
+      parts.add(ok + " done");
+    }
+    if (failed > 0) {
+      parts.add(failed + " failed");
     }
     if (waiting > 0) {
       parts.add(waiting + " in progress");

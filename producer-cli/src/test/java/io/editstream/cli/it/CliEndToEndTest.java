@@ -224,7 +224,7 @@ class CliEndToEndTest {
     assertThat(resubmit.exitCode()).as(resubmit.toString()).isZero();
     assertThat(resubmit.out())
         .contains("Submitted 0 jobs")
-        .contains("3 of 3 jobs were submitted before (3 done (1 failed))")
+        .contains("3 of 3 jobs were submitted before (2 done, 1 failed)")
         .contains("the processor will not run them again, so they were not sent")
         .containsPattern("A1 +done")
         .containsPattern("A2 +failed")
