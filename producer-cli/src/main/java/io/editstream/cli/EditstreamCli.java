@@ -1,6 +1,7 @@
 package io.editstream.cli;
 
 import io.editstream.cli.cancel.CancelCommand;
+import io.editstream.cli.dlq.DlqCommand;
 import io.editstream.cli.job.JobCommand;
 import io.editstream.cli.listen.ListenCommand;
 import io.editstream.cli.replay.ReplayCommand;
@@ -21,13 +22,14 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = EditstreamCli.Version.class,
     description = {
-      "Submit image-edit jobs to Editstream, follow their results, replay failures, check the"
-          + " processor, find where a job is."
+      "Submit image-edit jobs to Editstream, follow their results, replay failures, re-publish"
+          + " dead-lettered records, check the processor, find or cancel a job."
     },
     subcommands = {
       SubmitCommand.class,
       ListenCommand.class,
       ReplayCommand.class,
+      DlqCommand.class,
       StatusCommand.class,
       JobCommand.class,
       CancelCommand.class,
@@ -57,7 +59,7 @@ public final class EditstreamCli implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "Missing command: give one of submit, listen, replay, status, job, cancel");
+        "Missing command: give one of submit, listen, replay, dlq, status, job, cancel");
   }
 
   /** The command line, wired to {@code context}'s streams, with the exit codes mapped. */

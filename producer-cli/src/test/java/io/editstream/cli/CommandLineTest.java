@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class CommandLineTest {
   @ParameterizedTest
-  @ValueSource(strings = {"", "submit", "listen", "replay", "status"})
+  @ValueSource(strings = {"", "submit", "listen", "replay", "dlq", "status"})
   void shouldPrintHelpWithExitCodesAndExitZero(String command) {
     CliRunner.Result r =
         command.isEmpty() ? CliRunner.run("--help") : CliRunner.run(command, "--help");
@@ -46,6 +46,10 @@ class CommandLineTest {
     CliRunner.Result nothing = CliRunner.run("submit", "--tenant", "t");
     assertThat(nothing.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(nothing.err()).contains("--manifest");
+
+    CliRunner.Result dlqAll = CliRunner.run("dlq", "--all");
+    assertThat(dlqAll.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(dlqAll.err()).contains("--replay");
 
     CliRunner.Result permanent = CliRunner.run("replay", "--no-retryable-only");
     assertThat(permanent.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -84,13 +88,14 @@ class CommandLineTest {
     CliRunner.Result listen =
         CliRunner.run(concat(new String[] {"listen", "--expect", "1"}, unreachable));
     CliRunner.Result replay = CliRunner.run(concat(new String[] {"replay"}, unreachable));
+    CliRunner.Result dlq = CliRunner.run(concat(new String[] {"dlq"}, unreachable));
     CliRunner.Result status =
         CliRunner.run(
             concat(
                 new String[] {"status", "--metrics-url", "http://127.0.0.1:1/metrics"},
                 unreachable));
 
-    for (CliRunner.Result r : new CliRunner.Result[] {submit, listen, replay}) {
+    for (CliRunner.Result r : new CliRunner.Result[] {submit, listen, replay, dlq}) {
       assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.INFRA);
       assertThat(r.err()).contains("cannot reach Kafka at 127.0.0.1:1");
     }

@@ -90,7 +90,7 @@ public final class CancelCommand implements Callable<Integer> {
         throw CliFailure.usage("a JOB_ID is blank");
       }
     }
-    String topic = connection.prefix(ctx) + cancelTopic;
+    String topic = connection.prefixed(ctx, cancelTopic);
     String who = requestedBy != null ? requestedBy : ctx.env().get("USER");
     Map<String, Object> config = conn.kafkaClient();
     config.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -126,9 +126,12 @@ public final class ConnectionOptions {
     return Connection.of(bootstrap, registry, file, topics, connectTimeout);
   }
 
-  /** The topic prefix in effect ({@code --topic-prefix}, else the environment, else none). */
-  public String prefix(CliContext context) {
-    return first(topicPrefix, context.env(PREFIX_ENV), "");
+  /**
+   * {@code name} with the topic prefix applied, as the processor applies its {@code topic.prefix}:
+   * for topics only one command uses (e.g. the DLQ).
+   */
+  public String prefixed(CliContext context, String name) {
+    return first(topicPrefix, context.env(PREFIX_ENV), "") + name;
   }
 
   private static Path pathOrNull(String value) {

@@ -5,9 +5,12 @@ import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Follows the outcomes of one batch (or of everything) and says when the batch is complete.
@@ -25,7 +28,11 @@ public final class BatchTracker {
   public static final String REPLAY_OF = "editstream.replay.of";
 
   private final String batchId;
+  private final Set<String> jobIds;
   private final Integer expected;
+  private final Set<String> earlier = new HashSet<>();
+  // logical jobId -> the replay's jobId, for failed jobs whose replay is on the jobs topic
+  private final Map<String, String> replaysAwaited = new HashMap<>();
   private final Map<String, Object> finalOutcomes = new LinkedHashMap<>();
   private long promptTokens;
   private long outputTokens;
@@ -40,7 +47,17 @@ public final class BatchTracker {
    * @param expected number of jobs in the batch, or null when unknown
    */
   public BatchTracker(String batchId, Integer expected) {
+    this(batchId, Set.of(), expected);
+  }
+
+  /**
+   * @param jobIds the batch's job ids (from its batch file): their outcomes count whatever batch
+   *     they carry — a job submitted before, in another batch, is not run again, and its earlier
+   *     outcome is the answer
+   */
+  public BatchTracker(String batchId, Set<String> jobIds, Integer expected) {
     this.batchId = batchId;
+    this.jobIds = Set.copyOf(jobIds);
     this.expected = expected;
   }
 
@@ -55,9 +72,25 @@ public final class BatchTracker {
     return batchId == null || (attributes != null && batchId.equals(attributes.get(BATCH)));
   }
 
+  private boolean matches(String jobId, Map<String, String> attributes) {
+    if (matches(attributes)) {
+      return true;
+    }
+    if (jobIds.contains(logicalId(jobId, attributes))) {
+      earlier.add(logicalId(jobId, attributes));
+      return true;
+    }
+    return false;
+  }
+
+  /** Jobs of the batch answered by an outcome of another batch: submitted before, not run again. */
+  public Set<String> earlier() {
+    return Set.copyOf(earlier);
+  }
+
   /** Counts a result; returns false (and ignores it) when it is not of the batch. */
   public boolean accept(EditResult result) {
-    if (!matches(result.getAttributes())) {
+    if (!matches(result.getJobId(), result.getAttributes())) {
       return false;
     }
     // Every result was billed, also one that arrives for a job already done.
@@ -73,18 +106,23 @@ public final class BatchTracker {
         unpricedPromptTokens += result.getUsage().getPromptTokens();
       }
     }
-    finalOutcomes.put(logicalId(result.getJobId(), result.getAttributes()), result);
+    String id = logicalId(result.getJobId(), result.getAttributes());
+    finalOutcomes.put(id, result);
+    replaysAwaited.remove(id);
     return true;
   }
 
   /** Counts a failure unless the job already has a result; false when not of the batch. */
   public boolean accept(EditFailure failure) {
-    if (!matches(failure.getAttributes())) {
+    if (!matches(failure.getJobId(), failure.getAttributes())) {
       return false;
     }
     String id = logicalId(failure.getJobId(), failure.getAttributes());
     if (!(finalOutcomes.get(id) instanceof EditResult)) {
       finalOutcomes.put(id, failure);
+    }
+    if (failure.getJobId().equals(replaysAwaited.get(id))) {
+      replaysAwaited.remove(id);
     }
     return true;
   }
@@ -98,9 +136,27 @@ public final class BatchTracker {
     return expected;
   }
 
-  /** True once {@code expected} jobs have an outcome; never when the batch size is unknown. */
+  /**
+   * True once {@code expected} jobs have an outcome and no failed job waits for its replay's; never
+   * when the batch size is unknown.
+   */
   public boolean complete() {
-    return expected != null && finalOutcomes.size() >= expected;
+    return expected != null && finalOutcomes.size() >= expected && replaysAwaited.isEmpty();
+  }
+
+  /**
+   * A failed job's replay ({@code replayJobId}) was published: the job is not done until the
+   * replay's outcome comes.
+   */
+  public void awaitReplay(String logicalId, String replayJobId) {
+    if (finalOutcomes.get(logicalId) instanceof EditFailure) {
+      replaysAwaited.put(logicalId, replayJobId);
+    }
+  }
+
+  /** Failed jobs whose replay's outcome has not come yet. */
+  public int replaysAwaited() {
+    return replaysAwaited.size();
   }
 
   /** The final outcome of every job seen: {@link EditResult} or {@link EditFailure}. */

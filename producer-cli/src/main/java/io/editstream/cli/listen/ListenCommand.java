@@ -10,6 +10,8 @@ import io.editstream.cli.blob.BlobReader;
 import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Connection;
 import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.JobLookup;
+import io.editstream.cli.replay.ReplayJobs;
 import io.editstream.cli.submit.BatchFile;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
@@ -26,11 +28,14 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.apache.kafka.common.errors.WakeupException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -149,6 +154,8 @@ public final class ListenCommand implements Callable<Integer> {
       description = "No progress line.")
   boolean quiet;
 
+  private final Set<String> checkedFailures = new HashSet<>();
+
   @Override
   public Integer call() {
     CliContext ctx = parent.context();
@@ -169,7 +176,13 @@ public final class ListenCommand implements Callable<Integer> {
     }
     OutcomeReader.Start start = start(ctx, batchFilter);
     Connection conn = connection.resolve(ctx);
-    BatchTracker tracker = new BatchTracker(batchFilter, expected);
+    BatchTracker tracker =
+        new BatchTracker(
+            batchFilter,
+            batch == null
+                ? Set.of()
+                : batch.jobs().stream().map(BatchFile.Entry::jobId).collect(Collectors.toSet()),
+            expected);
     BlobReader blobs = new BlobReader(() -> s3Options.client(ctx));
     ImageFiles files = out == null ? null : new ImageFiles(out, blobs);
     Map<String, List<Path>> written = new HashMap<>();
@@ -204,8 +217,13 @@ public final class ListenCommand implements Callable<Integer> {
               undecodable.add((OutcomeReader.Undecodable) outcome);
             }
           }
-          progress.update(tracker.done(), expected == null ? 0 : expected, "");
-          if (tracker.complete() && reader.caughtUp()) {
+          progress.update(
+              tracker.done(),
+              expected == null ? 0 : expected,
+              tracker.replaysAwaited() == 0
+                  ? ""
+                  : tracker.replaysAwaited() + " waiting for their replay");
+          if (tracker.complete() && reader.caughtUp() && !replaysPublished(conn, tracker)) {
             break;
           }
           if (System.nanoTime() > deadline) {
@@ -244,6 +262,46 @@ public final class ListenCommand implements Callable<Integer> {
     return summary.failed() > 0 || incomplete || !saveErrors.isEmpty() || interrupted
         ? ExitCodes.FAILED
         : ExitCodes.OK;
+  }
+
+  /**
+   * Whether a failed job of the batch has a replay on the jobs topic (published by {@code
+   * editstream replay} after the failure) that has no outcome yet: then the batch is not done. A
+   * replay's id is derived ({@code <jobId>.replay-<n>}), so only its partition is read, from the
+   * failure's time. Each failure is looked at once.
+   */
+  private boolean replaysPublished(Connection conn, BatchTracker tracker) {
+    Map<String, String> replayIds = new HashMap<>();
+    Instant oldest = null;
+    for (Object o : tracker.outcomes()) {
+      if (o instanceof EditFailure f && f.getJob() != null && checkedFailures.add(f.getJobId())) {
+        String replayId =
+            ReplayJobs.originalId(f.getJob())
+                + ".replay-"
+                + (ReplayJobs.replayNumber(f.getJob()) + 1);
+        replayIds.put(replayId, BatchTracker.logicalId(f.getJobId(), f.getAttributes()));
+        Instant at = f.getFirstErrorAt();
+        if (at != null && (oldest == null || at.isBefore(oldest))) {
+          oldest = at;
+        }
+      }
+    }
+    if (replayIds.isEmpty()) {
+      return false;
+    }
+    Map<String, JobLookup.State> found =
+        JobLookup.find(
+            conn, replayIds.keySet(), oldest == null ? null : oldest.minusSeconds(60), null);
+    // A replay already answered: without --group its outcome is read like any other (just
+    // committed, or read already and then the failure is no longer final); a group may have read
+    // it in an earlier run, so then only replays still in progress are waited for.
+    found.forEach(
+        (id, state) -> {
+          if (state == JobLookup.State.SUBMITTED || group == null) {
+            tracker.awaitReplay(replayIds.get(id), id);
+          }
+        });
+    return tracker.replaysAwaited() > 0;
   }
 
   private BatchFile readBatchFile() {
@@ -299,6 +357,13 @@ public final class ListenCommand implements Callable<Integer> {
             ? " (stopped)"
             : timedOut ? " (timed out after " + human(took) + ")" : " in " + human(took);
     o.println(scope + ": " + count + " done" + end);
+    if (!tracker.earlier().isEmpty()) {
+      o.printf(
+          Locale.ROOT,
+          "  earlier     %d (submitted before, in another batch: not run again; their earlier"
+              + " outcomes are counted)%n",
+          tracker.earlier().size());
+    }
     o.printf(Locale.ROOT, "  ok          %d%n", s.ok());
     o.printf(Locale.ROOT, "  cached      %d%n", s.cached());
     StringBuilder byCode = new StringBuilder();

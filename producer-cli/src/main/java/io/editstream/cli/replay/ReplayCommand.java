@@ -9,6 +9,7 @@ import io.editstream.cli.Progress;
 import io.editstream.cli.kafka.Clients;
 import io.editstream.cli.kafka.Connection;
 import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.TransactionBatch;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
@@ -29,21 +30,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -86,11 +80,6 @@ import picocli.CommandLine.ParentCommand;
       "3:Kafka or the schema registry unreachable, or a topic is missing"
     })
 public final class ReplayCommand implements Callable<Integer> {
-  /** A transaction stays well below the broker's transaction timeout (default 60 s). */
-  private static final long MAX_TRANSACTION_NANOS = 5_000_000_000L;
-
-  private static final int MAX_JOBS_PER_TRANSACTION = 500;
-
   @ParentCommand EditstreamCli parent;
 
   @Mixin ConnectionOptions connection;
@@ -201,7 +190,8 @@ public final class ReplayCommand implements Callable<Integer> {
             maxReplays);
     Connection conn = connection.resolve(ctx);
     String topic = conn.topics().failures();
-    List<TopicPartition> partitions = partitions(conn, topic);
+    List<TopicPartition> partitions =
+        Clients.partitions(conn, topic, "editstream-cli-replay-check");
     Map<String, Object> config = conn.kafkaClient();
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "editstream-cli-replay");
     config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -269,7 +259,13 @@ public final class ReplayCommand implements Callable<Integer> {
     Pacer pacer = Pacer.system(rate);
     String jobsTopic = conn.topics().jobs();
     long lastRecord = System.nanoTime();
-    Transaction txn = producer == null ? null : new Transaction(producer, consumer);
+    TransactionBatch<String, EditJob> txn =
+        producer == null
+            ? null
+            : new TransactionBatch<>(
+                producer,
+                "another replay with the same --group running?",
+                () -> consumer.groupMetadata());
     while (true) {
       List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
       consumer.poll(Duration.ofMillis(200)).forEach(batch::add);
@@ -308,7 +304,7 @@ public final class ReplayCommand implements Callable<Integer> {
           }
         }
         if (txn != null) {
-          txn.done(r);
+          txn.markRead(r);
         }
       }
       if (txn != null) {
@@ -343,113 +339,14 @@ public final class ReplayCommand implements Callable<Integer> {
     return true;
   }
 
-  /**
-   * The open transaction: replayed jobs and the consumer position of the failures they came from
-   * commit together. Committed every few seconds, so a slow --rate never hits the transaction
-   * timeout.
-   */
-  private static final class Transaction {
-    private final KafkaProducer<String, EditJob> producer;
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    private boolean open;
-    private long openedAt;
-    private int sent;
-
-    Transaction(KafkaProducer<String, EditJob> producer, KafkaConsumer<String, byte[]> consumer) {
-      this.producer = producer;
-      this.consumer = consumer;
-    }
-
-    void send(ProducerRecord<String, EditJob> record) {
-      begin();
-      producer.send(record);
-      sent++;
-    }
-
-    void done(ConsumerRecord<String, byte[]> record) {
-      begin();
-      offsets.put(
-          new TopicPartition(record.topic(), record.partition()),
-          new OffsetAndMetadata(record.offset() + 1));
-      if (sent >= MAX_JOBS_PER_TRANSACTION
-          || System.nanoTime() - openedAt > MAX_TRANSACTION_NANOS) {
-        commit();
-      }
-    }
-
-    void commit() {
-      if (!open) {
-        return;
-      }
-      try {
-        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-        producer.commitTransaction();
-      } catch (KafkaException e) {
-        throw CliFailure.infra(
-            "could not commit the replay transaction (another replay with the same --group"
-                + " running?): "
-                + EditstreamCli.rootMessage(e)
-                + ". Nothing of this transaction"
-                + " was replayed; run again.",
-            e);
-      }
-      offsets.clear();
-      open = false;
-      sent = 0;
-    }
-
-    private void begin() {
-      if (!open) {
-        producer.beginTransaction();
-        open = true;
-        openedAt = System.nanoTime();
-      }
-    }
-  }
-
   private KafkaProducer<String, EditJob> transactionalProducer(Connection conn) {
-    Map<String, Object> config = conn.kafkaClient();
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "editstream-cli-replay");
     // One transactional id per group: a second replay of the same group fences the first.
-    config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "editstream-replay-" + group);
-    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.putIfAbsent(
-        ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) Math.max(1000, conn.timeout().toMillis()));
-    return new KafkaProducer<>(
-        config, new StringSerializer(), Clients.serializer(EditJob.class, conn));
-  }
-
-  private static List<TopicPartition> partitions(Connection conn, String topic) {
-    try (Admin admin = Clients.admin(conn, "editstream-cli-replay-check")) {
-      Clients.checkReachable(admin, conn);
-      List<TopicPartition> out = new ArrayList<>();
-      admin
-          .describeTopics(List.of(topic))
-          .allTopicNames()
-          .get(conn.timeout().toMillis(), TimeUnit.MILLISECONDS)
-          .get(topic)
-          .partitions()
-          .forEach(p -> out.add(new TopicPartition(topic, p.partition())));
-      return out;
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        throw CliFailure.infra(
-            "topic "
-                + topic
-                + " not found on "
-                + conn.bootstrapServers()
-                + " (right --topic-prefix?)",
-            e);
-      }
-      throw CliFailure.infra("cannot describe " + topic + ": " + EditstreamCli.rootMessage(e), e);
-    } catch (TimeoutException e) {
-      throw CliFailure.infra("Kafka did not describe " + topic + " in time", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw CliFailure.infra("interrupted", e);
-    }
+    return Clients.transactionalProducer(
+        conn,
+        "editstream-cli-replay",
+        "editstream-replay-" + group,
+        new StringSerializer(),
+        Clients.serializer(EditJob.class, conn));
   }
 
   private void print(PrintStream out, Counts counts, Connection conn) {

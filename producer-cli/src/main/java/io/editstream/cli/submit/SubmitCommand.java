@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.editstream.cli.ByteSizeConverter;
 import io.editstream.cli.CliContext;
 import io.editstream.cli.CliFailure;
+import io.editstream.cli.DurationConverter;
 import io.editstream.cli.EditstreamCli;
 import io.editstream.cli.ExitCodes;
 import io.editstream.cli.Progress;
@@ -12,6 +13,7 @@ import io.editstream.cli.blob.S3Location;
 import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Connection;
 import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.JobLookup;
 import io.editstream.cli.kafka.KafkaJobSink;
 import io.editstream.cli.manifest.Manifest;
 import io.editstream.cli.manifest.ManifestRow;
@@ -23,12 +25,14 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,6 +82,7 @@ import software.amazon.awssdk.services.s3.S3Client;
       "3:Kafka or the schema registry unreachable, or an I/O error"
     })
 public final class SubmitCommand implements Callable<Integer> {
+  private static final int SEEN_LISTED = 20;
   private static final DateTimeFormatter BATCH_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -217,6 +222,18 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Mixin S3Options s3Options;
 
+  @Option(
+      names = "--seen-check-window",
+      paramLabel = "DURATION",
+      defaultValue = "7d",
+      converter = DurationConverter.class,
+      description =
+          "Before sending, look for the job ids on the outcome and jobs topics this far back"
+              + " (default: ${DEFAULT-VALUE}, as long as the processor remembers finished job"
+              + " ids). Jobs found are reported and not sent: the processor would drop them."
+              + " 0 skips the check.")
+  Duration seenCheckWindow;
+
   @Option(names = "--dry-run", description = "Check everything and print the jobs; send nothing.")
   boolean dryRun;
 
@@ -300,10 +317,13 @@ public final class SubmitCommand implements Callable<Integer> {
   }
 
   private int submit(CliContext ctx, Plan plan, String batch, ClaimCheck claimCheck) {
-    long referenced = storeReferenced(plan, claimCheck);
     Connection conn = connection.resolve(ctx);
+    Map<String, JobLookup.State> seen = seenBefore(ctx, conn, plan);
+    List<PlannedJob> fresh =
+        plan.jobs().stream().filter(j -> !seen.containsKey(j.jobId())).toList();
+    long referenced = storeReferenced(fresh, claimCheck);
     Instant submittedAt = ctx.clock().instant().truncatedTo(ChronoUnit.MILLIS);
-    long sent = send(ctx, conn, plan, batch, submittedAt, claimCheck);
+    long sent = send(ctx, conn, fresh, batch, submittedAt, claimCheck);
     if (batchFile != null) {
       writeBatchFile(plan, batch, conn, submittedAt);
     }
@@ -318,18 +338,97 @@ public final class SubmitCommand implements Callable<Integer> {
         Sizes.human(plan.inlineBytes()),
         referenced > 0 ? ", " + referenced + " image(s) by reference in " + claimCheck.where() : "",
         plan.duplicates() > 0 ? "; " + plan.duplicates() + " duplicate row(s) skipped" : "");
-    out.printf(
-        "Follow the results: editstream listen %s --out results/%n",
-        batchFile != null
-            ? "--batch-file " + batchFile
-            : "--batch-id " + batch + " --expect " + sent);
+    if (!seen.isEmpty()) {
+      printSeen(out, plan, seen);
+    }
+    if (batchFile != null) {
+      out.printf(
+          "Follow the results: editstream listen --batch-file %s --out results/%n", batchFile);
+    } else if (sent > 0) {
+      out.printf(
+          "Follow the results: editstream listen --batch-id %s --expect %d --out results/%s%n",
+          batch,
+          sent,
+          seen.isEmpty() ? "" : " (the new jobs only; --batch-file also follows the earlier ones)");
+    }
     return ExitCodes.OK;
+  }
+
+  /** Job ids of the plan Kafka already holds (an outcome, or the job waiting for one). */
+  private Map<String, JobLookup.State> seenBefore(CliContext ctx, Connection conn, Plan plan) {
+    if (seenCheckWindow.isZero() || seenCheckWindow.isNegative()) {
+      return Map.of();
+    }
+    Progress progress =
+        new Progress(
+            ctx.err(),
+            ctx.interactive() && !quiet,
+            System::nanoTime,
+            "records checked for seen ids");
+    try {
+      return JobLookup.find(
+          conn,
+          plan.jobs().stream().map(PlannedJob::jobId).toList(),
+          ctx.clock().instant().minus(seenCheckWindow),
+          progress);
+    } finally {
+      progress.finish();
+    }
+  }
+
+  private void printSeen(PrintStream out, Plan plan, Map<String, JobLookup.State> seen) {
+    Map<JobLookup.State, Integer> by = new EnumMap<>(JobLookup.State.class);
+    seen.values().forEach(s -> by.merge(s, 1, Integer::sum));
+    int ok = by.getOrDefault(JobLookup.State.DONE_OK, 0);
+    int failed = by.getOrDefault(JobLookup.State.DONE_FAILED, 0);
+    int waiting = by.getOrDefault(JobLookup.State.SUBMITTED, 0);
+    List<String> parts = new ArrayList<>();
+    if (ok > 0) {
+      parts.add(ok + " done");
+    }
+    if (failed > 0) {
+      parts.add(failed + " failed");
+    }
+    if (waiting > 0) {
+      parts.add(waiting + " in progress");
+    }
+    out.printf(
+        "%d of %d job%s were submitted before (%s); the processor will not run them again, so"
+            + " they were not sent.%n",
+        seen.size(),
+        plan.jobs().size(),
+        plan.jobs().size() == 1 ? "" : "s",
+        String.join(", ", parts));
+    int listed = 0;
+    for (PlannedJob job : plan.jobs()) {
+      JobLookup.State state = seen.get(job.jobId());
+      if (state == null) {
+        continue;
+      }
+      if (listed++ == SEEN_LISTED) {
+        out.println("  ... and " + (seen.size() - SEEN_LISTED) + " more");
+        break;
+      }
+      out.printf(
+          "  %s  %s  sku=%s  %s%n",
+          job.where(),
+          job.jobId(),
+          job.sku() == null ? "-" : job.sku(),
+          switch (state) {
+            case DONE_OK -> "done";
+            case DONE_FAILED -> "failed (editstream replay retries retryable failures)";
+            case SUBMITTED -> "in progress";
+          });
+    }
+    out.printf(
+        "To run them again as new jobs: --id-salt %s (any new text gives new job ids).%n",
+        idSalt == null ? "1" : idSalt + "-2");
   }
 
   private long send(
       CliContext ctx,
       Connection conn,
-      Plan plan,
+      List<PlannedJob> jobs,
       String batch,
       Instant submittedAt,
       ClaimCheck claimCheck) {
@@ -337,9 +436,12 @@ public final class SubmitCommand implements Callable<Integer> {
         new Progress(ctx.err(), ctx.interactive() && !quiet, System::nanoTime, "jobs sent");
     AtomicLong acked = new AtomicLong();
     AtomicReference<Exception> failure = new AtomicReference<>();
-    int total = plan.jobs().size();
+    int total = jobs.size();
+    if (total == 0) {
+      return 0;
+    }
     try (JobSink sink = KafkaJobSink.open(conn)) {
-      for (PlannedJob job : plan.jobs()) {
+      for (PlannedJob job : jobs) {
         if (failure.get() != null) {
           break;
         }
@@ -384,9 +486,9 @@ public final class SubmitCommand implements Callable<Integer> {
   }
 
   /** Copies by-reference images into the claim-check folder, each once; returns how many. */
-  private long storeReferenced(Plan plan, ClaimCheck claimCheck) {
+  private long storeReferenced(List<PlannedJob> jobs, ClaimCheck claimCheck) {
     Map<String, PlannedImage.LocalFile> unique = new LinkedHashMap<>();
-    for (PlannedJob job : plan.jobs()) {
+    for (PlannedJob job : jobs) {
       for (PlannedImage image : job.images()) {
         if (image instanceof PlannedImage.LocalFile f && !f.inline()) {
           unique.putIfAbsent(f.sha256(), f);

@@ -64,4 +64,44 @@ class BatchTrackerTest {
     assertThat(t.summary(new Pricing(1000, 1000)).costUsd()).isEqualTo(0.05);
     assertThat(t.complete()).isFalse();
   }
+
+  @Test
+  void shouldCountAnEarlierBatchsOutcomeOfAJobInTheBatchFileAsEarlier() {
+    BatchTracker t = new BatchTracker("b2", java.util.Set.of("j1", "j2"), 2);
+
+    assertThat(t.accept(Records.result("j1", "S1", B1, PNG, "file:///x", true))).isTrue();
+    assertThat(t.accept(Records.result("j7", "S7", B1, PNG, "file:///x", true))).isFalse();
+    assertThat(t.complete()).isFalse();
+    t.accept(
+        Records.failure(
+            "j2", "S2", FailureCode.MODEL_UNAVAILABLE, true, 1, Map.of("editstream.batch", "b2")));
+
+    assertThat(t.complete()).isTrue();
+    assertThat(t.earlier()).containsExactly("j1");
+  }
+
+  @Test
+  void shouldNotBeCompleteWhileAFailedJobsReplayHasNoOutcome() {
+    BatchTracker t = new BatchTracker("b1", 1);
+    t.accept(Records.failure("j1", "S1", FailureCode.MODEL_UNAVAILABLE, true, 5, B1));
+    assertThat(t.complete()).isTrue();
+
+    t.awaitReplay("j1", "j1.replay-1");
+    assertThat(t.complete()).isFalse();
+    assertThat(t.replaysAwaited()).isEqualTo(1);
+    Map<String, String> replay = Map.of("editstream.batch", "b1", "editstream.replay.of", "j1");
+    t.accept(Records.failure("j1.replay-1", "S1", FailureCode.MODEL_UNAVAILABLE, true, 2, replay));
+
+    assertThat(t.complete()).isTrue();
+  }
+
+  @Test
+  void shouldNotAwaitTheReplayOfAJobThatAlreadyHasAResult() {
+    BatchTracker t = new BatchTracker("b1", 1);
+    t.accept(Records.result("j1", "S1", B1, PNG, "file:///x", true));
+
+    t.awaitReplay("j1", "j1.replay-1");
+
+    assertThat(t.complete()).isTrue();
+  }
 }
