@@ -93,6 +93,7 @@ public final class CallRecorder implements AutoCloseable {
     String path = exchange.getRequestURI().getRawPath();
     boolean model = path.contains(":generateContent") || path.contains(":streamGenerateContent");
     int status = 0;
+    boolean recorded = false;
     String job = "";
     try {
       byte[] body;
@@ -130,6 +131,11 @@ public final class CallRecorder implements AutoCloseable {
         return;
       }
       status = response.statusCode();
+      if (model) {
+        // Before the answer goes out: whoever got it must find the call recorded.
+        calls.add(new ModelCall(at, job, status));
+        recorded = true;
+      }
       response
           .headers()
           .map()
@@ -148,7 +154,7 @@ public final class CallRecorder implements AutoCloseable {
       }
     } finally {
       exchange.close();
-      if (model) {
+      if (model && !recorded) {
         calls.add(new ModelCall(at, job, status));
       }
     }
