@@ -59,11 +59,27 @@ public final class Demo {
   private final DemoOptions options;
   private final PrintStream out;
   private final Clock clock;
+  private final Photos photos;
 
   public Demo(DemoOptions options, PrintStream out, Clock clock) {
+    this(options, photosOf(options), out, clock);
+  }
+
+  /** With {@code photos} read from {@code options.images()} already. */
+  public Demo(DemoOptions options, Photos photos, PrintStream out, Clock clock) {
     this.options = options;
+    this.photos = photos;
     this.out = out;
     this.clock = clock;
+  }
+
+  /**
+   * The photos {@code options} name: the bundled samples, or those of {@code --images}.
+   *
+   * @throws IllegalArgumentException naming {@code --images} when that folder has none
+   */
+  public static Photos photosOf(DemoOptions options) {
+    return Photos.of(options.images());
   }
 
   /**
@@ -79,7 +95,7 @@ public final class Demo {
     ReportWriter writer = new ReportWriter(outDir);
     writer.clean();
     boolean emulated = options.provider() == DemoOptions.Provider.EMULATOR;
-    List<SampleJob> jobs = SampleSet.jobs(emulated);
+    List<SampleJob> jobs = jobs(emulated);
     String runId =
         DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
             .withZone(ZoneOffset.UTC)
@@ -224,6 +240,17 @@ public final class Demo {
         emulator);
   }
 
+  /** The run's jobs: the sample set or one per own photo, as many as {@code --jobs} asks. */
+  List<SampleJob> jobs(boolean emulated) {
+    if (photos.isBundled()) {
+      int all = SampleSet.jobs(emulated).size();
+      return SampleSet.jobs(emulated, options.jobCount() == 0 ? all : options.jobCount());
+    }
+    List<String> names = photos.names();
+    return SampleSet.ownPhotoJobs(
+        names, options.jobCount() == 0 ? names.size() : options.jobCount());
+  }
+
   /** Submits the jobs, follows their outcomes and writes the output folder. */
   private DemoSummary submitAndFollow(
       EmbeddedInfra.Started infra,
@@ -243,7 +270,8 @@ public final class Demo {
     try (Outcomes outcomes = new Outcomes(kafka, registry, topics, batch, jobs.size());
         FinishedImages finished = new FinishedImages(imageStore::client);
         JobSubmitter submitter =
-            new JobSubmitter(JobSubmitter.connection(kafka, registry, topics), batch, clock)) {
+            new JobSubmitter(
+                JobSubmitter.connection(kafka, registry, topics), photos, batch, clock)) {
       long submitted = System.nanoTime();
       step("Submitting " + jobs.size() + " jobs to " + topics.jobs() + "...");
       submitter.submitAll(jobs, Duration.ofSeconds(30));
@@ -259,7 +287,7 @@ public final class Demo {
             "  !! not every job had an outcome after %d s; see %s%n",
             options.timeout().toSeconds(), outDir.resolve(DemoMain.LOG_FILE));
       }
-      writer.writeInputs(jobs);
+      writer.writeInputs(jobs, photos);
       List<String> images = writer.writeImages(outcomes.results(), finished);
       DemoSummary summary =
           summarize(

@@ -38,6 +38,32 @@ public final class DemoMain implements Callable<Integer> {
           "Folder for images, report.html, summary.json and demo.log (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("demo-output");
 
+  @Option(
+      names = "--overwrite",
+      description =
+          "Replace an earlier run in the output folder without asking. Without it the demo asks"
+              + " at a terminal and refuses otherwise (a new or empty folder is never asked about).")
+  boolean overwrite;
+
+  @Option(
+      names = "--images",
+      paramLabel = "DIR",
+      description =
+          "Edit your own photos instead of the samples: the .jpg, .jpeg, .png, .webp, .heic and"
+              + " .heif files directly in DIR (up to 6 MB each), one job per photo, all with one"
+              + " edit (background to white, soft shadow).")
+  Path images;
+
+  @Option(
+      names = "--jobs",
+      paramLabel = "N",
+      description =
+          "How many jobs to submit (1-"
+              + DemoOptions.MAX_JOBS
+              + "): the samples or photos in order, again from the first (as cache hits) when N"
+              + " is larger. Default: one per sample or photo.")
+  Integer jobs;
+
   @Option(names = "--emulator", description = "Use the emulator even when GEMINI_API_KEY is set.")
   boolean forceEmulator;
 
@@ -72,6 +98,31 @@ public final class DemoMain implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    DemoOptions options;
+    Photos photos;
+    try {
+      if (jobs != null && jobs < 1) {
+        throw new IllegalArgumentException(
+            "--jobs must be between 1 and " + DemoOptions.MAX_JOBS + ", was " + jobs);
+      }
+      options =
+          DemoOptions.fromEnvironment(output, System.getenv())
+              .withEmulatorLatencyMs(emulatorLatencyMs)
+              .withTimeout(Duration.ofSeconds(timeoutSeconds))
+              .withBlobStore(DemoOptions.BlobStore.parse(blobStore))
+              .withImages(images)
+              .withJobCount(jobs == null ? 0 : jobs);
+      if (forceEmulator) {
+        options = options.withProvider(DemoOptions.Provider.EMULATOR);
+      }
+      // Checks --images before anything starts or any file is touched (and no logger exists yet:
+      // Photos and OutputFolder log nothing).
+      photos = Photos.of(options.images());
+      OutputFolder.claim(output.toAbsolutePath().normalize(), overwrite, terminal());
+    } catch (IllegalArgumentException e) {
+      System.err.println("editstream-demo: " + e.getMessage());
+      return 2;
+    }
     // Before the first logger exists: the log goes to the output folder, the console stays clean.
     System.setProperty(LOG_DIR_PROPERTY, output.toAbsolutePath().toString());
     // Our configuration by name: the command line's jar brings a logback.xml of its own.
@@ -89,22 +140,8 @@ public final class DemoMain implements Callable<Integer> {
             java.nio.charset.StandardCharsets.UTF_8));
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
-    DemoOptions options;
     try {
-      options =
-          DemoOptions.fromEnvironment(output, System.getenv())
-              .withEmulatorLatencyMs(emulatorLatencyMs)
-              .withTimeout(Duration.ofSeconds(timeoutSeconds))
-              .withBlobStore(DemoOptions.BlobStore.parse(blobStore));
-      if (forceEmulator) {
-        options = options.withProvider(DemoOptions.Provider.EMULATOR);
-      }
-    } catch (IllegalArgumentException e) {
-      System.err.println("editstream-demo: " + e.getMessage());
-      return 2;
-    }
-    try {
-      DemoSummary summary = new Demo(options, console, Clock.systemUTC()).run();
+      DemoSummary summary = new Demo(options, photos, console, Clock.systemUTC()).run();
       return summary.complete() ? 0 : 1;
     } catch (RuntimeException | java.io.IOException e) {
       System.err.println("editstream-demo: " + e.getMessage());
@@ -115,6 +152,18 @@ public final class DemoMain implements Callable<Integer> {
       Thread.currentThread().interrupt();
       return 2;
     }
+  }
+
+  /** A yes/no prompt on the terminal; null when stdin or stdout is not one (CI, pipes). */
+  private static OutputFolder.Confirm terminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return null;
+    }
+    return question -> {
+      String answer = console.readLine("%s", question);
+      return answer != null && answer.strip().toLowerCase(java.util.Locale.ROOT).startsWith("y");
+    };
   }
 
   /** Avro 1.12 loads generated classes only from trusted packages. */

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param emulatorLatencyMs mean latency of the emulator for a 512 px edit (the real API: ~2,800)
  * @param timeout how long to wait for every job's outcome
  * @param blobStore where the processor stores finished images
+ * @param images the folder of the user's own photos ({@code --images}); null for the bundled set
+ * @param jobCount how many jobs to submit ({@code --jobs}); 0 for one per sample or photo
  */
 public record DemoOptions(
     Path outputDir,
@@ -23,7 +25,9 @@ public record DemoOptions(
     String geminiBaseUrl,
     long emulatorLatencyMs,
     Duration timeout,
-    BlobStore blobStore) {
+    BlobStore blobStore,
+    Path images,
+    int jobCount) {
 
   /** Who answers the model calls. */
   public enum Provider {
@@ -69,20 +73,30 @@ public record DemoOptions(
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(90);
 
+  /** A demo, not a load test: the bench module is for more. */
+  public static final int MAX_JOBS = 1_000;
+
   public DemoOptions {
     Objects.requireNonNull(outputDir, "outputDir");
     Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(timeout, "timeout");
     Objects.requireNonNull(blobStore, "blobStore");
     if (provider == Provider.GEMINI && (geminiApiKey == null || geminiApiKey.isBlank())) {
-      throw new IllegalArgumentException("GEMINI_API_KEY must be set to use the real Gemini API");
+      throw new IllegalArgumentException(
+          "GEMINI_API_KEY must be set to use the real Gemini API (or pass --emulator)");
     }
     if (emulatorLatencyMs < 0 || emulatorLatencyMs > 60_000) {
       throw new IllegalArgumentException(
-          "emulator latency must be in 0..60000 ms, was " + emulatorLatencyMs);
+          "--emulator-latency-ms (emulator latency) must be in 0..60000 ms, was "
+              + emulatorLatencyMs);
+    }
+    if (jobCount < 0 || jobCount > MAX_JOBS) {
+      throw new IllegalArgumentException(
+          "--jobs must be between 1 and " + MAX_JOBS + ", was " + jobCount);
     }
     if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+      throw new IllegalArgumentException(
+          "--timeout-s (timeout) must be positive, was " + timeout.toSeconds());
     }
   }
 
@@ -99,26 +113,79 @@ public record DemoOptions(
         key == null ? null : blank(env.get("GEMINI_BASE_URL")),
         DEFAULT_EMULATOR_LATENCY_MS,
         DEFAULT_TIMEOUT,
-        BlobStore.LOCAL);
+        BlobStore.LOCAL,
+        null,
+        0);
   }
 
   public DemoOptions withProvider(Provider v) {
     return new DemoOptions(
-        outputDir, v, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, timeout, blobStore);
+        outputDir,
+        v,
+        geminiApiKey,
+        geminiBaseUrl,
+        emulatorLatencyMs,
+        timeout,
+        blobStore,
+        images,
+        jobCount);
   }
 
   public DemoOptions withEmulatorLatencyMs(long v) {
-    return new DemoOptions(outputDir, provider, geminiApiKey, geminiBaseUrl, v, timeout, blobStore);
+    return new DemoOptions(
+        outputDir, provider, geminiApiKey, geminiBaseUrl, v, timeout, blobStore, images, jobCount);
   }
 
   public DemoOptions withTimeout(Duration v) {
     return new DemoOptions(
-        outputDir, provider, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, v, blobStore);
+        outputDir,
+        provider,
+        geminiApiKey,
+        geminiBaseUrl,
+        emulatorLatencyMs,
+        v,
+        blobStore,
+        images,
+        jobCount);
   }
 
   public DemoOptions withBlobStore(BlobStore v) {
     return new DemoOptions(
-        outputDir, provider, geminiApiKey, geminiBaseUrl, emulatorLatencyMs, timeout, v);
+        outputDir,
+        provider,
+        geminiApiKey,
+        geminiBaseUrl,
+        emulatorLatencyMs,
+        timeout,
+        v,
+        images,
+        jobCount);
+  }
+
+  public DemoOptions withImages(Path v) {
+    return new DemoOptions(
+        outputDir,
+        provider,
+        geminiApiKey,
+        geminiBaseUrl,
+        emulatorLatencyMs,
+        timeout,
+        blobStore,
+        v,
+        jobCount);
+  }
+
+  public DemoOptions withJobCount(int v) {
+    return new DemoOptions(
+        outputDir,
+        provider,
+        geminiApiKey,
+        geminiBaseUrl,
+        emulatorLatencyMs,
+        timeout,
+        blobStore,
+        images,
+        v);
   }
 
   private static String blank(String s) {
@@ -128,7 +195,7 @@ public record DemoOptions(
   @Override
   public String toString() {
     // Never print the key.
-    return "DemoOptions[outputDir=%s, provider=%s, geminiApiKey=%s, geminiBaseUrl=%s, emulatorLatencyMs=%d, timeout=%s, blobStore=%s]"
+    return "DemoOptions[outputDir=%s, provider=%s, geminiApiKey=%s, geminiBaseUrl=%s, emulatorLatencyMs=%d, timeout=%s, blobStore=%s, images=%s, jobCount=%d]"
         .formatted(
             outputDir,
             provider,
@@ -136,6 +203,8 @@ public record DemoOptions(
             geminiBaseUrl,
             emulatorLatencyMs,
             timeout,
-            blobStore);
+            blobStore,
+            images,
+            jobCount);
   }
 }

@@ -25,11 +25,13 @@ import java.util.concurrent.TimeoutException;
  */
 final class JobSubmitter implements AutoCloseable {
   private final KafkaJobSink sink;
+  private final Photos photos;
   private final String batch;
   private final Clock clock;
 
-  JobSubmitter(Connection connection, String batch, Clock clock) {
+  JobSubmitter(Connection connection, Photos photos, String batch, Clock clock) {
     this.sink = KafkaJobSink.open(connection);
+    this.photos = photos;
     this.batch = batch;
     this.clock = clock;
   }
@@ -41,6 +43,8 @@ final class JobSubmitter implements AutoCloseable {
   static Connection connection(
       Map<String, Object> kafka, Map<String, Object> registry, Topics topics) {
     Properties extra = new Properties();
+    // Own photos (--images) can be several MB; the processor's topics take 8 MB records.
+    extra.setProperty("max.request.size", String.valueOf(8 * 1024 * 1024));
     kafka.forEach(
         (k, v) -> {
           if (!k.equals("bootstrap.servers")) {
@@ -62,8 +66,8 @@ final class JobSubmitter implements AutoCloseable {
   }
 
   /** The record the demo publishes for {@code job}. */
-  static EditJob toEditJob(SampleJob job, String batch, Instant submittedAt) {
-    byte[] bytes = SampleSet.image(job.image());
+  static EditJob toEditJob(SampleJob job, Photos photos, String batch, Instant submittedAt) {
+    byte[] bytes = photos.bytes(job.image());
     return EditJob.newBuilder()
         .setJobId(job.jobId())
         .setTenant(job.tenant())
@@ -71,7 +75,7 @@ final class JobSubmitter implements AutoCloseable {
         .setImages(
             List.of(
                 InputImage.newBuilder()
-                    .setMimeType(SampleSet.IMAGES.get(job.image()))
+                    .setMimeType(photos.mimeType(job.image()))
                     .setData(ByteBuffer.wrap(bytes))
                     .build()))
         .setInstruction(job.instruction())
@@ -91,7 +95,7 @@ final class JobSubmitter implements AutoCloseable {
                 j -> {
                   CompletableFuture<Void> ack = new CompletableFuture<>();
                   sink.send(
-                      toEditJob(j, batch, clock.instant()),
+                      toEditJob(j, photos, batch, clock.instant()),
                       e -> {
                         if (e == null) {
                           ack.complete(null);

@@ -69,11 +69,11 @@ final class ReportWriter {
     return written;
   }
 
-  /** Copies the sample photos the jobs used into {@code inputs/}. */
-  void writeInputs(List<SampleJob> jobs) throws IOException {
+  /** Copies the photos the jobs used into {@code inputs/}. */
+  void writeInputs(List<SampleJob> jobs, Photos photos) throws IOException {
     Files.createDirectories(dir.resolve(INPUTS));
     for (String image : jobs.stream().map(SampleJob::image).distinct().toList()) {
-      Files.write(dir.resolve(INPUTS).resolve(image), SampleSet.image(image));
+      Files.write(dir.resolve(INPUTS).resolve(image), photos.bytes(image));
     }
   }
 

@@ -115,6 +115,65 @@ public final class SampleSet {
     return JOBS.stream().filter(j -> emulator || !j.emulatorOnly()).toList();
   }
 
+  /** The default edit of the user's own photos ({@code --images}). */
+  static final String OWN_PHOTO_EDIT =
+      "Remove the background, put the product on pure white and add a soft drop shadow";
+
+  /**
+   * {@code count} jobs: the set's jobs ({@link #jobs(boolean)}) in order, started again with new
+   * job ids (…-2, …-3) when {@code count} is larger; the repeats are answered by the dedup cache.
+   */
+  public static List<SampleJob> jobs(boolean emulator, int count) {
+    return repeat(jobs(emulator), count);
+  }
+
+  /**
+   * {@code count} jobs editing the user's own photos, one per photo in name order and round again
+   * when {@code count} is larger: SKU = file name without extension, one edit for all.
+   */
+  public static List<SampleJob> ownPhotoJobs(List<String> photos, int count) {
+    List<SampleJob> one = new java.util.ArrayList<>();
+    for (String photo : photos) {
+      int dot = photo.lastIndexOf('.');
+      String stem = dot > 0 ? photo.substring(0, dot) : photo;
+      // The whole name: a.jpg and a.png are two jobs of SKU a.
+      String id = "photo-" + photo.replaceAll("[^A-Za-z0-9._-]", "-");
+      one.add(job(id, SHOP, stem, photo, OWN_PHOTO_EDIT).shows("your photo " + photo).build());
+    }
+    return repeat(one, count);
+  }
+
+  private static List<SampleJob> repeat(List<SampleJob> jobs, int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException("--jobs must be at least 1, was " + count);
+    }
+    List<SampleJob> out = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      SampleJob j = jobs.get(i % jobs.size());
+      int round = i / jobs.size() + 1;
+      out.add(
+          round == 1
+              ? j
+              : new SampleJob(
+                  j.jobId() + "-" + round,
+                  j.tenant(),
+                  j.sku(),
+                  j.image(),
+                  j.instruction(),
+                  j.steps(),
+                  j.size(),
+                  j.format(),
+                  j.priority(),
+                  "round "
+                      + round
+                      + " of "
+                      + j.jobId()
+                      + ": the same edit again (cached results answer)",
+                  j.emulatorOnly()));
+    }
+    return out;
+  }
+
   /** The bytes of a bundled photo. */
   public static byte[] image(String name) {
     if (!IMAGES.containsKey(name)) {

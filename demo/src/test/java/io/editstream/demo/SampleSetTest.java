@@ -65,7 +65,7 @@ class SampleSetTest {
     Clock clock = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
     SampleJob cat =
         SampleSet.JOBS.stream().filter(j -> j.jobId().equals("cat-studio")).findFirst().get();
-    EditJob job = JobSubmitter.toEditJob(cat, "batch-1", clock.instant());
+    EditJob job = JobSubmitter.toEditJob(cat, Photos.bundled(), "batch-1", clock.instant());
     assertThat(job.getJobId()).isEqualTo("cat-studio");
     assertThat(job.getSku()).isEqualTo(cat.sku());
     assertThat(job.getImages()).hasSize(1);

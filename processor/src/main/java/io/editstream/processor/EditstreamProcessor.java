@@ -25,6 +25,7 @@ import io.editstream.serde.AvroSerdes;
 import io.editstream.serde.SerdeException;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -88,6 +89,8 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.blobs = BlobStores.open(config.blob());
     this.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(meters);
+    // process_start_time_seconds: lets `editstream status` say since when its counters count.
+    new UptimeMetrics().bindTo(meters);
 
     int inputPartitions;
     try (Admin admin = Admin.create(new HashMap<>(config.kafka()))) {

@@ -10,6 +10,8 @@ import io.editstream.cli.submit.SubmitCommand;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,6 +70,7 @@ public final class EditstreamCli implements Runnable {
     cl.setOut(new PrintWriter(new OutputStreamWriter(context.out(), StandardCharsets.UTF_8), true));
     cl.setErr(new PrintWriter(new OutputStreamWriter(context.err(), StandardCharsets.UTF_8), true));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    printExamplesUnwrapped(cl);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
@@ -88,6 +91,26 @@ public final class EditstreamCli implements Runnable {
           return ExitCodes.INFRA;
         });
     return cl;
+  }
+
+  /**
+   * Every command's footer holds its examples, one command per line: picocli would wrap a line
+   * longer than the help width, mid-argument, and then a pasted example no longer runs. Printed as
+   * written instead (and kept short enough by a test).
+   */
+  private static void printExamplesUnwrapped(CommandLine cl) {
+    Map<String, CommandLine.IHelpSectionRenderer> sections = new HashMap<>(cl.getHelpSectionMap());
+    sections.put(
+        CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER,
+        help -> {
+          StringBuilder sb = new StringBuilder();
+          for (String line : help.commandSpec().usageMessage().footer()) {
+            sb.append(line).append(System.lineSeparator());
+          }
+          return sb.toString();
+        });
+    cl.setHelpSectionMap(sections);
+    cl.getSubcommands().values().forEach(EditstreamCli::printExamplesUnwrapped);
   }
 
   /** The innermost cause's class and message. */

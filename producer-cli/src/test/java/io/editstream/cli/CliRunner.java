@@ -27,6 +27,13 @@ public final class CliRunner {
     return run(Map.of(), args);
   }
 
+  /** A context with the fixed clock and discarded output, for parsing without running. */
+  public static CliContext context() {
+    PrintStream discard = new PrintStream(java.io.OutputStream.nullOutputStream());
+    return new CliContext(
+        Map.of(), Clock.fixed(NOW, ZoneOffset.UTC), new Random(7), discard, discard, false);
+  }
+
   public static Result run(Map<String, String> env, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

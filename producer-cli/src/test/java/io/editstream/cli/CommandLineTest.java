@@ -1,25 +1,162 @@
 package io.editstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
 
 class CommandLineTest {
+  private static final List<String> COMMANDS =
+      List.of("submit", "listen", "replay", "dlq", "status", "job", "cancel");
+
   @ParameterizedTest
-  @ValueSource(strings = {"", "submit", "listen", "replay", "dlq", "status"})
+  @ValueSource(strings = {"", "submit", "listen", "replay", "dlq", "status", "job", "cancel"})
   void shouldPrintHelpWithExitCodesAndExitZero(String command) {
     CliRunner.Result r =
         command.isEmpty() ? CliRunner.run("--help") : CliRunner.run(command, "--help");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.out()).contains("Usage: editstream").contains("Exit codes:");
-    if (!command.isEmpty()) {
+    if (!command.isEmpty() && !command.equals("job")) {
       assertThat(r.out()).contains("--bootstrap-servers").contains("--kafka-config");
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"submit", "listen", "replay", "dlq", "status", "job", "cancel"})
+  void shouldPrintExamplesThatRunWhenPastedOneLineEach(String command) {
+    CliRunner.Result r = CliRunner.run(command, "--help");
+    String help = r.out();
+    assertThat(help).as(command + " has examples").contains("\nExamples:\n");
+    List<String> examples =
+        help.substring(help.indexOf("\nExamples:\n") + 11)
+            .lines()
+            .takeWhile(line -> !line.isBlank())
+            .toList();
+
+    assertThat(examples).isNotEmpty();
+    for (String line : examples) {
+      // A wrapped example shows up as a line that is not a whole command of its own.
+      assertThat(line).as("example line of " + command).startsWith("  editstream " + command);
+      assertThat(line.length()).as("fits 80 columns: " + line).isLessThanOrEqualTo(80);
+      List<String> args = shellWords(line.strip().replaceFirst("\\s+#.*$", ""));
+      CommandLine cl = EditstreamCli.commandLine(CliRunner.context());
+      assertThatCode(() -> cl.parseArgs(args.subList(1, args.size()).toArray(String[]::new)))
+          .as(line)
+          .doesNotThrowAnyException();
+    }
+  }
+
+  @Test
+  void shouldListOnlyTheConnectionOptionsEachCommandUses() {
+    // status reads offsets and /metrics; dlq moves raw bytes; cancel writes to its own topic.
+    Map<String, List<String>> unused =
+        Map.of(
+            "status", List.of("--schema-registry", "--results-topic", "--failures-topic"),
+            "dlq", List.of("--schema-registry", "--results-topic", "--failures-topic"),
+            "cancel", List.of("--jobs-topic", "--results-topic", "--failures-topic"),
+            "replay", List.of("--results-topic"),
+            "job", List.of("--bootstrap-servers", "--schema-registry", "--jobs-topic"));
+    Map<String, List<String>> used =
+        Map.of(
+            "submit",
+                List.of("--schema-registry", "--jobs-topic", "--results-topic", "--failures-topic"),
+            "listen",
+                List.of("--schema-registry", "--jobs-topic", "--results-topic", "--failures-topic"),
+            "replay", List.of("--schema-registry", "--jobs-topic", "--failures-topic"),
+            "status", List.of("--bootstrap-servers", "--jobs-topic", "--topic-prefix"),
+            "cancel", List.of("--schema-registry", "--topic-prefix"),
+            "dlq", List.of("--jobs-topic", "--topic-prefix"));
+    for (String command : COMMANDS) {
+      String help = CliRunner.run(command, "--help").out();
+      for (String option : unused.getOrDefault(command, List.of())) {
+        assertThat(help).as(command + " --help").doesNotContain(option);
+      }
+      for (String option : used.getOrDefault(command, List.of())) {
+        assertThat(help).as(command + " --help").contains(option);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"submit", "listen", "replay", "dlq", "status", "cancel"})
+  void shouldStillAcceptEveryConnectionOptionForScriptsThatPassThemToAllCommands(String command) {
+    // Scripts pass one set of options to every command: unlisted ones are accepted and ignored.
+    CommandLine cl = EditstreamCli.commandLine(CliRunner.context());
+    String[] args = {
+      command,
+      "--bootstrap-servers",
+      "b:9092",
+      "--schema-registry",
+      "http://r:8081",
+      "--topic-prefix",
+      "p.",
+      "--jobs-topic",
+      "j",
+      "--results-topic",
+      "r",
+      "--failures-topic",
+      "f",
+      "--connect-timeout",
+      "5s",
+      "ID1"
+    };
+    String[] parsed =
+        command.equals("cancel") ? args : java.util.Arrays.copyOf(args, args.length - 1);
+    assertThatCode(() -> cl.parseArgs(parsed)).as(command).doesNotThrowAnyException();
+  }
+
+  @Test
+  void shouldShowOneFlagForReplayingPermanentFailuresAndKeepTheOldOne() {
+    String help = CliRunner.run("replay", "--help").out();
+    assertThat(help).contains("--include-permanent").doesNotContain("retryable-only");
+
+    CommandLine cl = EditstreamCli.commandLine(CliRunner.context());
+    assertThatCode(() -> cl.parseArgs("replay", "--retryable-only", "--dry-run"))
+        .as("old scripts still parse")
+        .doesNotThrowAnyException();
+  }
+
+  /** Splits like a POSIX shell for the quoting examples use: '...', "..." and spaces. */
+  private static List<String> shellWords(String line) {
+    List<String> words = new ArrayList<>();
+    StringBuilder word = new StringBuilder();
+    boolean inWord = false;
+    char quote = 0;
+    for (char c : line.toCharArray()) {
+      if (quote != 0) {
+        if (c == quote) {
+          quote = 0;
+        } else {
+          word.append(c);
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        inWord = true;
+      } else if (Character.isWhitespace(c)) {
+        if (inWord) {
+          words.add(word.toString());
+          word.setLength(0);
+          inWord = false;
+        }
+      } else {
+        word.append(c);
+        inWord = true;
+      }
+    }
+    assertThat((int) quote).as("unclosed quote in " + line).isZero();
+    if (inWord) {
+      words.add(word.toString());
+    }
+    return words;
   }
 
   @Test
@@ -97,12 +234,15 @@ class CommandLineTest {
 
     for (CliRunner.Result r : new CliRunner.Result[] {submit, listen, replay, dlq}) {
       assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.INFRA);
-      assertThat(r.err()).contains("cannot reach Kafka at 127.0.0.1:1");
+      assertThat(r.err())
+          .contains("cannot reach Kafka at 127.0.0.1:1")
+          .contains("set --bootstrap-servers");
     }
     assertThat(status.exitCode()).as(status.toString()).isEqualTo(ExitCodes.INFRA);
     assertThat(status.out())
         .contains("cannot reach Kafka")
-        .contains("cannot reach http://127.0.0.1:1/metrics");
+        .contains("cannot reach http://127.0.0.1:1/metrics")
+        .contains("set --metrics-url");
   }
 
   @Test

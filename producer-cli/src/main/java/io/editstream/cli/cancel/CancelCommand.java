@@ -6,7 +6,11 @@ import io.editstream.cli.EditstreamCli;
 import io.editstream.cli.ExitCodes;
 import io.editstream.cli.kafka.Clients;
 import io.editstream.cli.kafka.Connection;
-import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.FailuresTopicOption;
+import io.editstream.cli.kafka.JobsTopicOption;
+import io.editstream.cli.kafka.KafkaOptions;
+import io.editstream.cli.kafka.RegistryOptions;
+import io.editstream.cli.kafka.ResultsTopicOption;
 import io.editstream.schema.CancelRequest;
 import io.editstream.serde.SerdeException;
 import java.io.PrintStream;
@@ -56,7 +60,16 @@ public final class CancelCommand implements Callable<Integer> {
 
   @ParentCommand EditstreamCli parent;
 
-  @Mixin ConnectionOptions connection;
+  @Mixin KafkaOptions connection;
+
+  // Accepted for scripts that pass the same options to every command; not used, not listed.
+  @Mixin JobsTopicOption.Ignored jobsTopicIgnored;
+
+  @Mixin ResultsTopicOption.Ignored resultsTopicIgnored;
+
+  @Mixin FailuresTopicOption.Ignored failuresTopicIgnored;
+
+  @Mixin RegistryOptions registry;
 
   @Parameters(paramLabel = "JOB_ID", arity = "1..*", description = "Ids of the jobs to cancel.")
   List<String> jobIds;
@@ -84,7 +97,7 @@ public final class CancelCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     CliContext ctx = parent.context();
-    Connection conn = connection.resolve(ctx);
+    Connection conn = connection.resolve(ctx, registry);
     for (String id : jobIds) {
       if (id.isBlank()) {
         throw CliFailure.usage("a JOB_ID is blank");

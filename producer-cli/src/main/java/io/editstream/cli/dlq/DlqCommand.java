@@ -9,7 +9,11 @@ import io.editstream.cli.blob.BlobReader;
 import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Clients;
 import io.editstream.cli.kafka.Connection;
-import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.FailuresTopicOption;
+import io.editstream.cli.kafka.JobsTopicOption;
+import io.editstream.cli.kafka.KafkaOptions;
+import io.editstream.cli.kafka.RegistryOptions;
+import io.editstream.cli.kafka.ResultsTopicOption;
 import io.editstream.cli.kafka.TopicScan;
 import io.editstream.cli.kafka.TransactionBatch;
 import io.editstream.cli.replay.Pacer;
@@ -78,7 +82,16 @@ public final class DlqCommand implements Callable<Integer> {
 
   @ParentCommand EditstreamCli parent;
 
-  @Mixin ConnectionOptions connection;
+  @Mixin KafkaOptions connection;
+
+  // Accepted for scripts that pass the same options to every command; not used, not listed.
+  @Mixin RegistryOptions.Ignored registryIgnored;
+
+  @Mixin ResultsTopicOption.Ignored resultsTopicIgnored;
+
+  @Mixin FailuresTopicOption.Ignored failuresTopicIgnored;
+
+  @Mixin JobsTopicOption jobsTopic;
 
   @Mixin S3Options s3Options;
 
@@ -149,7 +162,7 @@ public final class DlqCommand implements Callable<Integer> {
       throw CliFailure.usage("--rate must not be negative");
     }
     String topic = connection.prefixed(ctx, dlqTopic);
-    Connection conn = connection.resolve(ctx);
+    Connection conn = connection.resolve(ctx, jobsTopic);
     List<TopicPartition> partitions = Clients.partitions(conn, topic, "editstream-cli-dlq-check");
     DlqSelection selection;
     try {

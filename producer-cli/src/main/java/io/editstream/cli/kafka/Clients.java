@@ -56,7 +56,10 @@ public final class Clients {
               + " within "
               + conn.timeout().toSeconds()
               + " s: "
-              + EditstreamCli.rootMessage(e),
+              + EditstreamCli.rootMessage(e)
+              + " (set --bootstrap-servers or $"
+              + KafkaOptions.BOOTSTRAP_ENV
+              + "; --connect-timeout to wait longer)",
           e);
     }
   }
@@ -74,7 +77,14 @@ public final class Clients {
   /** A serde failure as a user-facing failure: registry problems are exit code 3. */
   public static CliFailure serdeFailure(SerdeException e, Connection conn) {
     return CliFailure.infra(
-        "schema registry at " + Connection.redact(conn.registryUrl()) + ": " + e.getMessage(), e);
+        "schema registry at "
+            + Connection.redact(conn.registryUrl())
+            + ": "
+            + e.getMessage()
+            + " (set --schema-registry or $"
+            + KafkaOptions.REGISTRY_ENV
+            + "; credentials in --kafka-config)",
+        e);
   }
 
   /**

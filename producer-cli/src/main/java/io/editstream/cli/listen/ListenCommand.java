@@ -9,8 +9,12 @@ import io.editstream.cli.Progress;
 import io.editstream.cli.blob.BlobReader;
 import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Connection;
-import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.FailuresTopicOption;
 import io.editstream.cli.kafka.JobLookup;
+import io.editstream.cli.kafka.JobsTopicOption;
+import io.editstream.cli.kafka.KafkaOptions;
+import io.editstream.cli.kafka.RegistryOptions;
+import io.editstream.cli.kafka.ResultsTopicOption;
 import io.editstream.cli.replay.ReplayJobs;
 import io.editstream.cli.submit.BatchFile;
 import io.editstream.schema.EditFailure;
@@ -60,8 +64,8 @@ import picocli.CommandLine.ParentCommand;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  editstream listen --batch-file b.json --out results/ --report results/report.html",
-      "  editstream listen --batch-id b-20260301T101530-0a1b2c --expect 42 --out results/",
+      "  editstream listen --batch-file b.json --out results/ --report report.html",
+      "  editstream listen --batch-id b-20260301T101530-0a1b2c --expect 42 --out out/",
       "  editstream listen --timeout 1h        # everything new, for an hour"
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -76,7 +80,15 @@ public final class ListenCommand implements Callable<Integer> {
 
   @ParentCommand EditstreamCli parent;
 
-  @Mixin ConnectionOptions connection;
+  @Mixin KafkaOptions connection;
+
+  @Mixin RegistryOptions registry;
+
+  @Mixin JobsTopicOption jobsTopic;
+
+  @Mixin ResultsTopicOption resultsTopic;
+
+  @Mixin FailuresTopicOption failuresTopic;
 
   @Mixin S3Options s3Options;
 
@@ -175,7 +187,7 @@ public final class ListenCommand implements Callable<Integer> {
       throw CliFailure.usage(e.getMessage());
     }
     OutcomeReader.Start start = start(ctx, batchFilter);
-    Connection conn = connection.resolve(ctx);
+    Connection conn = connection.resolve(ctx, registry, jobsTopic, resultsTopic, failuresTopic);
     BatchTracker tracker =
         new BatchTracker(
             batchFilter,

@@ -8,7 +8,11 @@ import io.editstream.cli.ExitCodes;
 import io.editstream.cli.Progress;
 import io.editstream.cli.kafka.Clients;
 import io.editstream.cli.kafka.Connection;
-import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.FailuresTopicOption;
+import io.editstream.cli.kafka.JobsTopicOption;
+import io.editstream.cli.kafka.KafkaOptions;
+import io.editstream.cli.kafka.RegistryOptions;
+import io.editstream.cli.kafka.ResultsTopicOption;
 import io.editstream.cli.kafka.TransactionBatch;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
@@ -82,7 +86,16 @@ import picocli.CommandLine.ParentCommand;
 public final class ReplayCommand implements Callable<Integer> {
   @ParentCommand EditstreamCli parent;
 
-  @Mixin ConnectionOptions connection;
+  @Mixin KafkaOptions connection;
+
+  // Accepted for scripts that pass the same options to every command; not used, not listed.
+  @Mixin ResultsTopicOption.Ignored resultsTopicIgnored;
+
+  @Mixin RegistryOptions registry;
+
+  @Mixin JobsTopicOption jobsTopic;
+
+  @Mixin FailuresTopicOption failuresTopic;
 
   @Option(
       names = "--group",
@@ -100,6 +113,8 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(
       names = "--retryable-only",
       negatable = true,
+      // Superseded by --include-permanent (one flag for one idea); kept for existing scripts.
+      hidden = true,
       defaultValue = "true",
       fallbackValue = "true",
       description =
@@ -109,7 +124,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Option(
       names = "--include-permanent",
-      description = "Also replay permanent failures (bad input, safety blocks, no image).")
+      description =
+          "Also replay permanent failures (bad input, safety blocks, no image); without it only"
+              + " retryable ones (quota, outage, timeout) are replayed.")
   boolean includePermanent;
 
   @Option(
@@ -176,7 +193,8 @@ public final class ReplayCommand implements Callable<Integer> {
     clock = ctx.clock();
     if (!retryableOnly && !includePermanent) {
       throw CliFailure.usage(
-          "--no-retryable-only replays permanent failures: add --include-permanent to confirm");
+          "--no-retryable-only (now --include-permanent) replays permanent failures:"
+              + " use --include-permanent");
     }
     ReplayFilter filter =
         new ReplayFilter(
@@ -188,7 +206,7 @@ public final class ReplayCommand implements Callable<Integer> {
             sku,
             batchId,
             maxReplays);
-    Connection conn = connection.resolve(ctx);
+    Connection conn = connection.resolve(ctx, registry, jobsTopic, failuresTopic);
     String topic = conn.topics().failures();
     List<TopicPartition> partitions =
         Clients.partitions(conn, topic, "editstream-cli-replay-check");

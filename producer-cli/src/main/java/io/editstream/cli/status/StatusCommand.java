@@ -6,13 +6,20 @@ import io.editstream.cli.EditstreamCli;
 import io.editstream.cli.ExitCodes;
 import io.editstream.cli.kafka.Clients;
 import io.editstream.cli.kafka.Connection;
-import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.FailuresTopicOption;
+import io.editstream.cli.kafka.JobsTopicOption;
+import io.editstream.cli.kafka.KafkaOptions;
+import io.editstream.cli.kafka.RegistryOptions;
+import io.editstream.cli.kafka.ResultsTopicOption;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,6 +36,7 @@ import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,7 +50,15 @@ import picocli.CommandLine.ParentCommand;
     description = {
       "Show the processor's input lag (committed offsets of its consumer group on the jobs"
           + " topic against the topic's end) and, from its Prometheus endpoint, model calls in"
-          + " flight, outcomes, cache hit ratio, quota use, tokens and cost."
+          + " flight, outcomes, cache hit ratio, quota use, tokens and cost.",
+      "The counters are the processor instance's since it started (shown as 'counting since'):"
+          + " they restart at zero when it restarts."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  editstream status",
+      "  editstream status --metrics-url http://processor-2:8080/metrics",
+      "  editstream status --application-id shop-editor --topic-prefix shop."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -53,7 +69,16 @@ import picocli.CommandLine.ParentCommand;
 public final class StatusCommand implements Callable<Integer> {
   @ParentCommand EditstreamCli parent;
 
-  @Mixin ConnectionOptions connection;
+  @Mixin KafkaOptions connection;
+
+  // Accepted for scripts that pass the same options to every command; not used, not listed.
+  @Mixin RegistryOptions.Ignored registryIgnored;
+
+  @Mixin ResultsTopicOption.Ignored resultsTopicIgnored;
+
+  @Mixin FailuresTopicOption.Ignored failuresTopicIgnored;
+
+  @Mixin JobsTopicOption jobsTopic;
 
   @Option(
       names = "--application-id",
@@ -73,7 +98,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     CliContext ctx = parent.context();
-    Connection conn = connection.resolve(ctx);
+    Connection conn = connection.resolve(ctx, jobsTopic);
     PrintStream out = ctx.out();
     boolean ok = true;
     try {
@@ -83,7 +108,7 @@ public final class StatusCommand implements Callable<Integer> {
       out.println(row("input lag", "unknown: " + e.getMessage()));
     }
     try {
-      printMetrics(out, PrometheusText.parse(fetch(conn)));
+      printMetrics(out, PrometheusText.parse(fetch(conn)), ctx.clock().instant());
     } catch (CliFailure e) {
       ok = false;
       out.println(row("metrics", "unknown: " + e.getMessage()));
@@ -139,8 +164,12 @@ public final class StatusCommand implements Callable<Integer> {
       }
       return new Lag(lag, committed);
     } catch (ExecutionException | TimeoutException e) {
+      String hint =
+          e.getCause() instanceof UnknownTopicOrPartitionException
+              ? " (the processor's topics: set --topic-prefix or --jobs-topic)"
+              : "";
       throw CliFailure.infra(
-          "cannot read offsets of " + topic + ": " + EditstreamCli.rootMessage(e), e);
+          "cannot read offsets of " + topic + ": " + EditstreamCli.rootMessage(e) + hint, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw CliFailure.infra("interrupted", e);
@@ -172,11 +201,22 @@ public final class StatusCommand implements Callable<Integer> {
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
-        throw CliFailure.infra(metricsUrl + " answered HTTP " + response.statusCode(), null);
+        throw CliFailure.infra(
+            metricsUrl
+                + " answered HTTP "
+                + response.statusCode()
+                + " (set --metrics-url to the processor's http.port and /metrics)",
+            null);
       }
       return response.body();
     } catch (IOException e) {
-      throw CliFailure.infra("cannot reach " + metricsUrl + ": " + EditstreamCli.rootMessage(e), e);
+      throw CliFailure.infra(
+          "cannot reach "
+              + metricsUrl
+              + ": "
+              + EditstreamCli.rootMessage(e)
+              + " (set --metrics-url to the processor's http.port and /metrics)",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw CliFailure.infra("interrupted", e);
@@ -185,7 +225,23 @@ public final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  static void printMetrics(PrintStream out, PrometheusText m) {
+  static void printMetrics(PrintStream out, PrometheusText m, Instant now) {
+    OptionalDouble started = m.sum("process_start_time_seconds");
+    if (started.isPresent() && started.getAsDouble() > 0) {
+      Instant since = Instant.ofEpochMilli((long) (started.getAsDouble() * 1000));
+      out.println(
+          row(
+              "counting since",
+              since.truncatedTo(ChronoUnit.SECONDS)
+                  + " (processor up "
+                  + age(Duration.between(since, now))
+                  + "; counters restart with it)"));
+    } else {
+      out.println(
+          row(
+              "counting since",
+              "the processor's start (unknown: no process_start_time_seconds at this endpoint)"));
+    }
     out.println(row("in flight", number(m.sum("editstream_model_in_flight")) + " model calls"));
     Map<String, Double> outcomes = new TreeMap<>();
     double cacheHitOutcomes = 0;
@@ -269,6 +325,21 @@ public final class StatusCommand implements Callable<Integer> {
                       ? String.format(Locale.ROOT, "; est. $%.2f", cost.getAsDouble())
                       : "")));
     }
+  }
+
+  /** 3d 4h, 2h 5m, 7m 12s, 40s. */
+  static String age(Duration d) {
+    long s = Math.max(0, d.toSeconds());
+    if (s >= 86_400) {
+      return s / 86_400 + "d " + s % 86_400 / 3_600 + "h";
+    }
+    if (s >= 3_600) {
+      return s / 3_600 + "h " + s % 3_600 / 60 + "m";
+    }
+    if (s >= 60) {
+      return s / 60 + "m " + s % 60 + "s";
+    }
+    return s + "s";
   }
 
   private static String number(OptionalDouble v) {

@@ -12,9 +12,13 @@ import io.editstream.cli.Progress;
 import io.editstream.cli.blob.S3Location;
 import io.editstream.cli.blob.S3Options;
 import io.editstream.cli.kafka.Connection;
-import io.editstream.cli.kafka.ConnectionOptions;
+import io.editstream.cli.kafka.FailuresTopicOption;
 import io.editstream.cli.kafka.JobLookup;
+import io.editstream.cli.kafka.JobsTopicOption;
 import io.editstream.cli.kafka.KafkaJobSink;
+import io.editstream.cli.kafka.KafkaOptions;
+import io.editstream.cli.kafka.RegistryOptions;
+import io.editstream.cli.kafka.ResultsTopicOption;
 import io.editstream.cli.manifest.Manifest;
 import io.editstream.cli.manifest.ManifestRow;
 import io.editstream.cli.manifest.Manifests;
@@ -70,10 +74,10 @@ import software.amazon.awssdk.services.s3.S3Client;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  editstream submit --tenant shop --instruction 'remove the background' images/*.png",
-      "  editstream submit --manifest catalogue.csv --blob-dir /shared/inputs --batch-file b.json",
-      "  editstream submit --tenant shop --instruction 'add a {{locale}} price tag'"
-          + " --fan-out locale=en,de,fr hero.jpg"
+      "  editstream submit --tenant shop --instruction 'remove the background' photos/",
+      "  editstream submit --manifest catalogue.csv --batch-file b.json",
+      "  editstream submit --manifest big.csv --blob-dir /shared/inputs",
+      "  editstream submit --manifest banners.csv --fan-out locale=en,de,fr"
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -88,7 +92,15 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @ParentCommand EditstreamCli parent;
 
-  @Mixin ConnectionOptions connection;
+  @Mixin KafkaOptions connection;
+
+  @Mixin RegistryOptions registry;
+
+  @Mixin JobsTopicOption jobsTopic;
+
+  @Mixin ResultsTopicOption resultsTopic;
+
+  @Mixin FailuresTopicOption failuresTopic;
 
   @Parameters(
       paramLabel = "IMAGE|FOLDER",
@@ -317,7 +329,7 @@ public final class SubmitCommand implements Callable<Integer> {
   }
 
   private int submit(CliContext ctx, Plan plan, String batch, ClaimCheck claimCheck) {
-    Connection conn = connection.resolve(ctx);
+    Connection conn = connection.resolve(ctx, registry, jobsTopic, resultsTopic, failuresTopic);
     Map<String, JobLookup.State> seen = seenBefore(ctx, conn, plan);
     List<PlannedJob> fresh =
         plan.jobs().stream().filter(j -> !seen.containsKey(j.jobId())).toList();

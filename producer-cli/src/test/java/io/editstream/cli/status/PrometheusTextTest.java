@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class PrometheusTextTest {
+  private static final Instant NOW = Instant.parse("2026-03-01T10:15:30Z");
   private static final String SAMPLE =
       "# HELP editstream_model_in_flight calls\n"
           + "# TYPE editstream_model_in_flight gauge\n"
@@ -38,7 +40,7 @@ class PrometheusTextTest {
   void shouldShowInFlightOutcomesCacheRatioAndQuota() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     StatusCommand.printMetrics(
-        new PrintStream(bytes, true, StandardCharsets.UTF_8), PrometheusText.parse(SAMPLE));
+        new PrintStream(bytes, true, StandardCharsets.UTF_8), PrometheusText.parse(SAMPLE), NOW);
     String out = bytes.toString(StandardCharsets.UTF_8);
 
     assertThat(out)
@@ -46,5 +48,37 @@ class PrometheusTextTest {
         .contains("MODEL_UNAVAILABLE 3, OK 100 (10 from cache)")
         .contains("25.0 % (10 of 40 lookups)")
         .contains("pool ai-studio rpm: 87.5 % used");
+  }
+
+  @Test
+  void shouldSayTheCountersCountSinceTheProcessorStarted() {
+    // A restarted processor reports a later start time: its counters began again from zero then.
+    String restarted = SAMPLE + "process_start_time_seconds 1.77235923E9\n";
+
+    String out = print(restarted);
+
+    assertThat(out)
+        .contains("counting since 2026-03-01T10:00:30Z (processor up 15m 0s; counters restart")
+        .startsWith("counting since");
+  }
+
+  @Test
+  void shouldSayWhenTheStartTimeIsNotExposed() {
+    assertThat(print(SAMPLE)).contains("counting since").contains("unknown");
+  }
+
+  @Test
+  void shouldPrintUptimeInTheTwoLargestUnits() {
+    assertThat(StatusCommand.age(java.time.Duration.ofSeconds(40))).isEqualTo("40s");
+    assertThat(StatusCommand.age(java.time.Duration.ofSeconds(7 * 60 + 12))).isEqualTo("7m 12s");
+    assertThat(StatusCommand.age(java.time.Duration.ofMinutes(125))).isEqualTo("2h 5m");
+    assertThat(StatusCommand.age(java.time.Duration.ofHours(76))).isEqualTo("3d 4h");
+  }
+
+  private static String print(String text) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    StatusCommand.printMetrics(
+        new PrintStream(bytes, true, StandardCharsets.UTF_8), PrometheusText.parse(text), NOW);
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 }

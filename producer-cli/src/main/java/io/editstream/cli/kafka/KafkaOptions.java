@@ -13,11 +13,14 @@ import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /**
- * The connection options every command shares (a picocli mixin). Precedence for the broker and
- * registry addresses: the option, then the environment variable, then the {@code --kafka-config}
- * file, then the local default.
+ * The Kafka connection options every command that talks to Kafka shares (a picocli mixin). A
+ * command that also uses the schema registry or a topic adds {@link RegistryOptions} and the topic
+ * mixins ({@link JobsTopicOption}, {@link ResultsTopicOption}, {@link FailuresTopicOption}), so its
+ * help lists only options that change what it does. Precedence for the broker and registry
+ * addresses: the option, then the environment variable, then the {@code --kafka-config} file, then
+ * the local default.
  */
-public final class ConnectionOptions {
+public final class KafkaOptions {
   public static final String BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS";
   public static final String REGISTRY_ENV = "SCHEMA_REGISTRY_URL";
   public static final String CONFIG_ENV = "EDITSTREAM_KAFKA_CONFIG";
@@ -36,21 +39,12 @@ public final class ConnectionOptions {
   String bootstrapServers;
 
   @Option(
-      names = "--schema-registry",
-      paramLabel = "URL",
-      description =
-          "Schema registry (Confluent API). Default: $SCHEMA_REGISTRY_URL, else"
-              + " schema.registry.url of --kafka-config, else "
-              + DEFAULT_REGISTRY
-              + ".")
-  String schemaRegistry;
-
-  @Option(
       names = "--kafka-config",
       paramLabel = "FILE",
       description =
-          "Java properties for the Kafka clients (SASL/SSL: security.protocol, sasl.*, ssl.*) and"
-              + " the registry (basic.auth.user.info, bearer.auth.token, ...). Default: $"
+          "Java properties for the Kafka clients (SASL/SSL: security.protocol, sasl.*, ssl.*) and,"
+              + " where used, the schema registry (basic.auth.user.info, bearer.auth.token, ...)."
+              + " Default: $"
               + CONFIG_ENV
               + ".")
   Path kafkaConfig;
@@ -65,48 +59,41 @@ public final class ConnectionOptions {
   String topicPrefix;
 
   @Option(
-      names = "--jobs-topic",
-      paramLabel = "NAME",
-      defaultValue = Topics.DEFAULT_JOBS,
-      description = "Topic of EditJob records (default: ${DEFAULT-VALUE}).")
-  String jobsTopic;
-
-  @Option(
-      names = "--results-topic",
-      paramLabel = "NAME",
-      defaultValue = Topics.DEFAULT_RESULTS,
-      description = "Topic of EditResult records (default: ${DEFAULT-VALUE}).")
-  String resultsTopic;
-
-  @Option(
-      names = "--failures-topic",
-      paramLabel = "NAME",
-      defaultValue = Topics.DEFAULT_FAILURES,
-      description = "Topic of EditFailure records (default: ${DEFAULT-VALUE}).")
-  String failuresTopic;
-
-  @Option(
       names = "--connect-timeout",
       paramLabel = "DURATION",
       defaultValue = "15s",
       converter = DurationConverter.class,
       description =
-          "How long to wait for Kafka and the registry to answer (default: ${DEFAULT-VALUE}).")
+          "How long to wait for Kafka (and the schema registry, where used) to answer (default:"
+              + " ${DEFAULT-VALUE}).")
   Duration connectTimeout;
+
+  /** {@link #resolve(CliContext, RegistryOptions, TopicOption...)} for Kafka alone. */
+  public Connection resolve(CliContext context, TopicOption... topics) {
+    return resolve(context, null, topics);
+  }
 
   /**
    * Resolves the options against the environment and the config file.
    *
+   * @param registry the command's registry options; null when it does not use the registry
+   * @param topics the topic options the command has; a topic without one keeps its default name
    * @throws CliFailure (usage) when the config file cannot be read
    */
-  public Connection resolve(CliContext context) {
+  public Connection resolve(CliContext context, RegistryOptions registry, TopicOption... topics) {
     Properties file = new Properties();
     Path configFile = kafkaConfig != null ? kafkaConfig : pathOrNull(context.env(CONFIG_ENV));
     if (configFile != null) {
       try (Reader reader = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
         file.load(reader);
       } catch (IOException e) {
-        throw CliFailure.usage("cannot read --kafka-config " + configFile + ": " + e.getMessage());
+        throw CliFailure.usage(
+            "cannot read "
+                + (kafkaConfig != null ? "--kafka-config " : "$" + CONFIG_ENV + " ")
+                + configFile
+                + ": "
+                + e.getMessage()
+                + " (point it at a readable Java properties file, or leave it unset)");
       }
     }
     String bootstrap =
@@ -115,15 +102,20 @@ public final class ConnectionOptions {
             context.env(BOOTSTRAP_ENV),
             file.getProperty("bootstrap.servers"),
             DEFAULT_BOOTSTRAP);
-    String registry =
+    String registryUrl =
         first(
-            schemaRegistry,
+            registry == null ? null : registry.schemaRegistry,
             context.env(REGISTRY_ENV),
             file.getProperty("schema.registry.url"),
             DEFAULT_REGISTRY);
     String prefix = first(topicPrefix, context.env(PREFIX_ENV), "");
-    Topics topics = new Topics(prefix + jobsTopic, prefix + resultsTopic, prefix + failuresTopic);
-    return Connection.of(bootstrap, registry, file, topics, connectTimeout);
+    Topics names = new Topics(Topics.DEFAULT_JOBS, Topics.DEFAULT_RESULTS, Topics.DEFAULT_FAILURES);
+    for (TopicOption topic : topics) {
+      names = topic.applyTo(names);
+    }
+    Topics prefixed =
+        new Topics(prefix + names.jobs(), prefix + names.results(), prefix + names.failures());
+    return Connection.of(bootstrap, registryUrl, file, prefixed, connectTimeout);
   }
 
   /**
