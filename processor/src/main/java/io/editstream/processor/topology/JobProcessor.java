@@ -4,6 +4,7 @@ import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
+import io.editstream.processor.throttle.DailyQuota;
 import io.editstream.processor.throttle.Throttle;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
@@ -15,6 +16,7 @@ import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -74,6 +76,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   /** jobId → when a cancel came for a job not seen yet: the job is cancelled when it arrives. */
   static final String CANCELLED_STORE = "cancelled-in-advance";
 
+  /**
+   * {@code provider|model|day} ({@link PoolDay}) → the requests this task's calls counted against
+   * that pool's RPD on that Pacific day: changelogged, so the count survives a crash and moves with
+   * the partition.
+   */
+  static final String RPD_STORE = "rpd-used";
+
   /** Marks a record of the cancel topic ({@link CancelMarker}); stripped from input jobs. */
   static final String CANCEL_HEADER = "editstream.internal.cancel";
 
@@ -98,6 +107,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private KeyValueStore<String, byte[]> pending;
   private KeyValueStore<String, Long> completed;
   private KeyValueStore<String, Long> cancelledInAdvance;
+  private KeyValueStore<String, Long> rpdUsed;
+  // What rpdUsed holds for today (and days not yet purged), for the gate when the task closes.
+  private final Map<PoolDay, Long> callsStarted = new HashMap<>();
+  // Jobs whose call is counted in rpdUsed and not settled yet: a refund un-counts it.
+  private final Map<String, Counted> counted = new HashMap<>();
+  // Dispatches the last tick wrote to the stores: their calls start at the next tick.
+  private final ArrayDeque<Starting> starting = new ArrayDeque<>();
   // jobId -> deadline (epoch ms) of pending jobs that have one; filled when a job is decoded.
   private final Map<String, Long> deadlines = new HashMap<>();
   private long lastDeadlineSweepMs;
@@ -122,6 +138,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private volatile boolean closed;
 
   private record Completion(String jobId, Dispatcher.Attempt attempt) {}
+
+  private record Counted(PoolDay key, long requests) {}
+
+  /** A dispatch recorded in the stores whose call has not started yet. */
+  private record Starting(String jobId, EditJob job, PendingJob entry) {}
 
   private record Retry(long atMs, String jobId) implements Comparable<Retry> {
     @Override
@@ -151,11 +172,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.pending = context.getStateStore(PENDING_STORE);
     this.completed = context.getStateStore(COMPLETED_STORE);
     this.cancelledInAdvance = context.getStateStore(CANCELLED_STORE);
+    this.rpdUsed = context.getStateStore(RPD_STORE);
     this.taskId = context.taskId();
     this.topic = context.applicationId() + "-jobs";
     long now = now();
     this.lastPurgeMs = now;
-    this.registration = runtime.gate().register(taskId);
+    restoreCallsStarted(now);
+    this.registration = runtime.gate().register(taskId, callsStarted);
     this.live = runtime.jobs().open(taskId.toString());
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
@@ -254,7 +277,6 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
     }
     submitReady();
-    dispatchGranted();
     applyBackPressure();
   }
 
@@ -351,11 +373,15 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       drainCompletions();
       releaseDueRetries();
       submitReady();
-      dispatchGranted();
     }
   }
 
+  /**
+   * The task's round (every {@link #TICK}). Kafka Streams commits after each punctuation that asked
+   * for it, so the dispatches one tick records are durable by the next, which starts their calls.
+   */
   private void tick() {
+    startRecordedCalls();
     drainCompletions();
     releaseDueRetries();
     submitReady();
@@ -363,6 +389,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long now = now();
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
       purgeCompleted(now);
+      purgeCallsStarted(now);
       lastPurgeMs = now;
     }
     if (!deadlines.isEmpty() && now - lastDeadlineSweepMs >= DEADLINE_SWEEP.toMillis()) {
@@ -476,10 +503,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
   }
 
-  /** Starts the calls of the jobs the gate granted this task (each has a slot and a permit). */
+  /**
+   * Records the dispatch of each job the gate granted this task (each has a slot and a permit): the
+   * pending entry and the RPD count change in one transaction, whose commit is requested now; the
+   * calls start at the next tick, after that commit ({@link #tick}), so a call that may have been
+   * billed is never lost from the count by a crash. Only ticks call this.
+   */
   private void dispatchGranted() {
     DispatchGate gate = runtime.gate();
     DispatchGate.Registration owner = registration;
+    boolean recorded = false;
     for (String jobId : gate.take(owner)) {
       byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
       if (raw == null) {
@@ -504,43 +537,132 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
+      countCall(jobId, gate.dailyKey(owner, jobId), JobCost.of(job).requests());
       inFlight.add(jobId);
-      String route = gate.route(owner, jobId);
-      live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
-      CompletableFuture<Dispatcher.Attempt> attempt;
-      try {
-        attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
-      } catch (RuntimeException e) {
-        attempt = CompletableFuture.failedFuture(e);
-      }
-      attempt.whenComplete(
-          (result, error) -> {
-            // A dispatcher that broke its contract: no model call is known to have been made.
-            Dispatcher.Attempt a =
-                error != null
-                    ? Dispatcher.Failed.beforeTheCall(
-                        Outcome.Failure.retryable(
-                            FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
-                    : result;
-            // Slot and permit are settled before the stream thread can resubmit a retry.
-            gate.finished(owner, jobId, a);
-            if (!closed) {
-              completions.add(new Completion(jobId, a));
-              lock.lock();
-              try {
-                completionArrived.signalAll();
-              } finally {
-                lock.unlock();
-              }
-            }
-          });
+      starting.add(new Starting(jobId, job, entry));
+      recorded = true;
     }
+    if (recorded) {
+      context.commit();
+    }
+  }
+
+  /** Starts the calls the previous tick recorded (committed since: see {@link #tick}). */
+  private void startRecordedCalls() {
+    Starting s;
+    while ((s = starting.poll()) != null) {
+      if (pending.get(s.jobId()) == null) {
+        // The job ended (cancelled) before its call could start.
+        inFlight.remove(s.jobId());
+        uncountCall(s.jobId());
+        runtime.gate().abandon(registration, s.jobId());
+        continue;
+      }
+      startCall(s.jobId(), s.job(), s.entry());
+    }
+  }
+
+  private void startCall(String jobId, EditJob job, PendingJob entry) {
+    DispatchGate gate = runtime.gate();
+    DispatchGate.Registration owner = registration;
+    String route = gate.route(owner, jobId);
+    live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
+    CompletableFuture<Dispatcher.Attempt> attempt;
+    try {
+      attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
+    } catch (RuntimeException e) {
+      attempt = CompletableFuture.failedFuture(e);
+    }
+    attempt.whenComplete(
+        (result, error) -> {
+          // A dispatcher that broke its contract: no model call is known to have been made.
+          Dispatcher.Attempt a =
+              error != null
+                  ? Dispatcher.Failed.beforeTheCall(
+                      Outcome.Failure.retryable(
+                          FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
+                  : result;
+          // Slot and permit are settled before the stream thread can resubmit a retry.
+          gate.finished(owner, jobId, a);
+          if (!closed) {
+            completions.add(new Completion(jobId, a));
+            lock.lock();
+            try {
+              completionArrived.signalAll();
+            } finally {
+              lock.unlock();
+            }
+          }
+        });
+  }
+
+  /** Counts a call against its pool's RPD in this task's durable count (null key: no RPD). */
+  private void countCall(String jobId, PoolDay key, long requests) {
+    if (key == null || requests == 0) {
+      return;
+    }
+    long n = callsStarted.merge(key, requests, Long::sum);
+    rpdUsed.put(key.encode(), n);
+    counted.put(jobId, new Counted(key, requests));
+  }
+
+  /** The counted call never reached the model (the gate refunds its permit): un-counts it. */
+  private void uncountCall(String jobId) {
+    Counted c = counted.remove(jobId);
+    if (c == null) {
+      return;
+    }
+    long n = Math.max(0, callsStarted.getOrDefault(c.key(), 0L) - c.requests());
+    callsStarted.put(c.key(), n);
+    rpdUsed.put(c.key().encode(), n);
+  }
+
+  /** Reads this task's counts of today's calls; earlier days are deleted. */
+  private void restoreCallsStarted(long now) {
+    LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), DailyQuota.PACIFIC);
+    callsStarted.clear();
+    List<String> past = new ArrayList<>();
+    try (KeyValueIterator<String, Long> it = rpdUsed.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, Long> kv = it.next();
+        PoolDay key = PoolDay.parse(kv.key);
+        if (key.day().isBefore(today)) {
+          past.add(kv.key);
+        } else {
+          callsStarted.put(key, kv.value);
+        }
+      }
+    }
+    past.forEach(rpdUsed::delete);
+    if (!callsStarted.isEmpty()) {
+      log.info("Task {}: calls started today, by pool: {}", taskId, callsStarted);
+    }
+  }
+
+  /** Forgets the counts of past days (the pools have reset them at midnight Pacific). */
+  private void purgeCallsStarted(long now) {
+    LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), DailyQuota.PACIFIC);
+    callsStarted
+        .keySet()
+        .removeIf(
+            key -> {
+              if (key.day().isBefore(today)) {
+                rpdUsed.delete(key.encode());
+                return true;
+              }
+              return false;
+            });
   }
 
   private void drainCompletions() {
     Completion c;
     while ((c = completions.poll()) != null) {
       inFlight.remove(c.jobId());
+      if (DispatchGate.quotaUnused(c.attempt())) {
+        uncountCall(c.jobId());
+      } else {
+        counted.remove(c.jobId());
+      }
       byte[] raw = pending.get(c.jobId());
       if (raw == null) {
         continue;
@@ -736,7 +858,18 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       runtime.metrics().removePendingOldestAge(oldestPendingAge);
     }
     if (registration != null) {
-      runtime.gate().unregister(registration);
+      // Recorded dispatches not started: their slots and permits go back, and their counts
+      // (which a commit may or may not have made durable) leave with the rest of this task's.
+      for (Starting s : starting) {
+        inFlight.remove(s.jobId());
+        Counted c = counted.remove(s.jobId());
+        if (c != null) {
+          callsStarted.computeIfPresent(c.key(), (k, n) -> Math.max(0, n - c.requests()));
+        }
+        runtime.gate().abandon(registration, s.jobId());
+      }
+      starting.clear();
+      runtime.gate().unregister(registration, callsStarted);
     }
     if (live != null) {
       runtime.jobs().close(taskId.toString(), live);
