@@ -4,7 +4,6 @@ import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
-import io.editstream.processor.throttle.DailyQuota;
 import io.editstream.processor.throttle.Throttle;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
@@ -16,7 +15,6 @@ import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,8 +57,10 @@ import org.slf4j.LoggerFactory;
  * <p>Accepted jobs (and retries, when their backoff is over) are queued in the instance's {@link
  * DispatchGate}: its per-pool throttle orders them fairly across tenants and admits them within the
  * quota, a free in-flight slot first, then a permit. Each punctuation takes this task's grants and
- * starts their calls. The task registers with the gate in {@link #init} and unregisters in {@link
- * #close}, which is how the instance's share of every pool follows its partitions.
+ * records their dispatch (the pending entry, and the call in the task's RPD count, {@link
+ * DailyCounts}); the calls start at the next punctuation, after the commit. The task registers with
+ * the gate in {@link #init} and unregisters in {@link #close}, which is how the instance's share of
+ * every pool follows its partitions.
  *
  * <p>The outcome of a model call asks for a commit at once ({@code context.commit()}) rather than
  * at the next {@code commit.interval.ms}: it is invisible to {@code read_committed} consumers until
@@ -107,11 +107,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private KeyValueStore<String, byte[]> pending;
   private KeyValueStore<String, Long> completed;
   private KeyValueStore<String, Long> cancelledInAdvance;
-  private KeyValueStore<String, Long> rpdUsed;
-  // What rpdUsed holds for today (and days not yet purged), for the gate when the task closes.
-  private final Map<PoolDay, Long> callsStarted = new HashMap<>();
-  // Jobs whose call is counted in rpdUsed and not settled yet: a refund un-counts it.
-  private final Map<String, Counted> counted = new HashMap<>();
+  private DailyCounts dailyCounts;
   // Dispatches the last tick wrote to the stores: their calls start at the next tick.
   private final ArrayDeque<Starting> starting = new ArrayDeque<>();
   // jobId -> deadline (epoch ms) of pending jobs that have one; filled when a job is decoded.
@@ -138,8 +134,6 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private volatile boolean closed;
 
   private record Completion(String jobId, Dispatcher.Attempt attempt) {}
-
-  private record Counted(PoolDay key, long requests) {}
 
   /** A dispatch recorded in the stores whose call has not started yet. */
   private record Starting(String jobId, EditJob job, PendingJob entry) {}
@@ -172,13 +166,15 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.pending = context.getStateStore(PENDING_STORE);
     this.completed = context.getStateStore(COMPLETED_STORE);
     this.cancelledInAdvance = context.getStateStore(CANCELLED_STORE);
-    this.rpdUsed = context.getStateStore(RPD_STORE);
     this.taskId = context.taskId();
     this.topic = context.applicationId() + "-jobs";
     long now = now();
     this.lastPurgeMs = now;
-    restoreCallsStarted(now);
-    this.registration = runtime.gate().register(taskId, callsStarted);
+    this.dailyCounts = new DailyCounts(context.getStateStore(RPD_STORE), now);
+    if (!dailyCounts.started().isEmpty()) {
+      log.info("Task {}: calls started today, by pool: {}", taskId, dailyCounts.started());
+    }
+    this.registration = runtime.gate().register(taskId, dailyCounts.started());
     this.live = runtime.jobs().open(taskId.toString());
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
@@ -389,7 +385,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long now = now();
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
       purgeCompleted(now);
-      purgeCallsStarted(now);
+      dailyCounts.purge(now);
       lastPurgeMs = now;
     }
     if (!deadlines.isEmpty() && now - lastDeadlineSweepMs >= DEADLINE_SWEEP.toMillis()) {
@@ -537,7 +533,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
-      countCall(jobId, gate.dailyKey(owner, jobId), JobCost.of(job).requests());
+      dailyCounts.count(jobId, gate.dailyKey(owner, jobId), JobCost.of(job).requests());
       inFlight.add(jobId);
       starting.add(new Starting(jobId, job, entry));
       recorded = true;
@@ -554,7 +550,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       if (pending.get(s.jobId()) == null) {
         // The job ended (cancelled) before its call could start.
         inFlight.remove(s.jobId());
-        uncountCall(s.jobId());
+        dailyCounts.refund(s.jobId());
         runtime.gate().abandon(registration, s.jobId());
         continue;
       }
@@ -596,72 +592,14 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         });
   }
 
-  /** Counts a call against its pool's RPD in this task's durable count (null key: no RPD). */
-  private void countCall(String jobId, PoolDay key, long requests) {
-    if (key == null || requests == 0) {
-      return;
-    }
-    long n = callsStarted.merge(key, requests, Long::sum);
-    rpdUsed.put(key.encode(), n);
-    counted.put(jobId, new Counted(key, requests));
-  }
-
-  /** The counted call never reached the model (the gate refunds its permit): un-counts it. */
-  private void uncountCall(String jobId) {
-    Counted c = counted.remove(jobId);
-    if (c == null) {
-      return;
-    }
-    long n = Math.max(0, callsStarted.getOrDefault(c.key(), 0L) - c.requests());
-    callsStarted.put(c.key(), n);
-    rpdUsed.put(c.key().encode(), n);
-  }
-
-  /** Reads this task's counts of today's calls; earlier days are deleted. */
-  private void restoreCallsStarted(long now) {
-    LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), DailyQuota.PACIFIC);
-    callsStarted.clear();
-    List<String> past = new ArrayList<>();
-    try (KeyValueIterator<String, Long> it = rpdUsed.all()) {
-      while (it.hasNext()) {
-        KeyValue<String, Long> kv = it.next();
-        PoolDay key = PoolDay.parse(kv.key);
-        if (key.day().isBefore(today)) {
-          past.add(kv.key);
-        } else {
-          callsStarted.put(key, kv.value);
-        }
-      }
-    }
-    past.forEach(rpdUsed::delete);
-    if (!callsStarted.isEmpty()) {
-      log.info("Task {}: calls started today, by pool: {}", taskId, callsStarted);
-    }
-  }
-
-  /** Forgets the counts of past days (the pools have reset them at midnight Pacific). */
-  private void purgeCallsStarted(long now) {
-    LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), DailyQuota.PACIFIC);
-    callsStarted
-        .keySet()
-        .removeIf(
-            key -> {
-              if (key.day().isBefore(today)) {
-                rpdUsed.delete(key.encode());
-                return true;
-              }
-              return false;
-            });
-  }
-
   private void drainCompletions() {
     Completion c;
     while ((c = completions.poll()) != null) {
       inFlight.remove(c.jobId());
       if (DispatchGate.quotaUnused(c.attempt())) {
-        uncountCall(c.jobId());
+        dailyCounts.refund(c.jobId());
       } else {
-        counted.remove(c.jobId());
+        dailyCounts.settled(c.jobId());
       }
       byte[] raw = pending.get(c.jobId());
       if (raw == null) {
@@ -862,14 +800,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       // (which a commit may or may not have made durable) leave with the rest of this task's.
       for (Starting s : starting) {
         inFlight.remove(s.jobId());
-        Counted c = counted.remove(s.jobId());
-        if (c != null) {
-          callsStarted.computeIfPresent(c.key(), (k, n) -> Math.max(0, n - c.requests()));
-        }
+        dailyCounts.forget(s.jobId());
         runtime.gate().abandon(registration, s.jobId());
       }
       starting.clear();
-      runtime.gate().unregister(registration, callsStarted);
+      runtime.gate().unregister(registration, dailyCounts.started());
     }
     if (live != null) {
       runtime.jobs().close(taskId.toString(), live);

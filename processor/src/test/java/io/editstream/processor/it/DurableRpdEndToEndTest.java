@@ -81,11 +81,18 @@ class DurableRpdEndToEndTest {
       settings.put("http.port", Integer.toString(port));
       try (ProcessorJvm second = new ProcessorJvm(settings, work, "second")) {
         // Its pool counts the whole day once it owns every partition again.
-        assertThat(pipeline.readUntil(() -> rpdUsed(port) >= RPD, Duration.ofSeconds(120)))
+        // (A 429 means the day was overrun: fail at once, below.)
+        assertThat(
+                pipeline.readUntil(
+                    () -> rpdUsed(port) >= RPD || emulator.stats().answers(429) > 0,
+                    Duration.ofSeconds(120)))
             .as(
                 "the second processor's pool reaches the RPD (calls %d, before the kill %d); log:%n%s",
                 emulator.stats().requests(), callsBeforeKill, second.logTail(40))
             .isTrue();
+        assertThat(emulator.stats().answers(429))
+            .as("no call beyond the RPD (calls before the kill: %d)", callsBeforeKill)
+            .isZero();
         // Any call beyond the day's quota would come now.
         pipeline.readUntil(() -> false, Duration.ofSeconds(5));
 
