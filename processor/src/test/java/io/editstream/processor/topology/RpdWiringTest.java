@@ -167,6 +167,19 @@ class RpdWiringTest {
   }
 
   @Test
+  void shouldStartACallOnlyAtThePunctuationAfterTheOneThatCountedIt() {
+    start();
+    submit("j0", "remove the background");
+    harness.driver.advanceWallClockTime(JobProcessor.TICK); // records the dispatch, asks to commit
+
+    assertThat(rpdStore()).containsExactly(Map.entry(TODAY, 1L));
+    assertThat(calls).as("no call before the commit that makes its count durable").isEmpty();
+
+    harness.driver.advanceWallClockTime(JobProcessor.TICK); // after the commit: the call starts
+    assertThat(calls).containsExactly("j0");
+  }
+
+  @Test
   void shouldSeedTheDayCountFromTheStoreWhenTheTaskOpensAgainAndResetAtMidnightPacific() {
     // What the changelog restores after a kill -9: three accepted jobs and five calls today.
     start();
