@@ -242,7 +242,7 @@ class GuardrailsWiringTest {
   }
 
   private void tick() {
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.round();
   }
 
   private static Dispatcher.Produced produced() {

@@ -160,7 +160,7 @@ class JobDirectoryWiringTest {
   }
 
   private void tick() {
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.round();
   }
 
   private static Dispatcher.Produced produced() {

@@ -184,9 +184,9 @@ class JobMetricsWiringTest {
     millis.addAndGet(d.toMillis());
   }
 
-  /** One punctuation of the job processor (wall-clock; the fake clock is the processor's). */
+  /** One round of the job processor (wall-clock; the fake clock is the processor's). */
   private void tick() {
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.round();
   }
 
   private static Dispatcher.Produced produced() {
