@@ -2,6 +2,8 @@ package io.editstream.demo;
 
 import io.editstream.cli.listen.HtmlReport;
 import io.editstream.cli.listen.ImageFiles;
+import io.editstream.cli.listen.NextStep;
+import io.editstream.cli.listen.OutputName;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -16,9 +19,10 @@ import java.util.Map;
 
 /**
  * Writes a run's output folder with the command line's writers: {@code inputs/} (the sample
- * photos), {@code images/<sku>/<jobId>.<ext>} ({@link ImageFiles}: bytes checked against their
- * SHA-256) and {@code report.html} ({@link HtmlReport}: a self-contained before/after page with
- * relative links, so the folder can be zipped or served as it is).
+ * photos), {@code images/<sku>/<photo>-<jobId>.<ext>} ({@link ImageFiles}, named by {@link
+ * OutputName}: bytes checked against their SHA-256) and {@code report.html} ({@link HtmlReport}: a
+ * self-contained before/after page with cost, provider and next steps, relative links, so the
+ * folder can be zipped or served as it is).
  */
 final class ReportWriter {
   static final String INPUTS = "inputs";
@@ -27,6 +31,8 @@ final class ReportWriter {
 
   private final Path dir;
   private final Map<String, List<String>> imagesByJob = new LinkedHashMap<>();
+  // jobId -> the photo it edits, from writeInputs: the finished image is named after it
+  private final Map<String, String> photoByJob = new HashMap<>();
 
   ReportWriter(Path dir) {
     this.dir = dir;
@@ -59,8 +65,9 @@ final class ReportWriter {
     ImageFiles files = new ImageFiles(dir.resolve(IMAGES), images.reader());
     List<String> written = new ArrayList<>();
     for (Map.Entry<String, EditResult> e : results.entrySet()) {
+      String name = OutputName.of(e.getKey(), photoByJob.get(e.getKey()), null);
       List<String> paths =
-          files.write(images.fetch(e.getValue()), e.getKey()).stream()
+          files.writeAs(images.fetch(e.getValue()), name).stream()
               .map(p -> dir.relativize(p).toString().replace('\\', '/'))
               .toList();
       imagesByJob.put(e.getKey(), paths);
@@ -72,6 +79,7 @@ final class ReportWriter {
   /** Copies the photos the jobs used into {@code inputs/}. */
   void writeInputs(List<SampleJob> jobs, Photos photos) throws IOException {
     Files.createDirectories(dir.resolve(INPUTS));
+    jobs.forEach(j -> photoByJob.put(j.jobId(), j.image()));
     for (String image : jobs.stream().map(SampleJob::image).distinct().toList()) {
       Files.write(dir.resolve(INPUTS).resolve(image), photos.bytes(image));
     }
@@ -91,8 +99,18 @@ final class ReportWriter {
       EditFailure failure = failures.get(job.jobId());
       String status;
       String outcome;
+      String servedBy = null;
+      Double cost = null;
+      String nextStep = null;
       if (result != null) {
         status = result.getCacheHit() ? "cached" : "ok";
+        servedBy =
+            result.getCacheHit()
+                ? "dedup cache (no model call)"
+                : (result.getProvider() == null ? "model" : result.getProvider())
+                    + " \u00b7 "
+                    + result.getModel();
+        cost = result.getCacheHit() ? Double.valueOf(0) : result.getEstimatedCostUsd();
         outcome =
             result.getCacheHit()
                 ? "served by the dedup cache: no model call, no quota"
@@ -105,6 +123,7 @@ final class ReportWriter {
                     result.getUsage().getOutputTokens());
       } else if (failure != null) {
         status = failure.getCode().name();
+        nextStep = NextStep.of(failure);
         outcome =
             failure.getMessage()
                 + " (retryable: "
@@ -114,21 +133,26 @@ final class ReportWriter {
                 + ")";
       } else {
         status = "no outcome";
+        nextStep =
+            "Run the demo again with a longer wait, or look for the job in "
+                + DemoMain.LOG_FILE
+                + ".";
         outcome = "no outcome arrived before the demo stopped waiting";
       }
       String steps =
-          job.steps().isEmpty() ? "" : " then \"" + String.join("\" then \"", job.steps()) + "\"";
+          job.steps().isEmpty() ? "" : " | then: " + String.join(" | then: ", job.steps());
       report.add(
           new HtmlReport.Row(
               job.jobId(),
               job.sku(),
               status,
               result == null,
-              "\""
-                  + job.instruction()
-                  + "\""
-                  + steps
-                  + " [tenant "
+              job.instruction() + steps,
+              servedBy,
+              cost,
+              null,
+              nextStep,
+              "[tenant "
                   + job.tenant()
                   + ", "
                   + job.size()

@@ -91,7 +91,15 @@ class DemoEndToEndTest {
     for (SampleJob job : SampleSet.JOBS) {
       assertThat(html).contains(job.jobId());
     }
-    assertThat(html).contains("PROMPT_BLOCKED").contains("cached");
+    assertThat(html)
+        .contains("PROMPT_BLOCKED")
+        .contains("cached")
+        .contains("Next step:</b> Blocked by the model&#39;s safety filter")
+        .contains("dedup cache (no model call)")
+        .contains("Cost of these jobs: $")
+        // Named by the photo and the job: a person finds the white mug without a lookup.
+        .contains("src=\"images/SKU-MUG-001/coffee-mug-white.png\"")
+        .contains("src=\"images/SKU-MUG-001/coffee-mug-white-rerun-1.png\"");
     Matcher src = Pattern.compile("src=\"([^\"]+)\"").matcher(html);
     int count = 0;
     while (src.find()) {

@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Writes finished images as {@code <dir>/<sku or no-sku>/<jobId>.<ext>} (further images of the same
- * job as {@code <jobId>-2.<ext>}, ...). The bytes come from the result when inline, else from its
- * URI ({@link BlobReader}: {@code s3://}, {@code file:}); either way they must match the result's
- * SHA-256.
+ * Writes finished images as {@code <dir>/<sku or no-sku>/<name>.<ext>}, the name from {@link
+ * OutputName} (source file, variant, short job id; further images of the same job as {@code
+ * <name>-2.<ext>}, ...). The bytes come from the result when inline, else from its URI ({@link
+ * BlobReader}: {@code s3://}, {@code file:}); either way they must match the result's SHA-256.
  */
 public final class ImageFiles {
   private final Path dir;
@@ -31,13 +31,19 @@ public final class ImageFiles {
   }
 
   /**
-   * Writes the result's images under the name of {@code jobId} (the logical job).
+   * Writes the result's images under the name of {@code jobId} (the logical job) and the source and
+   * variant attributes submit sets.
    *
    * @return the files written
    * @throws IOException when bytes cannot be read (e.g. a blob store on another machine) or do not
    *     match their digest
    */
   public List<Path> write(EditResult result, String jobId) throws IOException {
+    return writeAs(result, OutputName.of(jobId, result.getAttributes()));
+  }
+
+  /** Writes the result's images as {@code name} (an {@link OutputName}) in the SKU's folder. */
+  public List<Path> writeAs(EditResult result, String name) throws IOException {
     List<Path> written = new ArrayList<>();
     Path folder = dir.resolve(safeName(result.getSku() == null ? "no-sku" : result.getSku()));
     Files.createDirectories(folder);
@@ -45,9 +51,8 @@ public final class ImageFiles {
     for (OutputImage image : result.getImages()) {
       n++;
       byte[] bytes = bytes(image, blobs);
-      String name =
-          safeName(jobId) + (n == 1 ? "" : "-" + n) + "." + extension(image.getMimeType());
-      Path target = folder.resolve(name);
+      String file = name + (n == 1 ? "" : "-" + n) + "." + extension(image.getMimeType());
+      Path target = folder.resolve(file);
       Path tmp = Files.createTempFile(folder, ".part-", ".tmp");
       try {
         Files.write(tmp, bytes);

@@ -18,6 +18,7 @@ import io.editstream.cli.kafka.ResultsTopicOption;
 import io.editstream.cli.replay.ReplayJobs;
 import io.editstream.cli.submit.BatchFile;
 import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
@@ -54,7 +55,7 @@ import picocli.CommandLine.ParentCommand;
     description = {
       "Follow edit-results and edit-failures (read_committed) for one batch (--batch-id, or"
           + " --batch-file written by submit) or for everything; write finished images to"
-          + " --out DIR/<sku or no-sku>/<jobId>.<ext>; end when the batch is complete (--expect"
+          + " --out DIR/<sku or no-sku>/<source>-<variant>-<short id>.<ext>; end when the batch is complete (--expect"
           + " jobs have an outcome) or at --timeout; print counts by outcome, tokens and estimated"
           + " cost.",
       "A replayed job counts as the job it replays, so a later result replaces its failure.",
@@ -114,9 +115,9 @@ public final class ListenCommand implements Callable<Integer> {
       names = "--report",
       paramLabel = "FILE.html",
       description =
-          "Write an HTML report: before/after thumbnails and failure reasons. \"Before\" images"
-              + " come from --batch-file, or from the job inside a failure; else they are shown"
-              + " as unknown.")
+          "Write an HTML report: before/after thumbnails, instruction, provider, cost per job,"
+              + " failure reasons with the next step, filter by status. \"Before\" images and"
+              + " instructions come from --batch-file, or from the job inside a failure.")
   Path report;
 
   @Option(
@@ -268,7 +269,7 @@ public final class ListenCommand implements Callable<Integer> {
         saveErrors,
         undecodable);
     if (report != null) {
-      writeReport(ctx, tracker, summary, batch, batchFilter, written);
+      writeReport(ctx, tracker, summary, batch, batchFilter, pricing, written);
     }
     boolean incomplete = expected != null && !tracker.complete();
     return summary.failed() > 0 || incomplete || !saveErrors.isEmpty() || interrupted
@@ -433,14 +434,15 @@ public final class ListenCommand implements Callable<Integer> {
           .forEach(
               f ->
                   o.printf(
-                      "  %s  sku=%s  %s (%s, %d attempt%s): %s%n",
+                      "  %s  sku=%s  %s (%s, %d attempt%s): %s%n    next step: %s%n",
                       BatchTracker.logicalId(f.getJobId(), f.getAttributes()),
                       f.getSku() == null ? "-" : f.getSku(),
                       f.getCode(),
                       f.getRetryable() ? "retryable" : "permanent",
                       f.getAttempts(),
                       f.getAttempts() == 1 ? "" : "s",
-                      f.getMessage()));
+                      f.getMessage(),
+                      NextStep.of(f)));
       if (failures.size() > FAILURES_LISTED) {
         o.println("  ... and " + (failures.size() - FAILURES_LISTED) + " more");
       }
@@ -458,12 +460,11 @@ public final class ListenCommand implements Callable<Integer> {
       BatchTracker.Summary s,
       BatchFile batch,
       String batchFilter,
+      Pricing pricing,
       Map<String, List<Path>> written) {
-    Map<String, List<String>> inputs = new HashMap<>();
+    Map<String, BatchFile.Entry> entries = new HashMap<>();
     if (batch != null) {
-      for (BatchFile.Entry e : batch.jobs()) {
-        inputs.put(e.jobId(), e.inputs().stream().map(ListenCommand::source).toList());
-      }
+      batch.jobs().forEach(e -> entries.put(e.jobId(), e));
     }
     Path reportDir = report.toAbsolutePath().getParent();
     HtmlReport html =
@@ -478,10 +479,14 @@ public final class ListenCommand implements Callable<Integer> {
             + (tracker.expected() == null ? "" : " of " + tracker.expected()));
     html.summaryLine(
         String.format(
-            Locale.ROOT, "%,d output tokens, estimated $%.4f", s.outputTokens(), s.costUsd()));
+            Locale.ROOT,
+            "%,d output tokens, estimated cost of the batch $%.4f",
+            s.outputTokens(),
+            s.costUsd()));
     for (Object o : tracker.outcomes()) {
       if (o instanceof EditResult r) {
         String id = BatchTracker.logicalId(r.getJobId(), r.getAttributes());
+        BatchFile.Entry entry = entries.get(id);
         List<String> after = new ArrayList<>();
         List<Path> files = written.get(id);
         if (files != null) {
@@ -499,19 +504,28 @@ public final class ListenCommand implements Callable<Integer> {
         }
         html.add(
             new HtmlReport.Row(
-                id,
+                r.getJobId(),
                 r.getSku(),
                 r.getCacheHit() ? "cached" : "ok",
                 false,
+                entry == null ? null : entry.instruction(),
+                servedBy(r),
+                cost(r, pricing),
+                replayOf(r.getJobId(), id),
+                null,
                 r.getText() == null ? "" : r.getText(),
-                inputs.getOrDefault(id, List.of()),
+                entry == null
+                    ? List.of()
+                    : entry.inputs().stream().map(ListenCommand::source).toList(),
                 after));
       } else {
         EditFailure f = (EditFailure) o;
         String id = BatchTracker.logicalId(f.getJobId(), f.getAttributes());
-        List<String> before = inputs.get(id);
-        if (before == null) {
-          before = new ArrayList<>();
+        BatchFile.Entry entry = entries.get(id);
+        List<String> before = new ArrayList<>();
+        if (entry != null) {
+          entry.inputs().forEach(i -> before.add(source(i)));
+        } else {
           for (InputImage image : f.getJob().getImages()) {
             before.add(
                 image.getData() != null
@@ -521,10 +535,15 @@ public final class ListenCommand implements Callable<Integer> {
         }
         html.add(
             new HtmlReport.Row(
-                id,
+                f.getJobId(),
                 f.getSku(),
                 f.getCode().name(),
                 true,
+                instruction(f.getJob()),
+                f.getJob().getModel() == null ? null : "model " + f.getJob().getModel(),
+                null,
+                replayOf(f.getJobId(), id),
+                NextStep.of(f),
                 (f.getRetryable() ? "retryable" : "permanent")
                     + ", "
                     + f.getAttempts()
@@ -540,6 +559,38 @@ public final class ListenCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw CliFailure.infra("cannot write --report " + report + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Provider and model, or the dedup cache. */
+  static String servedBy(EditResult r) {
+    if (r.getCacheHit()) {
+      return "dedup cache (no model call)";
+    }
+    return (r.getProvider() == null ? "model" : r.getProvider()) + " \u00b7 " + r.getModel();
+  }
+
+  /** The processor's estimate, else tokens × price; a cache hit costs nothing. */
+  static double cost(EditResult r, Pricing pricing) {
+    if (r.getCacheHit()) {
+      return 0;
+    }
+    if (r.getEstimatedCostUsd() != null) {
+      return r.getEstimatedCostUsd();
+    }
+    return pricing.cost(r.getUsage().getPromptTokens(), r.getUsage().getOutputTokens());
+  }
+
+  private static String replayOf(String jobId, String logicalId) {
+    return jobId.equals(logicalId) ? null : logicalId;
+  }
+
+  private static String instruction(EditJob job) {
+    if (job == null) {
+      return null;
+    }
+    StringBuilder sb = new StringBuilder(job.getInstruction());
+    job.getSteps().forEach(step -> sb.append(" | then: ").append(step.getInstruction()));
+    return sb.toString();
   }
 
   private static String source(String input) {

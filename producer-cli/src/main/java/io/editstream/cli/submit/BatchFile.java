@@ -32,8 +32,14 @@ public record BatchFile(
    *
    * @param where manifest line (and fan-out values) it came from
    * @param inputs its input images: absolute paths or URLs
+   * @param instruction the edit and its steps, for the report; null in files of older versions
    */
-  public record Entry(String jobId, String sku, String where, List<String> inputs) {}
+  public record Entry(
+      String jobId, String sku, String where, List<String> inputs, String instruction) {
+    public Entry(String jobId, String sku, String where, List<String> inputs) {
+      this(jobId, sku, where, inputs, null);
+    }
+  }
 
   public void write(Path file) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
@@ -58,6 +64,9 @@ public record BatchFile(
                     i instanceof PlannedImage.LocalFile f
                         ? f.path().toAbsolutePath().toString()
                         : ((PlannedImage.Remote) i).uri())
-            .toList());
+            .toList(),
+        job.steps().isEmpty()
+            ? job.instruction()
+            : job.instruction() + " | then: " + String.join(" | then: ", job.steps()));
   }
 }

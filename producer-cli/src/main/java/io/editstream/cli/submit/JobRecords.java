@@ -15,11 +15,21 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** Builds the {@link EditJob} records of planned jobs. */
 public final class JobRecords {
   /** Attribute holding the batch id; listen and replay filter on it. */
   public static final String BATCH = "editstream.batch";
+
+  /**
+   * Attribute holding the first input's file name (the last path segment of a URL), so outcomes can
+   * be saved under a name a person recognises.
+   */
+  public static final String SOURCE = "editstream.source";
+
+  /** Attribute holding the fan-out values that made the job, by variable name, joined by '-'. */
+  public static final String VARIANT = "editstream.variant";
 
   private JobRecords() {}
 
@@ -54,6 +64,13 @@ public final class JobRecords {
     }
     Map<String, String> attributes = new LinkedHashMap<>(job.attributes());
     attributes.put(BATCH, batchId);
+    if (!job.images().isEmpty()) {
+      attributes.put(SOURCE, sourceName(job.images().get(0)));
+    }
+    if (!job.fanOut().isEmpty()) {
+      // Sorted by variable name: the same job gets the same name on every run.
+      attributes.put(VARIANT, String.join("-", new TreeMap<>(job.fanOut()).values()));
+    }
     return EditJob.newBuilder()
         .setJobId(job.jobId())
         .setTenant(job.tenant())
@@ -74,6 +91,14 @@ public final class JobRecords {
         .setSubmittedAt(submittedAt)
         .setAttributes(attributes)
         .build();
+  }
+
+  static String sourceName(PlannedImage image) {
+    if (image instanceof PlannedImage.LocalFile f) {
+      return f.path().getFileName().toString();
+    }
+    String uri = ((PlannedImage.Remote) image).uri().replaceAll("[?#].*", "");
+    return uri.substring(uri.lastIndexOf('/') + 1);
   }
 
   static String sha256(byte[] bytes) {

@@ -157,17 +157,31 @@ class CliEndToEndTest {
         .contains("4 of 4 jobs done")
         .contains("failed      0")
         .contains("images      4 written");
+    // Named by source photo, locale and the job id's first 8 digits: findable and distinct.
+    List<String> names = new ArrayList<>();
     for (BatchFile.Entry job : batch.jobs()) {
-      Path image = out.resolve(job.sku()).resolve(job.jobId() + ".png");
+      String id = job.jobId().substring(0, 8);
+      String expected =
+          job.sku().equals("CAT-1")
+              ? "cat-" + id + ".png"
+              : "rocket-" + job.where().replaceAll(".*locale=(\\w+).*", "$1") + "-" + id + ".png";
+      Path image = out.resolve(job.sku()).resolve(expected);
       assertThat(image).exists();
       BufferedImage decoded = ImageIO.read(image.toFile());
       assertThat(decoded.getWidth()).isEqualTo(512);
+      names.add(out.relativize(image).toString().replace('\\', '/'));
     }
+    assertThat(names)
+        .doesNotHaveDuplicates()
+        .anyMatch(n -> n.startsWith("ROCKET-1/rocket-en-"))
+        .anyMatch(n -> n.startsWith("ROCKET-1/rocket-de-"))
+        .anyMatch(n -> n.startsWith("ROCKET-1/rocket-fr-"));
     String report = Files.readString(out.resolve("report.html"));
     assertThat(report)
         .contains("ROCKET-1")
         .contains("CAT-1")
-        .contains(batch.jobs().get(0).jobId() + ".png");
+        .contains("Add a launch banner in de, keep the sky")
+        .contains(names.get(0));
 
     // The same manifest again: the same job ids, so the processor drops them as duplicates.
     Path again = work.resolve("batch-again.json");

@@ -121,7 +121,10 @@ class CliS3EndToEndTest {
       assertThat(listen.out()).contains("2 of 2 jobs done").contains("images      2 written");
     }
     for (BatchFile.Entry job : BatchFile.read(batchFile).jobs()) {
-      Path image = out.resolve(job.sku()).resolve(job.jobId() + ".png");
+      // Named by the photo it edits (cat, rocket) and the job id's first 8 digits.
+      String photo = Path.of(job.inputs().get(0)).getFileName().toString().replaceAll("\\..*", "");
+      Path image =
+          out.resolve(job.sku()).resolve(photo + "-" + job.jobId().substring(0, 8) + ".png");
       assertThat(image).exists();
       BufferedImage decoded = ImageIO.read(image.toFile());
       assertThat(decoded.getWidth()).isEqualTo(512);

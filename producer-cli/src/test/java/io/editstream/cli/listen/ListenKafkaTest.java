@@ -58,7 +58,19 @@ class ListenKafkaTest {
           new ProducerRecord<>(
               prefix + "edit-results",
               "j2",
-              Records.result("j2", null, b1, PNG, blob.toUri().toString(), false)));
+              Records.result(
+                  "j2",
+                  null,
+                  Map.of(
+                      "editstream.batch",
+                      "b1",
+                      "editstream.source",
+                      "front shot.jpg",
+                      "editstream.variant",
+                      "de"),
+                  PNG,
+                  blob.toUri().toString(),
+                  false)));
       results.send(
           new ProducerRecord<>(
               prefix + "edit-results",
@@ -113,11 +125,20 @@ class ListenKafkaTest {
         .contains("j4  sku=S4  QUOTA_EXHAUSTED (retryable, 5 attempts)")
         .contains("editstream replay --batch-id b1");
     assertThat(Files.readAllBytes(out.resolve("S_1/j1.png"))).isEqualTo(PNG);
-    assertThat(Files.readAllBytes(out.resolve("no-sku/j2.png"))).isEqualTo(PNG);
+    // Named by the source photo and variant submit put in the attributes.
+    assertThat(Files.readAllBytes(out.resolve("no-sku/front_shot-de-j2.png"))).isEqualTo(PNG);
     assertThat(out.resolve("X")).doesNotExist();
     assertThat(Files.readString(out.resolve("r.html")))
         .contains("S_1/j1.png")
+        .contains("no-sku/front_shot-de-j2.png")
         .contains("QUOTA_EXHAUSTED")
+        .contains(
+            "Next step:</b> Retryable: editstream replay --code QUOTA_EXHAUSTED --batch-id b1")
+        .contains("<span class=\"none\">no image</span>")
+        .doesNotContain("unknown")
+        // 300 prompt and 747 output tokens at the default prices, per job.
+        .contains("$0.0450")
+        .contains("gemini-3.1-flash-image-preview")
         .contains("data:image/jpeg;base64,");
   }
 }
