@@ -6,22 +6,16 @@ import io.editstream.processor.model.Outcome;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
-import io.editstream.schema.OutputImage;
-import io.editstream.schema.TokenUsage;
+import io.editstream.testkit.MutableClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +29,6 @@ class GuardrailsWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong millis = new AtomicLong(1_700_000_000_000L);
   private final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, CompletableFuture<Dispatcher.Attempt>> calls =
@@ -43,23 +36,7 @@ class GuardrailsWiringTest {
   private TopologyHarness harness;
   private boolean closed;
 
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(millis.get());
-        }
-      };
+  private final MutableClock clock = new MutableClock(Instant.ofEpochMilli(1_700_000_000_000L));
 
   private final Map<String, Integer> callCount = new ConcurrentHashMap<>();
 
@@ -101,7 +78,7 @@ class GuardrailsWiringTest {
     assertThat(callCount).containsOnlyKeys("j1"); // one slot: j2 waits
 
     harness.cancel("j2", "wrong photo");
-    calls.get("j1").complete(produced());
+    calls.get("j1").complete(TopologyHarness.produced());
     tick();
     tick();
 
@@ -124,7 +101,7 @@ class GuardrailsWiringTest {
     assertThat(f.getAttempts()).isEqualTo(1);
     assertThat(f.getMessage()).contains("not waited for");
 
-    calls.get("j1").complete(produced());
+    calls.get("j1").complete(TopologyHarness.produced());
     tick();
     assertThat(harness.results.isEmpty()).as("the late answer is dropped").isTrue();
     assertThat(harness.failures.isEmpty()).isTrue();
@@ -147,7 +124,7 @@ class GuardrailsWiringTest {
   void shouldLeaveAFinishedJobAsItIs() {
     harness.submit("j1", job("j1", null));
     tick();
-    calls.get("j1").complete(produced());
+    calls.get("j1").complete(TopologyHarness.produced());
     tick();
     harness.cancel("j1", "too late");
     tick();
@@ -158,7 +135,7 @@ class GuardrailsWiringTest {
 
   @Test
   void shouldExpireAJobWhoseDeadlinePassedBeforeItWasRead() {
-    harness.submit("j1", job("j1", Instant.ofEpochMilli(millis.get() - 1)));
+    harness.submit("j1", job("j1", Instant.ofEpochMilli(clock.millis() - 1)));
     tick();
 
     EditFailure f = onlyFailure("j1");
@@ -172,7 +149,7 @@ class GuardrailsWiringTest {
   @Test
   void shouldExpireAJobWhoseDeadlinePassesWhileItWaitsForQuota() {
     harness.submit("j1", job("j1", null));
-    harness.submit("j2", job("j2", Instant.ofEpochMilli(millis.get() + 5_000)));
+    harness.submit("j2", job("j2", Instant.ofEpochMilli(clock.millis() + 5_000)));
     tick();
     assertThat(callCount).containsOnlyKeys("j1");
 
@@ -182,7 +159,7 @@ class GuardrailsWiringTest {
     assertThat(f.getCode()).isEqualTo(FailureCode.EXPIRED);
     assertThat(f.getMessage()).contains("waiting for quota");
 
-    calls.get("j1").complete(produced());
+    calls.get("j1").complete(TopologyHarness.produced());
     tick();
     tick();
     assertThat(callCount)
@@ -193,7 +170,7 @@ class GuardrailsWiringTest {
 
   @Test
   void shouldExpireAJobWhoseNextAttemptWouldComeAfterItsDeadline() {
-    harness.submit("j1", job("j1", Instant.ofEpochMilli(millis.get() + 5_000)));
+    harness.submit("j1", job("j1", Instant.ofEpochMilli(clock.millis() + 5_000)));
     tick();
     calls
         .get("j1")
@@ -238,32 +215,10 @@ class GuardrailsWiringTest {
   }
 
   private void advance(Duration d) {
-    millis.addAndGet(d.toMillis());
+    clock.advance(d);
   }
 
   private void tick() {
     harness.round();
-  }
-
-  private static Dispatcher.Produced produced() {
-    return new Dispatcher.Produced(
-        List.of(
-            OutputImage.newBuilder()
-                .setUri("file:///blobs/abc.png")
-                .setSha256("ab".repeat(32))
-                .setMimeType("image/png")
-                .setWidth(1024)
-                .setHeight(1024)
-                .setSizeBytes(1234)
-                .build()),
-        "done",
-        TopologyHarness.MODEL,
-        "v1",
-        new TokenUsage(100, 1120, 1120, 1220),
-        Duration.ofMillis(5),
-        false,
-        "ck",
-        "test",
-        null);
   }
 }

@@ -4,22 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.model.Outcome;
 import io.editstream.schema.FailureCode;
-import io.editstream.schema.OutputImage;
-import io.editstream.schema.TokenUsage;
+import io.editstream.testkit.MutableClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +29,6 @@ class JobDirectoryWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong millis = new AtomicLong(1_700_000_000_000L);
   private final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, CompletableFuture<Dispatcher.Attempt>> calls =
@@ -44,23 +37,7 @@ class JobDirectoryWiringTest {
   private JobDirectory directory;
   private boolean closed;
 
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(millis.get());
-        }
-      };
+  private final MutableClock clock = new MutableClock(Instant.ofEpochMilli(1_700_000_000_000L));
 
   /** Each call waits for the test to answer it; a new call replaces the answered one. */
   private final Dispatcher dispatcher =
@@ -120,14 +97,14 @@ class JobDirectoryWiringTest {
     assertThat(backingOff.state()).isEqualTo(JobState.BACKING_OFF);
     assertThat(backingOff.lastError()).isEqualTo("MODEL_UNAVAILABLE: overloaded");
     assertThat(backingOff.attempts()).isEqualTo(1);
-    assertThat(backingOff.nextAttemptAtMs()).isEqualTo(millis.get() + 10_000);
-    assertThat(backingOff.sinceMs()).isEqualTo(millis.get());
+    assertThat(backingOff.nextAttemptAtMs()).isEqualTo(clock.millis() + 10_000);
+    assertThat(backingOff.sinceMs()).isEqualTo(clock.millis());
     assertThat(directory.find("j2").orElseThrow().state())
         .as("the freed slot goes to j2")
         .isEqualTo(JobState.IN_FLIGHT);
 
     advance(Duration.ofSeconds(10));
-    calls.get("j2").complete(produced());
+    calls.get("j2").complete(TopologyHarness.produced());
     tick();
     assertThat(directory.find("j2")).as("finished: gone from the directory").isEmpty();
     LiveJob again = directory.find("j1").orElseThrow();
@@ -137,7 +114,7 @@ class JobDirectoryWiringTest {
     assertThat(directory.bySku("SKU-j1", "acme")).extracting(LiveJob::jobId).containsExactly("j1");
     assertThat(directory.bySku("SKU-j1", "other")).isEmpty();
 
-    calls.get("j1").complete(produced());
+    calls.get("j1").complete(TopologyHarness.produced());
     tick();
     assertThat(directory.size()).isZero();
     assertThat(harness.results.readKeyValuesToMap().keySet()).containsOnly("j1", "j2");
@@ -156,32 +133,10 @@ class JobDirectoryWiringTest {
   }
 
   private void advance(Duration d) {
-    millis.addAndGet(d.toMillis());
+    clock.advance(d);
   }
 
   private void tick() {
     harness.round();
-  }
-
-  private static Dispatcher.Produced produced() {
-    return new Dispatcher.Produced(
-        List.of(
-            OutputImage.newBuilder()
-                .setUri("file:///blobs/abc.png")
-                .setSha256("ab".repeat(32))
-                .setMimeType("image/png")
-                .setWidth(1024)
-                .setHeight(1024)
-                .setSizeBytes(1234)
-                .build()),
-        "done",
-        TopologyHarness.MODEL,
-        "v1",
-        new TokenUsage(100, 1120, 1120, 1220),
-        Duration.ofMillis(5),
-        false,
-        "ck",
-        "test",
-        null);
   }
 }

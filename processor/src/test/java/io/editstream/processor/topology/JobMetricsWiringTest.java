@@ -5,23 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.editstream.processor.model.Outcome;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.FailureCode;
-import io.editstream.schema.OutputImage;
-import io.editstream.schema.TokenUsage;
+import io.editstream.testkit.MutableClock;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +30,6 @@ class JobMetricsWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong millis = new AtomicLong(1_700_000_000_000L);
   private final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   // Calls the test answers itself, by jobId: the job stays pending until then.
@@ -45,23 +38,7 @@ class JobMetricsWiringTest {
   private TopologyHarness harness;
   private boolean closed;
 
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(millis.get());
-        }
-      };
+  private final MutableClock clock = new MutableClock(Instant.ofEpochMilli(1_700_000_000_000L));
 
   /** "deny:CODE" fails at once with that permanent code; any other job waits for the test. */
   private final Dispatcher dispatcher =
@@ -108,12 +85,12 @@ class JobMetricsWiringTest {
 
     assertThat(oldestAge().value()).as("j1, accepted 90 s ago").isEqualTo(90.0);
 
-    calls.get("j1").complete(produced());
+    calls.get("j1").complete(TopologyHarness.produced());
     tick();
     assertThat(harness.results.readKeyValuesToMap().keySet()).containsExactly("j1");
     assertThat(oldestAge().value()).as("j2 is now the oldest").isEqualTo(60.0);
 
-    calls.get("j2").complete(produced());
+    calls.get("j2").complete(TopologyHarness.produced());
     tick();
     assertThat(harness.results.readKeyValuesToMap().keySet()).containsExactly("j2");
     assertThat(oldestAge().value()).as("nothing pending").isZero();
@@ -181,33 +158,11 @@ class JobMetricsWiringTest {
   }
 
   private void advance(Duration d) {
-    millis.addAndGet(d.toMillis());
+    clock.advance(d);
   }
 
   /** One round of the job processor (wall-clock; the fake clock is the processor's). */
   private void tick() {
     harness.round();
-  }
-
-  private static Dispatcher.Produced produced() {
-    return new Dispatcher.Produced(
-        List.of(
-            OutputImage.newBuilder()
-                .setUri("file:///blobs/abc.png")
-                .setSha256("ab".repeat(32))
-                .setMimeType("image/png")
-                .setWidth(1024)
-                .setHeight(1024)
-                .setSizeBytes(1234)
-                .build()),
-        "done",
-        TopologyHarness.MODEL,
-        "v1",
-        new TokenUsage(100, 1120, 1120, 1220),
-        Duration.ofMillis(5),
-        false,
-        "ck",
-        "test",
-        null);
   }
 }

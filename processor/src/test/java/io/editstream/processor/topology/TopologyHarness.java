@@ -6,10 +6,13 @@ import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
+import io.editstream.schema.OutputImage;
+import io.editstream.schema.TokenUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -145,5 +148,28 @@ final class TopologyHarness implements AutoCloseable {
   @Override
   public void close() {
     driver.close();
+  }
+
+  /** A finished model call's result (one 1024 px PNG at a file: URI), for wiring tests. */
+  static Dispatcher.Produced produced() {
+    return new Dispatcher.Produced(
+        List.of(
+            OutputImage.newBuilder()
+                .setUri("file:///blobs/abc.png")
+                .setSha256("ab".repeat(32))
+                .setMimeType("image/png")
+                .setWidth(1024)
+                .setHeight(1024)
+                .setSizeBytes(1234)
+                .build()),
+        "done",
+        TopologyHarness.MODEL,
+        "v1",
+        new TokenUsage(100, 1120, 1120, 1220),
+        Duration.ofMillis(5),
+        false,
+        "ck",
+        "test",
+        null);
   }
 }

@@ -65,19 +65,9 @@ class CliEndToEndTest {
                 .withApiKey("cli-key-0123456789")
                 .withLatencyMeanMs(5)
                 .withSeed(11));
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
-    s.put("schema.registry.url", registry.url());
-    s.put("gemini.api.key", "cli-key-0123456789");
-    s.put("gemini.base.url", emulator.baseUrl());
-    s.put("topic.prefix", prefix);
-    s.put("topic.partitions", "2");
-    s.put("application.id", prefix + "processor");
-    s.put("state.dir", dir.resolve("state").toString());
-    s.put("blob.dir", dir.resolve("blobs").toString());
+    Map<String, String> s =
+        ProcessorSettings.of(broker, registry, emulator, "cli-key-0123456789", prefix, dir);
     s.put("input.file.root", inputs.toString());
-    s.put("http.port", "0");
-    s.put("http.host", "127.0.0.1");
     s.put("retry.max.attempts", "2");
     s.put("retry.backoff.initial.ms", "20");
     s.put("retry.backoff.max.ms", "100");

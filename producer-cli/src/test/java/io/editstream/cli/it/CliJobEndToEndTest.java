@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,18 +51,8 @@ class CliJobEndToEndTest {
                 .withApiKey("cli-key-0123456789")
                 .withLatencyMeanMs(5)
                 .withSeed(12));
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
-    s.put("schema.registry.url", registry.url());
-    s.put("gemini.api.key", "cli-key-0123456789");
-    s.put("gemini.base.url", emulator.baseUrl());
-    s.put("topic.prefix", prefix);
-    s.put("topic.partitions", "2");
-    s.put("application.id", prefix + "processor");
-    s.put("state.dir", dir.resolve("state").toString());
-    s.put("blob.dir", dir.resolve("blobs").toString());
-    s.put("http.port", "0");
-    s.put("http.host", "127.0.0.1");
+    Map<String, String> s =
+        ProcessorSettings.of(broker, registry, emulator, "cli-key-0123456789", prefix, dir);
     processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)));
     assertThat(processor.awaitRunning(Duration.ofSeconds(60))).isTrue();
   }

@@ -85,18 +85,8 @@ class DlqEndToEndTest {
                 .withApiKey("dlq-key-0123456789")
                 .withLatencyMeanMs(5)
                 .withSeed(3));
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.bootstrapServers());
-    s.put("schema.registry.url", registry.url());
-    s.put("gemini.api.key", "dlq-key-0123456789");
-    s.put("gemini.base.url", emulator.baseUrl());
-    s.put("topic.prefix", prefix);
-    s.put("topic.partitions", "2");
-    s.put("application.id", prefix + "processor");
-    s.put("state.dir", dir.resolve("state").toString());
-    s.put("blob.dir", dir.resolve("blobs").toString());
-    s.put("http.port", "0");
-    s.put("http.host", "127.0.0.1");
+    Map<String, String> s =
+        ProcessorSettings.of(broker, registry, emulator, "dlq-key-0123456789", prefix, dir);
     processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)));
     assertThat(processor.awaitRunning(Duration.ofSeconds(60))).isTrue();
     schemas = new RestSchemaRegistryClient(RegistryConfig.fromConfigs(registry.clientConfig()));
