@@ -592,7 +592,8 @@ public final class ImageLoader {
             return bytes;
           }
           Throwable cause = unwrap(error);
-          if (cause instanceof TimeoutException) {
+          // Our deadline, or the socket's read timeout (the same length) firing first: one answer.
+          if (cause instanceof TimeoutException || isReadTimeout(cause)) {
             fetch.abort();
             throw retry(
                 field,
@@ -826,6 +827,12 @@ public final class ImageLoader {
   }
 
   // ---- errors -----------------------------------------------------------------------------
+
+  /** A read that timed out (not a connect timeout, which has its own message). */
+  private static boolean isReadTimeout(Throwable cause) {
+    return cause instanceof InterruptedIOException
+        && !String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("connect");
+  }
 
   private static ImageRejectedException asRejection(Throwable error, String field) {
     Throwable cause = unwrap(error);
