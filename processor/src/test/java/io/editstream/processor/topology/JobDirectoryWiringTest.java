@@ -137,6 +137,6 @@ class JobDirectoryWiringTest {
   }
 
   private void tick() {
-    harness.round();
+    harness.driver.advanceWallClockTime(JobProcessor.TICK);
   }
 }
