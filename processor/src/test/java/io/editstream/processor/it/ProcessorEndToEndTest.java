@@ -72,6 +72,9 @@ class ProcessorEndToEndTest {
     var settings = pipeline.settings(emulator.baseUrl(), work);
     settings.put("input.file.root", inputs.toString());
     processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(settings)));
+    // Jobs sent during the start-up rebalances may be dispatched, moved and dispatched again
+    // (model calls are at-least-once across a move); the attempt counts below assume no move.
+    assertThat(processor.awaitRunning(Duration.ofSeconds(60))).isTrue();
     submitEverything();
     boolean all =
         pipeline.readUntil(
