@@ -474,8 +474,9 @@ public final class Settings {
                   "0",
                   false,
                   "Requests per day (midnight to midnight Pacific) of the default model's pool; 0 ="
-                      + " unlimited. Whatever it says, a 429 naming a per-day quota holds the"
-                      + " pool until midnight Pacific."),
+                      + " unlimited. The day's count is durable (changelogged per partition), so"
+                      + " restarts, crashes and rebalances keep it. Whatever it says, a 429 naming"
+                      + " a per-day quota holds the pool until midnight Pacific."),
               new Setting(
                   "quota.burst",
                   Setting.envOf("quota.burst"),

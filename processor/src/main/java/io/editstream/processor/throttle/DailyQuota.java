@@ -60,6 +60,31 @@ public final class DailyQuota {
     used = Math.max(0, used - n);
   }
 
+  /**
+   * Counts {@code n} requests made on {@code day} before this counter existed (restored from a
+   * durable count, e.g. after a restart or a rebalance). Counted only if {@code day} is today: an
+   * earlier day's requests no longer matter.
+   */
+  public synchronized void restore(LocalDate day, long n) {
+    requireNonNegative(n);
+    roll();
+    if (day.equals(this.day)) {
+      used += n;
+    }
+  }
+
+  /**
+   * Un-counts {@code n} requests made on {@code day} that another counter takes over (their task
+   * moved elsewhere). Only if {@code day} is today: earlier days were reset already.
+   */
+  public synchronized void release(LocalDate day, long n) {
+    requireNonNegative(n);
+    roll();
+    if (day.equals(this.day)) {
+      used = Math.max(0, used - n);
+    }
+  }
+
   /** Requests still allowed today (may be fractional with a fractional limit). */
   public synchronized double remaining() {
     roll();

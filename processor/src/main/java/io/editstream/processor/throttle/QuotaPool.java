@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -56,9 +57,9 @@ import org.slf4j.LoggerFactory;
  *       under-estimate as debt (the server already counted it; we can only slow down after).
  *   <li>{@link #setShare}: called on every rebalance with owned input partitions / all partitions.
  *       The share starts at 0 (nothing passes before the first assignment).
- *   <li>RPD uses a {@link DailyQuota} of {@code share * rpd}; across a mid-day rebalance the pool
- *       can exceed RPD by what a previous owner had already used (instances do not exchange
- *       counts); Google's 429 and {@link #onRateLimited} are the backstop.
+ *   <li>RPD uses a {@link DailyQuota} of {@code share * rpd}, counting this instance's calls plus
+ *       the durable counts of the tasks it took over ({@link #restoreDailyUse}, {@link
+ *       #releaseDailyUse}); see docs/quota.md for what that guarantees across instances.
  * </ul>
  *
  * <p>Thread-safe: every method takes the pool's lock and costs microseconds.
@@ -285,6 +286,30 @@ public final class QuotaPool {
     }
     if (daily != null) {
       daily.forceAcquire(cost.requests());
+    }
+  }
+
+  /**
+   * The Pacific day this pool's RPD counts now; empty if the pool has no RPD (nothing to persist).
+   */
+  public synchronized Optional<LocalDate> dailyQuotaDay() {
+    return daily == null ? Optional.empty() : Optional.of(daily.day());
+  }
+
+  /**
+   * Counts {@code requests} that calls started on {@code day} by a task that now runs here (its
+   * durable count, restored on a restart or a rebalance); ignored for another day than today.
+   */
+  public synchronized void restoreDailyUse(LocalDate day, long requests) {
+    if (daily != null) {
+      daily.restore(day, requests);
+    }
+  }
+
+  /** The task that started {@code requests} calls on {@code day} no longer runs here. */
+  public synchronized void releaseDailyUse(LocalDate day, long requests) {
+    if (daily != null) {
+      daily.release(day, requests);
     }
   }
 

@@ -214,6 +214,8 @@ public final class DispatchGate {
   /** One incarnation of a task's processor: identity, inbox of grants, jobs queued and sent. */
   static final class Registration {
     final TaskId task;
+    // Calls the task started before it registered (its durable count), for pools made later.
+    private final Map<PoolDay, Long> restored;
     // Guarded by the gate's lock.
     private final Map<String, RoutedThrottle<JobRef>> queued = new HashMap<>();
     private final Map<String, Admitted> granted = new LinkedHashMap<>();
@@ -221,8 +223,9 @@ public final class DispatchGate {
     // Touched by completion threads too.
     private final Map<String, Admitted> sent = new ConcurrentHashMap<>();
 
-    private Registration(TaskId task) {
+    private Registration(TaskId task, Map<PoolDay, Long> restored) {
       this.task = task;
+      this.restored = Map.copyOf(restored);
     }
 
     @Override
@@ -239,23 +242,40 @@ public final class DispatchGate {
 
   /** A task's processor starts: this instance owns one more input partition. */
   synchronized Registration register(TaskId task) {
-    Registration r = new Registration(task);
-    tasks.add(r);
-    updateShares();
-    return r;
+    return register(task, Map.of());
   }
 
   /**
-   * A task's processor closes (revocation, shutdown): its share goes first, then its queued jobs
-   * and its grants not yet sent (their slots and permits go back). Calls in flight finish through
+   * A task's processor starts with the calls it started earlier (its durable count, by pool and
+   * Pacific day): this instance owns one more input partition, and the pools' daily counts include
+   * that task's calls of today.
+   */
+  synchronized Registration register(TaskId task, Map<PoolDay, Long> started) {
+    Registration r = new Registration(task, started);
+    tasks.add(r);
+    updateShares();
+    started.forEach((key, n) -> poolOf(key).ifPresent(p -> p.restoreDailyUse(key.day(), n)));
+    return r;
+  }
+
+  /** A task's processor closes; see {@link #unregister(Registration, Map)}. */
+  synchronized void unregister(Registration r) {
+    unregister(r, Map.of());
+  }
+
+  /**
+   * A task's processor closes (revocation, shutdown): its share goes first, with the calls it
+   * started ({@code started}, by pool and day: they move with the task), then its queued jobs and
+   * its grants not yet sent (their slots and permits go back). Calls in flight finish through
    * {@link #finished} as usual.
    */
-  synchronized void unregister(Registration r) {
+  synchronized void unregister(Registration r, Map<PoolDay, Long> started) {
     if (!tasks.remove(r)) {
       return;
     }
     r.open = false;
     updateShares();
+    started.forEach((key, n) -> poolOf(key).ifPresent(p -> p.releaseDailyUse(key.day(), n)));
     r.queued.forEach((jobId, throttle) -> throttle.cancel(new JobRef(r, jobId)));
     r.queued.clear();
     r.granted.forEach(
@@ -326,6 +346,40 @@ public final class DispatchGate {
     return a == null || !pinCalls ? null : a.route();
   }
 
+  /**
+   * The pool and day whose RPD the call of a job handed out by {@link #take} counts against, for
+   * the task to persist with the dispatch; null if that pool has no RPD (or the job is unknown).
+   */
+  PoolDay dailyKey(Registration r, String jobId) {
+    Admitted a = r.sent.get(jobId);
+    if (a == null) {
+      return null;
+    }
+    for (RoutedThrottle.Route route : a.throttle().routes()) {
+      if (route.name().equals(a.route())) {
+        return route
+            .pool()
+            .dailyQuotaDay()
+            .map(day -> new PoolDay(a.route(), a.throttle().name(), day))
+            .orElse(null);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether the attempt gave its permit back because it never reached the model (a cache hit, a
+   * coalesced duplicate, an input rejected before the call), as {@link #finished} does.
+   */
+  static boolean quotaUnused(Dispatcher.Attempt attempt) {
+    if (attempt instanceof Dispatcher.Produced p) {
+      return p.cacheHit();
+    }
+    return attempt instanceof Dispatcher.Failed failed
+        && failed.failure().httpStatus() == null
+        && BEFORE_THE_CALL.contains(failed.failure().code());
+  }
+
   /** A job handed out by {@link #take} is not sent after all: its slot and permit go back. */
   void abandon(Registration r, String jobId) {
     Admitted admitted = r.sent.remove(jobId);
@@ -364,7 +418,7 @@ public final class DispatchGate {
       }
     } else if (attempt instanceof Dispatcher.Failed failed) {
       Outcome.Failure f = failed.failure();
-      if (f.httpStatus() == null && BEFORE_THE_CALL.contains(f.code())) {
+      if (quotaUnused(attempt)) {
         throttle.refund(ref);
         return;
       }
@@ -567,8 +621,29 @@ public final class DispatchGate {
               registry);
       throttles.put(model, throttle);
       rotation.add(throttle);
+      // Today's calls of the tasks here, counted before this instance used the model.
+      for (Registration r : tasks) {
+        r.restored.forEach(
+            (key, n) -> {
+              if (key.model().equals(model)) {
+                poolOf(key).ifPresent(p -> p.restoreDailyUse(key.day(), n));
+              }
+            });
+      }
     }
     return throttle;
+  }
+
+  /** The pool of {@code key}'s model and provider, if this instance has made it. */
+  private Optional<QuotaPool> poolOf(PoolDay key) {
+    RoutedThrottle<JobRef> throttle = throttles.get(key.model());
+    if (throttle == null) {
+      return Optional.empty();
+    }
+    return throttle.routes().stream()
+        .filter(route -> route.name().equals(key.provider()))
+        .map(RoutedThrottle.Route::pool)
+        .findFirst();
   }
 
   private void updateShares() {

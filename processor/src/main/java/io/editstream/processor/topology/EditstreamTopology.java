@@ -66,6 +66,11 @@ public final class EditstreamTopology {
             Stores.persistentKeyValueStore(JobProcessor.CANCELLED_STORE),
             Serdes.String(),
             Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JobProcessor.RPD_STORE),
+            Serdes.String(),
+            Serdes.Long()));
 
     // Raw bytes in: a record that does not decode must still reach the DLQ unchanged.
     KStream<byte[], Decoded> decoded =
@@ -134,7 +139,8 @@ public final class EditstreamTopology {
             Named.as("jobs"),
             JobProcessor.PENDING_STORE,
             JobProcessor.COMPLETED_STORE,
-            JobProcessor.CANCELLED_STORE);
+            JobProcessor.CANCELLED_STORE,
+            JobProcessor.RPD_STORE);
     outcomes
         .split(Named.as("outcome-"))
         .branch(

@@ -57,8 +57,10 @@ import org.slf4j.LoggerFactory;
  * <p>Accepted jobs (and retries, when their backoff is over) are queued in the instance's {@link
  * DispatchGate}: its per-pool throttle orders them fairly across tenants and admits them within the
  * quota, a free in-flight slot first, then a permit. Each punctuation takes this task's grants and
- * starts their calls. The task registers with the gate in {@link #init} and unregisters in {@link
- * #close}, which is how the instance's share of every pool follows its partitions.
+ * records their dispatch (the pending entry, and the call in the task's RPD count, {@link
+ * DailyCounts}); the calls start at the next punctuation, after the commit. The task registers with
+ * the gate in {@link #init} and unregisters in {@link #close}, which is how the instance's share of
+ * every pool follows its partitions.
  *
  * <p>The outcome of a model call asks for a commit at once ({@code context.commit()}) rather than
  * at the next {@code commit.interval.ms}: it is invisible to {@code read_committed} consumers until
@@ -73,6 +75,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   /** jobId → when a cancel came for a job not seen yet: the job is cancelled when it arrives. */
   static final String CANCELLED_STORE = "cancelled-in-advance";
+
+  /**
+   * {@code provider|model|day} ({@link PoolDay}) → the requests this task's calls counted against
+   * that pool's RPD on that Pacific day: changelogged, so the count survives a crash and moves with
+   * the partition.
+   */
+  static final String RPD_STORE = "rpd-used";
 
   /** Marks a record of the cancel topic ({@link CancelMarker}); stripped from input jobs. */
   static final String CANCEL_HEADER = "editstream.internal.cancel";
@@ -98,6 +107,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private KeyValueStore<String, byte[]> pending;
   private KeyValueStore<String, Long> completed;
   private KeyValueStore<String, Long> cancelledInAdvance;
+  private DailyCounts dailyCounts;
+  // Dispatches the last tick wrote to the stores: their calls start at the next tick.
+  private final ArrayDeque<Starting> starting = new ArrayDeque<>();
   // jobId -> deadline (epoch ms) of pending jobs that have one; filled when a job is decoded.
   private final Map<String, Long> deadlines = new HashMap<>();
   private long lastDeadlineSweepMs;
@@ -122,6 +134,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private volatile boolean closed;
 
   private record Completion(String jobId, Dispatcher.Attempt attempt) {}
+
+  /** A dispatch recorded in the stores whose call has not started yet. */
+  private record Starting(String jobId, EditJob job, PendingJob entry) {}
 
   private record Retry(long atMs, String jobId) implements Comparable<Retry> {
     @Override
@@ -155,7 +170,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.topic = context.applicationId() + "-jobs";
     long now = now();
     this.lastPurgeMs = now;
-    this.registration = runtime.gate().register(taskId);
+    this.dailyCounts = new DailyCounts(context.getStateStore(RPD_STORE), now);
+    if (!dailyCounts.started().isEmpty()) {
+      log.info("Task {}: calls started today, by pool: {}", taskId, dailyCounts.started());
+    }
+    this.registration = runtime.gate().register(taskId, dailyCounts.started());
     this.live = runtime.jobs().open(taskId.toString());
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
@@ -254,7 +273,6 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
     }
     submitReady();
-    dispatchGranted();
     applyBackPressure();
   }
 
@@ -351,11 +369,15 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       drainCompletions();
       releaseDueRetries();
       submitReady();
-      dispatchGranted();
     }
   }
 
+  /**
+   * The task's round (every {@link #TICK}). Kafka Streams commits after each punctuation that asked
+   * for it, so the dispatches one tick records are durable by the next, which starts their calls.
+   */
   private void tick() {
+    startRecordedCalls();
     drainCompletions();
     releaseDueRetries();
     submitReady();
@@ -363,6 +385,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long now = now();
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
       purgeCompleted(now);
+      dailyCounts.purge(now);
       lastPurgeMs = now;
     }
     if (!deadlines.isEmpty() && now - lastDeadlineSweepMs >= DEADLINE_SWEEP.toMillis()) {
@@ -476,10 +499,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
   }
 
-  /** Starts the calls of the jobs the gate granted this task (each has a slot and a permit). */
+  /**
+   * Records the dispatch of each job the gate granted this task (each has a slot and a permit): the
+   * pending entry and the RPD count change in one transaction, whose commit is requested now; the
+   * calls start at the next tick, after that commit ({@link #tick}), so a call that may have been
+   * billed is never lost from the count by a crash. Only ticks call this.
+   */
   private void dispatchGranted() {
     DispatchGate gate = runtime.gate();
     DispatchGate.Registration owner = registration;
+    boolean recorded = false;
     for (String jobId : gate.take(owner)) {
       byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
       if (raw == null) {
@@ -504,43 +533,74 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
+      dailyCounts.count(jobId, gate.dailyKey(owner, jobId), JobCost.of(job).requests());
       inFlight.add(jobId);
-      String route = gate.route(owner, jobId);
-      live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
-      CompletableFuture<Dispatcher.Attempt> attempt;
-      try {
-        attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
-      } catch (RuntimeException e) {
-        attempt = CompletableFuture.failedFuture(e);
-      }
-      attempt.whenComplete(
-          (result, error) -> {
-            // A dispatcher that broke its contract: no model call is known to have been made.
-            Dispatcher.Attempt a =
-                error != null
-                    ? Dispatcher.Failed.beforeTheCall(
-                        Outcome.Failure.retryable(
-                            FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
-                    : result;
-            // Slot and permit are settled before the stream thread can resubmit a retry.
-            gate.finished(owner, jobId, a);
-            if (!closed) {
-              completions.add(new Completion(jobId, a));
-              lock.lock();
-              try {
-                completionArrived.signalAll();
-              } finally {
-                lock.unlock();
-              }
-            }
-          });
+      starting.add(new Starting(jobId, job, entry));
+      recorded = true;
     }
+    if (recorded) {
+      context.commit();
+    }
+  }
+
+  /** Starts the calls the previous tick recorded (committed since: see {@link #tick}). */
+  private void startRecordedCalls() {
+    Starting s;
+    while ((s = starting.poll()) != null) {
+      if (pending.get(s.jobId()) == null) {
+        // The job ended (cancelled) before its call could start.
+        inFlight.remove(s.jobId());
+        dailyCounts.refund(s.jobId());
+        runtime.gate().abandon(registration, s.jobId());
+        continue;
+      }
+      startCall(s.jobId(), s.job(), s.entry());
+    }
+  }
+
+  private void startCall(String jobId, EditJob job, PendingJob entry) {
+    DispatchGate gate = runtime.gate();
+    DispatchGate.Registration owner = registration;
+    String route = gate.route(owner, jobId);
+    live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
+    CompletableFuture<Dispatcher.Attempt> attempt;
+    try {
+      attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
+    } catch (RuntimeException e) {
+      attempt = CompletableFuture.failedFuture(e);
+    }
+    attempt.whenComplete(
+        (result, error) -> {
+          // A dispatcher that broke its contract: no model call is known to have been made.
+          Dispatcher.Attempt a =
+              error != null
+                  ? Dispatcher.Failed.beforeTheCall(
+                      Outcome.Failure.retryable(
+                          FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
+                  : result;
+          // Slot and permit are settled before the stream thread can resubmit a retry.
+          gate.finished(owner, jobId, a);
+          if (!closed) {
+            completions.add(new Completion(jobId, a));
+            lock.lock();
+            try {
+              completionArrived.signalAll();
+            } finally {
+              lock.unlock();
+            }
+          }
+        });
   }
 
   private void drainCompletions() {
     Completion c;
     while ((c = completions.poll()) != null) {
       inFlight.remove(c.jobId());
+      if (DispatchGate.quotaUnused(c.attempt())) {
+        dailyCounts.refund(c.jobId());
+      } else {
+        dailyCounts.settled(c.jobId());
+      }
       byte[] raw = pending.get(c.jobId());
       if (raw == null) {
         continue;
@@ -736,7 +796,15 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       runtime.metrics().removePendingOldestAge(oldestPendingAge);
     }
     if (registration != null) {
-      runtime.gate().unregister(registration);
+      // Recorded dispatches not started: their slots and permits go back, and their counts
+      // (which a commit may or may not have made durable) leave with the rest of this task's.
+      for (Starting s : starting) {
+        inFlight.remove(s.jobId());
+        dailyCounts.forget(s.jobId());
+        runtime.gate().abandon(registration, s.jobId());
+      }
+      starting.clear();
+      runtime.gate().unregister(registration, dailyCounts.started());
     }
     if (live != null) {
       runtime.jobs().close(taskId.toString(), live);

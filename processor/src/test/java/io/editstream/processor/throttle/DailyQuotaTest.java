@@ -30,6 +30,26 @@ class DailyQuotaTest {
   }
 
   @Test
+  void shouldCountRestoredCallsOfTodayOnlyAndReleaseThemOnlyToday() {
+    MutableClock clock = new MutableClock(Instant.parse("2026-06-16T06:00:00Z")); // 23:00 PDT
+    DailyQuota quota = new DailyQuota(5, clock);
+    LocalDate today = LocalDate.of(2026, 6, 15);
+    quota.restore(today.minusDays(1), 3); // yesterday's calls no longer count
+    quota.restore(today, 4);
+    assertThat(quota.used()).isEqualTo(4);
+    assertThat(quota.tryAcquire(2)).isFalse();
+    assertThat(quota.tryAcquire(1)).isTrue();
+
+    quota.release(today, 2); // that task moved elsewhere
+    assertThat(quota.used()).isEqualTo(3);
+
+    clock.advance(Duration.ofHours(1)); // midnight Pacific: a new day
+    quota.release(today, 3); // yesterday's count leaving takes nothing from today's
+    assertThat(quota.tryAcquire(1)).isTrue();
+    assertThat(quota.used()).isEqualTo(1);
+  }
+
+  @Test
   void shouldNotResetAtUtcMidnight() {
     MutableClock clock = new MutableClock(Instant.parse("2026-06-15T23:59:00Z"));
     DailyQuota quota = new DailyQuota(1, clock);

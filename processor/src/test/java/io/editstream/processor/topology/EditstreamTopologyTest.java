@@ -179,7 +179,7 @@ class EditstreamTopologyTest {
 
   private void tick(int times) {
     for (int i = 0; i < times; i++) {
-      harness.driver.advanceWallClockTime(JobProcessor.TICK);
+      harness.round();
     }
   }
 

@@ -219,6 +219,6 @@ class GuardrailsWiringTest {
   }
 
   private void tick() {
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.round();
   }
 }

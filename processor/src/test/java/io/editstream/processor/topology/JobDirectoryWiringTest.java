@@ -137,6 +137,6 @@ class JobDirectoryWiringTest {
   }
 
   private void tick() {
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.round();
   }
 }

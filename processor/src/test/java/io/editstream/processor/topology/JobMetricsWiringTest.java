@@ -161,8 +161,8 @@ class JobMetricsWiringTest {
     clock.advance(d);
   }
 
-  /** One punctuation of the job processor (wall-clock; the fake clock is the processor's). */
+  /** One round of the job processor (wall-clock; the fake clock is the processor's). */
   private void tick() {
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.round();
   }
 }

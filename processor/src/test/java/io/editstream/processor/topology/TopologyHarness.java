@@ -113,6 +113,15 @@ final class TopologyHarness implements AutoCloseable {
             "dlq", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
   }
 
+  /**
+   * One round of the job processor: two punctuations, because a dispatch recorded at one starts its
+   * call at the next, after the commit in between made it durable.
+   */
+  void round() {
+    driver.advanceWallClockTime(JobProcessor.TICK);
+    driver.advanceWallClockTime(JobProcessor.TICK);
+  }
+
   /** The job as its Avro bytes on the input topic, keyed by {@code key}. */
   void submit(String key, EditJob job) {
     jobs.pipeInput(key.getBytes(StandardCharsets.UTF_8), frame(job));

@@ -1,0 +1,33 @@
+package io.editstream.processor.topology;
+
+import java.time.LocalDate;
+import java.util.Objects;
+
+/**
+ * One quota pool (a model at a provider) on one Pacific day: the key of a task's durable count of
+ * the calls it started ({@link JobProcessor#RPD_STORE}), stored as {@code provider|model|day}.
+ */
+record PoolDay(String provider, String model, LocalDate day) {
+  PoolDay {
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(day, "day");
+  }
+
+  String encode() {
+    return provider + '|' + model + '|' + day;
+  }
+
+  /** Parses {@link #encode}'s form; the provider has no '|', the day none either. */
+  static PoolDay parse(String key) {
+    int first = key.indexOf('|');
+    int last = key.lastIndexOf('|');
+    if (first <= 0 || last <= first) {
+      throw new IllegalArgumentException("not a provider|model|day key: '" + key + "'");
+    }
+    return new PoolDay(
+        key.substring(0, first),
+        key.substring(first + 1, last),
+        LocalDate.parse(key.substring(last + 1)));
+  }
+}
