@@ -8,6 +8,7 @@ import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.JobLookup;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.provider.ProviderRouter;
+import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.processor.topology.Backoff;
 import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
@@ -62,6 +63,34 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  * exit code 2 and a message naming it.
  */
 public final class EditstreamProcessor implements AutoCloseable {
+  /**
+   * Per-tenant daily caps, shared between instances by the quota pools' share. A job is admitted by
+   * its cost at the most expensive configured provider, so the cap holds wherever it runs.
+   */
+  private static SpendCaps spendCaps(
+      ProcessorConfig config,
+      DispatchGate gate,
+      io.micrometer.core.instrument.MeterRegistry meters) {
+    ProcessorConfig.TenantCaps c = config.tenantCaps();
+    double in = config.pricing().inputPerMillion() / 1e6;
+    double out = config.pricing().outputPerMillion() / 1e6;
+    double perImage =
+        config.providers().order().contains("wavespeed")
+            ? config.providers().wavespeedPricePerImage()
+            : 0;
+    return new SpendCaps(
+        new SpendCaps.Caps(
+            c.usdPerDay(),
+            c.defaultUsdPerDay(),
+            c.requestsPerDay(),
+            c.defaultRequestsPerDay(),
+            c.failOverCap()),
+        (inputTokens, outputTokens, images) ->
+            Math.max(inputTokens * in + outputTokens * out, images * perImage),
+        gate::share,
+        meters);
+  }
+
   private static final Logger log = LoggerFactory.getLogger(EditstreamProcessor.class);
 
   /** Default of Kafka Streams' {@code buffered.records.per.partition} (Kafka's own: 1000). */
@@ -153,7 +182,8 @@ public final class EditstreamProcessor implements AutoCloseable {
             Duration.ofDays(7),
             new TopologyMetrics(meters),
             deadLetterSpill(blobs.deadLetters()),
-            jobs);
+            jobs,
+            spendCaps(config, gate, meters));
 
     Topology topology =
         EditstreamTopology.build(

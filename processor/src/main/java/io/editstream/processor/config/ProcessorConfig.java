@@ -36,7 +36,29 @@ public record ProcessorConfig(
     String httpAdvertisedHost,
     Quota quota,
     Providers providers,
-    int maxMessageBytes) {
+    int maxMessageBytes,
+    TenantCaps tenantCaps) {
+
+  /**
+   * Per-tenant daily caps on the shared model account (issue 19.1); null values mean no cap.
+   *
+   * @param usdPerDay budget in USD per Pacific day, by tenant
+   * @param defaultUsdPerDay budget of tenants not listed
+   * @param requestsPerDay model requests per Pacific day, by tenant
+   * @param defaultRequestsPerDay requests of tenants not listed
+   * @param failOverCap {@code tenant.cap.action=fail}: a job over a cap fails instead of waiting
+   */
+  public record TenantCaps(
+      Map<String, Double> usdPerDay,
+      Double defaultUsdPerDay,
+      Map<String, Long> requestsPerDay,
+      Long defaultRequestsPerDay,
+      boolean failOverCap) {
+    public TenantCaps {
+      usdPerDay = Map.copyOf(usdPerDay);
+      requestsPerDay = Map.copyOf(requestsPerDay);
+    }
+  }
 
   /** The providers in failover order and what each needs (DESIGN.md §8a). */
   public record Providers(
@@ -378,7 +400,43 @@ public record ProcessorConfig(
         s.string("http.advertised.host").trim(),
         quota(s, model.ids()),
         providers,
-        s.integer("topic.max.message.bytes", 1_048_576, 268_435_456));
+        s.integer("topic.max.message.bytes", 1_048_576, 268_435_456),
+        tenantCaps(s));
+  }
+
+  private static TenantCaps tenantCaps(Settings s) {
+    String action = s.required("tenant.cap.action").trim();
+    if (!action.equals("hold") && !action.equals("fail")) {
+      throw new ConfigException("tenant.cap.action", "'" + action + "' is not one of: hold, fail");
+    }
+    return new TenantCaps(
+        tenantMap(s, "tenant.budget.usd.per.day", "usd", "acme:25,beta:2.5", 0, 1e9),
+        optionalDecimal(s, "tenant.budget.default.usd.per.day", 0, 1e9),
+        longs(tenantMap(s, "tenant.requests.per.day", "requests", "acme:5000,beta:200", 0, 1e12)),
+        s.string("tenant.requests.default.per.day") == null
+                || s.string("tenant.requests.default.per.day").isBlank()
+            ? null
+            : s.longValue("tenant.requests.default.per.day", 0, 1_000_000_000_000L),
+        action.equals("fail"));
+  }
+
+  private static Double optionalDecimal(Settings s, String name, double min, double max) {
+    String v = s.string(name);
+    return v == null || v.isBlank() ? null : s.decimal(name, min, max);
+  }
+
+  private static Map<String, Long> longs(Map<String, Double> in) {
+    Map<String, Long> out = new HashMap<>();
+    in.forEach(
+        (k, v) -> {
+          if (v != Math.rint(v)) {
+            throw new ConfigException(
+                "tenant.requests.per.day",
+                "requests of tenant '" + k + "' must be a whole number but was " + v);
+          }
+          out.put(k, v.longValue());
+        });
+    return out;
   }
 
   private static final java.util.regex.Pattern BUCKET =
@@ -634,7 +692,12 @@ public record ProcessorConfig(
   }
 
   private static Map<String, Double> tenantWeights(Settings s) {
-    String name = "quota.tenant.weights";
+    return tenantMap(s, "quota.tenant.weights", "weight", "acme:3,beta:1", Double.MIN_VALUE, 1e12);
+  }
+
+  /** A 'tenant:number,…' setting; each number within [min, max]. */
+  private static Map<String, Double> tenantMap(
+      Settings s, String name, String what, String example, double min, double max) {
     Map<String, Double> out = new HashMap<>();
     String value = s.string(name);
     if (value == null || value.isBlank()) {
@@ -648,7 +711,7 @@ public record ProcessorConfig(
       int colon = e.lastIndexOf(':');
       if (colon <= 0 || colon == e.length() - 1) {
         throw new ConfigException(
-            name, "'" + e + "' is not tenant:weight; accepted e.g. 'acme:3,beta:1'");
+            name, "'" + e + "' is not tenant:" + what + "; accepted e.g. '" + example + "'");
       }
       String tenant = e.substring(0, colon).trim();
       double weight;
@@ -656,11 +719,18 @@ public record ProcessorConfig(
         weight = Double.parseDouble(e.substring(colon + 1).trim());
       } catch (NumberFormatException ex) {
         throw new ConfigException(
-            name, "weight of tenant '" + tenant + "' is not a number: '" + e + "'");
+            name, what + " of tenant '" + tenant + "' is not a number: '" + e + "'");
       }
-      if (!(weight > 0) || Double.isInfinite(weight)) {
+      if (!(weight >= min && weight <= max)) {
         throw new ConfigException(
-            name, "weight of tenant '" + tenant + "' must be a positive number but was " + weight);
+            name,
+            what
+                + " of tenant '"
+                + tenant
+                + "' must be "
+                + (min > 0 ? "a positive number" : "a number >= 0")
+                + " but was "
+                + weight);
       }
       if (out.put(tenant, weight) != null) {
         throw new ConfigException(name, "tenant '" + tenant + "' is listed twice");

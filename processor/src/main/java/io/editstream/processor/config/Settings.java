@@ -505,6 +505,41 @@ public final class Settings {
                   false,
                   "Weight of tenants not listed in quota.tenant.weights."),
               new Setting(
+                  "tenant.budget.usd.per.day",
+                  Setting.envOf("tenant.budget.usd.per.day"),
+                  "",
+                  false,
+                  "Daily budget per tenant in USD (Pacific day, at the price.* settings), e.g."
+                      + " 'acme:25,beta:2.5'. A job whose estimated cost would exceed it is not"
+                      + " called (tenant.cap.action). Shared by instances like the quota pools."),
+              new Setting(
+                  "tenant.budget.default.usd.per.day",
+                  Setting.envOf("tenant.budget.default.usd.per.day"),
+                  "",
+                  false,
+                  "Daily budget in USD of tenants not listed in tenant.budget.usd.per.day;"
+                      + " empty: no budget."),
+              new Setting(
+                  "tenant.requests.per.day",
+                  Setting.envOf("tenant.requests.per.day"),
+                  "",
+                  false,
+                  "Model requests per tenant per Pacific day, e.g. 'acme:5000,beta:200'."),
+              new Setting(
+                  "tenant.requests.default.per.day",
+                  Setting.envOf("tenant.requests.default.per.day"),
+                  "",
+                  false,
+                  "Model requests per Pacific day of tenants not listed in"
+                      + " tenant.requests.per.day; empty: no cap."),
+              new Setting(
+                  "tenant.cap.action",
+                  Setting.envOf("tenant.cap.action"),
+                  "hold",
+                  false,
+                  "A job over its tenant's daily cap: hold (waits in the pending store until"
+                      + " midnight Pacific) or fail (a BUDGET_EXCEEDED failure event at once)."),
+              new Setting(
                   "quota.queue.max",
                   Setting.envOf("quota.queue.max"),
                   "100000",

@@ -71,6 +71,11 @@ public final class EditstreamTopology {
             Stores.persistentKeyValueStore(JobProcessor.RPD_STORE),
             Serdes.String(),
             Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JobProcessor.SPEND_STORE),
+            Serdes.String(),
+            Serdes.Long()));
 
     // Raw bytes in: a record that does not decode must still reach the DLQ unchanged.
     KStream<byte[], Decoded> decoded =
@@ -140,7 +145,8 @@ public final class EditstreamTopology {
             JobProcessor.PENDING_STORE,
             JobProcessor.COMPLETED_STORE,
             JobProcessor.CANCELLED_STORE,
-            JobProcessor.RPD_STORE);
+            JobProcessor.RPD_STORE,
+            JobProcessor.SPEND_STORE);
     outcomes
         .split(Named.as("outcome-"))
         .branch(

@@ -50,6 +50,19 @@ final class JobCost {
     return new Cost(turns, turns, total);
   }
 
+  /**
+   * Output tokens Gemini 3.1 Flash Image bills for one image of {@code size} (the emulator answers
+   * with the same numbers): for the spend estimate before the call.
+   */
+  static long outputImageTokens(ImageSize size) {
+    return switch (size == null ? ImageSize.SIZE_1K : size) {
+      case SIZE_512 -> 747;
+      case SIZE_1K -> 1120;
+      case SIZE_2K -> 1680;
+      case SIZE_4K -> 2520;
+    };
+  }
+
   static long textTokens(CharSequence text) {
     if (text == null || text.length() == 0) {
       return 0;

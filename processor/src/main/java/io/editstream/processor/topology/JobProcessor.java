@@ -4,17 +4,21 @@ import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
+import io.editstream.processor.throttle.DailyQuota;
+import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.processor.throttle.Throttle;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
+import io.editstream.schema.ImageSize;
 import io.editstream.schema.Priority;
 import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,6 +87,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    */
   static final String RPD_STORE = "rpd-used";
 
+  /**
+   * Spend by tenant and Pacific day ({@link TenantSpend}): changelogged, so a tenant's daily caps
+   * survive a crash and move with the partition.
+   */
+  static final String SPEND_STORE = "tenant-spend";
+
   /** Marks a record of the cancel topic ({@link CancelMarker}); stripped from input jobs. */
   static final String CANCEL_HEADER = "editstream.internal.cancel";
 
@@ -108,6 +118,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private KeyValueStore<String, Long> completed;
   private KeyValueStore<String, Long> cancelledInAdvance;
   private DailyCounts dailyCounts;
+  private TenantSpend spend;
   // Dispatches the last tick wrote to the stores: their calls start at the next tick.
   private final ArrayDeque<Starting> starting = new ArrayDeque<>();
   // jobId -> deadline (epoch ms) of pending jobs that have one; filled when a job is decoded.
@@ -175,6 +186,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       log.info("Task {}: calls started today, by pool: {}", taskId, dailyCounts.started());
     }
     this.registration = runtime.gate().register(taskId, dailyCounts.started());
+    this.spend = new TenantSpend(context.getStateStore(SPEND_STORE), runtime.spendCaps(), now);
     this.live = runtime.jobs().open(taskId.toString());
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
@@ -386,6 +398,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
       purgeCompleted(now);
       dailyCounts.purge(now);
+      spend.purge(now);
       lastPurgeMs = now;
     }
     if (!deadlines.isEmpty() && now - lastDeadlineSweepMs >= DEADLINE_SWEEP.toMillis()) {
@@ -424,6 +437,53 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           now,
           now);
     }
+  }
+
+  /**
+   * A granted job whose tenant is over a daily cap: held in the pending store until midnight
+   * Pacific (no call, its permit given back), or failed as BUDGET_EXCEEDED ({@code
+   * tenant.cap.action}).
+   */
+  private void overCap(
+      String jobId, EditJob job, PendingJob entry, String tenant, String reason, long now) {
+    runtime.metrics().overCap(tenant);
+    if (runtime.spendCaps().failOverCap()) {
+      emitFailure(
+          jobId,
+          job,
+          Outcome.Failure.permanent(FailureCode.BUDGET_EXCEEDED, null, null, reason),
+          entry.modelCalls(),
+          entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs(),
+          now,
+          now);
+      return;
+    }
+    long until = nextPacificMidnightMs(now);
+    pending.put(jobId, entry.heldUntil(until).encode());
+    retries.add(new Retry(until, jobId));
+    live.computeIfPresent(jobId, (id, j) -> j.held(reason, until, now));
+    log.debug(
+        "Task {}: job {} held until {}: {}", taskId, jobId, Instant.ofEpochMilli(until), reason);
+  }
+
+  static long nextPacificMidnightMs(long nowMs) {
+    return TenantSpend.pacificDay(nowMs)
+        .plusDays(1)
+        .atStartOfDay(DailyQuota.PACIFIC)
+        .toInstant()
+        .toEpochMilli();
+  }
+
+  /** What a settled attempt cost, in micro-dollars: its estimated cost, 0 for a failure. */
+  private static long costMicros(Dispatcher.Attempt attempt) {
+    if (attempt instanceof Dispatcher.Produced p && p.estimatedCostUsd() != null) {
+      return Math.round(p.estimatedCostUsd() * 1e6);
+    }
+    return 0;
+  }
+
+  private static ImageSize outputOf(EditJob job) {
+    return job.getOutput() == null ? null : job.getOutput().getSize();
   }
 
   private static Outcome.Failure expired(EditJob job, String when, String lastError) {
@@ -531,9 +591,26 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             now);
         continue;
       }
+      SpendCaps caps = runtime.spendCaps();
+      String tenant = job.getTenant() == null ? "" : job.getTenant();
+      LocalDate day = TenantSpend.pacificDay(now);
+      SpendCaps.Use estimate =
+          caps.enabled()
+              ? caps.estimate(JobCost.of(job), JobCost.outputImageTokens(outputOf(job)))
+              : null;
+      Optional<String> refusal =
+          estimate == null ? Optional.empty() : caps.refusal(tenant, day, estimate);
+      if (refusal.isPresent()) {
+        gate.abandon(owner, jobId);
+        overCap(jobId, job, before, tenant, refusal.get(), now);
+        continue;
+      }
       PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
       dailyCounts.count(jobId, gate.dailyKey(owner, jobId), JobCost.of(job).requests());
+      if (estimate != null) {
+        spend.count(jobId, tenant, day, estimate);
+      }
       inFlight.add(jobId);
       starting.add(new Starting(jobId, job, entry));
       recorded = true;
@@ -551,6 +628,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         // The job ended (cancelled) before its call could start.
         inFlight.remove(s.jobId());
         dailyCounts.refund(s.jobId());
+        spend.refund(s.jobId());
         runtime.gate().abandon(registration, s.jobId());
         continue;
       }
@@ -598,8 +676,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       inFlight.remove(c.jobId());
       if (DispatchGate.quotaUnused(c.attempt())) {
         dailyCounts.refund(c.jobId());
+        spend.refund(c.jobId());
       } else {
         dailyCounts.settled(c.jobId());
+        spend.settled(c.jobId(), costMicros(c.attempt()));
       }
       byte[] raw = pending.get(c.jobId());
       if (raw == null) {
@@ -801,10 +881,14 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       for (Starting s : starting) {
         inFlight.remove(s.jobId());
         dailyCounts.forget(s.jobId());
+        spend.forget(s.jobId());
         runtime.gate().abandon(registration, s.jobId());
       }
       starting.clear();
       runtime.gate().unregister(registration, dailyCounts.started());
+    }
+    if (spend != null) {
+      spend.close();
     }
     if (live != null) {
       runtime.jobs().close(taskId.toString(), live);

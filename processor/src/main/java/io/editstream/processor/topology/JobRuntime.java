@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.schema.EditJob;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,7 +23,8 @@ public record JobRuntime(
     Duration completedRetention,
     TopologyMetrics metrics,
     DeadLetterSpill deadLetterSpill,
-    JobDirectory jobs) {
+    JobDirectory jobs,
+    SpendCaps spendCaps) {
 
   /**
    * Keeps the bytes of a large undecodable record outside Kafka (claim check) and returns where:

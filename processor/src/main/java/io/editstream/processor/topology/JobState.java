@@ -15,5 +15,10 @@ public enum JobState {
   /**
    * Its last attempt failed with a retryable error; it is queued again at {@code nextAttemptAt}.
    */
-  BACKING_OFF
+  BACKING_OFF,
+  /**
+   * Held by a guardrail without a call: its tenant is over a daily spend or request cap ({@code
+   * lastError} says which) until {@code nextAttemptAt} (midnight Pacific), when it is queued again.
+   */
+  HELD
 }

@@ -101,6 +101,21 @@ public record LiveJob(
         error);
   }
 
+  LiveJob held(String reason, long untilMs, long nowMs) {
+    return new LiveJob(
+        jobId,
+        task,
+        tenant,
+        sku,
+        JobState.HELD,
+        attempts,
+        provider,
+        acceptedAtMs,
+        nowMs,
+        untilMs,
+        reason);
+  }
+
   private static String tenantOf(EditJob job) {
     return job.getTenant() == null ? "" : job.getTenant();
   }

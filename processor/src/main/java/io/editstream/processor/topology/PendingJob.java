@@ -57,6 +57,19 @@ record PendingJob(
         notBeforeMs);
   }
 
+  /** Held by a guardrail (a tenant's daily cap) until {@code untilMs}; nothing else changes. */
+  PendingJob heldUntil(long untilMs) {
+    return new PendingJob(
+        frame,
+        acceptedAtMs,
+        attempts,
+        modelCalls,
+        firstDispatchAtMs,
+        firstErrorAtMs,
+        lastErrorAtMs,
+        untilMs);
+  }
+
   PendingJob failedAttempt(long nowMs, long retryAtMs) {
     return new PendingJob(
         frame,

@@ -92,6 +92,11 @@ public final class TopologyMetrics {
     retries.increment();
   }
 
+  /** A job of {@code tenant} was held or failed because the tenant is over a daily cap. */
+  void overCap(String tenant) {
+    registry.counter("editstream.tenant.over.cap", "tenant", safetyTenant(tenant)).increment();
+  }
+
   void restored(int n) {
     restored.increment(n);
   }

@@ -191,6 +191,7 @@ class RpdWiringTest {
     store(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
     store(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
     KeyValueStore<String, Long> rpd = store(context, JobProcessor.RPD_STORE, Serdes.Long());
+    store(context, JobProcessor.SPEND_STORE, Serdes.Long());
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     for (int i = 0; i < 3; i++) {
       EditJob job = EditstreamTopologyTest.job("j" + i, "remove the background");

@@ -50,6 +50,29 @@ final class TopologyHarness implements AutoCloseable {
       Clock clock,
       Duration backoff,
       TopologyMetrics metrics) {
+    return runtime(
+        dispatcher,
+        validator,
+        gate,
+        clock,
+        backoff,
+        metrics,
+        new io.editstream.processor.throttle.SpendCaps(
+            io.editstream.processor.throttle.SpendCaps.Caps.NONE,
+            (in, out, images) -> 0,
+            () -> 1.0,
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+  }
+
+  /** The same, with per-tenant daily caps. */
+  static JobRuntime runtime(
+      Dispatcher dispatcher,
+      JobRuntime.Validator validator,
+      DispatchGate gate,
+      Clock clock,
+      Duration backoff,
+      TopologyMetrics metrics,
+      io.editstream.processor.throttle.SpendCaps spendCaps) {
     return new JobRuntime(
         dispatcher,
         validator,
@@ -63,7 +86,8 @@ final class TopologyHarness implements AutoCloseable {
         bytes -> {
           throw new java.io.IOException("no spill in wiring tests");
         },
-        new JobDirectory());
+        new JobDirectory(),
+        spendCaps);
   }
 
   /** Jobs keyed by their jobId skip the repartition hop (the production default, one partition). */

@@ -91,6 +91,10 @@ public final class NextStep {
       case CANCELLED ->
           "Cancelled on request (editstream cancel): nothing to do, or submit it again if that"
               + " was a mistake.";
+      case BUDGET_EXCEEDED ->
+          "The tenant is over its daily budget or request cap (processor settings"
+              + " tenant.budget.usd.per.day, tenant.requests.per.day): replay after midnight"
+              + " Pacific, or raise the cap.";
       case INTERNAL, UNKNOWN ->
           "Look up the job in the processor's log (editstream job <jobId>), then: " + replay;
     };
