@@ -88,6 +88,10 @@ class BatchHttpTest {
     assertThat(op.at("/metadata/state").asText()).isEqualTo("BATCH_STATE_PENDING");
     assertThat(op.at("/metadata/batchStats/requestCount").asText()).isEqualTo("2");
     assertThat(op.has("done")).isFalse();
+    JsonNode stats = Http.json(get("/stats"));
+    assertThat(stats.path("batchesCreated").asLong()).isEqualTo(1);
+    assertThat(stats.path("batchRequests").asLong()).isEqualTo(2);
+    assertThat(stats.path("requestsByBatch").path(name).asLong()).isEqualTo(2);
 
     clock.advance(TURNAROUND.dividedBy(2));
     assertThat(Http.json(get("/v1beta/" + name)).at("/metadata/state").asText())
