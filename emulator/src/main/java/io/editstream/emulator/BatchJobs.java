@@ -413,7 +413,7 @@ final class BatchJobs {
       if (item.key() != null) {
         result.put("key", item.key());
       }
-      if (item.metadata() != null) {
+      if (item.metadata() != null && config.batchEchoesMetadata()) {
         result.set("metadata", item.metadata());
       }
     }

@@ -43,6 +43,9 @@ import java.util.Objects;
  *     refused with 429 RESOURCE_EXHAUSTED, 0 = unlimited
  * @param batchMaxEnqueuedTokens input tokens per (API key, model) that may wait in pending or
  *     running batches; a batch that would exceed it is refused with 429, 0 = unlimited
+ * @param batchEchoesMetadata whether inline batch responses carry their request's {@code metadata},
+ *     as the REST reference documents; false answers as Google's backend has been seen to
+ *     (googleapis/python-genai#2008, js-genai#1191), so clients can be tested against both
  */
 public record EmulatorConfig(
     String host,
@@ -68,7 +71,8 @@ public record EmulatorConfig(
     Clock clock,
     Duration batchTurnaround,
     int batchMaxConcurrent,
-    long batchMaxEnqueuedTokens) {
+    long batchMaxEnqueuedTokens,
+    boolean batchEchoesMetadata) {
 
   /**
    * Models served by default: Nano Banana 2's preview id and its GA successor (DESIGN.md §16), and
@@ -157,7 +161,8 @@ public record EmulatorConfig(
         Clock.systemUTC(),
         DEFAULT_BATCH_TURNAROUND,
         DEFAULT_BATCH_MAX_CONCURRENT,
-        0);
+        0,
+        true);
   }
 
   @Override
@@ -209,6 +214,8 @@ public record EmulatorConfig(
         + batchMaxConcurrent
         + ", batchMaxEnqueuedTokens="
         + batchMaxEnqueuedTokens
+        + ", batchEchoesMetadata="
+        + batchEchoesMetadata
         + "]";
   }
 
@@ -314,6 +321,11 @@ public record EmulatorConfig(
     return copy(b -> b.batchMaxEnqueuedTokens = v);
   }
 
+  /** Whether inline batch responses carry their request's metadata (documented: true). */
+  public EmulatorConfig withBatchEchoesMetadata(boolean v) {
+    return copy(b -> b.batchEchoesMetadata = v);
+  }
+
   private EmulatorConfig copy(java.util.function.Consumer<Fields> change) {
     Fields f = new Fields(this);
     change.accept(f);
@@ -346,6 +358,7 @@ public record EmulatorConfig(
     Duration batchTurnaround;
     int batchMaxConcurrent;
     long batchMaxEnqueuedTokens;
+    boolean batchEchoesMetadata;
 
     Fields(EmulatorConfig c) {
       host = c.host;
@@ -372,6 +385,7 @@ public record EmulatorConfig(
       batchTurnaround = c.batchTurnaround;
       batchMaxConcurrent = c.batchMaxConcurrent;
       batchMaxEnqueuedTokens = c.batchMaxEnqueuedTokens;
+      batchEchoesMetadata = c.batchEchoesMetadata;
     }
 
     EmulatorConfig build() {
@@ -399,7 +413,8 @@ public record EmulatorConfig(
           clock,
           batchTurnaround,
           batchMaxConcurrent,
-          batchMaxEnqueuedTokens);
+          batchMaxEnqueuedTokens,
+          batchEchoesMetadata);
     }
   }
 

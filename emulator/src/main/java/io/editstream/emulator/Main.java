@@ -125,6 +125,13 @@ public final class Main implements Callable<Integer> {
       description = "Input tokens per key and model waiting in batches, 0 = unlimited.")
   long batchMaxEnqueuedTokens;
 
+  @Option(
+      names = "--batch-drop-inline-metadata",
+      description =
+          "Answer inline batch responses without their request's metadata, as Google's backend"
+              + " has been seen to (the reference documents it echoed).")
+  boolean batchDropInlineMetadata;
+
   public static void main(String[] args) {
     // Default logging of the runnable jar, unless -Dlogback.configurationFile names another.
     if (System.getProperty("logback.configurationFile") == null) {
@@ -164,7 +171,8 @@ public final class Main implements Callable<Integer> {
         d.clock(),
         Duration.ofMillis(batchTurnaroundMs),
         batchMaxConcurrent,
-        batchMaxEnqueuedTokens);
+        batchMaxEnqueuedTokens,
+        !batchDropInlineMetadata);
   }
 
   @Override

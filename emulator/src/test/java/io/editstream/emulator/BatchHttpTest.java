@@ -112,6 +112,38 @@ class BatchHttpTest {
   }
 
   @Test
+  void shouldLeaveOutTheMetadataWhenToldToAnswerAsGooglesBackendHasBeenSeenTo() {
+    try (Emulator quirky =
+        Emulator.start(
+            EmulatorConfig.defaults()
+                .withClock(clock)
+                .withBatchTurnaround(TURNAROUND)
+                .withBatchEchoesMetadata(false))) {
+      String name =
+          Http.json(
+                  Http.send(
+                      Http.request(quirky, "/v1beta/models/" + Sdk.MODEL + ":batchGenerateContent")
+                          .POST(HttpRequest.BodyPublishers.ofString(batchBody("a", "b").toString()))
+                          .build()))
+              .path("name")
+              .asText();
+      clock.advance(TURNAROUND);
+
+      JsonNode done =
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(
+                  () -> Http.json(Http.send(Http.request(quirky, "/v1beta/" + name).GET().build())),
+                  o -> o.path("done").asBoolean());
+
+      JsonNode responses = done.at("/metadata/output/inlinedResponses/inlinedResponses");
+      assertThat(responses.size()).isEqualTo(2);
+      assertThat(responses.get(0).has("response")).isTrue();
+      assertThat(responses.get(0).has("metadata")).isFalse();
+    }
+  }
+
+  @Test
   void shouldAnswerAnUnknownBatchWithGoogles404() {
     HttpResponse<String> response = get("/v1beta/batches/nosuchbatch");
 

@@ -95,7 +95,8 @@ class MainTest {
             "--batch-max-concurrent",
             "3",
             "--batch-max-enqueued-tokens",
-            "9000");
+            "9000",
+            "--batch-drop-inline-metadata");
 
     assertThat(defaults.batchTurnaround()).isEqualTo(Duration.ofSeconds(5));
     assertThat(defaults.batchMaxConcurrent()).isEqualTo(100);
@@ -103,6 +104,8 @@ class MainTest {
     assertThat(config.batchTurnaround()).isEqualTo(Duration.ofMillis(250));
     assertThat(config.batchMaxConcurrent()).isEqualTo(3);
     assertThat(config.batchMaxEnqueuedTokens()).isEqualTo(9000);
+    assertThat(defaults.batchEchoesMetadata()).isTrue();
+    assertThat(config.batchEchoesMetadata()).isFalse();
     assertThatThrownBy(() -> parse("--batch-turnaround-ms", "-1"))
         .hasMessageContaining("batchTurnaround");
   }
