@@ -206,6 +206,17 @@ public final class BatchClient implements AutoCloseable {
 
   /** The batch's state and, once it succeeded, every request's outcome by key. */
   public Poll poll(String batchName) {
+    return poll(batchName, List.of());
+  }
+
+  /**
+   * As {@link #poll(String)}, with the batch's keys in the order they were submitted: when the
+   * service answers inline responses without their metadata (as it has been seen to,
+   * googleapis/python-genai#2008), and only when none carries a key and their count matches, the
+   * answers are matched by position, the order the reference documents. Keys that cannot be matched
+   * are absent from the outcomes.
+   */
+  public Poll poll(String batchName, List<String> keysInOrder) {
     BatchJob job;
     try {
       job = client.batches.get(batchName, null);
@@ -223,16 +234,22 @@ public final class BatchClient implements AutoCloseable {
               FailureCode.MODEL_BAD_RESPONSE, null, null, batchName + " succeeded without output"));
     }
     try {
-      return Poll.of(state, dest.fileName().isPresent() ? fromFile(dest) : inline(dest));
+      return Poll.of(
+          state, dest.fileName().isPresent() ? fromFile(dest) : inline(dest, keysInOrder));
     } catch (RuntimeException e) {
       return Poll.unreadable(GeminiModelClient.failureOf(e, secret));
     }
   }
 
-  private Map<String, Outcome> inline(BatchJobDestination dest) {
+  private Map<String, Outcome> inline(BatchJobDestination dest, List<String> keysInOrder) {
+    List<InlinedResponse> responses = dest.inlinedResponses().orElse(List.of());
+    boolean noneKeyed =
+        responses.stream().noneMatch(r -> r.metadata().map(m -> m.get(KEY)).isPresent());
+    boolean byPosition = noneKeyed && responses.size() == keysInOrder.size();
     Map<String, Outcome> outcomes = new LinkedHashMap<>();
-    for (InlinedResponse r : dest.inlinedResponses().orElse(List.of())) {
-      String key = r.metadata().map(m -> m.get(KEY)).orElse(null);
+    for (int i = 0; i < responses.size(); i++) {
+      InlinedResponse r = responses.get(i);
+      String key = byPosition ? keysInOrder.get(i) : r.metadata().map(m -> m.get(KEY)).orElse(null);
       if (key != null) {
         outcomes.put(key, outcome(r.response(), r.error()));
       }

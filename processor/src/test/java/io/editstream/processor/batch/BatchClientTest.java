@@ -132,7 +132,28 @@ class BatchClientTest {
   }
 
   @Test
-  void shouldReportAFailedOrCancelledBatchWithoutOutcomes() {
+  void shouldMatchInlineAnswersByPositionWhenTheServiceLeavesOutTheirKeys() {
+    try (Emulator quirky =
+            Emulator.start(
+                EmulatorConfig.defaults()
+                    .withApiKey(KEY)
+                    .withBatchTurnaround(Duration.ofMillis(200))
+                    .withBatchEchoesMetadata(false));
+        BatchClient client =
+            new BatchClient(
+                new GeminiModelClient.Settings(KEY, quirky.baseUrl(), Duration.ofSeconds(30), 4),
+                20L * 1024 * 1024)) {
+      String name =
+          ((Submission.Accepted) client.submit(MODEL, "no-metadata", threeJobs())).batchName();
+      awaitEnd(client, name);
+
+      assertThat(client.poll(name).outcomes()).isEmpty();
+      assertThreeOutcomes(client.poll(name, List.of("job-1", "job-2", "job-3")));
+    }
+  }
+
+  @Test
+  void shouldReportAFailedBatchWithoutOutcomes() {
     try (BatchClient client = client(20L * 1024 * 1024)) {
       String failing =
           ((Submission.Accepted)
@@ -141,17 +162,38 @@ class BatchClientTest {
                       "doomed",
                       List.of(new KeyedRequest("a", edit("x [emulator:batch=fail]")))))
               .batchName();
-      String cancelled =
+
+      Poll failed = awaitEnd(client, failing);
+
+      assertThat(failed.state()).isEqualTo(State.FAILED);
+      assertThat(failed.outcomes()).isEmpty();
+    }
+  }
+
+  /** An emulator whose batches run for an hour: none can end while a test looks at it. */
+  private void slowBatches() {
+    emulator.close();
+    emulator =
+        Emulator.start(
+            EmulatorConfig.defaults()
+                .withApiKey(KEY)
+                .withBatchTurnaround(Duration.ofHours(1))
+                .withBatchMaxConcurrent(2));
+  }
+
+  @Test
+  void shouldCancelABatchWhichThenEndsWithoutOutcomes() {
+    slowBatches();
+    try (BatchClient client = client(20L * 1024 * 1024)) {
+      String name =
           ((Submission.Accepted)
                   client.submit(MODEL, "cancelled", List.of(new KeyedRequest("b", edit("y")))))
               .batchName();
+      assertThat(client.poll(name).state()).isEqualTo(State.PENDING);
 
-      assertThat(client.cancel(cancelled)).isEmpty();
+      assertThat(client.cancel(name)).isEmpty();
 
-      Poll failed = awaitEnd(client, failing);
-      assertThat(failed.state()).isEqualTo(State.FAILED);
-      assertThat(failed.outcomes()).isEmpty();
-      Poll gone = client.poll(cancelled);
+      Poll gone = client.poll(name);
       assertThat(gone.state()).isEqualTo(State.CANCELLED);
       assertThat(gone.outcomes()).isEmpty();
       assertThat(emulator.stats().batchesCancelled()).isEqualTo(1);
@@ -160,6 +202,7 @@ class BatchClientTest {
 
   @Test
   void shouldReturnARefusalAsAFailureAndCreateNothing() {
+    slowBatches();
     try (BatchClient client = client(20L * 1024 * 1024)) {
       client.submit(MODEL, "one", List.of(new KeyedRequest("a", edit("a"))));
       client.submit(MODEL, "two", List.of(new KeyedRequest("b", edit("b"))));
