@@ -296,6 +296,14 @@ class BatchHttpTest {
     assertThat(media.body()).isEqualTo("0123456789");
     assertThat(Http.json(get("/v1beta/" + file.path("name").asText())).path("displayName").asText())
         .isEqualTo("raw");
+
+    HttpResponse<String> deleted =
+        Http.send(Http.request(emulator, "/v1beta/" + file.path("name").asText()).DELETE().build());
+    assertThat(deleted.statusCode()).isEqualTo(200);
+    HttpResponse<String> gone = get("/v1beta/" + file.path("name").asText());
+    assertThat(gone.statusCode()).isEqualTo(403);
+    assertThat(Http.json(gone).at("/error/status").asText()).isEqualTo("PERMISSION_DENIED");
+    assertThat(emulator.stats().filesUploaded()).isEqualTo(1);
   }
 
   @Test
