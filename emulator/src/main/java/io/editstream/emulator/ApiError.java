@@ -208,6 +208,16 @@ record ApiError(int code, String status, String message, List<JsonNode> details)
     return fraction == 0 ? seconds + "s" : String.format("%d.%03ds", seconds, fraction);
   }
 
+  /** The error a drawn fault answers, or null for faults that are answers (block, no image). */
+  static ApiError forFault(Draws.Fault fault) {
+    return switch (fault) {
+      case INTERNAL -> internal();
+      case UNAVAILABLE -> unavailable();
+      case DEADLINE -> deadlineExceeded();
+      default -> null;
+    };
+  }
+
   /** A canned error for a status code (trigger markers such as {@code fail=503}). */
   static ApiError forCode(int code, String model) {
     return switch (code) {

@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  * @param nsfw flag the output as not safe for work (WaveSpeed {@code has_nsfw_contents}; Gemini
  *     routes answer finishReason IMAGE_SAFETY)
  * @param taskFail end a WaveSpeed prediction with status {@code failed} (Gemini routes answer 500)
+ * @param batchFate in the first request of a batch: end the whole batch {@link BatchFate#FAIL
+ *     failed} or {@link BatchFate#EXPIRE expired} when its turnaround is over, or null; online
+ *     calls ignore it
  */
 record Directives(
     int failCode,
@@ -31,9 +34,17 @@ record Directives(
     boolean drop,
     long slowMs,
     boolean nsfw,
-    boolean taskFail) {
+    boolean taskFail,
+    BatchFate batchFate) {
 
-  static final Directives NONE = new Directives(0, 0, null, null, false, false, -1, false, false);
+  /** How a batch ends when a test forces it ({@code [emulator:batch=fail]}). */
+  enum BatchFate {
+    FAIL,
+    EXPIRE
+  }
+
+  static final Directives NONE =
+      new Directives(0, 0, null, null, false, false, -1, false, false, null);
   static final String HEADER = "x-emulator-directive";
 
   static final Pattern MARKER =
@@ -89,7 +100,8 @@ record Directives(
             drop,
             slowMs,
             nsfw,
-            taskFail);
+            taskFail,
+            batchFate);
       case "fail-times":
         {
           String[] pieces = value == null ? new String[0] : value.split(":");
@@ -106,7 +118,8 @@ record Directives(
               drop,
               slowMs,
               nsfw,
-              taskFail);
+              taskFail,
+              batchFate);
         }
       case "block":
         return new Directives(
@@ -118,7 +131,8 @@ record Directives(
             drop,
             slowMs,
             nsfw,
-            taskFail);
+            taskFail,
+            batchFate);
       case "finish":
         return new Directives(
             failCode,
@@ -129,19 +143,56 @@ record Directives(
             drop,
             slowMs,
             nsfw,
-            taskFail);
+            taskFail,
+            batchFate);
       case "noimage":
         return new Directives(
-            failCode, failTimes, blockReason, finishReason, true, drop, slowMs, nsfw, taskFail);
+            failCode,
+            failTimes,
+            blockReason,
+            finishReason,
+            true,
+            drop,
+            slowMs,
+            nsfw,
+            taskFail,
+            batchFate);
       case "drop":
         return new Directives(
-            failCode, failTimes, blockReason, finishReason, noImage, true, slowMs, nsfw, taskFail);
+            failCode,
+            failTimes,
+            blockReason,
+            finishReason,
+            noImage,
+            true,
+            slowMs,
+            nsfw,
+            taskFail,
+            batchFate);
       case "nsfw":
         return new Directives(
-            failCode, failTimes, blockReason, finishReason, noImage, drop, slowMs, true, taskFail);
+            failCode,
+            failTimes,
+            blockReason,
+            finishReason,
+            noImage,
+            drop,
+            slowMs,
+            true,
+            taskFail,
+            batchFate);
       case "task-fail":
         return new Directives(
-            failCode, failTimes, blockReason, finishReason, noImage, drop, slowMs, nsfw, true);
+            failCode,
+            failTimes,
+            blockReason,
+            finishReason,
+            noImage,
+            drop,
+            slowMs,
+            nsfw,
+            true,
+            batchFate);
       case "slow":
         return new Directives(
             failCode,
@@ -152,13 +203,35 @@ record Directives(
             drop,
             integer(value, directive),
             nsfw,
-            taskFail);
+            taskFail,
+            batchFate);
+      case "batch":
+        return new Directives(
+            failCode,
+            failTimes,
+            blockReason,
+            finishReason,
+            noImage,
+            drop,
+            slowMs,
+            nsfw,
+            taskFail,
+            fate(value, directive));
       default:
         throw bad(
             directive,
             "known directives: fail=CODE, fail-times=N:CODE, block=REASON, finish=REASON,"
-                + " noimage, drop, slow=MS, nsfw, task-fail");
+                + " noimage, drop, slow=MS, nsfw, task-fail, batch=fail|expire");
     }
+  }
+
+  private static BatchFate fate(String value, String directive) {
+    String v = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
+    return switch (v) {
+      case "fail" -> BatchFate.FAIL;
+      case "expire" -> BatchFate.EXPIRE;
+      default -> throw bad(directive, "expected batch=fail or batch=expire");
+    };
   }
 
   private static int code(String value, String directive) {

@@ -91,6 +91,38 @@ final class EditEngine {
     quotas.reset();
   }
 
+  /**
+   * The model's answer to a request that got past quotas and faults: blocked, filtered, text only
+   * or an edited image. Online calls and batches answer with this same method.
+   */
+  ResponseFactory.Answer answer(GenerateRequest request, Draws draws, boolean image) {
+    Directives d = request.directives();
+    ResponseFactory.Prompt prompt = ResponseFactory.Prompt.of(request);
+    String blockReason =
+        d.blockReason() != null
+            ? d.blockReason()
+            : draws.fault == Draws.Fault.BLOCK ? "PROHIBITED_CONTENT" : null;
+    if (blockReason != null) {
+      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, null, blockReason);
+    }
+    String finish =
+        d.finishReason() != null
+            ? d.finishReason()
+            : d.nsfw() || draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
+    if (finish != null) {
+      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, finish, null);
+    }
+    if (!image) {
+      String text =
+          "I can't create an image for that, but here is what I would change: "
+              + request.instruction();
+      return new ResponseFactory.Answer(prompt, draws.responseId, text, null, "STOP", null);
+    }
+    byte[] png = render(request);
+    String text = "Here is the edited image: " + request.instruction();
+    return new ResponseFactory.Answer(prompt, draws.responseId, text, png, "STOP", null);
+  }
+
   /** The edited image as a PNG; identical edits render once. */
   byte[] render(GenerateRequest request) {
     InputImage input = request.latestImage();

@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A running model API emulator (Gemini via AI Studio and Vertex AI paths, WaveSpeed submit/poll).
- * Start it with {@link #start(EmulatorConfig)}, point a client at {@link #baseUrl()}, read {@link
- * #stats()}, and {@link #close()} it when done.
+ * A running model API emulator (Gemini via AI Studio and Vertex AI paths, the Gemini Batch and
+ * Files APIs, WaveSpeed submit/poll). Start it with {@link #start(EmulatorConfig)}, point a client
+ * at {@link #baseUrl()}, read {@link #stats()}, and {@link #close()} it when done.
  *
  * <pre>{@code
  * try (Emulator emulator = Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(20))) {
@@ -42,6 +42,7 @@ public final class Emulator implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService workers;
   private final ScheduledThreadPoolExecutor timer;
+  private final ExecutorService batchWork;
   private final StatsRecorder stats;
   private final EditEngine engine;
 
@@ -50,12 +51,14 @@ public final class Emulator implements AutoCloseable {
       HttpServer server,
       ExecutorService workers,
       ScheduledThreadPoolExecutor timer,
+      ExecutorService batchWork,
       StatsRecorder stats,
       EditEngine engine) {
     this.config = config;
     this.server = server;
     this.workers = workers;
     this.timer = timer;
+    this.batchWork = batchWork;
     this.stats = stats;
     this.engine = engine;
   }
@@ -81,7 +84,16 @@ public final class Emulator implements AutoCloseable {
     StatsRecorder stats = new StatsRecorder();
     EditEngine engine = new EditEngine(config);
     ObjectMapper json = new ObjectMapper();
-    GeminiEndpoint endpoint = new GeminiEndpoint(engine, json, stats, workers, timer);
+    // Batch requests are answered a few at a time, as the renderer can only work that fast anyway.
+    ExecutorService batchWork =
+        Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            daemonThreads("emulator-batch-"));
+    FileStore files = new FileStore(config.clock(), config.seed());
+    BatchJobs batches = new BatchJobs(engine, json, files, stats, batchWork);
+    BatchEndpoint batchEndpoint = new BatchEndpoint(config, json, batches, files, stats);
+    GeminiEndpoint endpoint =
+        new GeminiEndpoint(engine, json, stats, workers, timer, batchEndpoint);
     WaveSpeedEndpoint wavespeed = new WaveSpeedEndpoint(engine, json, stats, workers, timer);
     HttpServer server;
     try {
@@ -89,6 +101,7 @@ public final class Emulator implements AutoCloseable {
     } catch (IOException e) {
       workers.shutdownNow();
       timer.shutdownNow();
+      batchWork.shutdownNow();
       throw new UncheckedIOException(
           "Cannot bind the emulator to " + config.host() + ":" + config.port(), e);
     }
@@ -96,7 +109,7 @@ public final class Emulator implements AutoCloseable {
     server.createContext(WaveSpeedEndpoint.PREFIX, wavespeed);
     server.setExecutor(workers);
     server.start();
-    return new Emulator(config, server, workers, timer, stats, engine);
+    return new Emulator(config, server, workers, timer, batchWork, stats, engine);
   }
 
   /** The bound port (the real one when the config asked for port 0). */
@@ -137,6 +150,7 @@ public final class Emulator implements AutoCloseable {
   public void close() {
     server.stop(0);
     timer.shutdownNow();
+    batchWork.shutdownNow();
     workers.shutdownNow();
     try {
       workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -1,6 +1,7 @@
 package io.editstream.emulator;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -35,7 +36,16 @@ import java.util.Objects;
  * @param slowRate share of answers delayed to {@code slowMs} instead of the latency draw
  * @param slowMs latency of slow answers, in ms
  * @param seed seed of every random draw (latency, faults, ids)
- * @param clock clock for quota windows (latency waits use real time)
+ * @param clock clock for quota windows and batch turnaround (latency waits use real time)
+ * @param batchTurnaround how long a batch takes from creation to its end state (pending for the
+ *     first half, running for the second); its requests are answered in the background meanwhile
+ * @param batchMaxConcurrent batches per API key that may be pending or running at once; more are
+ *     refused with 429 RESOURCE_EXHAUSTED, 0 = unlimited
+ * @param batchMaxEnqueuedTokens input tokens per (API key, model) that may wait in pending or
+ *     running batches; a batch that would exceed it is refused with 429, 0 = unlimited
+ * @param batchEchoesMetadata whether inline batch responses carry their request's {@code metadata},
+ *     as the REST reference documents; false answers as Google's backend has been seen to
+ *     (googleapis/python-genai#2008, js-genai#1191), so clients can be tested against both
  */
 public record EmulatorConfig(
     String host,
@@ -58,7 +68,11 @@ public record EmulatorConfig(
     double slowRate,
     long slowMs,
     long seed,
-    Clock clock) {
+    Clock clock,
+    Duration batchTurnaround,
+    int batchMaxConcurrent,
+    long batchMaxEnqueuedTokens,
+    boolean batchEchoesMetadata) {
 
   /**
    * Models served by default: Nano Banana 2's preview id and its GA successor (DESIGN.md §16), and
@@ -75,6 +89,7 @@ public record EmulatorConfig(
   public EmulatorConfig {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(batchTurnaround, "batchTurnaround");
     models = List.copyOf(Objects.requireNonNull(models, "models"));
     require(port >= 0 && port <= 65535, "port must be in 0..65535, was " + port);
     require(apiKey == null || !apiKey.isBlank(), "apiKey must be null or non-blank");
@@ -102,9 +117,25 @@ public record EmulatorConfig(
             + " 1, was "
             + sum);
     require(slowMs >= 0, "slowMs must be >= 0, was " + slowMs);
+    require(!batchTurnaround.isNegative(), "batchTurnaround must be >= 0, was " + batchTurnaround);
+    require(
+        batchMaxConcurrent >= 0,
+        "batchMaxConcurrent must be >= 0 (0 = unlimited), was " + batchMaxConcurrent);
+    require(
+        batchMaxEnqueuedTokens >= 0,
+        "batchMaxEnqueuedTokens must be >= 0 (0 = unlimited), was " + batchMaxEnqueuedTokens);
   }
 
-  /** Loopback, ephemeral port, any key, 2.8 s mean latency, no quotas, no faults, seed 42. */
+  /** Default batch turnaround: long enough to watch the states change, short enough for a demo. */
+  public static final Duration DEFAULT_BATCH_TURNAROUND = Duration.ofSeconds(5);
+
+  /** Google's limit on concurrent batch jobs per project. */
+  public static final int DEFAULT_BATCH_MAX_CONCURRENT = 100;
+
+  /**
+   * Loopback, ephemeral port, any key, 2.8 s mean latency, no quotas, no faults, seed 42; batches
+   * take 5 s, at most 100 at once, no enqueued-token limit.
+   */
   public static EmulatorConfig defaults() {
     return new EmulatorConfig(
         "127.0.0.1",
@@ -127,7 +158,11 @@ public record EmulatorConfig(
         0,
         30_000,
         42,
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        DEFAULT_BATCH_TURNAROUND,
+        DEFAULT_BATCH_MAX_CONCURRENT,
+        0,
+        true);
   }
 
   @Override
@@ -173,6 +208,14 @@ public record EmulatorConfig(
         + slowMs
         + ", seed="
         + seed
+        + ", batchTurnaround="
+        + batchTurnaround
+        + ", batchMaxConcurrent="
+        + batchMaxConcurrent
+        + ", batchMaxEnqueuedTokens="
+        + batchMaxEnqueuedTokens
+        + ", batchEchoesMetadata="
+        + batchEchoesMetadata
         + "]";
   }
 
@@ -263,6 +306,26 @@ public record EmulatorConfig(
     return copy(b -> b.clock = v);
   }
 
+  /** How long a batch takes from creation to its end state (tests set it small). */
+  public EmulatorConfig withBatchTurnaround(Duration v) {
+    return copy(b -> b.batchTurnaround = v);
+  }
+
+  /** Batches per API key pending or running at once, 0 = unlimited. */
+  public EmulatorConfig withBatchMaxConcurrent(int v) {
+    return copy(b -> b.batchMaxConcurrent = v);
+  }
+
+  /** Input tokens per (API key, model) waiting in batches, 0 = unlimited. */
+  public EmulatorConfig withBatchMaxEnqueuedTokens(long v) {
+    return copy(b -> b.batchMaxEnqueuedTokens = v);
+  }
+
+  /** Whether inline batch responses carry their request's metadata (documented: true). */
+  public EmulatorConfig withBatchEchoesMetadata(boolean v) {
+    return copy(b -> b.batchEchoesMetadata = v);
+  }
+
   private EmulatorConfig copy(java.util.function.Consumer<Fields> change) {
     Fields f = new Fields(this);
     change.accept(f);
@@ -292,6 +355,10 @@ public record EmulatorConfig(
     long slowMs;
     long seed;
     Clock clock;
+    Duration batchTurnaround;
+    int batchMaxConcurrent;
+    long batchMaxEnqueuedTokens;
+    boolean batchEchoesMetadata;
 
     Fields(EmulatorConfig c) {
       host = c.host;
@@ -315,6 +382,10 @@ public record EmulatorConfig(
       slowMs = c.slowMs;
       seed = c.seed;
       clock = c.clock;
+      batchTurnaround = c.batchTurnaround;
+      batchMaxConcurrent = c.batchMaxConcurrent;
+      batchMaxEnqueuedTokens = c.batchMaxEnqueuedTokens;
+      batchEchoesMetadata = c.batchEchoesMetadata;
     }
 
     EmulatorConfig build() {
@@ -339,7 +410,11 @@ public record EmulatorConfig(
           slowRate,
           slowMs,
           seed,
-          clock);
+          clock,
+          batchTurnaround,
+          batchMaxConcurrent,
+          batchMaxEnqueuedTokens,
+          batchEchoesMetadata);
     }
   }
 

@@ -21,7 +21,12 @@ import java.util.TreeMap;
  * @param currentConcurrent model calls in progress now
  * @param requestsByKey model calls by {@link #keyId(String)} of the API key used
  * @param generateContentByModel model calls by model id in the path
- * @param imagesGenerated images returned
+ * @param imagesGenerated images returned by online calls
+ * @param batchesCreated batches accepted by {@code batchGenerateContent} (refused ones not counted)
+ * @param batchRequests requests in the batches created
+ * @param requestsByBatch requests per batch, by batch name ({@code batches/ID})
+ * @param batchesCancelled batches cancelled while pending or running
+ * @param filesUploaded Files API uploads finalized
  */
 public record EmulatorStats(
     long requests,
@@ -32,12 +37,18 @@ public record EmulatorStats(
     long currentConcurrent,
     Map<String, Long> requestsByKey,
     Map<String, Long> generateContentByModel,
-    long imagesGenerated) {
+    long imagesGenerated,
+    long batchesCreated,
+    long batchRequests,
+    Map<String, Long> requestsByBatch,
+    long batchesCancelled,
+    long filesUploaded) {
 
   public EmulatorStats {
     answersByStatus = sorted(answersByStatus);
     requestsByKey = sorted(requestsByKey);
     generateContentByModel = sorted(generateContentByModel);
+    requestsByBatch = sorted(requestsByBatch);
   }
 
   private static <K> Map<K, Long> sorted(Map<K, Long> map) {

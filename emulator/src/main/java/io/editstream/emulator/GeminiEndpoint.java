@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * Serves the Gemini REST endpoints of Google AI Studio ({@code /v1beta/models/M:generateContent},
  * API key) and of Vertex AI ({@code /v1beta1/projects/P/locations/L/publishers/google/models/M:
  * generateContent}, OAuth bearer token), {@code /stats} and {@code /health}. Both doors share one
- * engine: the same latency, quota and fault controls.
+ * engine: the same latency, quota and fault controls. The Batch and Files API routes are handed to
+ * {@link BatchEndpoint}.
  *
  * <p>Threads: the HTTP server's (unbounded, cached) pool reads and validates a request and renders
  * its image; the latency wait holds no thread — a timer hands the answer back to the pool when it
@@ -45,13 +46,15 @@ final class GeminiEndpoint implements HttpHandler {
   private final ResponseFactory responses = new ResponseFactory();
   private final ExecutorService workers;
   private final ScheduledExecutorService timer;
+  private final BatchEndpoint batches;
 
   GeminiEndpoint(
       EditEngine engine,
       ObjectMapper json,
       StatsRecorder stats,
       ExecutorService workers,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer,
+      BatchEndpoint batches) {
     this.config = engine.config();
     this.engine = engine;
     this.json = json;
@@ -59,6 +62,7 @@ final class GeminiEndpoint implements HttpHandler {
     this.stats = stats;
     this.workers = workers;
     this.timer = timer;
+    this.batches = batches;
   }
 
   @Override
@@ -72,10 +76,14 @@ final class GeminiEndpoint implements HttpHandler {
           stats.reset();
         }
         writeJson(exchange, 200, json.valueToTree(stats.snapshot()));
+      } else if (batches.handle(exchange, path)) {
+        return;
       } else {
         Matcher m = MODEL_PATH.matcher(path);
         Matcher v = VERTEX_PATH.matcher(path);
-        if (m.matches()) {
+        if (m.matches() && m.group(3).equals("batchGenerateContent")) {
+          batches.create(exchange, m.group(1), m.group(2));
+        } else if (m.matches()) {
           aiStudioCall(exchange, m.group(1), m.group(2), m.group(3));
         } else if (v.matches()) {
           vertexCall(exchange, v.group(2), v.group(3), v.group(4), v.group(5));
@@ -223,52 +231,18 @@ final class GeminiEndpoint implements HttpHandler {
       call.at(deadline, () -> call.error(ApiError.deadlineExceeded()));
       return;
     }
-    ApiError fault =
-        switch (d.taskFail() ? Draws.Fault.INTERNAL : draws.fault) {
-          case INTERNAL -> ApiError.internal();
-          case UNAVAILABLE -> ApiError.unavailable();
-          case DEADLINE -> ApiError.deadlineExceeded();
-          default -> null;
-        };
+    ApiError fault = ApiError.forFault(d.taskFail() ? Draws.Fault.INTERNAL : draws.fault);
     if (fault != null) {
       call.at(latency, () -> call.error(fault));
       return;
     }
-    ResponseFactory.Answer answer = answer(request, draws, d, image);
+    ResponseFactory.Answer answer = engine.answer(request, draws, image);
     if (stream) {
       boolean sse = "sse".equals(query(exchange, "alt"));
       call.stream(answer, sse, latency);
     } else {
       call.at(latency, () -> call.json(200, responses.full(answer), answer.png() != null));
     }
-  }
-
-  private ResponseFactory.Answer answer(
-      GenerateRequest request, Draws draws, Directives d, boolean image) {
-    ResponseFactory.Prompt prompt = ResponseFactory.Prompt.of(request);
-    String blockReason =
-        d.blockReason() != null
-            ? d.blockReason()
-            : draws.fault == Draws.Fault.BLOCK ? "PROHIBITED_CONTENT" : null;
-    if (blockReason != null) {
-      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, null, blockReason);
-    }
-    String finish =
-        d.finishReason() != null
-            ? d.finishReason()
-            : d.nsfw() || draws.fault == Draws.Fault.IMAGE_SAFETY ? "IMAGE_SAFETY" : null;
-    if (finish != null) {
-      return new ResponseFactory.Answer(prompt, draws.responseId, null, null, finish, null);
-    }
-    if (!image) {
-      String text =
-          "I can't create an image for that, but here is what I would change: "
-              + request.instruction();
-      return new ResponseFactory.Answer(prompt, draws.responseId, text, null, "STOP", null);
-    }
-    byte[] png = engine.render(request);
-    String text = "Here is the edited image: " + request.instruction();
-    return new ResponseFactory.Answer(prompt, draws.responseId, text, png, "STOP", null);
   }
 
   /** The client's deadline from {@code x-server-timeout} (seconds), or 0 if none. */
@@ -294,7 +268,7 @@ final class GeminiEndpoint implements HttpHandler {
     return token.isEmpty() ? null : token;
   }
 
-  private static String apiKey(HttpExchange exchange) {
+  static String apiKey(HttpExchange exchange) {
     String header = exchange.getRequestHeaders().getFirst("x-goog-api-key");
     if (header != null && !header.isEmpty()) {
       return header;
@@ -302,7 +276,7 @@ final class GeminiEndpoint implements HttpHandler {
     return query(exchange, "key");
   }
 
-  private static String query(HttpExchange exchange, String name) {
+  static String query(HttpExchange exchange, String name) {
     String raw = exchange.getRequestURI().getRawQuery();
     if (raw == null) {
       return null;

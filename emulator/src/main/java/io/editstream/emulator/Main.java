@@ -1,5 +1,6 @@
 package io.editstream.emulator;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -105,6 +106,32 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of every random draw (default: ${DEFAULT-VALUE}).")
   long seed = 42;
 
+  @Option(
+      names = "--batch-turnaround-ms",
+      description =
+          "Time from batch creation to its end state; half pending, half running (default:"
+              + " ${DEFAULT-VALUE}).")
+  long batchTurnaroundMs = EmulatorConfig.DEFAULT_BATCH_TURNAROUND.toMillis();
+
+  @Option(
+      names = "--batch-max-concurrent",
+      description =
+          "Batches per API key pending or running at once, 0 = unlimited (default:"
+              + " ${DEFAULT-VALUE}).")
+  int batchMaxConcurrent = EmulatorConfig.DEFAULT_BATCH_MAX_CONCURRENT;
+
+  @Option(
+      names = "--batch-max-enqueued-tokens",
+      description = "Input tokens per key and model waiting in batches, 0 = unlimited.")
+  long batchMaxEnqueuedTokens;
+
+  @Option(
+      names = "--batch-drop-inline-metadata",
+      description =
+          "Answer inline batch responses without their request's metadata, as Google's backend"
+              + " has been seen to (the reference documents it echoed).")
+  boolean batchDropInlineMetadata;
+
   public static void main(String[] args) {
     // Default logging of the runnable jar, unless -Dlogback.configurationFile names another.
     if (System.getProperty("logback.configurationFile") == null) {
@@ -141,7 +168,11 @@ public final class Main implements Callable<Integer> {
         slowRate,
         slowMs,
         seed,
-        d.clock());
+        d.clock(),
+        Duration.ofMillis(batchTurnaroundMs),
+        batchMaxConcurrent,
+        batchMaxEnqueuedTokens,
+        !batchDropInlineMetadata);
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.editstream.emulator;
 
-/** The quotas the emulator enforces per (API key, model), with the names Google reports. */
+/**
+ * The quotas the emulator enforces per (API key, model), with the names Google reports (the batch
+ * ones are the emulator's names for Google's batch limits).
+ */
 enum QuotaKind {
   RPM(
       "generativelanguage.googleapis.com/generate_requests_per_model",
@@ -13,7 +16,12 @@ enum QuotaKind {
       "GenerateContentPaidTierInputTokensPerModelPerMinute"),
   RPD(
       "generativelanguage.googleapis.com/generate_requests_per_model_per_day",
-      "GenerateRequestsPerDayPerProjectPerModel");
+      "GenerateRequestsPerDayPerProjectPerModel"),
+  BATCH_CONCURRENT(
+      "generativelanguage.googleapis.com/batch_concurrent_jobs", "BatchConcurrentJobsPerProject"),
+  BATCH_ENQUEUED_TOKENS(
+      "generativelanguage.googleapis.com/batch_enqueued_tokens",
+      "BatchEnqueuedTokensPerProjectPerModel");
 
   private final String metric;
   private final String quotaId;

@@ -119,7 +119,8 @@ final class RequestParser {
           return fail(
               ApiError.badField(
                   field + ".file_data",
-                  "The emulator does not implement the Files API; send images as inlineData."));
+                  "The emulator does not read fileData parts (its Files API serves batches only); send"
+                      + " images as inlineData."));
         }
         JsonNode inline = part.has("inlineData") ? part.get("inlineData") : part.get("inline_data");
         if (inline != null && !inline.isNull()) {

@@ -17,6 +17,9 @@ final class StatsRecorder {
   private final Map<String, LongAdder> byKey = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> byModel = new ConcurrentHashMap<>();
   private final LongAdder images = new LongAdder();
+  private final Map<String, Long> byBatch = new ConcurrentHashMap<>();
+  private final LongAdder batchesCancelled = new LongAdder();
+  private final LongAdder filesUploaded = new LongAdder();
 
   void started(String keyId) {
     requests.increment();
@@ -41,6 +44,18 @@ final class StatsRecorder {
     images.increment();
   }
 
+  void batchCreated(String name, int requests) {
+    byBatch.put(name, (long) requests);
+  }
+
+  void batchCancelled() {
+    batchesCancelled.increment();
+  }
+
+  void fileUploaded() {
+    filesUploaded.increment();
+  }
+
   void finished() {
     current.decrementAndGet();
   }
@@ -53,9 +68,13 @@ final class StatsRecorder {
     byKey.clear();
     byModel.clear();
     images.reset();
+    byBatch.clear();
+    batchesCancelled.reset();
+    filesUploaded.reset();
   }
 
   EmulatorStats snapshot() {
+    Map<String, Long> batches = new TreeMap<>(byBatch);
     return new EmulatorStats(
         requests.sum(),
         sums(byStatus),
@@ -65,7 +84,12 @@ final class StatsRecorder {
         current.get(),
         sums(byKey),
         sums(byModel),
-        images.sum());
+        images.sum(),
+        batches.size(),
+        batches.values().stream().mapToLong(Long::longValue).sum(),
+        batches,
+        batchesCancelled.sum(),
+        filesUploaded.sum());
   }
 
   private static <K> Map<K, Long> sums(Map<K, LongAdder> adders) {

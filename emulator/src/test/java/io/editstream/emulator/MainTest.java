@@ -3,6 +3,7 @@ package io.editstream.emulator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -82,6 +83,31 @@ class MainTest {
         .containsExactly("127.0.0.2", 0, "secret-key", 100L, 10L, 11L, 12L, 13L, 0.1, 9000L, 5L);
     assertThat(config.models()).containsExactly("a", "b");
     assertThat(config.toString()).doesNotContain("secret-key");
+  }
+
+  @Test
+  void shouldMapTheBatchFlagsAndDefaultToGooglesConcurrentLimit() {
+    EmulatorConfig defaults = parse();
+    EmulatorConfig config =
+        parse(
+            "--batch-turnaround-ms",
+            "250",
+            "--batch-max-concurrent",
+            "3",
+            "--batch-max-enqueued-tokens",
+            "9000",
+            "--batch-drop-inline-metadata");
+
+    assertThat(defaults.batchTurnaround()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(defaults.batchMaxConcurrent()).isEqualTo(100);
+    assertThat(defaults.batchMaxEnqueuedTokens()).isZero();
+    assertThat(config.batchTurnaround()).isEqualTo(Duration.ofMillis(250));
+    assertThat(config.batchMaxConcurrent()).isEqualTo(3);
+    assertThat(config.batchMaxEnqueuedTokens()).isEqualTo(9000);
+    assertThat(defaults.batchEchoesMetadata()).isTrue();
+    assertThat(config.batchEchoesMetadata()).isFalse();
+    assertThatThrownBy(() -> parse("--batch-turnaround-ms", "-1"))
+        .hasMessageContaining("batchTurnaround");
   }
 
   @Test

@@ -113,15 +113,19 @@ public final class GeminiModelClient implements ModelClient {
   }
 
   GeminiModelClient(Settings settings, LongSupplier nanoTime) {
-    this(
-        Client.builder()
-            .apiKey(settings.apiKey())
-            .httpOptions(httpOptions("v1beta", settings.baseUrl(), settings.timeout()))
-            .clientOptions(clientOptions(settings.maxConnections()))
-            .build(),
-        "ai-studio",
-        settings.apiKey(),
-        nanoTime);
+    this(sdkClient(settings), "ai-studio", settings.apiKey(), nanoTime);
+  }
+
+  /**
+   * The SDK client this door uses for {@code settings}: one attempt per call, requests never sent
+   * twice by OkHttp, the timeout set. Other Gemini API doors (the batch lane) build theirs here.
+   */
+  public static Client sdkClient(Settings settings) {
+    return Client.builder()
+        .apiKey(settings.apiKey())
+        .httpOptions(httpOptions("v1beta", settings.baseUrl(), settings.timeout()))
+        .clientOptions(clientOptions(settings.maxConnections()))
+        .build();
   }
 
   /**
@@ -245,14 +249,36 @@ public final class GeminiModelClient implements ModelClient {
   @Override
   public CompletableFuture<Outcome> generate(ModelRequest request) {
     List<Content> history = new ArrayList<>();
+    history.add(firstTurn(request));
+    GenerateContentConfig config = config(request);
+    return turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
+  }
+
+  /** The first user turn of a request as it is sent: the input images, then the instruction. */
+  public static Content firstTurn(ModelRequest request) {
     List<Part> first = new ArrayList<>();
     for (ModelRequest.InputPart image : request.images()) {
       first.add(Part.fromBytes(image.bytes(), image.mimeType()));
     }
     first.add(Part.fromText(request.instruction()));
-    history.add(Content.builder().role("user").parts(first).build());
-    GenerateContentConfig config = config(request);
-    return turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
+    return Content.builder().role("user").parts(first).build();
+  }
+
+  /**
+   * What one answer of the model comes to, exactly as for an online call: the batch lane maps the
+   * answers inside a batch with it.
+   */
+  public static Outcome outcomeOf(GenerateContentResponse response, String provider) {
+    return interpret(response, Usage.NONE, Duration.ZERO, provider).outcome();
+  }
+
+  /**
+   * The failure an SDK exception (or an error the API reported inside a batch, as an {@link
+   * ApiException}) comes to, exactly as for an online call; {@code secret} is scrubbed from the
+   * message.
+   */
+  public static Failure failureOf(Throwable error, String secret) {
+    return classify(error, secret);
   }
 
   private CompletableFuture<Outcome> turn(
@@ -275,7 +301,7 @@ public final class GeminiModelClient implements ModelClient {
               if (error != null) {
                 return new Step(classify(error).withModelTime(elapsed), null);
               }
-              return interpret(response, usageSoFar, elapsed);
+              return interpret(response, usageSoFar, elapsed, provider);
             })
         .thenCompose(
             s -> {
@@ -295,7 +321,8 @@ public final class GeminiModelClient implements ModelClient {
 
   private record Step(Outcome outcome, Content modelTurn) {}
 
-  private Step interpret(GenerateContentResponse response, Usage usageSoFar, Duration elapsed) {
+  private static Step interpret(
+      GenerateContentResponse response, Usage usageSoFar, Duration elapsed, String provider) {
     Usage usage = usageSoFar.plus(usage(response.usageMetadata()));
     Optional<String> blockReason =
         response.promptFeedback().flatMap(f -> f.blockReason()).map(Object::toString);
@@ -366,7 +393,7 @@ public final class GeminiModelClient implements ModelClient {
             response.modelVersion().orElse(null),
             usage,
             elapsed,
-            provider());
+            provider);
     return new Step(success, content);
   }
 
@@ -388,7 +415,8 @@ public final class GeminiModelClient implements ModelClient {
         m.totalTokenCount().orElse(0));
   }
 
-  private GenerateContentConfig config(ModelRequest request) {
+  /** The generation config of a request: text and image out, its size and aspect ratio. */
+  public static GenerateContentConfig config(ModelRequest request) {
     ImageConfig.Builder image =
         ImageConfig.builder().imageSize(ModelRequest.imageSizeParameter(request.size()));
     if (request.aspectRatio() != null) {
@@ -402,10 +430,14 @@ public final class GeminiModelClient implements ModelClient {
 
   /** Maps any exception of the SDK to a failure value; package-private for tests. */
   Failure classify(Throwable error) {
+    return classify(error, apiKey);
+  }
+
+  private static Failure classify(Throwable error, String secret) {
     Throwable e = unwrap(error);
     if (e instanceof ApiException api) {
       int status = api.code();
-      String message = scrub(api.message());
+      String message = scrub(api.message(), secret);
       Duration retryAfter = retryDelay(api.message()).orElse(null);
       String detail = "HTTP " + status + " " + api.status() + ": " + abbreviate(message);
       if (status == 429) {
@@ -438,7 +470,7 @@ public final class GeminiModelClient implements ModelClient {
           null,
           null,
           "the model's answer could not be read: "
-              + abbreviate(scrub(unreadable.get().getOriginalMessage())));
+              + abbreviate(scrub(unreadable.get().getOriginalMessage(), secret)));
     }
     if (e instanceof GenAiIOException || e instanceof java.io.IOException) {
       boolean timeout = isTimeout(e);
@@ -446,7 +478,7 @@ public final class GeminiModelClient implements ModelClient {
           timeout ? FailureCode.MODEL_TIMEOUT : FailureCode.MODEL_UNAVAILABLE,
           null,
           (timeout ? "model call timed out: " : "model connection failed: ")
-              + scrub(String.valueOf(rootMessage(e))),
+              + scrub(String.valueOf(rootMessage(e)), secret),
           null);
     }
     return Failure.retryable(
@@ -455,7 +487,7 @@ public final class GeminiModelClient implements ModelClient {
         "unexpected model client error: "
             + e.getClass().getSimpleName()
             + ": "
-            + scrub(rootMessage(e)),
+            + scrub(rootMessage(e), secret),
         null);
   }
 
@@ -532,12 +564,16 @@ public final class GeminiModelClient implements ModelClient {
 
   /** Removes the API key from any text that may reach a log or an event. */
   String scrub(String text) {
+    return scrub(text, apiKey);
+  }
+
+  private static String scrub(String text, String secret) {
     if (text == null) {
       return "";
     }
     String out = text;
-    if (apiKey != null && !apiKey.isEmpty()) {
-      out = out.replace(apiKey, "***");
+    if (secret != null && !secret.isEmpty()) {
+      out = out.replace(secret, "***");
     }
     return KEY_PARAM.matcher(out).replaceAll("$1***");
   }
