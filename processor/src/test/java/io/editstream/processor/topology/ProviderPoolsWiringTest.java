@@ -10,11 +10,8 @@ import io.editstream.schema.Priority;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +36,7 @@ class ProviderPoolsWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicClock time = new AtomicClock();
+  private final FakeTime time = new FakeTime(Instant.ofEpochMilli(1_700_000_000_000L));
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   // jobId -> the provider the dispatcher was told to call
   private final Map<String, String> calledOn = new ConcurrentHashMap<>();
@@ -47,27 +44,6 @@ class ProviderPoolsWiringTest {
   private TestInputTopic<byte[], byte[]> jobs;
   private TestOutputTopic<String, EditResult> results;
   private DispatchGate gate;
-
-  /** Nanoseconds for the pools and wall-clock millis for the topology, from one fake time. */
-  private static final class AtomicClock extends Clock {
-    final java.util.concurrent.atomic.AtomicLong nanos =
-        new java.util.concurrent.atomic.AtomicLong(1_700_000_000_000_000_000L);
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(nanos.get() / 1_000_000);
-    }
-  }
 
   /** Answers at once, as the provider it was told to call (as the router does). */
   private final Dispatcher dispatcher =

@@ -13,11 +13,8 @@ import io.editstream.schema.Priority;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,7 +36,8 @@ class QuotaWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong nanos = new AtomicLong(1_700_000_000_000_000_000L);
+  private final FakeTime clock = new FakeTime(Instant.ofEpochMilli(1_700_000_000_000L));
+  private final AtomicLong nanos = clock.nanos;
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private TopologyHarness harness;
@@ -47,25 +45,6 @@ class QuotaWiringTest {
   private TestOutputTopic<String, EditResult> results;
   private TestOutputTopic<String, EditFailure> failures;
   private DispatchGate gate;
-
-  /** Wall-clock millis from the same fake time as the pool's ticker. */
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(nanos.get() / 1_000_000);
-        }
-      };
 
   /** Records the order of calls; "429 once" is rate limited on its first attempt. */
   private final Dispatcher dispatcher =

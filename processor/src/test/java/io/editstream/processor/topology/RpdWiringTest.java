@@ -13,11 +13,8 @@ import io.editstream.schema.Priority;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +28,6 @@ import org.apache.kafka.streams.processor.Punctuator;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,28 +49,11 @@ class RpdWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong nanos = new AtomicLong(START.toEpochMilli() * 1_000_000);
+  private final FakeTime clock = new FakeTime(START);
+  private final AtomicLong nanos = clock.nanos;
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private TopologyHarness harness;
   private DispatchGate gate;
-
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(nanos.get() / 1_000_000);
-        }
-      };
 
   /** "cached" is answered by the dedup cache at dispatch (a call that never reached the model). */
   private final Dispatcher dispatcher =
@@ -187,11 +166,12 @@ class RpdWiringTest {
     harness = null;
     MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
     KeyValueStore<String, byte[]> pending =
-        store(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
-    store(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
-    store(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
-    KeyValueStore<String, Long> rpd = store(context, JobProcessor.RPD_STORE, Serdes.Long());
-    store(context, JobProcessor.SPEND_STORE, Serdes.Long());
+        TopologyHarness.mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
+    TopologyHarness.mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
+    KeyValueStore<String, Long> rpd =
+        TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     for (int i = 0; i < 3; i++) {
       EditJob job = EditstreamTopologyTest.job("j" + i, "remove the background");
@@ -231,19 +211,6 @@ class RpdWiringTest {
     tick.punctuate(0);
     assertThat(rpdContents(rpd)).containsExactly(Map.entry(TOMORROW, 3L));
     processor.close();
-  }
-
-  private static <V> KeyValueStore<String, V> store(
-      MockProcessorContext<String, SpecificRecord> context,
-      String name,
-      org.apache.kafka.common.serialization.Serde<V> values) {
-    KeyValueStore<String, V> store =
-        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
-    return store;
   }
 
   private static Map<String, Long> rpdContents(KeyValueStore<String, Long> store) {

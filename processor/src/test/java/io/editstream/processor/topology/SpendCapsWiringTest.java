@@ -14,11 +14,8 @@ import io.editstream.schema.FailureCode;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +29,6 @@ import org.apache.kafka.streams.processor.Punctuator;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,29 +50,12 @@ class SpendCapsWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong nanos = new AtomicLong(START.toEpochMilli() * 1_000_000);
+  private final FakeTime clock = new FakeTime(START);
+  private final AtomicLong nanos = clock.nanos;
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private volatile Double reportedCostUsd = ONE_JOB_USD;
   private TopologyHarness harness;
   private JobRuntime runtime;
-
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(nanos.get() / 1_000_000);
-        }
-      };
 
   private final Dispatcher dispatcher =
       (job, attempt) -> {
@@ -224,11 +203,12 @@ class SpendCapsWiringTest {
     runtime = runtimeOf(budget("acme", 0.10, false));
     MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
     KeyValueStore<String, byte[]> pending =
-        store(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
-    store(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
-    store(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
-    store(context, JobProcessor.RPD_STORE, Serdes.Long());
-    KeyValueStore<String, Long> spend = store(context, JobProcessor.SPEND_STORE, Serdes.Long());
+        TopologyHarness.mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
+    TopologyHarness.mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
+    KeyValueStore<String, Long> spend =
+        TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     EditJob job = EditstreamTopologyTest.job("a0", "remove the background");
     job.setTenant("acme");
@@ -265,19 +245,6 @@ class SpendCapsWiringTest {
     assertThat(left)
         .as("the task's count leaves the instance with it")
         .isEqualTo(SpendCaps.Use.NONE);
-  }
-
-  private static <V> KeyValueStore<String, V> store(
-      MockProcessorContext<String, SpecificRecord> context,
-      String name,
-      org.apache.kafka.common.serialization.Serde<V> values) {
-    KeyValueStore<String, V> store =
-        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
-    return store;
   }
 
   private static Map<String, Long> contents(KeyValueStore<String, Long> store) {

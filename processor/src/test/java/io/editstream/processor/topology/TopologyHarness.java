@@ -174,6 +174,23 @@ final class TopologyHarness implements AutoCloseable {
     driver.close();
   }
 
+  /** An in-memory store added to a {@link MockProcessorContext}, as the changelog restores it. */
+  static <V> org.apache.kafka.streams.state.KeyValueStore<String, V> mockStore(
+      org.apache.kafka.streams.processor.api.MockProcessorContext<?, ?> context,
+      String name,
+      org.apache.kafka.common.serialization.Serde<V> values) {
+    org.apache.kafka.streams.state.KeyValueStore<String, V> store =
+        org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+                org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name),
+                org.apache.kafka.common.serialization.Serdes.String(),
+                values)
+            .withLoggingDisabled()
+            .build();
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    return store;
+  }
+
   /** A finished model call's result (one 1024 px PNG at a file: URI), for wiring tests. */
   static Dispatcher.Produced produced() {
     return new Dispatcher.Produced(
