@@ -370,8 +370,8 @@ public final class QuotaPool {
     pausedUntilNanos = Math.max(pausedUntilNanos, until);
     lastRateLimitedNanos = now;
     if (hadIncident && now - echoUntilNanos < 0) {
-      // A call that was already on its way when the incident began.
-      echoUntilNanos = Math.max(echoUntilNanos, pausedUntilNanos + ECHO.toNanos());
+      // A call that was already on its way when the incident began. (The echo is not extended:
+      // 429s that keep coming are a new incident, and a persistent one.)
       if (!incidentHard) {
         widenMargin();
       }
