@@ -14,6 +14,8 @@ final class Lane {
   private final double poolBurst;
   private final long windowNanos;
   private final TokenBucket tokens;
+  // The configured window plus the margin the pool learned from late 429s (only grows).
+  private long effectiveWindowNanos;
 
   private double share;
   // Extra capacity for single costs larger than share * burst, requested within the last window.
@@ -33,6 +35,7 @@ final class Lane {
     this.limit = limit;
     this.poolBurst = poolBurst;
     this.windowNanos = windowNanos;
+    this.effectiveWindowNanos = windowNanos;
     // Start empty: a new instance (or one whose share just rose) must not add a burst on top of
     // what the previous owners of its share admitted in the current window.
     this.tokens = new TokenBucket(0, 0, 0, ticker);
@@ -42,13 +45,22 @@ final class Lane {
     return bucket;
   }
 
-  /** Brings the lane to {@code now} and applies the share and the adaptive rate factor. */
-  void update(long now, double share, double rateFactor) {
-    long windowStart = now - windowNanos;
+  long limit() {
+    return limit;
+  }
+
+  /**
+   * Brings the lane to {@code now} and applies the share, the adaptive rate factor and the learned
+   * window margin ({@code marginNanos} must never shrink: the bound then holds for the wider
+   * window, and so for every narrower one).
+   */
+  void update(long now, double share, double rateFactor, long marginNanos) {
+    effectiveWindowNanos = Math.max(effectiveWindowNanos, windowNanos + marginNanos);
+    long windowStart = now - effectiveWindowNanos;
     demandExcess.evictBefore(windowStart);
     excessHistory.evictBefore(windowStart);
     headroom.evictBefore(windowStart);
-    while (!usage.isEmpty() && usage.peekFirst()[0] <= windowStart) {
+    while (!usage.isEmpty() && usage.peekFirst()[0] <= now - windowNanos) {
       usedInWindow -= usage.pollFirst()[1];
     }
     double newExcess = demandExcess.maxFrom(Long.MIN_VALUE, 0);
@@ -66,7 +78,7 @@ final class Lane {
       tokens.setCapacity(capacity, now);
       noteHeadroom(now);
     }
-    tokens.setRate(rateFactor * perWindow * 1e9 / windowNanos, now);
+    tokens.setRate(rateFactor * perWindow * 1e9 / effectiveWindowNanos, now);
     this.share = share;
   }
 
@@ -117,7 +129,7 @@ final class Lane {
    * smaller charge would have left would have been clipped at the capacity).
    */
   double refund(long delta, long chargeSeq, long chargedAt, long now) {
-    if (chargedAt <= now - windowNanos) {
+    if (chargedAt <= now - effectiveWindowNanos) {
       return 0; // outside every window that still matters
     }
     double current = tokens.available(now) - tokens.capacity(now);

@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Adaptive, corrected, shared</h2>
  *
  * <ul>
- *   <li>{@link #onRateLimited}: pauses until the server's {@code retryDelay}, drops banked tokens,
- *       multiplies the rate by the decrease factor (once per pause: the other calls in flight will
- *       be answered 429 too), then recovers additively once the pause ends.
+ *   <li>{@link #onRateLimited}: pauses until the server's {@code retryDelay} and drops banked
+ *       tokens; a first, isolated 429 (admission jitter) widens the window by a learned margin and
+ *       leaves the rate alone, 429s that persist cut the rate (once per incident: the other calls
+ *       in flight will be answered 429 too), which then recovers additively up to a ceiling.
  *   <li>{@link #correct}: refunds an over-estimate of input tokens exactly (as much as the bucket
  *       would hold had the estimate been right, which keeps the bound) and charges an
  *       under-estimate as debt (the server already counted it; we can only slow down after).
@@ -67,6 +68,27 @@ import org.slf4j.LoggerFactory;
 public final class QuotaPool {
   private static final Logger LOG = LoggerFactory.getLogger(QuotaPool.class);
   private static final double NANOS_PER_SECOND = 1e9;
+
+  /** 429s answered within this long after an incident's pause are calls already on their way. */
+  static final Duration ECHO = Duration.ofSeconds(2);
+
+  /** A retryDelay above this says the server's window stays full for long: we are well ahead. */
+  static final Duration LONG_RETRY_DELAY = Duration.ofSeconds(2);
+
+  /** The learned window margin never exceeds this (nor 1/30 of the window). */
+  static final Duration MAX_MARGIN = Duration.ofSeconds(2);
+
+  /** After a hard cut the rate recovers quickly up to this fraction of where 429s persisted. */
+  static final double CEILING_FRACTION = 0.9;
+
+  /** Windows without a 429 after which the ceiling moves halfway up to the known-bad rate. */
+  static final int CEILING_RELAX_WINDOWS = 2;
+
+  /** The ceiling stays this fraction below the known-bad rate (until it is forgotten). */
+  static final double CEILING_BELOW_BAD = 0.98;
+
+  /** Windows without a 429 after which the known-bad rate is forgotten (full rate again). */
+  static final int CEILING_FORGET_WINDOWS = 30;
 
   private final String name;
   private final String provider;
@@ -90,6 +112,21 @@ public final class QuotaPool {
   private long pausedUntilNanos;
   private long rateLimitedCount;
 
+  // Proportionate 429 handling (see onRateLimited).
+  private final long maxMarginNanos;
+  private long marginNanos;
+  private boolean hadIncident;
+  private long incidentAtNanos;
+  private long echoUntilNanos;
+  private boolean incidentHard;
+  private long lastRateLimitedNanos;
+
+  /** Where a hard cut left the ceiling; it relaxes with time without 429s (see ceiling()). */
+  private double ceilingAtCut = 1;
+
+  /** The lowest rate factor at which 429s persisted (1 = none known). */
+  private double badFactor = 1;
+
   private QuotaPool(Builder b) {
     this.name = b.name;
     this.provider = b.provider;
@@ -104,6 +141,8 @@ public final class QuotaPool {
     this.share = b.initialShare;
     long now = ticker.read();
     this.pausedUntilNanos = now;
+    this.maxMarginNanos = Math.min(MAX_MARGIN.toNanos(), windowNanos / 30);
+    this.lastRateLimitedNanos = now;
     for (Bucket bucket :
         List.of(
             Bucket.REQUESTS_PER_MINUTE, Bucket.IMAGES_PER_MINUTE, Bucket.INPUT_TOKENS_PER_MINUTE)) {
@@ -314,8 +353,28 @@ public final class QuotaPool {
   }
 
   /**
-   * The server answered 429 with {@code retryDelay}: pause the pool until then and cut the rate
-   * (once per pause), then recover additively.
+   * The server answered 429 for a per-minute quota with {@code retryDelay}. The pool always pauses
+   * until then (the server says there is no room before). Beyond that the answer is proportionate:
+   *
+   * <ul>
+   *   <li>A first 429 (none in the last two windows, a short retryDelay) is admission jitter: the
+   *       server's window and ours are offset by the variable delay between admission here and
+   *       arrival there. The pool drops banked tokens and widens its window by one admission
+   *       interval ({@code window / (share * rpm)}) plus the retryDelay (how long the server's
+   *       window stays full: how far ours trails it), and by one interval for each 429 answered
+   *       within {@link #ECHO} after the pause (calls that were already on their way), up to {@link
+   *       #MAX_MARGIN}: the learned offset, kept for the pool's lifetime. The rate is not cut.
+   *   <li>429s that persist (a new incident within two windows of the previous one), a long
+   *       retryDelay (above {@link #LONG_RETRY_DELAY}: the server's window stays full, we are well
+   *       ahead of it) or a margin already at its maximum: the rate is cut (×{@code
+   *       decreaseFactor}, once per incident) and recovers at {@code recoveryPerSecond} up to a
+   *       ceiling of {@link #CEILING_FRACTION} of the rate at which the 429s persisted; the ceiling
+   *       moves halfway up to 98 % of the lowest such rate after every {@link
+   *       #CEILING_RELAX_WINDOWS} windows without a 429, and back to the full rate after {@link
+   *       #CEILING_FORGET_WINDOWS}. While a ceiling is in effect every 429 counts as persistent. So
+   *       a server limit below the configured one is approached from below in a few cuts and then
+   *       held, not probed every minute.
+   * </ul>
    */
   public synchronized void onRateLimited(Duration retryDelay) {
     Objects.requireNonNull(retryDelay, "retryDelay");
@@ -327,25 +386,76 @@ public final class QuotaPool {
     if (rateLimitedCounter != null) {
       rateLimitedCounter.increment();
     }
+    double before = rateFactor(now);
+    updateLanes(now); // settle the past at the old rate
+    if (now - lastRateLimitedNanos >= CEILING_FORGET_WINDOWS * effectiveWindowNanos()) {
+      badFactor = 1; // what persisted long ago says nothing now
+    }
     long until = now + retryDelay.toNanos();
-    if (isPaused(now)) {
-      pausedUntilNanos = Math.max(pausedUntilNanos, until);
+    pausedUntilNanos = Math.max(pausedUntilNanos, until);
+    lastRateLimitedNanos = now;
+    if (hadIncident && now - echoUntilNanos < 0) {
+      // A call that was already on its way when the incident began. (The echo is not extended:
+      // 429s that keep coming are a new incident, and a persistent one.)
+      if (!incidentHard) {
+        widenMargin();
+      }
+      updateLanes(now);
       return;
     }
-    double before = rateFactor(now);
-    updateLanes(now);
-    cutFactor = Math.max(minRateFactor, before * decreaseFactor);
-    pausedUntilNanos = until;
+    boolean persistent =
+        (hadIncident && now - incidentAtNanos <= 2 * effectiveWindowNanos())
+            || ceiling(now) < 1 // back at a rate where 429s persisted before
+            || retryDelay.compareTo(LONG_RETRY_DELAY) > 0
+            || marginNanos >= maxMarginNanos;
+    hadIncident = true;
+    incidentAtNanos = now;
+    incidentHard = persistent;
+    echoUntilNanos = pausedUntilNanos + ECHO.toNanos();
     for (Lane lane : lanes.values()) {
       lane.dropTokens(now);
     }
-    updateLanes(now);
-    LOG.warn(
-        "pool {}: rate limited, pausing {} ms, rate factor {} -> {}",
-        label(),
-        retryDelay.toMillis(),
-        String.format("%.2f", before),
-        String.format("%.2f", cutFactor));
+    if (persistent) {
+      cutFactor = Math.max(minRateFactor, before * decreaseFactor);
+      badFactor = Math.min(badFactor, before);
+      ceilingAtCut = Math.max(cutFactor, before * CEILING_FRACTION);
+      updateLanes(now);
+      LOG.warn(
+          "pool {}: rate limited again, pausing {} ms, rate factor {} -> {} (recovering up to {})",
+          label(),
+          retryDelay.toMillis(),
+          String.format("%.2f", before),
+          String.format("%.2f", cutFactor),
+          String.format("%.2f", ceilingAtCut));
+    } else {
+      long old = marginNanos;
+      // The server's retryDelay is how long its window stays full: how far our window trails its.
+      marginNanos = Math.min(maxMarginNanos, marginNanos + retryDelay.toNanos());
+      widenMargin();
+      updateLanes(now);
+      LOG.info(
+          "pool {}: a late 429, pausing {} ms, window margin {} ms -> {} ms, rate unchanged",
+          label(),
+          retryDelay.toMillis(),
+          old / 1_000_000,
+          marginNanos / 1_000_000);
+    }
+  }
+
+  /** One admission interval more of window margin, up to the maximum. */
+  private void widenMargin() {
+    Lane requests = lanes.get(Bucket.REQUESTS_PER_MINUTE);
+    Lane any = requests != null ? requests : lanes.values().stream().findFirst().orElse(null);
+    if (any == null || share <= 0) {
+      return;
+    }
+    double perWindow = share * any.limit();
+    long step = (long) Math.ceil(effectiveWindowNanos() / Math.max(1, perWindow));
+    marginNanos = Math.min(maxMarginNanos, marginNanos + step);
+  }
+
+  private long effectiveWindowNanos() {
+    return windowNanos + marginNanos;
   }
 
   /**
@@ -432,7 +542,8 @@ public final class QuotaPool {
         rateFactor(now),
         Duration.ofNanos(Math.max(0, pausedUntilNanos - now)),
         rateLimitedCount,
-        buckets);
+        buckets,
+        Duration.ofNanos(marginNanos));
   }
 
   // ---- internals ----
@@ -478,7 +589,7 @@ public final class QuotaPool {
   private void updateLanes(long now) {
     double factor = rateFactor(now);
     for (Lane lane : lanes.values()) {
-      lane.update(now, share, factor);
+      lane.update(now, share, factor, marginNanos);
     }
   }
 
@@ -494,11 +605,34 @@ public final class QuotaPool {
       return cutFactor;
     }
     double recovered = cutFactor + recoveryPerSecond * (now - pausedUntilNanos) / NANOS_PER_SECOND;
-    if (recovered >= 1) {
+    double ceiling = ceiling(now);
+    if (recovered >= 1 && ceiling >= 1) {
       cutFactor = 1; // fully recovered: forget the cut
+      ceilingAtCut = 1;
+      badFactor = 1;
       return 1;
     }
-    return recovered;
+    return Math.min(recovered, Math.max(ceiling, cutFactor));
+  }
+
+  /**
+   * The ceiling after a hard cut: halfway up to {@link #CEILING_BELOW_BAD} of the lowest rate at
+   * which 429s persisted after every {@link #CEILING_RELAX_WINDOWS} windows without a 429 (so a
+   * server limit below that rate is approached from below instead of being overshot every minute);
+   * back to the full rate after {@link #CEILING_FORGET_WINDOWS} windows without a 429.
+   */
+  private double ceiling(long now) {
+    if (ceilingAtCut >= 1) {
+      return 1;
+    }
+    long quiet = Math.max(0, now - lastRateLimitedNanos);
+    if (quiet >= CEILING_FORGET_WINDOWS * effectiveWindowNanos()) {
+      return 1;
+    }
+    long periods = quiet / (CEILING_RELAX_WINDOWS * effectiveWindowNanos());
+    double top = CEILING_BELOW_BAD * badFactor;
+    double gap = Math.max(0, top - ceilingAtCut) * Math.pow(0.5, periods);
+    return top - gap;
   }
 
   private synchronized double tokensAvailable(Bucket bucket) {
@@ -561,8 +695,16 @@ public final class QuotaPool {
         .tags(tags)
         .register(registry);
     Gauge.builder("editstream.throttle.rate.factor", this, p -> p.snapshot().rateFactor())
-        .description("adaptive rate factor: 1 = full share, lower after 429s")
+        .description("adaptive rate factor (the cut): 1 = full share, lower after 429s persisted")
         .tags(tags)
+        .register(registry);
+    Gauge.builder(
+            "editstream.throttle.window.margin",
+            this,
+            p -> p.snapshot().windowMargin().toNanos() / NANOS_PER_SECOND)
+        .description("what late 429s added to the configured window (the learned offset)")
+        .tags(tags)
+        .baseUnit("seconds")
         .register(registry);
   }
 
@@ -597,6 +739,7 @@ public final class QuotaPool {
    * @param pausedFor remaining pause after a 429
    * @param rateLimited 429s received since start
    * @param buckets the enforced buckets
+   * @param windowMargin what late 429s added to the configured window (see {@link #onRateLimited})
    */
   public record Snapshot(
       String pool,
@@ -604,7 +747,8 @@ public final class QuotaPool {
       double rateFactor,
       Duration pausedFor,
       long rateLimited,
-      Map<Bucket, BucketSnapshot> buckets) {
+      Map<Bucket, BucketSnapshot> buckets,
+      Duration windowMargin) {
     public Snapshot {
       buckets = Map.copyOf(buckets);
     }
@@ -620,7 +764,7 @@ public final class QuotaPool {
     private Duration window = Duration.ofSeconds(60);
     private double decreaseFactor = 0.7;
     private double minRateFactor = 0.1;
-    private double recoveryPerSecond = 0.01;
+    private double recoveryPerSecond = 0.05;
     private double initialShare;
     private MeterRegistry registry;
 
@@ -655,9 +799,10 @@ public final class QuotaPool {
     }
 
     /**
-     * Adaptive behaviour after a 429: the rate is multiplied by {@code decreaseFactor} (default
-     * 0.7), never below {@code minRateFactor} (default 0.1) of the share, and recovers by {@code
-     * recoveryPerSecond} (default 0.01) of the share's rate per second once the pause is over.
+     * Adaptive behaviour when 429s persist ({@link QuotaPool#onRateLimited}): the rate is
+     * multiplied by {@code decreaseFactor} (default 0.7), never below {@code minRateFactor}
+     * (default 0.1) of the share, and recovers by {@code recoveryPerSecond} (default 0.05) of the
+     * share's rate per second once the pause is over, up to the ceiling.
      */
     public Builder rateLimitResponse(
         double decreaseFactor, double minRateFactor, double recoveryPerSecond) {

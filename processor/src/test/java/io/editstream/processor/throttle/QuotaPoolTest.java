@@ -293,7 +293,7 @@ class QuotaPoolTest {
   }
 
   @Test
-  void shouldPauseUntilRetryDelayCutOnceAndRecoverAdditively() {
+  void shouldPauseUntilRetryDelayCutOncePerIncidentAndRecoverUpToTheCeiling() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     QuotaPool pool =
         QuotaPool.builder("p", QuotaLimits.perMinute(600, 6))
@@ -304,7 +304,7 @@ class QuotaPoolTest {
     Saturation sat = new Saturation(ticker, List.of(pool), () -> ONE);
     sat.run(MINUTE, Duration.ofMillis(10));
 
-    pool.onRateLimited(Duration.ofSeconds(10));
+    pool.onRateLimited(Duration.ofSeconds(10)); // a long retryDelay: cut at once
     ticker.advance(Duration.ofSeconds(1));
     pool.onRateLimited(Duration.ofSeconds(12)); // an in-flight call: extends, no second cut
 
@@ -315,9 +315,13 @@ class QuotaPoolTest {
     assertThat(sat.admissions).hasSize(before); // paused
     assertThat(registry.get("editstream.throttle.rate.limited").counter().count()).isEqualTo(2);
 
-    sat.run(Duration.ofSeconds(10), Duration.ofMillis(10));
-    assertThat(pool.snapshot().rateFactor()).isCloseTo(0.8, within(0.001)); // +1 %/s
-    ticker.advance(Duration.ofSeconds(21));
+    sat.run(Duration.ofSeconds(2), Duration.ofMillis(10));
+    assertThat(pool.snapshot().rateFactor()).isCloseTo(0.8, within(0.001)); // +5 %/s
+    sat.run(Duration.ofSeconds(8), Duration.ofMillis(10));
+    assertThat(pool.snapshot().rateFactor()).isCloseTo(0.9, within(1e-9)); // the ceiling
+    ticker.advance(Duration.ofMinutes(4)); // halfway up to 98 % every two windows
+    assertThat(pool.snapshot().rateFactor()).isCloseTo(0.96, within(1e-9));
+    ticker.advance(Duration.ofMinutes(26)); // 30 windows without a 429: full rate
     assertThat(pool.snapshot().rateFactor()).isEqualTo(1.0);
 
     int recovered = sat.admissions.size();
@@ -334,9 +338,9 @@ class QuotaPoolTest {
             .rateLimitResponse(0.5, 0.2, 0.01)
             .build();
 
-    for (int i = 0; i < 4; i++) {
-      pool.onRateLimited(Duration.ofSeconds(1));
-      ticker.advance(Duration.ofSeconds(1));
+    for (int i = 0; i < 4; i++) { // separate incidents, each with a long retryDelay
+      ticker.advance(Duration.ofSeconds(10));
+      pool.onRateLimited(Duration.ofSeconds(3));
     }
 
     assertThat(pool.snapshot().rateFactor()).isCloseTo(0.2, within(1e-9));
