@@ -91,6 +91,12 @@ public final class NextStep {
       case CANCELLED ->
           "Cancelled on request (editstream cancel): nothing to do, or submit it again if that"
               + " was a mistake.";
+      case TENANT_SUSPENDED ->
+          "The tenant was held after repeated safety blocks (safety.strikes.*): tell it which"
+              + " instructions or images were blocked. When an operator has released the tenant"
+              + " (editstream tenant release <tenant>), replay: "
+              + replay
+              + " --include-permanent";
       case INTERNAL, UNKNOWN ->
           "Look up the job in the processor's log (editstream job <jobId>), then: " + replay;
     };
