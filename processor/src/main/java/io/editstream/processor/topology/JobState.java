@@ -3,7 +3,9 @@ package io.editstream.processor.topology;
 /**
  * Where an accepted job is on its way to an outcome (DESIGN.md §14). Callers may rely on the order
  * of a job's states: {@code ACCEPTED → WAITING_FOR_QUOTA → IN_FLIGHT → (BACKING_OFF →
- * WAITING_FOR_QUOTA → IN_FLIGHT …)}, then the job leaves the pending store with its outcome.
+ * WAITING_FOR_QUOTA → IN_FLIGHT …)}, then the job leaves the pending store with its outcome. A job
+ * of a held tenant (safety strikes) is {@code HELD} instead of {@code WAITING_FOR_QUOTA} until the
+ * tenant's release, then waits for quota again.
  */
 public enum JobState {
   /** In the pending store, not yet queued for quota (the gate's queue was full, or restored). */
@@ -15,5 +17,10 @@ public enum JobState {
   /**
    * Its last attempt failed with a retryable error; it is queued again at {@code nextAttemptAt}.
    */
-  BACKING_OFF
+  BACKING_OFF,
+  /**
+   * Its tenant is held after safety strikes: not queued for quota, no model call, until an operator
+   * releases the tenant ({@code editstream tenant release}).
+   */
+  HELD
 }
