@@ -33,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Safety strikes on real parts (broker, registry, the emulator over HTTP) through the CLI: three
  * blocked prompts of tenant {@code bad} hold it; its next jobs make no model call while tenant
- * {@code good}'s jobs flow; {@code editstream tenant list} shows the hold and {@code editstream
- * tenant release} ends it, after which each held job gets exactly one outcome.
+ * {@code good}'s jobs flow; {@code editstream tenant list} shows the hold, a restarted processor
+ * keeps it, and {@code editstream tenant release} ends it, after which each held job gets exactly
+ * one outcome.
  */
 class CliTenantHoldEndToEndTest {
   private static final String KEY = "tenant-key-0123456789";
@@ -69,8 +70,9 @@ class CliTenantHoldEndToEndTest {
       Map<String, String> s = ProcessorSettings.of(broker, registry, emulator, KEY, prefix, dir);
       s.put("safety.strikes.threshold", "3");
       s.put("safety.strikes.window", "1h");
-      try (EditstreamProcessor processor =
-          EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)))) {
+      EditstreamProcessor processor =
+          EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)));
+      try {
         assertThat(processor.awaitRunning(Duration.ofSeconds(60))).isTrue();
 
         Path blockedBatch = submit(blocked, "bad", dir.resolve("blocked.json"));
@@ -81,10 +83,11 @@ class CliTenantHoldEndToEndTest {
             .atMost(Duration.ofSeconds(30))
             .pollInterval(Duration.ofMillis(200))
             .until(() -> kafkaCli("tenant", "list").out().contains("HELD      bad"));
+        EditstreamProcessor first = processor;
         Awaitility.await("the processor read the hold")
             .atMost(Duration.ofSeconds(30))
             .pollInterval(Duration.ofMillis(50))
-            .until(() -> processor.holds().isHeld("bad"));
+            .until(() -> first.holds().isHeld("bad"));
         CliRunner.Result list = kafkaCli("tenant", "list");
         assertThat(list.exitCode()).as(list.toString()).isZero();
         assertThat(list.out())
@@ -102,28 +105,19 @@ class CliTenantHoldEndToEndTest {
             kafkaCli("listen", "--batch-file", goodBatch.toString(), "--timeout", "60s");
         assertThat(good.out()).as(good.toString()).contains("2 of 2 jobs done");
         assertThat(good.exitCode()).as(good.toString()).isZero();
-        String processorUrl = "http://127.0.0.1:" + processor.httpPort();
-        Awaitility.await("bad's jobs listed as held")
-            .atMost(Duration.ofSeconds(30))
-            .pollInterval(Duration.ofMillis(200))
-            .until(
-                () ->
-                    CliRunner.run(
-                                "job",
-                                "--sku",
-                                "BAD-OK",
-                                "--tenant",
-                                "bad",
-                                "--processor",
-                                processorUrl)
-                            .out()
-                            .lines()
-                            .filter(l -> l.contains(" HELD"))
-                            .count()
-                        == 2);
+        awaitHeldJobs(processor, 2);
         assertThat(emulator.stats().requests())
             .as("good's two calls, none of bad's")
             .isEqualTo(3 + 2);
+
+        // A restart keeps the hold (the holds topic) and the held jobs (the pending store).
+        processor.close();
+        processor = null;
+        processor = EditstreamProcessor.start(ProcessorConfig.from(Settings.of(s)));
+        assertThat(processor.awaitRunning(Duration.ofSeconds(60))).isTrue();
+        assertThat(processor.holds().isHeld("bad")).as("read before the tasks run").isTrue();
+        awaitHeldJobs(processor, 2);
+        assertThat(emulator.stats().requests()).isEqualTo(3 + 2);
 
         CliRunner.Result release =
             kafkaCli("tenant", "release", "bad", "--reason", "reviewed", "--released-by", "ops");
@@ -152,8 +146,28 @@ class CliTenantHoldEndToEndTest {
         }
         assertThat(outcomes).containsOnlyKeys(ids);
         assertThat(outcomes.values()).as("one outcome per job").containsOnly(1);
+      } finally {
+        if (processor != null) {
+          processor.close();
+        }
       }
     }
+  }
+
+  /** Waits until {@code processor} lists tenant bad's {@code n} jobs of SKU BAD-OK as HELD. */
+  private static void awaitHeldJobs(EditstreamProcessor processor, int n) {
+    String url = "http://127.0.0.1:" + processor.httpPort();
+    Awaitility.await("bad's jobs listed as held")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                CliRunner.run("job", "--sku", "BAD-OK", "--tenant", "bad", "--processor", url)
+                        .out()
+                        .lines()
+                        .filter(l -> l.contains(" HELD"))
+                        .count()
+                    == n);
   }
 
   private Path manifest(Path dir, String name, String... rows) throws Exception {
