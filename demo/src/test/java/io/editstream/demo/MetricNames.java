@@ -28,6 +28,8 @@ final class MetricNames {
           "editstream_jobs_pending_oldest_age_seconds",
           "editstream_jobs_safety_blocked_total",
           "editstream_model_in_flight",
+          // Checked on the scrape in producer-cli's CliTenantHoldEndToEndTest.
+          "editstream_tenant_held",
           // Checked on the scrape in the processor's ModelLifecycleEndToEndTest.
           "editstream_model_not_found_total",
           "editstream_provider_calls_total",

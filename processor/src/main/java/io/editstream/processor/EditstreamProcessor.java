@@ -16,12 +16,14 @@ import io.editstream.processor.topology.EditstreamTopology;
 import io.editstream.processor.topology.InFlightLimit;
 import io.editstream.processor.topology.JobDirectory;
 import io.editstream.processor.topology.JobRuntime;
+import io.editstream.processor.topology.TenantHolds;
 import io.editstream.processor.topology.TopologyMetrics;
 import io.editstream.processor.topology.TopologySerdes;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
+import io.editstream.schema.TenantHold;
 import io.editstream.serde.AvroSerdes;
 import io.editstream.serde.SerdeException;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -106,6 +108,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final OpsServer ops;
   private final JobLookup lookup;
   private final JobDirectory jobs = new JobDirectory();
+  private final TenantHolds holds;
   private final KafkaStreamsMetrics streamsMetrics;
   private final StateDirSlot stateSlot;
   private final BlobStores blobs;
@@ -153,6 +156,7 @@ public final class EditstreamProcessor implements AutoCloseable {
             AvroSerdes.valueSerde(EditResult.class, serdeConfig),
             AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
             AvroSerdes.valueSerde(CancelRequest.class, serdeConfig).deserializer(),
+            AvroSerdes.valueSerde(TenantHold.class, serdeConfig),
             EditstreamProcessor::isTransientDecodeError);
 
     this.model =
@@ -165,6 +169,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     }
     this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters, clock);
     gate.startPump();
+    this.holds = new TenantHolds(config.safetyStrikes(), meters);
     this.dispatcher =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
     JobRuntime runtime =
@@ -183,7 +188,8 @@ public final class EditstreamProcessor implements AutoCloseable {
             new TopologyMetrics(meters),
             deadLetterSpill(blobs.deadLetters()),
             jobs,
-            spendCaps(config, gate, meters));
+            spendCaps(config, gate, meters),
+            holds);
 
     Topology topology =
         EditstreamTopology.build(
@@ -267,6 +273,14 @@ public final class EditstreamProcessor implements AutoCloseable {
                   TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                   Integer.toString(config.maxMessageBytes()))));
     }
+    // Read whole by every instance (a global store): one partition is plenty for a few records per
+    // tenant ever held.
+    out.add(
+        new TopicSetup.Wanted(
+            t.holds(),
+            1,
+            t.replication(),
+            Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     out.add(
         new TopicSetup.Wanted(
             t.cacheIndex(),
@@ -383,6 +397,11 @@ public final class EditstreamProcessor implements AutoCloseable {
 
   public InFlightLimit inFlight() {
     return inFlight;
+  }
+
+  /** The tenants held after safety strikes, as this instance reads the holds topic. */
+  public TenantHolds holds() {
+    return holds;
   }
 
   /** The quota throttles and in-flight bound of this instance (shares, queued jobs, pools). */

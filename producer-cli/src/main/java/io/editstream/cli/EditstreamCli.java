@@ -7,6 +7,7 @@ import io.editstream.cli.listen.ListenCommand;
 import io.editstream.cli.replay.ReplayCommand;
 import io.editstream.cli.status.StatusCommand;
 import io.editstream.cli.submit.SubmitCommand;
+import io.editstream.cli.tenant.TenantCommand;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Spec;
     versionProvider = EditstreamCli.Version.class,
     description = {
       "Submit image-edit jobs to Editstream, follow their results, replay failures, re-publish"
-          + " dead-lettered records, check the processor, find or cancel a job."
+          + " dead-lettered records, check the processor, find or cancel a job, release a tenant held"
+          + " after safety strikes."
     },
     subcommands = {
       SubmitCommand.class,
@@ -35,6 +37,7 @@ import picocli.CommandLine.Spec;
       StatusCommand.class,
       JobCommand.class,
       CancelCommand.class,
+      TenantCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -61,7 +64,7 @@ public final class EditstreamCli implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "Missing command: give one of submit, listen, replay, dlq, status, job, cancel");
+        "Missing command: give one of submit, listen, replay, dlq, status, job, cancel, tenant");
   }
 
   /** The command line, wired to {@code context}'s streams, with the exit codes mapped. */

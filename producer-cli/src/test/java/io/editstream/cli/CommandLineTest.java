@@ -159,6 +159,72 @@ class CommandLineTest {
     return words;
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"list", "release"})
+  void shouldPrintTenantHelpWhoseExamplesParseAndAcceptEveryConnectionOption(String sub) {
+    CliRunner.Result r = CliRunner.run("tenant", sub, "--help");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .contains("Usage: editstream tenant " + sub)
+        .contains("Exit codes:")
+        .contains("--bootstrap-servers")
+        .contains("--schema-registry")
+        .contains("--holds-topic")
+        .doesNotContain("--jobs-topic");
+    String help = r.out();
+    List<String> examples =
+        help.substring(help.indexOf("\nExamples:\n") + 11)
+            .lines()
+            .takeWhile(line -> !line.isBlank())
+            .toList();
+    assertThat(examples).isNotEmpty();
+    for (String line : examples) {
+      assertThat(line).startsWith("  editstream tenant " + sub);
+      assertThat(line.length()).as("fits 80 columns: " + line).isLessThanOrEqualTo(80);
+      List<String> args = shellWords(line.strip());
+      CommandLine cl = EditstreamCli.commandLine(CliRunner.context());
+      assertThatCode(() -> cl.parseArgs(args.subList(1, args.size()).toArray(String[]::new)))
+          .as(line)
+          .doesNotThrowAnyException();
+    }
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "tenant",
+                sub,
+                "--bootstrap-servers",
+                "b:9092",
+                "--topic-prefix",
+                "p.",
+                "--jobs-topic",
+                "j",
+                "--results-topic",
+                "r",
+                "--failures-topic",
+                "f",
+                "--schema-registry",
+                "http://r:8081",
+                "--connect-timeout",
+                "5s"));
+    if (sub.equals("release")) {
+      all.add("acme");
+    }
+    CommandLine cl = EditstreamCli.commandLine(CliRunner.context());
+    assertThatCode(() -> cl.parseArgs(all.toArray(String[]::new)))
+        .as("scripts pass the same options to every command")
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void shouldExitTwoWithoutATenantSubcommandOrATenantToRelease() {
+    CliRunner.Result none = CliRunner.run("tenant");
+    assertThat(none.exitCode()).as(none.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(none.err()).contains("give list or release");
+    CliRunner.Result noTenant = CliRunner.run("tenant", "release");
+    assertThat(noTenant.exitCode()).as(noTenant.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(noTenant.err()).contains("TENANT");
+  }
+
   @Test
   void shouldExitTwoWithoutACommand() {
     CliRunner.Result r = CliRunner.run();

@@ -9,6 +9,7 @@ import io.editstream.schema.EditResult;
 import io.editstream.schema.ImageFormat;
 import io.editstream.schema.ImageSize;
 import io.editstream.schema.Priority;
+import io.editstream.schema.TenantHold;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,7 +37,7 @@ class ContractEvolutionTest {
 
   static Stream<Arguments> releasedVersions() throws IOException, URISyntaxException {
     List<Class<? extends SpecificRecord>> types =
-        List.of(EditJob.class, EditResult.class, EditFailure.class);
+        List.of(EditJob.class, EditResult.class, EditFailure.class, TenantHold.class);
     Stream.Builder<Arguments> versions = Stream.builder();
     for (Class<? extends SpecificRecord> type : types) {
       URL dir =

@@ -37,7 +37,8 @@ public record ProcessorConfig(
     Quota quota,
     Providers providers,
     int maxMessageBytes,
-    TenantCaps tenantCaps) {
+    TenantCaps tenantCaps,
+    SafetyStrikes safetyStrikes) {
 
   /**
    * Per-tenant daily caps on the shared model account (issue 19.1); null values mean no cap.
@@ -57,6 +58,43 @@ public record ProcessorConfig(
     public TenantCaps {
       usdPerDay = Map.copyOf(usdPerDay);
       requestsPerDay = Map.copyOf(requestsPerDay);
+    }
+  }
+
+  /**
+   * Holding a tenant after repeated safety blocks (issue 19.2, docs/operations.md, "Safety
+   * strikes").
+   *
+   * @param threshold safety outcomes (PROMPT_BLOCKED, IMAGE_SAFETY) of one tenant within {@code
+   *     window} that hold it; 0 = never
+   * @param window the sliding window they are counted in
+   * @param action what a held tenant's jobs do
+   */
+  public record SafetyStrikes(int threshold, Duration window, Action action) {
+    /** Never holds by strikes (a hold written by hand on the holds topic still applies). */
+    public static final SafetyStrikes OFF = new SafetyStrikes(0, Duration.ofHours(1), Action.HOLD);
+
+    /** What a held tenant's jobs do. */
+    public enum Action {
+      /** Wait in the pending store, without a model call or quota, until the release. */
+      HOLD,
+      /** End at once as TENANT_SUSPENDED, without a model call. */
+      FAIL
+    }
+
+    public SafetyStrikes {
+      if (threshold < 0) {
+        throw new IllegalArgumentException("threshold must be >= 0 but was " + threshold);
+      }
+      if (window == null || window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("window must be positive but was " + window);
+      }
+      java.util.Objects.requireNonNull(action, "action");
+    }
+
+    /** Whether strikes are counted at all. */
+    public boolean counting() {
+      return threshold > 0;
     }
   }
 
@@ -197,6 +235,7 @@ public record ProcessorConfig(
       String failures,
       String dlq,
       String cancel,
+      String holds,
       String cacheIndex,
       int partitions,
       short replication) {
@@ -320,6 +359,7 @@ public record ProcessorConfig(
             prefix + s.required("topic.failures"),
             prefix + s.required("topic.dlq"),
             prefix + s.required("topic.cancel"),
+            prefix + s.required("topic.holds"),
             prefix + s.required("topic.cache"),
             s.integer("topic.partitions", 1, 10_000),
             (short) s.integer("topic.replication", -1, 32));
@@ -401,7 +441,8 @@ public record ProcessorConfig(
         quota(s, model.ids()),
         providers,
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456),
-        tenantCaps(s));
+        tenantCaps(s),
+        safetyStrikes(s));
   }
 
   private static TenantCaps tenantCaps(Settings s) {
@@ -437,6 +478,21 @@ public record ProcessorConfig(
           out.put(k, v.longValue());
         });
     return out;
+  }
+
+  static SafetyStrikes safetyStrikes(Settings s) {
+    int threshold = s.integer("safety.strikes.threshold", 0, 10_000);
+    Duration window =
+        s.duration("safety.strikes.window", Duration.ofSeconds(1), Duration.ofDays(30));
+    String action = s.required("safety.strikes.action").trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (action) {
+      case "hold" -> new SafetyStrikes(threshold, window, SafetyStrikes.Action.HOLD);
+      case "fail" -> new SafetyStrikes(threshold, window, SafetyStrikes.Action.FAIL);
+      default ->
+          throw new ConfigException(
+              "safety.strikes.action",
+              "'" + s.string("safety.strikes.action") + "' is not accepted; accepted hold or fail");
+    };
   }
 
   private static final java.util.regex.Pattern BUCKET =
@@ -833,6 +889,6 @@ public record ProcessorConfig(
         + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blob=%s, input=%s, http=%s:%d,"
             .formatted(
                 streamThreads, model, retry, pendingMaxPerTask, blob, input, httpHost, httpPort)
-        + " quota=%s, providers=%s]".formatted(quota, providers);
+        + " quota=%s, providers=%s, safetyStrikes=%s]".formatted(quota, providers, safetyStrikes);
   }
 }

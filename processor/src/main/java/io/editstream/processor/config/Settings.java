@@ -218,6 +218,15 @@ public final class Settings {
                   "CancelRequest records keyed by jobId (editstream cancel); must have as many"
                       + " partitions as the jobs topic."),
               new Setting(
+                  "topic.holds",
+                  Setting.envOf("topic.holds"),
+                  "edit-tenant-holds",
+                  false,
+                  "Compacted topic of TenantHold records keyed by tenant: which tenants are held after"
+                      + " safety strikes (written by the processor and by editstream tenant"
+                      + " release; every instance reads all of it). Created with 1 partition when"
+                      + " missing."),
+              new Setting(
                   "topic.cache",
                   Setting.envOf("topic.cache"),
                   "edit-cache-index",
@@ -546,6 +555,29 @@ public final class Settings {
                   false,
                   "Accepted jobs that may wait for quota per instance; beyond it jobs stay in the"
                       + " pending store and are queued later."),
+              new Setting(
+                  "safety.strikes.threshold",
+                  Setting.envOf("safety.strikes.threshold"),
+                  "5",
+                  false,
+                  "Safety blocks (PROMPT_BLOCKED, IMAGE_SAFETY) of one tenant within"
+                      + " safety.strikes.window that hold the tenant: its jobs make no model call"
+                      + " until an operator runs editstream tenant release TENANT. Counted over all"
+                      + " instances; 0 = off."),
+              new Setting(
+                  "safety.strikes.window",
+                  Setting.envOf("safety.strikes.window"),
+                  "1h",
+                  false,
+                  "The sliding window safety.strikes.threshold counts in, e.g. 15m, 1h, 1d."),
+              new Setting(
+                  "safety.strikes.action",
+                  Setting.envOf("safety.strikes.action"),
+                  "hold",
+                  false,
+                  "What a held tenant's jobs do: hold (wait in the pending store without a call or"
+                      + " quota, and run after the release) or fail (end at once as"
+                      + " TENANT_SUSPENDED; replay them after the release)."),
               new Setting(
                   "http.port",
                   Setting.envOf("http.port"),

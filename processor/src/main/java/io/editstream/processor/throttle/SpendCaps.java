@@ -111,6 +111,15 @@ public final class SpendCaps {
     this.registry = Objects.requireNonNull(registry, "registry");
   }
 
+  /** No caps at all: nothing is counted or refused. */
+  public static SpendCaps none() {
+    return new SpendCaps(
+        Caps.NONE,
+        (in, out, images) -> 0,
+        () -> 1.0,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
   /** True when some tenant has a cap (otherwise nothing needs counting). */
   public boolean enabled() {
     return caps.any();

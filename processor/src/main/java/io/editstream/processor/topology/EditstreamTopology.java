@@ -4,9 +4,11 @@ import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -25,6 +27,10 @@ import org.apache.kafka.streams.state.Stores;
  *                     ├─ keyed by jobId, in its partition ──┐
  *                     └─ other keys ─ repartition by jobId ─┴─ jobs (pending store) ─┬─ EditResult ─► edit-results
  *                                                                                   └─ EditFailure ► edit-failures
+ *                                                                                        │ safety blocks only
+ *                         edit-tenant-holds ◄─ strikes (store) ◄─ repartition by tenant ─┘
+ *                               │
+ *                               └─► every instance: global store tenant-holds → TenantHolds → jobs
  * </pre>
  *
  * A job the dedup cache answers without I/O goes on as its (small) result, not as the job; the jobs
@@ -32,6 +38,10 @@ import org.apache.kafka.streams.state.Stores;
  * directPartitions} = the input topic's partition count, a record keyed by its jobId in the
  * partition that key maps to skips the hop (one exactly-once commit less); 0 sends every record
  * over the hop.
+ *
+ * <p>The strike counter is built only when {@code runtime.holds()} counts strikes
+ * (safety.strikes.threshold above 0); the holds topic is read either way, so a hold written there
+ * by other means is still obeyed.
  */
 public final class EditstreamTopology {
 
@@ -162,15 +172,60 @@ public final class EditstreamTopology {
                 "result"))
         .defaultBranch(
             Branched.withConsumer(
-                failures ->
-                    failures
-                        .mapValues(v -> (EditFailure) v, Named.as("as-failure"))
-                        .to(
-                            topics.failures(),
-                            Produced.with(Serdes.String(), serdes.failures())
-                                .withName("failures-out")),
+                failures -> {
+                  KStream<String, EditFailure> typed =
+                      failures.mapValues(v -> (EditFailure) v, Named.as("as-failure"));
+                  typed.to(
+                      topics.failures(),
+                      Produced.with(Serdes.String(), serdes.failures()).withName("failures-out"));
+                  if (runtime.holds().policy().counting()) {
+                    countStrikes(builder, typed, topics, serdes, runtime);
+                  }
+                },
                 "failure"));
 
+    // Every instance reads every tenant's hold: the jobs of any tenant may be in any task. Added
+    // last: Kafka Streams numbers sub-topologies (a global one too) in the order their sources
+    // were added, so the job tasks keep their ids and state directories.
+    builder.addGlobalStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(HoldsReader.STORE),
+                Serdes.String(),
+                Serdes.ByteArray())
+            .withLoggingDisabled(), // the holds topic is its changelog
+        topics.holds(),
+        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("tenant-holds-in"),
+        () -> new HoldsReader(serdes.holds().deserializer(), runtime.holds(), topics.holds()));
+
     return builder.build();
+  }
+
+  /** Safety blocks, counted per tenant over every instance, hold a tenant at the threshold. */
+  private static void countStrikes(
+      StreamsBuilder builder,
+      KStream<String, EditFailure> failures,
+      ProcessorConfig.Topics topics,
+      TopologySerdes serdes,
+      JobRuntime runtime) {
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(StrikeCounter.STORE),
+            Serdes.String(),
+            Serdes.ByteArray()));
+    failures
+        .filter((jobId, f) -> isSafetyBlock(f.getCode()), Named.as("safety-blocks"))
+        .map((jobId, f) -> KeyValue.pair(f.getTenant(), jobId), Named.as("strike-by-tenant"))
+        // All strikes of a tenant meet in one task, whichever instance's job task emitted them.
+        .repartition(Repartitioned.with(Serdes.String(), Serdes.String()).withName("strikes"))
+        .process(
+            () -> new StrikeCounter(runtime.holds(), runtime.metrics()),
+            Named.as("strike-counter"),
+            StrikeCounter.STORE)
+        .to(topics.holds(), Produced.with(Serdes.String(), serdes.holds()).withName("holds-out"));
+  }
+
+  /** The outcomes that count as a safety strike of the job's tenant. */
+  static boolean isSafetyBlock(FailureCode code) {
+    return code == FailureCode.PROMPT_BLOCKED || code == FailureCode.IMAGE_SAFETY;
   }
 }

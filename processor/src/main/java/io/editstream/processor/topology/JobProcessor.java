@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.config.ProcessorConfig.SafetyStrikes;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
@@ -64,7 +65,9 @@ import org.slf4j.LoggerFactory;
  * records their dispatch (the pending entry, and the call in the task's RPD count, {@link
  * DailyCounts}); the calls start at the next punctuation, after the commit. The task registers with
  * the gate in {@link #init} and unregisters in {@link #close}, which is how the instance's share of
- * every pool follows its partitions.
+ * every pool follows its partitions. A job whose tenant is held after safety strikes ({@link
+ * TenantHolds}) is not queued, or is given back when granted: it is parked ({@link HeldJobs}) until
+ * the release, or fails, per safety.strikes.action.
  *
  * <p>The outcome of a model call asks for a commit at once ({@code context.commit()}) rather than
  * at the next {@code commit.interval.ms}: it is invisible to {@code read_committed} consumers until
@@ -134,6 +137,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final ArrayDeque<String> ready = new ArrayDeque<>();
   private DispatchGate.Registration registration;
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
+  // Jobs of tenants held after safety strikes: queued again when the tenant is released.
+  private final HeldJobs held = new HeldJobs();
   private final Set<String> inFlight = new HashSet<>();
   private int pendingCount;
   // Every job in the pending store as GET /jobs and the oldest-age gauge see it: written by the
@@ -296,6 +301,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (job.getDeadline() != null) {
       deadlines.put(jobId, job.getDeadline().toEpochMilli());
     }
+    if (runtime.holds().isHeld(job.getTenant())) {
+      hold(jobId, job, entry);
+      return true;
+    }
     Cost cost = JobCost.of(job);
     String model = modelOf(job);
     Throttle.Submission s =
@@ -391,6 +400,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void tick() {
     startRecordedCalls();
     drainCompletions();
+    ready.addAll(held.released(runtime.holds()));
     releaseDueRetries();
     submitReady();
     dispatchGranted();
@@ -484,6 +494,40 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   private static ImageSize outputOf(EditJob job) {
     return job.getOutput() == null ? null : job.getOutput().getSize();
+  }
+
+  /**
+   * A job of a held tenant, not in flight: parked without a call until the tenant's release, or
+   * failed as TENANT_SUSPENDED (safety.strikes.action).
+   */
+  private void hold(String jobId, EditJob job, PendingJob entry) {
+    long now = now();
+    if (runtime.holds().policy().action() == SafetyStrikes.Action.FAIL) {
+      String why =
+          runtime
+              .holds()
+              .hold(job.getTenant())
+              .map(TenantHolds.Hold::describe)
+              .orElse("the tenant is held");
+      emitFailure(
+          jobId,
+          job,
+          Outcome.Failure.permanent(
+              FailureCode.TENANT_SUSPENDED,
+              null,
+              null,
+              why
+                  + "; no model call was made (safety.strikes.action=fail). After editstream"
+                  + " tenant release, replay it with editstream replay --code TENANT_SUSPENDED"
+                  + " --include-permanent"),
+          entry == null ? 0 : entry.modelCalls(),
+          entry == null || entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs(),
+          now,
+          now);
+      return;
+    }
+    held.park(job.getTenant() == null ? "" : job.getTenant(), jobId);
+    live.computeIfPresent(jobId, (id, j) -> j.held(job, now));
   }
 
   private static Outcome.Failure expired(EditJob job, String when, String lastError) {
@@ -589,6 +633,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             before.firstErrorAtMs() == 0 ? now : before.firstErrorAtMs(),
             now,
             now);
+        continue;
+      }
+      if (runtime.holds().isHeld(job.getTenant())) {
+        gate.abandon(owner, jobId); // held while it waited: its slot and permit go back unused
+        hold(jobId, job, before);
         continue;
       }
       SpendCaps caps = runtime.spendCaps();

@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /**
  * What the job processors of one instance share: the dispatcher (images, cache, model, blobs), the
- * gate (quota throttles and in-flight bound), the retry policy, the clock and the directory of
- * their pending jobs.
+ * gate (quota throttles and in-flight bound), the retry policy, the clock, the directory of their
+ * pending jobs and the tenants held after safety strikes.
  */
 public record JobRuntime(
     Dispatcher dispatcher,
@@ -24,7 +24,37 @@ public record JobRuntime(
     TopologyMetrics metrics,
     DeadLetterSpill deadLetterSpill,
     JobDirectory jobs,
-    SpendCaps spendCaps) {
+    SpendCaps spendCaps,
+    TenantHolds holds) {
+
+  /** A runtime without per-tenant caps or safety strikes ({@link TenantHolds#off()}). */
+  public JobRuntime(
+      Dispatcher dispatcher,
+      Validator validator,
+      DispatchGate gate,
+      Clock clock,
+      Backoff backoff,
+      int maxAttempts,
+      int pendingMaxPerTask,
+      Duration completedRetention,
+      TopologyMetrics metrics,
+      DeadLetterSpill deadLetterSpill,
+      JobDirectory jobs) {
+    this(
+        dispatcher,
+        validator,
+        gate,
+        clock,
+        backoff,
+        maxAttempts,
+        pendingMaxPerTask,
+        completedRetention,
+        metrics,
+        deadLetterSpill,
+        jobs,
+        SpendCaps.none(),
+        TenantHolds.off());
+  }
 
   /**
    * Keeps the bytes of a large undecodable record outside Kafka (claim check) and returns where:

@@ -3,7 +3,9 @@ package io.editstream.processor.topology;
 /**
  * Where an accepted job is on its way to an outcome (DESIGN.md §14). Callers may rely on the order
  * of a job's states: {@code ACCEPTED → WAITING_FOR_QUOTA → IN_FLIGHT → (BACKING_OFF →
- * WAITING_FOR_QUOTA → IN_FLIGHT …)}, then the job leaves the pending store with its outcome.
+ * WAITING_FOR_QUOTA → IN_FLIGHT …)}, then the job leaves the pending store with its outcome. A job
+ * of a held tenant (safety strikes) is {@code HELD} instead of {@code WAITING_FOR_QUOTA} until the
+ * tenant's release, then waits for quota again.
  */
 public enum JobState {
   /** In the pending store, not yet queued for quota (the gate's queue was full, or restored). */
@@ -17,8 +19,9 @@ public enum JobState {
    */
   BACKING_OFF,
   /**
-   * Held by a guardrail without a call: its tenant is over a daily spend or request cap ({@code
-   * lastError} says which) until {@code nextAttemptAt} (midnight Pacific), when it is queued again.
+   * Not queued for quota and no model call: held by a guardrail, as {@code lastError} says. Its
+   * tenant is over a daily spend or request cap (until {@code nextAttemptAt}, midnight Pacific), or
+   * held after safety strikes (until an operator releases it: {@code editstream tenant release}).
    */
   HELD
 }

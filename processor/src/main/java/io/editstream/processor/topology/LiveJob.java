@@ -71,6 +71,21 @@ public record LiveJob(
         lastError);
   }
 
+  LiveJob held(EditJob job, long nowMs) {
+    return new LiveJob(
+        jobId,
+        task,
+        tenantOf(job),
+        job.getSku(),
+        JobState.HELD,
+        attempts,
+        provider,
+        acceptedAtMs,
+        nowMs,
+        0,
+        lastError);
+  }
+
   LiveJob inFlight(int modelCalls, String route, long nowMs) {
     return new LiveJob(
         jobId,

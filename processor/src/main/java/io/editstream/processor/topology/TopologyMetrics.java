@@ -13,6 +13,8 @@ import java.util.function.Supplier;
 public final class TopologyMetrics {
   static final String PENDING_OLDEST_AGE = "editstream.jobs.pending.oldest.age";
   static final String SAFETY_BLOCKED = "editstream.jobs.safety.blocked";
+  static final String TENANT_STRIKES = "editstream.tenant.strikes";
+  static final String TENANT_HOLDS = "editstream.tenant.holds";
 
   /**
    * Distinct tenants that get their own series in {@link #SAFETY_BLOCKED}; later ones are counted
@@ -114,6 +116,19 @@ public final class TopologyMetrics {
    */
   void safetyBlocked(String tenant, String code) {
     registry.counter(SAFETY_BLOCKED, "tenant", safetyTenant(tenant), "code", code).increment();
+  }
+
+  /**
+   * A safety outcome reached the strike counter of its tenant ({@code editstream.tenant.strikes},
+   * same tenant cap as {@link #safetyBlocked}).
+   */
+  void strike(String tenant) {
+    registry.counter(TENANT_STRIKES, "tenant", safetyTenant(tenant)).increment();
+  }
+
+  /** The strike counter held a tenant ({@code editstream.tenant.holds}). */
+  void tenantHeld(String tenant) {
+    registry.counter(TENANT_HOLDS, "tenant", safetyTenant(tenant)).increment();
   }
 
   private String safetyTenant(String tenant) {

@@ -4,6 +4,7 @@ import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
+import io.editstream.schema.TenantHold;
 import java.util.function.Predicate;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -18,4 +19,5 @@ public record TopologySerdes(
     Serde<EditResult> results,
     Serde<EditFailure> failures,
     Deserializer<CancelRequest> cancels,
+    Serde<TenantHold> holds,
     Predicate<RuntimeException> transientDecodeError) {}

@@ -182,6 +182,54 @@ class SettingsValidationTest {
   }
 
   @Test
+  void shouldHoldATenantAfterFiveSafetyBlocksAnHourByDefault() {
+    ProcessorConfig c = config(minimal());
+    assertThat(c.safetyStrikes())
+        .isEqualTo(
+            new ProcessorConfig.SafetyStrikes(
+                5, java.time.Duration.ofHours(1), ProcessorConfig.SafetyStrikes.Action.HOLD));
+    assertThat(c.topics().holds()).isEqualTo("edit-tenant-holds");
+
+    Map<String, String> m = minimal();
+    m.put("safety.strikes.threshold", "0");
+    m.put("safety.strikes.window", "15m");
+    m.put("safety.strikes.action", "FAIL");
+    m.put("topic.prefix", "prod.");
+    ProcessorConfig off = config(m);
+    assertThat(off.safetyStrikes().counting()).isFalse();
+    assertThat(off.safetyStrikes().window()).isEqualTo(java.time.Duration.ofMinutes(15));
+    assertThat(off.safetyStrikes().action()).isEqualTo(ProcessorConfig.SafetyStrikes.Action.FAIL);
+    assertThat(off.topics().holds()).isEqualTo("prod.edit-tenant-holds");
+  }
+
+  @Test
+  void shouldNameTheSafetyStrikeSettingThatIsWrong() {
+    Map<String, String> m = minimal();
+    m.put("safety.strikes.threshold", "-1");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("safety.strikes.threshold")
+        .hasMessageContaining("0..10000");
+    m.remove("safety.strikes.threshold");
+    m.put("safety.strikes.window", "0");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("safety.strikes.window")
+        .hasMessageContaining("out of range");
+    m.put("safety.strikes.window", "an hour");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("safety.strikes.window")
+        .hasMessageContaining("1h");
+    m.remove("safety.strikes.window");
+    m.put("safety.strikes.action", "pause");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("safety.strikes.action")
+        .hasMessageContaining("accepted hold or fail");
+  }
+
+  @Test
   void shouldDocumentEverySetting() {
     assertThat(Settings.ALL)
         .allSatisfy(

@@ -2,11 +2,13 @@ package io.editstream.processor.topology;
 
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.model.ModelIds;
+import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.OutputImage;
+import io.editstream.schema.TenantHold;
 import io.editstream.schema.TokenUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,7 +30,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 final class TopologyHarness implements AutoCloseable {
   static final ProcessorConfig.Topics TOPICS =
       new ProcessorConfig.Topics(
-          "jobs", "results", "failures", "dlq", "cancels", "cache-index", 1, (short) 1);
+          "jobs", "results", "failures", "dlq", "cancels", "holds", "cache-index", 1, (short) 1);
   static final String MODEL = "gemini-3.1-flash-image-preview";
 
   final TopologyTestDriver driver;
@@ -37,6 +39,8 @@ final class TopologyHarness implements AutoCloseable {
   final TestOutputTopic<String, EditResult> results;
   final TestOutputTopic<String, EditFailure> failures;
   final TestOutputTopic<byte[], byte[]> dlq;
+  final TestInputTopic<String, TenantHold> holdsIn;
+  final TestOutputTopic<String, TenantHold> holdsOut;
   private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
 
   /**
@@ -51,20 +55,10 @@ final class TopologyHarness implements AutoCloseable {
       Duration backoff,
       TopologyMetrics metrics) {
     return runtime(
-        dispatcher,
-        validator,
-        gate,
-        clock,
-        backoff,
-        metrics,
-        new io.editstream.processor.throttle.SpendCaps(
-            io.editstream.processor.throttle.SpendCaps.Caps.NONE,
-            (in, out, images) -> 0,
-            () -> 1.0,
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+        dispatcher, validator, gate, clock, backoff, metrics, SpendCaps.none(), TenantHolds.off());
   }
 
-  /** The same, with per-tenant daily caps. */
+  /** {@link #runtime} with per-tenant daily caps. */
   static JobRuntime runtime(
       Dispatcher dispatcher,
       JobRuntime.Validator validator,
@@ -72,7 +66,33 @@ final class TopologyHarness implements AutoCloseable {
       Clock clock,
       Duration backoff,
       TopologyMetrics metrics,
-      io.editstream.processor.throttle.SpendCaps spendCaps) {
+      SpendCaps spendCaps) {
+    return runtime(
+        dispatcher, validator, gate, clock, backoff, metrics, spendCaps, TenantHolds.off());
+  }
+
+  /** {@link #runtime} with the tenants held after safety strikes (and the strike policy). */
+  static JobRuntime runtime(
+      Dispatcher dispatcher,
+      JobRuntime.Validator validator,
+      DispatchGate gate,
+      Clock clock,
+      Duration backoff,
+      TopologyMetrics metrics,
+      TenantHolds holds) {
+    return runtime(dispatcher, validator, gate, clock, backoff, metrics, SpendCaps.none(), holds);
+  }
+
+  /** {@link #runtime} with both guardrails given. */
+  static JobRuntime runtime(
+      Dispatcher dispatcher,
+      JobRuntime.Validator validator,
+      DispatchGate gate,
+      Clock clock,
+      Duration backoff,
+      TopologyMetrics metrics,
+      SpendCaps spendCaps,
+      TenantHolds holds) {
     return new JobRuntime(
         dispatcher,
         validator,
@@ -87,7 +107,8 @@ final class TopologyHarness implements AutoCloseable {
           throw new java.io.IOException("no spill in wiring tests");
         },
         new JobDirectory(),
-        spendCaps);
+        spendCaps,
+        holds);
   }
 
   /** Jobs keyed by their jobId skip the repartition hop (the production default, one partition). */
@@ -97,19 +118,7 @@ final class TopologyHarness implements AutoCloseable {
 
   /** {@code directPartitions} 0: every job takes the repartition hop. */
   TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir, int directPartitions) {
-    var topology =
-        EditstreamTopology.build(
-            new StreamsBuilder(),
-            TOPICS,
-            ModelIds.of(MODEL),
-            new TopologySerdes(
-                jobSerde.deserializer(),
-                new PlainAvroSerde<>(EditResult.class),
-                new PlainAvroSerde<>(EditFailure.class),
-                new PlainAvroSerde<>(CancelRequest.class).deserializer(),
-                e -> false),
-            runtime,
-            directPartitions);
+    var topology = topology(runtime, directPartitions);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -135,6 +144,33 @@ final class TopologyHarness implements AutoCloseable {
     dlq =
         driver.createOutputTopic(
             "dlq", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+    holdsIn =
+        driver.createInputTopic(
+            "holds",
+            Serdes.String().serializer(),
+            new PlainAvroSerde<>(TenantHold.class).serializer());
+    holdsOut =
+        driver.createOutputTopic(
+            "holds",
+            Serdes.String().deserializer(),
+            new PlainAvroSerde<>(TenantHold.class).deserializer());
+  }
+
+  /** The production topology over {@link #TOPICS}, with plain Avro serdes. */
+  static org.apache.kafka.streams.Topology topology(JobRuntime runtime, int directPartitions) {
+    return EditstreamTopology.build(
+        new StreamsBuilder(),
+        TOPICS,
+        ModelIds.of(MODEL),
+        new TopologySerdes(
+            new PlainAvroSerde<>(EditJob.class).deserializer(),
+            new PlainAvroSerde<>(EditResult.class),
+            new PlainAvroSerde<>(EditFailure.class),
+            new PlainAvroSerde<>(CancelRequest.class).deserializer(),
+            new PlainAvroSerde<>(TenantHold.class),
+            e -> false),
+        runtime,
+        directPartitions);
   }
 
   /**

@@ -95,6 +95,12 @@ public final class NextStep {
           "The tenant is over its daily budget or request cap (processor settings"
               + " tenant.budget.usd.per.day, tenant.requests.per.day): replay after midnight"
               + " Pacific, or raise the cap.";
+      case TENANT_SUSPENDED ->
+          "The tenant was held after repeated safety blocks (safety.strikes.*): tell it which"
+              + " instructions or images were blocked. When an operator has released the tenant"
+              + " (editstream tenant release <tenant>), replay: "
+              + replay
+              + " --include-permanent";
       case INTERNAL, UNKNOWN ->
           "Look up the job in the processor's log (editstream job <jobId>), then: " + replay;
     };

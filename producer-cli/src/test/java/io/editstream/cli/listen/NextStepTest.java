@@ -86,6 +86,9 @@ class NextStepTest {
   void shouldSayWhatToDoAboutExpiredCancelledAndUnknownModels() {
     assertThat(NextStep.of(FailureCode.EXPIRED, List.of(), null)).contains("deadline");
     assertThat(NextStep.of(FailureCode.CANCELLED, List.of(), null)).contains("editstream cancel");
+    assertThat(NextStep.of(FailureCode.TENANT_SUSPENDED, List.of(), "b1"))
+        .contains("editstream tenant release")
+        .contains("editstream replay --code TENANT_SUSPENDED --batch-id b1 --include-permanent");
     assertThat(NextStep.of(FailureCode.MODEL_NOT_FOUND, List.of(), null))
         .contains("model.default")
         .contains("--model");
