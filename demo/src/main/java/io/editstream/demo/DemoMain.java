@@ -93,7 +93,18 @@ public final class DemoMain implements Callable<Integer> {
   }
 
   static int run(String... args) {
-    return new CommandLine(new DemoMain()).execute(args);
+    return new CommandLine(new DemoMain())
+        // One line saying what is wrong and where to look; the usage would bury it.
+        .setParameterExceptionHandler(
+            (ex, ignored) -> {
+              java.io.PrintWriter err = ex.getCommandLine().getErr();
+              err.println("editstream-demo: " + ex.getMessage());
+              CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+              err.println(
+                  "See 'java -jar demo/target/editstream-demo.jar --help' for the options.");
+              return 2;
+            })
+        .execute(args);
   }
 
   @Override

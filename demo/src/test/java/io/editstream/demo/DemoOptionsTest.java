@@ -117,4 +117,24 @@ class DemoOptionsTest {
         .hasMessageNotContaining("AIza-secret");
     DemoMain.checkModelApi(o.withProvider(DemoOptions.Provider.EMULATOR));
   }
+
+  @Test
+  void shouldSayInOneLineWhichOptionIsBadAndExitTwo() {
+    java.io.PrintStream saved = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+      exit = DemoMain.run("--jobs", "abc", "--output", "never-written");
+    } finally {
+      System.setErr(saved);
+    }
+    String message = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(message)
+        .contains("editstream-demo: Invalid value for option '--jobs': 'abc' is not an int")
+        .contains("--help")
+        .doesNotContain("Usage:");
+  }
 }
