@@ -281,7 +281,13 @@ public record ProcessorConfig(
     kafka.put("bootstrap.servers", s.hostPorts("kafka.bootstrap.servers"));
 
     Map<String, Object> registry = new HashMap<>();
-    registry.put("schema.registry.url", requiredHttpUrl(s, "schema.registry.url", true));
+    String registryUrl = s.required("schema.registry.url");
+    // mock://NAME is the serde's in-memory registry (tests, single-JVM tools).
+    registry.put(
+        "schema.registry.url",
+        registryUrl.startsWith("mock://")
+            ? registryUrl
+            : requiredHttpUrl(s, "schema.registry.url", true));
     s.withPrefix("schema.registry.")
         .forEach(
             (k, v) -> {

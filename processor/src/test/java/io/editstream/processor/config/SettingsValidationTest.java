@@ -233,6 +233,8 @@ class SettingsValidationTest {
         .hasMessageContaining("schema.registry.url")
         .hasMessageContaining("'r3'")
         .hasMessageNotContaining("hunter2");
+    registry.put("schema.registry.url", "mock://unit");
+    assertThat(config(registry).registry().get("schema.registry.url")).isEqualTo("mock://unit");
     registry.put("schema.registry.url", "http://r1:8081, https://user:hunter2@r2:8081/ccompat");
     assertThat(config(registry).registry().get("schema.registry.url"))
         .isEqualTo("http://r1:8081, https://user:hunter2@r2:8081/ccompat");
