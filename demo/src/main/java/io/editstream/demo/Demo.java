@@ -109,7 +109,13 @@ public final class Demo {
             + "...");
     EmbeddedInfra.Started infra = EmbeddedInfra.start(s3);
     done(begin, infra.broker().description() + " at " + infra.broker().bootstrapServers());
-    detail("registry: " + infra.registry().url());
+    detail(
+        String.format(
+            "registry: %s (side by side: broker %.1f s, registry %.1f s%s)",
+            infra.registry().url(),
+            infra.brokerMs() / 1e3,
+            infra.registryMs() / 1e3,
+            s3 ? String.format(", S3 %.1f s", infra.s3Ms() / 1e3) : ""));
     ImageStore imageStore = ImageStore.LOCAL;
     if (s3) {
       // Bucket names: 3-63 lower-case letters, digits and hyphens.

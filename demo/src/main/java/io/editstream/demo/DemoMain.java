@@ -93,7 +93,18 @@ public final class DemoMain implements Callable<Integer> {
   }
 
   static int run(String... args) {
-    return new CommandLine(new DemoMain()).execute(args);
+    return new CommandLine(new DemoMain())
+        // One line saying what is wrong and where to look; the usage would bury it.
+        .setParameterExceptionHandler(
+            (ex, ignored) -> {
+              java.io.PrintWriter err = ex.getCommandLine().getErr();
+              err.println("editstream-demo: " + ex.getMessage());
+              CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+              err.println(
+                  "See 'java -jar demo/target/editstream-demo.jar --help' for the options.");
+              return 2;
+            })
+        .execute(args);
   }
 
   @Override
@@ -115,6 +126,7 @@ public final class DemoMain implements Callable<Integer> {
       if (forceEmulator) {
         options = options.withProvider(DemoOptions.Provider.EMULATOR);
       }
+      checkModelApi(options);
       // Checks --images before anything starts or any file is touched (and no logger exists yet:
       // Photos and OutputFolder log nothing).
       photos = Photos.of(options.images());
@@ -152,6 +164,27 @@ public final class DemoMain implements Callable<Integer> {
       Thread.currentThread().interrupt();
       return 2;
     }
+  }
+
+  /**
+   * With {@code GEMINI_BASE_URL} set, that it accepts connections: else every job would fail with
+   * MODEL_UNAVAILABLE after its retries, after the whole start-up.
+   *
+   * @throws IllegalArgumentException naming GEMINI_BASE_URL and --emulator when it does not
+   */
+  static void checkModelApi(DemoOptions options) {
+    if (options.provider() != DemoOptions.Provider.GEMINI || options.geminiBaseUrl() == null) {
+      return;
+    }
+    io.editstream.processor.config.Reachability.problem(
+            "gemini.base.url", options.geminiBaseUrl(), Duration.ofSeconds(5))
+        .ifPresent(
+            problem -> {
+              throw new IllegalArgumentException(
+                  "the model API "
+                      + problem
+                      + " (unset GEMINI_BASE_URL to call Google, or pass --emulator)");
+            });
   }
 
   /** A yes/no prompt on the terminal; null when stdin or stdout is not one (CI, pipes). */

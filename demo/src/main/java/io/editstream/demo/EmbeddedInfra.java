@@ -33,8 +33,17 @@ final class EmbeddedInfra {
 
   private EmbeddedInfra() {}
 
-  /** Broker and registry, both ready, and the S3 server when asked for (else null). */
-  record Started(KafkaBroker broker, SchemaRegistry registry, S3Server s3) {}
+  /**
+   * Broker and registry, both ready, and the S3 server when asked for (else null), with how long
+   * each took from the call (they start side by side, so the slowest one is the wait).
+   */
+  record Started(
+      KafkaBroker broker,
+      SchemaRegistry registry,
+      S3Server s3,
+      long brokerMs,
+      long registryMs,
+      long s3Ms) {}
 
   static Started start(boolean withS3) {
     configureApicurioHome();
@@ -45,18 +54,34 @@ final class EmbeddedInfra {
     if (System.getProperty("EDITSTREAM_TEST_DOCKER") == null) {
       System.setProperty("EDITSTREAM_TEST_DOCKER", "false");
     }
-    CompletableFuture<KafkaBroker> broker = CompletableFuture.supplyAsync(KafkaBroker::shared);
+    long begin = System.nanoTime();
+    long[] readyMs = new long[3];
+    CompletableFuture<KafkaBroker> broker =
+        CompletableFuture.supplyAsync(timed(KafkaBroker::shared, begin, readyMs, 0));
     CompletableFuture<SchemaRegistry> registry =
-        CompletableFuture.supplyAsync(SchemaRegistry::shared);
+        CompletableFuture.supplyAsync(timed(SchemaRegistry::shared, begin, readyMs, 1));
     CompletableFuture<S3Server> s3 =
         withS3
-            ? CompletableFuture.supplyAsync(S3Server::shared)
+            ? CompletableFuture.supplyAsync(timed(S3Server::shared, begin, readyMs, 2))
             : CompletableFuture.completedFuture(null);
     try {
-      return new Started(broker.join(), registry.join(), s3.join());
+      KafkaBroker b = broker.join();
+      SchemaRegistry r = registry.join();
+      S3Server s = s3.join();
+      // join() makes the writes of the finished suppliers visible here.
+      return new Started(b, r, s, readyMs[0], readyMs[1], readyMs[2]);
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
+  }
+
+  private static <T> java.util.function.Supplier<T> timed(
+      java.util.function.Supplier<T> start, long begin, long[] readyMs, int slot) {
+    return () -> {
+      T started = start.get();
+      readyMs[slot] = (System.nanoTime() - begin) / 1_000_000;
+      return started;
+    };
   }
 
   /**

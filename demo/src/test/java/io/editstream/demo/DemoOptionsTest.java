@@ -92,4 +92,49 @@ class DemoOptionsTest {
     String help = new CommandLine(new DemoMain()).getUsageMessage();
     assertThat(help).contains("--blob-store=local|s3").contains("presigned URL");
   }
+
+  @Test
+  void shouldStopBeforeStartingWhenTheGivenModelApiRefusesConnections() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    DemoOptions o =
+        DemoOptions.fromEnvironment(
+            OUT,
+            Map.of(
+                "GEMINI_API_KEY",
+                "AIza-secret",
+                "GEMINI_BASE_URL",
+                "http://127.0.0.1:" + closedPort));
+
+    assertThatThrownBy(() -> DemoMain.checkModelApi(o))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot connect to http://127.0.0.1:" + closedPort)
+        .hasMessageContaining("GEMINI_BASE_URL")
+        .hasMessageContaining("--emulator")
+        .hasMessageNotContaining("AIza-secret");
+    DemoMain.checkModelApi(o.withProvider(DemoOptions.Provider.EMULATOR));
+  }
+
+  @Test
+  void shouldSayInOneLineWhichOptionIsBadAndExitTwo() {
+    java.io.PrintStream saved = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+      exit = DemoMain.run("--jobs", "abc", "--output", "never-written");
+    } finally {
+      System.setErr(saved);
+    }
+    String message = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(message)
+        .contains("editstream-demo: Invalid value for option '--jobs': 'abc' is not an int")
+        .contains("--help")
+        .doesNotContain("Usage:");
+  }
 }

@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -463,12 +464,20 @@ public final class EditstreamProcessor implements AutoCloseable {
     try {
       config = ProcessorConfig.from(Settings.load(file, System.getenv()));
     } catch (ConfigException e) {
-      fail("bad setting: " + e.getMessage());
+      fail("bad setting: " + withEnvironmentVariable(e));
       return;
     }
     log.info("Configuration: {}", config);
+    warnOfUnreachableModelApis(config);
     CountDownLatch stopped = new CountDownLatch(1);
     try {
+      Optional<String> kafka =
+          io.editstream.processor.config.Reachability.kafka(
+              String.valueOf(config.kafka().get("bootstrap.servers")), Duration.ofSeconds(30));
+      if (kafka.isPresent()) {
+        System.err.println("editstream-processor: cannot start: " + kafka.get());
+        System.exit(1);
+      }
       EditstreamProcessor processor = start(config);
       Runtime.getRuntime()
           .addShutdownHook(
@@ -480,13 +489,56 @@ public final class EditstreamProcessor implements AutoCloseable {
                   "editstream-shutdown"));
       stopped.await();
     } catch (ConfigException e) {
-      fail("bad setting: " + e.getMessage());
+      fail("bad setting: " + withEnvironmentVariable(e));
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      // Our start-up checks (Kafka, topics, blob store) say what to change; no stack trace.
+      log.debug("Editstream processor failed to start", e);
+      System.err.println("editstream-processor: cannot start: " + e.getMessage());
+      System.exit(1);
     } catch (IOException | RuntimeException e) {
       log.error("Editstream processor failed to start", e);
       System.exit(1);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Tries a connection to each model API whose base URL is set, in the background: a wrong address
+   * is logged at once, naming the setting, instead of showing later as MODEL_UNAVAILABLE on every
+   * job. Google's default endpoints are not tried (a host without internet uses a base URL).
+   */
+  private static void warnOfUnreachableModelApis(ProcessorConfig config) {
+    Map<String, String> urls = new java.util.LinkedHashMap<>();
+    List<String> order = config.providers().order();
+    if (order.contains("ai-studio") && config.model().baseUrl() != null) {
+      urls.put("gemini.base.url", config.model().baseUrl());
+    }
+    if (order.contains("vertex") && config.providers().vertexBaseUrl() != null) {
+      urls.put("vertex.base.url", config.providers().vertexBaseUrl());
+    }
+    if (order.contains("wavespeed")) {
+      urls.put("wavespeed.base.url", config.providers().wavespeedBaseUrl());
+    }
+    if (urls.isEmpty()) {
+      return;
+    }
+    Thread probe =
+        new Thread(
+            () ->
+                urls.forEach(
+                    (setting, url) ->
+                        io.editstream.processor.config.Reachability.problem(
+                                setting, url, Duration.ofSeconds(5))
+                            .ifPresent(
+                                problem ->
+                                    log.warn(
+                                        "Model API: {}; until it answers, jobs fail with"
+                                            + " MODEL_UNAVAILABLE after their retries",
+                                        problem))),
+            "editstream-model-api-check");
+    probe.setDaemon(true);
+    probe.start();
   }
 
   private static void printHelp() {
@@ -503,6 +555,15 @@ public final class EditstreamProcessor implements AutoCloseable {
               s.doc()));
     }
     System.out.print(b);
+  }
+
+  /** The message, plus the setting's environment variable when the message does not name it. */
+  private static String withEnvironmentVariable(ConfigException e) {
+    String env = Settings.envOf(e.setting());
+    if (env == null || e.getMessage().contains(env)) {
+      return e.getMessage();
+    }
+    return e.getMessage() + " (environment variable " + env + "; --help lists every setting)";
   }
 
   private static void fail(String message) {

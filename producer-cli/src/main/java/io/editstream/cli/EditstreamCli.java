@@ -73,6 +73,18 @@ public final class EditstreamCli implements Runnable {
     cl.setOut(new PrintWriter(new OutputStreamWriter(context.out(), StandardCharsets.UTF_8), true));
     cl.setErr(new PrintWriter(new OutputStreamWriter(context.err(), StandardCharsets.UTF_8), true));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    // The message and where to look, not the whole usage: a long help buries the one line that
+    // says what is wrong.
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          CommandLine failed = ex.getCommandLine();
+          PrintWriter err = failed.getErr();
+          String name = failed.getCommandSpec().qualifiedName();
+          err.println(name + ": " + ex.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+          err.println("See '" + name + " --help' for its options and examples.");
+          return failed.getCommandSpec().exitCodeOnInvalidInput();
+        });
     printExamplesUnwrapped(cl);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
@@ -114,6 +126,24 @@ public final class EditstreamCli implements Runnable {
         });
     cl.setHelpSectionMap(sections);
     cl.getSubcommands().values().forEach(EditstreamCli::printExamplesUnwrapped);
+  }
+
+  /**
+   * Why an HTTP request got no answer, in words: the JDK's client reports a refused connection as a
+   * ConnectException without a message around a ClosedChannelException.
+   */
+  public static String ioReason(java.io.IOException e) {
+    if (e instanceof java.net.ConnectException) {
+      return "connection refused (nothing listens there)";
+    }
+    if (e instanceof java.net.http.HttpTimeoutException) {
+      return "no answer in time";
+    }
+    if (e.getCause() instanceof java.nio.channels.UnresolvedAddressException
+        || e instanceof java.net.UnknownHostException) {
+      return "unknown host";
+    }
+    return rootMessage(e);
   }
 
   /** The innermost cause's class and message. */

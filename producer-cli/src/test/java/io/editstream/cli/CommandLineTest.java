@@ -292,13 +292,14 @@ class CommandLineTest {
         CliRunner.run(concat(new String[] {"listen", "--expect", "1"}, unreachable));
     CliRunner.Result replay = CliRunner.run(concat(new String[] {"replay"}, unreachable));
     CliRunner.Result dlq = CliRunner.run(concat(new String[] {"dlq"}, unreachable));
+    CliRunner.Result cancel = CliRunner.run(concat(new String[] {"cancel", "j1"}, unreachable));
     CliRunner.Result status =
         CliRunner.run(
             concat(
                 new String[] {"status", "--metrics-url", "http://127.0.0.1:1/metrics"},
                 unreachable));
 
-    for (CliRunner.Result r : new CliRunner.Result[] {submit, listen, replay, dlq}) {
+    for (CliRunner.Result r : new CliRunner.Result[] {submit, listen, replay, dlq, cancel}) {
       assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.INFRA);
       assertThat(r.err())
           .contains("cannot reach Kafka at 127.0.0.1:1")
@@ -309,6 +310,82 @@ class CommandLineTest {
         .contains("cannot reach Kafka")
         .contains("cannot reach http://127.0.0.1:1/metrics")
         .contains("set --metrics-url");
+  }
+
+  @Test
+  void shouldNameProcessorWhenNoProcessorAnswers() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    CliRunner.Result job =
+        CliRunner.run("job", "3f9c2a7d", "--processor", "http://127.0.0.1:" + closedPort);
+
+    assertThat(job.exitCode()).as(job.toString()).isEqualTo(ExitCodes.INFRA);
+    assertThat(job.err())
+        .contains("cannot reach the processor at http://127.0.0.1:" + closedPort)
+        .contains("set --processor or $EDITSTREAM_PROCESSOR_URL")
+        .doesNotContain("\tat ");
+
+    CliRunner.Result notAUrl = CliRunner.run("job", "3f9c2a7d", "--processor", "localhost:8080");
+    assertThat(notAUrl.exitCode()).as(notAUrl.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(notAUrl.err()).contains("--processor localhost:8080 is not an http(s) URL");
+  }
+
+  @Test
+  void shouldSayWhatIsWrongInOneLineAndNameTheOption(@TempDir Path dir) throws Exception {
+    Path image = TestImages.copy(TestImages.PNG, dir, "cat.png");
+
+    CliRunner.Result duration =
+        CliRunner.run("submit", "--connect-timeout", "soon", "--tenant", "t", image.toString());
+    assertThat(duration.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(duration.err())
+        .contains("editstream submit: Invalid value for option '--connect-timeout'")
+        .contains("'soon' is not a duration: use e.g. 0, 500ms")
+        .contains("See 'editstream submit --help'")
+        .as("no usage dump burying the message")
+        .doesNotContain("Usage:");
+
+    CliRunner.Result size =
+        CliRunner.run(
+            "submit", "--tenant", "t", "--instruction", "x", "--size", "3K", image.toString());
+    assertThat(size.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(size.err()).contains("--size: \"3K\" is not accepted; use one of 512, 1K, 2K, 4K");
+
+    CliRunner.Result manifest =
+        CliRunner.run("submit", "--manifest", dir.resolve("catalogue.csv").toString());
+    assertThat(manifest.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(manifest.err()).contains("catalogue.csv: no such file");
+
+    CliRunner.Result metrics =
+        CliRunner.run("status", "--metrics-url", "nope", "--bootstrap-servers", "127.0.0.1:1");
+    assertThat(metrics.exitCode()).as(metrics.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(metrics.err())
+        .contains("--metrics-url nope is not an http(s) URL")
+        .doesNotContain("\tat ");
+
+    CliRunner.Result dlq =
+        CliRunner.run("dlq", "--replay", "--offset", "x:y", "--bootstrap-servers", "127.0.0.1:1");
+    assertThat(dlq.exitCode()).as("checked before connecting").isEqualTo(ExitCodes.USAGE);
+    assertThat(dlq.err()).contains("--offset 'x:y' is not OFFSET or PARTITION:OFFSET");
+  }
+
+  @Test
+  void shouldSkipTheSeenCheckWithAWindowOfZero(@TempDir Path dir) throws Exception {
+    Path image = TestImages.copy(TestImages.PNG, dir, "cat.png");
+    CliRunner.Result r =
+        CliRunner.run(
+            "submit",
+            "--dry-run",
+            "--seen-check-window",
+            "0",
+            "--tenant",
+            "t",
+            "--instruction",
+            "x",
+            image.toString());
+    assertThat(r.exitCode()).as(r.toString()).isZero();
   }
 
   @Test

@@ -339,10 +339,16 @@ public record ProcessorConfig(
   public static ProcessorConfig from(Settings s) {
     Map<String, Object> kafka = new HashMap<>();
     kafka.putAll(s.withPrefix("kafka."));
-    kafka.put("bootstrap.servers", s.required("kafka.bootstrap.servers"));
+    kafka.put("bootstrap.servers", s.hostPorts("kafka.bootstrap.servers"));
 
     Map<String, Object> registry = new HashMap<>();
-    registry.put("schema.registry.url", s.required("schema.registry.url"));
+    String registryUrl = s.required("schema.registry.url");
+    // mock://NAME is the serde's in-memory registry (tests, single-JVM tools).
+    registry.put(
+        "schema.registry.url",
+        registryUrl.startsWith("mock://")
+            ? registryUrl
+            : requiredHttpUrl(s, "schema.registry.url", true));
     s.withPrefix("schema.registry.")
         .forEach(
             (k, v) -> {
@@ -372,7 +378,7 @@ public record ProcessorConfig(
         new Model(
             modelIds(s),
             providers.order().contains("ai-studio") ? apiKey(s) : null,
-            blankToNull(s.string("gemini.base.url")),
+            s.httpUrl("gemini.base.url", false),
             s.millis("model.timeout.ms", 1_000, 3_600_000),
             s.integer("model.max.in.flight", 1, 10_000));
 
@@ -834,9 +840,9 @@ public record ProcessorConfig(
         vertexProject,
         s.required("vertex.location"),
         credentials == null ? null : Path.of(credentials),
-        blankToNull(s.string("vertex.base.url")),
+        s.httpUrl("vertex.base.url", false),
         wavespeedKey,
-        s.required("wavespeed.base.url"),
+        requiredHttpUrl(s, "wavespeed.base.url", false),
         s.required("wavespeed.model.path"),
         pollInitial,
         pollMax,
@@ -872,6 +878,12 @@ public record ProcessorConfig(
               + " emulator)");
     }
     return key;
+  }
+
+  /** A required setting that must be http(s) URLs (comma-separated ones are each checked). */
+  private static String requiredHttpUrl(Settings s, String name, boolean list) {
+    s.required(name);
+    return s.httpUrl(name, list);
   }
 
   private static String blankToNull(String s) {

@@ -662,6 +662,10 @@ public final class Settings {
       Properties p = new Properties();
       try (InputStream in = Files.newInputStream(file)) {
         p.load(in);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new ConfigException(
+            "--config",
+            file + ": no such file (give a Java properties file; --help lists the keys)");
       } catch (IOException e) {
         throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
       }
@@ -820,6 +824,85 @@ public final class Settings {
       return Boolean.parseBoolean(v);
     }
     throw new ConfigException(name, "'" + v + "' is not a boolean; accepted true or false");
+  }
+
+  /**
+   * An http(s) URL with a host, or null when blank; {@code list} accepts several, comma-separated
+   * (returned as given, trimmed).
+   */
+  public String httpUrl(String name, boolean list) {
+    String v = string(name);
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    for (String one : list ? v.split(",") : new String[] {v}) {
+      String u = one.trim();
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(u);
+      } catch (java.net.URISyntaxException e) {
+        uri = null;
+      }
+      if (uri == null
+          || uri.getScheme() == null
+          || !(uri.getScheme().equalsIgnoreCase("http")
+              || uri.getScheme().equalsIgnoreCase("https"))
+          || uri.getHost() == null) {
+        throw new ConfigException(
+            name,
+            "'"
+                + withoutUserInfo(u)
+                + "' is not an http(s) URL with a host; accepted e.g. http://localhost:8081 ("
+                + envHint(name)
+                + ")");
+      }
+    }
+    return v.trim();
+  }
+
+  /** {@code host:port[,host:port...]}, each port 1..65535, as Kafka's bootstrap.servers. */
+  public String hostPorts(String name) {
+    String v = required(name);
+    for (String one : v.split(",")) {
+      String hp = one.trim();
+      int colon = hp.lastIndexOf(':');
+      boolean ok = colon > 0 && colon < hp.length() - 1;
+      if (ok) {
+        try {
+          int port = Integer.parseInt(hp.substring(colon + 1));
+          ok = port >= 1 && port <= 65_535;
+        } catch (NumberFormatException e) {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        throw new ConfigException(
+            name,
+            "'"
+                + hp
+                + "' is not HOST:PORT; accepted e.g. localhost:9092 or b1:9092,b2:9092 ("
+                + envHint(name)
+                + ")");
+      }
+    }
+    return v.trim();
+  }
+
+  /**
+   * The environment variable of {@code name}, or null for keys that are not in {@link #ALL} (e.g.
+   * pass-through {@code kafka.*} keys).
+   */
+  public static String envOf(String name) {
+    return ALL.stream()
+        .filter(s -> s.name().equals(name))
+        .map(Setting::env)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** http://user:secret@host → http://host: a URL in a message never carries a password. */
+  static String withoutUserInfo(String url) {
+    return url.replaceAll("//[^/@]*@", "//");
   }
 
   /** Every key that was set (file or environment), for checks of free-form key families. */

@@ -264,4 +264,94 @@ class SettingsValidationTest {
     ws.put("wavespeed.api.key", "ws-secret-0123456789");
     assertThat(config(ws).toString()).doesNotContain("ws-secret-0123456789");
   }
+
+  @Test
+  void shouldRefuseAddressesThatAreNotUrlsOrHostPortsNamingTheSettingAndItsVariable() {
+    Map<String, String> noScheme = minimal();
+    noScheme.put("gemini.base.url", "localhost:8080");
+    assertThatThrownBy(() -> config(noScheme))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("gemini.base.url")
+        .hasMessageContaining("GEMINI_BASE_URL")
+        .hasMessageContaining("http://localhost:8081");
+
+    Map<String, String> registry = minimal();
+    registry.put("schema.registry.url", "http://r1:8081, https://user:hunter2@r2:8081/ccompat,r3");
+    assertThatThrownBy(() -> config(registry))
+        .hasMessageContaining("schema.registry.url")
+        .hasMessageContaining("'r3'")
+        .hasMessageNotContaining("hunter2");
+    registry.put("schema.registry.url", "mock://unit");
+    assertThat(config(registry).registry().get("schema.registry.url")).isEqualTo("mock://unit");
+    registry.put("schema.registry.url", "http://r1:8081, https://user:hunter2@r2:8081/ccompat");
+    assertThat(config(registry).registry().get("schema.registry.url"))
+        .isEqualTo("http://r1:8081, https://user:hunter2@r2:8081/ccompat");
+
+    Map<String, String> kafka = minimal();
+    kafka.put("kafka.bootstrap.servers", "broker1:9092,broker2");
+    assertThatThrownBy(() -> config(kafka))
+        .hasMessageContaining("kafka.bootstrap.servers")
+        .hasMessageContaining("'broker2' is not HOST:PORT")
+        .hasMessageContaining("KAFKA_BOOTSTRAP_SERVERS");
+  }
+
+  @Test
+  void shouldNameTheSettingWhenItsEndpointRefusesConnections() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    String url = "http://user:s3cret@127.0.0.1:" + closedPort + "/v1beta";
+
+    assertThat(Reachability.problem("gemini.base.url", url, java.time.Duration.ofSeconds(2)))
+        .hasValueSatisfying(
+            message ->
+                assertThat(message)
+                    .contains("cannot connect to http://127.0.0.1:" + closedPort)
+                    .contains("gemini.base.url / GEMINI_BASE_URL")
+                    .doesNotContain("s3cret"));
+
+    try (java.net.ServerSocket open =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      assertThat(
+              Reachability.problem(
+                  "gemini.base.url",
+                  "http://127.0.0.1:" + open.getLocalPort(),
+                  java.time.Duration.ofSeconds(2)))
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void shouldNameTheBootstrapSettingAndTheAddressesTriedWhenNoBrokerAnswers() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+
+    assertThat(Reachability.kafka("127.0.0.1:" + closedPort, java.time.Duration.ZERO))
+        .hasValueSatisfying(
+            message ->
+                assertThat(message)
+                    .contains("127.0.0.1:" + closedPort + ": Connection refused")
+                    .contains("kafka.bootstrap.servers / KAFKA_BOOTSTRAP_SERVERS"));
+    try (java.net.ServerSocket broker =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      assertThat(
+              Reachability.kafka(
+                  "127.0.0.1:" + closedPort + ",127.0.0.1:" + broker.getLocalPort(),
+                  java.time.Duration.ZERO))
+          .as("one address answering is enough")
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void shouldSayThatTheConfigFileIsMissing(@TempDir Path dir) {
+    assertThatThrownBy(() -> Settings.load(dir.resolve("nope.properties"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("nope.properties: no such file");
+  }
 }

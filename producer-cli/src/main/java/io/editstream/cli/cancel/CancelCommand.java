@@ -104,6 +104,9 @@ public final class CancelCommand implements Callable<Integer> {
       }
     }
     String topic = connection.prefixed(ctx, cancelTopic);
+    // Fails fast, naming --bootstrap-servers or --cancel-topic, instead of the producer waiting
+    // for a topic that is not there.
+    Clients.partitions(conn, topic, "editstream-cli-cancel-check", "--cancel-topic");
     String who = requestedBy != null ? requestedBy : ctx.env().get("USER");
     Map<String, Object> config = conn.kafkaClient();
     config.put(ProducerConfig.ACKS_CONFIG, "all");

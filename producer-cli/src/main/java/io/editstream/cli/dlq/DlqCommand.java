@@ -161,9 +161,21 @@ public final class DlqCommand implements Callable<Integer> {
     if (rate < 0) {
       throw CliFailure.usage("--rate must not be negative");
     }
+    if (replay && offsets.isEmpty() && reason == null && !all) {
+      throw CliFailure.usage(
+          "--replay needs a selection: --offset [PARTITION:]OFFSET (repeatable), --reason TEXT,"
+              + " or --all");
+    }
+    try {
+      // The syntax first, before connecting; the partitions are checked against the topic below.
+      DlqSelection.checkSyntax(offsets, reason, all);
+    } catch (IllegalArgumentException e) {
+      throw CliFailure.usage(e.getMessage());
+    }
     String topic = connection.prefixed(ctx, dlqTopic);
     Connection conn = connection.resolve(ctx, jobsTopic);
-    List<TopicPartition> partitions = Clients.partitions(conn, topic, "editstream-cli-dlq-check");
+    List<TopicPartition> partitions =
+        Clients.partitions(conn, topic, "editstream-cli-dlq-check", "--dlq-topic");
     DlqSelection selection;
     try {
       selection = DlqSelection.of(offsets, reason, all, partitions.size());
@@ -330,7 +342,7 @@ public final class DlqCommand implements Callable<Integer> {
       TopicScan.scan(
           conn,
           "editstream-cli-dlq-scan",
-          Clients.partitions(conn, jobs, "editstream-cli-dlq-check"),
+          Clients.partitions(conn, jobs, "editstream-cli-dlq-check", "--jobs-topic"),
           Instant.ofEpochMilli(Math.max(0, oldest)),
           progress,
           r -> {

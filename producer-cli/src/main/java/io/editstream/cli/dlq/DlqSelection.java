@@ -35,11 +35,32 @@ public final class DlqSelection {
   }
 
   /**
+   * What can be checked without the topic: the offsets' form and how the options combine.
+   *
+   * @throws IllegalArgumentException naming the option and what to write instead
+   */
+  public static void checkSyntax(List<String> offsets, String reason, boolean all) {
+    for (String o : offsets) {
+      if (!POSITION.matcher(o.strip()).matches()) {
+        throw new IllegalArgumentException(
+            "--offset '" + o + "' is not OFFSET or PARTITION:OFFSET (e.g. 17 or 0:17)");
+      }
+    }
+    if (reason != null && reason.isBlank()) {
+      throw new IllegalArgumentException("--reason must not be blank");
+    }
+    if (all && (!offsets.isEmpty() || reason != null)) {
+      throw new IllegalArgumentException("--all selects every record: drop --offset and --reason");
+    }
+  }
+
+  /**
    * @param offsets values of {@code --offset}: {@code OFFSET} or {@code PARTITION:OFFSET}
    * @param partitions how many partitions the DLQ topic has: a bare offset is ambiguous with more
    * @throws IllegalArgumentException naming the option and what to write instead
    */
   public static DlqSelection of(List<String> offsets, String reason, boolean all, int partitions) {
+    checkSyntax(offsets, reason, all);
     Set<Position> positions = new LinkedHashSet<>();
     for (String o : offsets) {
       Matcher m = POSITION.matcher(o.strip());

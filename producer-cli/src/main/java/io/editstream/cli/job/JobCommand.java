@@ -175,7 +175,7 @@ public final class JobCommand implements Callable<Integer> {
             "cannot reach the processor at "
                 + uri.resolve("/")
                 + ": "
-                + EditstreamCli.rootMessage(e)
+                + EditstreamCli.ioReason(e)
                 + " (set --processor or $"
                 + PROCESSOR_ENV
                 + " to an instance's http.port)",

@@ -4,6 +4,9 @@ import io.editstream.cli.CliFailure;
 import io.editstream.cli.EditstreamCli;
 import io.editstream.serde.AvroSerdes;
 import io.editstream.serde.SerdeException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +29,13 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class Clients {
   private Clients() {}
 
-  /** An admin client; call {@link #checkReachable} before relying on it. */
+  /**
+   * An admin client; call {@link #checkReachable} before relying on it. Fails at once (exit code 3,
+   * naming {@code --bootstrap-servers}) when no bootstrap address resolves or accepts a TCP
+   * connection: Kafka's clients would retry until the timeout, or throw a bare configuration error.
+   */
   public static Admin admin(Connection conn, String clientId) {
+    probeBootstrap(conn);
     Map<String, Object> config = conn.kafkaClient();
     config.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
     int ms = timeoutMs(conn.timeout());
@@ -62,6 +70,47 @@ public final class Clients {
               + "; --connect-timeout to wait longer)",
           e);
     }
+  }
+
+  /**
+   * Connects to each bootstrap address (TCP only, as long as the connect timeout but at most 5 s
+   * each) until one answers; throws when none does, saying why for each.
+   */
+  static void probeBootstrap(Connection conn) {
+    int ms = (int) Math.min(5_000, timeoutMs(conn.timeout()));
+    List<String> why = new ArrayList<>();
+    for (String address : conn.bootstrapServers().split(",")) {
+      String a = address.strip();
+      int colon = a.lastIndexOf(':');
+      String host = colon > 0 ? a.substring(0, colon).replaceAll("^\\[|\\]$", "") : a;
+      int port;
+      try {
+        port = Integer.parseInt(a.substring(colon + 1));
+      } catch (NumberFormatException | IndexOutOfBoundsException e) {
+        why.add(a + ": not HOST:PORT");
+        continue;
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(host, port), ms);
+        return;
+      } catch (IOException | IllegalArgumentException e) {
+        String reason =
+            e instanceof java.net.UnknownHostException
+                    || (e.getMessage() == null && !(e instanceof java.net.SocketTimeoutException))
+                ? "unknown host"
+                : e.getMessage();
+        why.add(a + ": " + reason);
+      }
+    }
+    throw CliFailure.infra(
+        "cannot reach Kafka at "
+            + conn.bootstrapServers()
+            + ": "
+            + String.join("; ", why)
+            + " (set --bootstrap-servers or $"
+            + KafkaOptions.BOOTSTRAP_ENV
+            + " to the brokers' HOST:PORT)",
+        null);
   }
 
   public static <T extends SpecificRecord> Serializer<T> serializer(
@@ -109,9 +158,11 @@ public final class Clients {
 
   /**
    * The partitions of {@code topic}, after checking that Kafka answers; exit code 3, naming the
-   * topic and the option to check, when it does not exist.
+   * topic and the options to check ({@code --topic-prefix} and {@code topicOption}), when it does
+   * not exist.
    */
-  public static List<TopicPartition> partitions(Connection conn, String topic, String clientId) {
+  public static List<TopicPartition> partitions(
+      Connection conn, String topic, String clientId, String topicOption) {
     try (Admin admin = admin(conn, clientId)) {
       checkReachable(admin, conn);
       List<TopicPartition> out = new ArrayList<>();
@@ -125,13 +176,7 @@ public final class Clients {
       return out;
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        throw CliFailure.infra(
-            "topic "
-                + topic
-                + " not found on "
-                + conn.bootstrapServers()
-                + " (right --topic-prefix?)",
-            e);
+        throw CliFailure.infra(missingTopic(List.of(topic), conn, topicOption), e);
       }
       throw CliFailure.infra("cannot describe " + topic + ": " + EditstreamCli.rootMessage(e), e);
     } catch (TimeoutException e) {
@@ -140,6 +185,20 @@ public final class Clients {
       Thread.currentThread().interrupt();
       throw CliFailure.infra("interrupted", e);
     }
+  }
+
+  /**
+   * "topic … not found", with what to check: the processor creates its topics when it starts, so
+   * either it has not run against this cluster yet or the names differ from its settings.
+   */
+  public static String missingTopic(List<String> topics, Connection conn, String topicOptions) {
+    return (topics.size() == 1 ? "topic " + topics.get(0) : "topics " + String.join(", ", topics))
+        + " not found on "
+        + conn.bootstrapServers()
+        + " (the processor creates its topics when it starts: has it run against this cluster?"
+        + " Else set --topic-prefix and "
+        + topicOptions
+        + " to the processor's topic.prefix and topic names)";
   }
 
   static int timeoutMs(Duration d) {

@@ -78,7 +78,9 @@ public final class JobLookup {
     if (ids.isEmpty()) {
       return;
     }
-    List<TopicPartition> all = Clients.partitions(conn, topic, "editstream-cli-lookup-check");
+    List<TopicPartition> all =
+        Clients.partitions(
+            conn, topic, "editstream-cli-lookup-check", conn.topics().optionFor(topic));
     Set<Integer> wanted = new TreeSet<>();
     for (String id : ids) {
       wanted.add(partitionOf(id, all.size()));

@@ -6,7 +6,6 @@ import io.editstream.serde.SerdeException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -27,11 +26,13 @@ public final class KafkaJobSink implements JobSink {
     this.conn = conn;
   }
 
-  /** Checks that Kafka answers (exit code 3 if not), then opens a producer. */
+  /**
+   * Checks that Kafka answers and the jobs topic exists (exit code 3 if not, naming the option to
+   * change), then opens a producer.
+   */
   public static KafkaJobSink open(Connection conn) {
-    try (Admin admin = Clients.admin(conn, "editstream-cli-submit-check")) {
-      Clients.checkReachable(admin, conn);
-    }
+    // Without the check a missing topic shows as "not present in metadata" after the timeout.
+    Clients.partitions(conn, conn.topics().jobs(), "editstream-cli-submit-check", "--jobs-topic");
     return new KafkaJobSink(producer(conn, "editstream-cli-submit"), conn.topics().jobs(), conn);
   }
 

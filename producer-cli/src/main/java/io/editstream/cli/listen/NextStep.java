@@ -73,8 +73,12 @@ public final class NextStep {
       case MODEL_NOT_FOUND ->
           "Use a model id the provider serves (manifest column model or submit --model; the"
               + " processor's model.default) and submit again.";
-      case QUOTA_EXHAUSTED, MODEL_UNAVAILABLE, MODEL_TIMEOUT, MODEL_ERROR, MODEL_BAD_RESPONSE ->
-          "Retryable: " + replay;
+      case MODEL_UNAVAILABLE, MODEL_TIMEOUT ->
+          "Retryable. If every call fails this way, check that the processor reaches the model"
+              + " API (gemini.base.url, vertex.base.url or wavespeed.base.url; a proxy or"
+              + " firewall), then: "
+              + replay;
+      case QUOTA_EXHAUSTED, MODEL_ERROR, MODEL_BAD_RESPONSE -> "Retryable: " + replay;
       case STORE_UNAVAILABLE ->
           "Check the blob store (blob.store, blob.dir or blob.s3.*) is reachable, then: " + replay;
       case PROMPT_BLOCKED, IMAGE_SAFETY ->

@@ -83,12 +83,7 @@ final class OutcomeReader implements AutoCloseable {
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UnknownTopicOrPartitionException) {
         throw CliFailure.infra(
-            "topic "
-                + topics
-                + " not found on "
-                + conn.bootstrapServers()
-                + " (is the processor running? right --topic-prefix?)",
-            e);
+            Clients.missingTopic(topics, conn, "--results-topic / --failures-topic"), e);
       }
       throw CliFailure.infra("cannot describe " + topics + ": " + e.getCause().getMessage(), e);
     } catch (TimeoutException e) {

@@ -209,7 +209,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Connection conn = connection.resolve(ctx, registry, jobsTopic, failuresTopic);
     String topic = conn.topics().failures();
     List<TopicPartition> partitions =
-        Clients.partitions(conn, topic, "editstream-cli-replay-check");
+        Clients.partitions(conn, topic, "editstream-cli-replay-check", "--failures-topic");
     Map<String, Object> config = conn.kafkaClient();
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "editstream-cli-replay");
     config.put(ConsumerConfig.GROUP_ID_CONFIG, group);

@@ -98,6 +98,15 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     CliContext ctx = parent.context();
+    if (metricsUrl.getScheme() == null
+        || !(metricsUrl.getScheme().equals("http") || metricsUrl.getScheme().equals("https"))
+        || metricsUrl.getHost() == null) {
+      throw CliFailure.usage(
+          "--metrics-url "
+              + metricsUrl
+              + " is not an http(s) URL; give the processor's, e.g."
+              + " http://localhost:8080/metrics (its http.port)");
+    }
     Connection conn = connection.resolve(ctx, jobsTopic);
     PrintStream out = ctx.out();
     boolean ok = true;
@@ -214,7 +223,7 @@ public final class StatusCommand implements Callable<Integer> {
           "cannot reach "
               + metricsUrl
               + ": "
-              + EditstreamCli.rootMessage(e)
+              + EditstreamCli.ioReason(e)
               + " (set --metrics-url to the processor's http.port and /metrics)",
           e);
     } catch (InterruptedException e) {

@@ -49,12 +49,15 @@ final class ImageInspector {
       long size = Files.size(path);
       if (size > maxBytes) {
         return new Bad(
-            "file is "
-                + Sizes.human(size)
-                + ", at most "
-                + Sizes.human(maxBytes)
-                + " is accepted: "
-                + path);
+            String.format(
+                java.util.Locale.ROOT,
+                "file is %s (%,d bytes), over the %s (%,d bytes) accepted per image: downscale"
+                    + " or re-encode it: %s",
+                Sizes.human(size),
+                size,
+                Sizes.human(maxBytes),
+                maxBytes,
+                path));
       }
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       byte[] head = new byte[ImageType.SNIFF_BYTES];

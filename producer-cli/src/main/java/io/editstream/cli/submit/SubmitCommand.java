@@ -278,6 +278,12 @@ public final class SubmitCommand implements Callable<Integer> {
       Manifest m;
       try {
         m = Manifests.read(manifest);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw CliFailure.usage(
+            "--manifest "
+                + manifest
+                + ": no such file (give a .csv or .jsonl manifest, or image files and folders"
+                + " instead of --manifest)");
       } catch (IOException e) {
         throw CliFailure.usage("cannot read --manifest " + manifest + ": " + e.getMessage());
       }
@@ -601,10 +607,10 @@ public final class SubmitCommand implements Callable<Integer> {
           tenant,
           instruction,
           steps,
-          Choices.format(format),
-          aspectRatio == null ? null : Choices.aspectRatio(aspectRatio),
-          Choices.size(size),
-          Choices.priority(priority),
+          option("--format", format, Choices::format),
+          aspectRatio == null ? null : option("--aspect-ratio", aspectRatio, Choices::aspectRatio),
+          option("--size", size, Choices::size),
+          option("--priority", priority, Choices::priority),
           model,
           bypassCache,
           attributes,
@@ -615,6 +621,16 @@ public final class SubmitCommand implements Callable<Integer> {
           blobDir != null || blobS3 != null);
     } catch (IllegalArgumentException e) {
       throw CliFailure.usage("bad option value: " + e.getMessage());
+    }
+  }
+
+  /** {@code parse(value)}, or a usage error naming {@code name} and the accepted values. */
+  private static <T> T option(
+      String name, String value, java.util.function.Function<String, T> parse) {
+    try {
+      return parse.apply(value);
+    } catch (IllegalArgumentException e) {
+      throw CliFailure.usage(name + ": " + e.getMessage());
     }
   }
 

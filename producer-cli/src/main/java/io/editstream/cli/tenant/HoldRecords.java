@@ -29,7 +29,7 @@ final class HoldRecords {
     TopicScan.scan(
         conn,
         "editstream-cli-tenant",
-        Clients.partitions(conn, topic, "editstream-cli-tenant-describe"),
+        Clients.partitions(conn, topic, "editstream-cli-tenant-describe", "--holds-topic"),
         null,
         new Progress(System.err, false, System::nanoTime, "hold records read"),
         r -> {

@@ -279,6 +279,42 @@ class CliEndToEndTest {
   }
 
   @Test
+  void shouldNameInputFileRootWhenTheClaimCheckFolderIsOutsideIt() throws Exception {
+    // A new user's first claim check: a folder the processor is not allowed to read.
+    Path image = TestImages.copy(TestImages.PNG, work, "outside/cat.png");
+    Path elsewhere = Files.createDirectories(work.resolve("not-the-root"));
+    Path batchFile = work.resolve("outside-batch.json");
+
+    CliRunner.Result submit =
+        cli(
+            "submit",
+            "--tenant",
+            "acme",
+            "--instruction",
+            "remove the background",
+            "--inline-max-bytes",
+            "1k",
+            "--blob-dir",
+            elsewhere.toString(),
+            // The CLI runner's clock and random source are fixed: a batch id of its own.
+            "--batch-id",
+            "b-outside-root",
+            "--batch-file",
+            batchFile.toString(),
+            image.toString());
+    assertThat(submit.exitCode()).as(submit.toString()).isZero();
+
+    CliRunner.Result listen =
+        cli("listen", "--batch-file", batchFile.toString(), "--timeout", "90s");
+
+    assertThat(listen.exitCode()).as(listen.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(listen.out())
+        .as(listen.toString())
+        .contains("URI_NOT_ALLOWED")
+        .contains("input.file.root");
+  }
+
+  @Test
   void shouldRejectAManifestWithBadRowsWholeAndSendNothing() throws Exception {
     String emptyPrefix = TestTopics.unique("cli-empty") + ".";
     broker.createTopic(emptyPrefix + "edit-jobs", 1);
