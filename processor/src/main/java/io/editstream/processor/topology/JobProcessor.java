@@ -140,6 +140,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   // stream thread on each change of state, read on other threads (the store is the stream
   // thread's).
   private Map<String, LiveJob> live;
+  private BatchLane batchLane;
   private Gauge oldestPendingAge;
   private long lastPurgeMs;
   private volatile boolean closed;
@@ -188,6 +189,27 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.registration = runtime.gate().register(taskId, dailyCounts.started());
     this.spend = new TenantSpend(context.getStateStore(SPEND_STORE), runtime.spendCaps(), now);
     this.live = runtime.jobs().open(taskId.toString());
+    this.batchLane =
+        new BatchLane(
+            runtime.batch(),
+            now,
+            runtime.dispatcher(),
+            models,
+            context,
+            pending,
+            live,
+            this::decode,
+            new BatchLane.Owner() {
+              @Override
+              public void complete(String jobId, Dispatcher.Attempt attempt) {
+                completed(jobId, attempt);
+              }
+
+              @Override
+              public void online(String jobId) {
+                ready.add(jobId);
+              }
+            });
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
     int restored = 0;
@@ -198,6 +220,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         pendingCount++;
         live.put(kv.key, LiveJob.restored(kv.key, taskId.toString(), job, now));
         restored++;
+        if (batchLane.restore(kv.key, job)) {
+          continue; // in a batch: the lane polls it, or finds or creates the batch
+        }
         if (job.notBeforeMs() > now) {
           retries.add(new Retry(job.notBeforeMs(), kv.key));
         } else {
@@ -296,6 +321,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (job.getDeadline() != null) {
       deadlines.put(jobId, job.getDeadline().toEpochMilli());
     }
+    if (batchLane.offer(jobId, job, entry, now())) {
+      return true; // by batch: no quota-gate permit
+    }
     Cost cost = JobCost.of(job);
     String model = modelOf(job);
     Throttle.Submission s =
@@ -391,6 +419,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void tick() {
     startRecordedCalls();
     drainCompletions();
+    batchLane.tick(now());
     releaseDueRetries();
     submitReady();
     dispatchGranted();
@@ -658,16 +687,21 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
                   : result;
           // Slot and permit are settled before the stream thread can resubmit a retry.
           gate.finished(owner, jobId, a);
-          if (!closed) {
-            completions.add(new Completion(jobId, a));
-            lock.lock();
-            try {
-              completionArrived.signalAll();
-            } finally {
-              lock.unlock();
-            }
-          }
+          completed(jobId, a);
         });
+  }
+
+  /** An attempt is over (any thread): the stream thread takes it from the queue. */
+  private void completed(String jobId, Dispatcher.Attempt a) {
+    if (!closed) {
+      completions.add(new Completion(jobId, a));
+      lock.lock();
+      try {
+        completionArrived.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 
   private void drainCompletions() {
@@ -872,6 +906,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   @Override
   public void close() {
     closed = true;
+    if (batchLane != null) {
+      batchLane.close();
+    }
     if (oldestPendingAge != null) {
       runtime.metrics().removePendingOldestAge(oldestPendingAge);
     }

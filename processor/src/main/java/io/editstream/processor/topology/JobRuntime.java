@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * What the job processors of one instance share: the dispatcher (images, cache, model, blobs), the
  * gate (quota throttles and in-flight bound), the retry policy, the clock and the directory of
- * their pending jobs.
+ * their pending jobs, and the batch lane's settings.
  */
 public record JobRuntime(
     Dispatcher dispatcher,
@@ -24,7 +24,38 @@ public record JobRuntime(
     TopologyMetrics metrics,
     DeadLetterSpill deadLetterSpill,
     JobDirectory jobs,
-    SpendCaps spendCaps) {
+    SpendCaps spendCaps,
+    BatchSettings batch) {
+
+  /** A runtime without a batch lane. */
+  public JobRuntime(
+      Dispatcher dispatcher,
+      Validator validator,
+      DispatchGate gate,
+      Clock clock,
+      Backoff backoff,
+      int maxAttempts,
+      int pendingMaxPerTask,
+      Duration completedRetention,
+      TopologyMetrics metrics,
+      DeadLetterSpill deadLetterSpill,
+      JobDirectory jobs,
+      SpendCaps spendCaps) {
+    this(
+        dispatcher,
+        validator,
+        gate,
+        clock,
+        backoff,
+        maxAttempts,
+        pendingMaxPerTask,
+        completedRetention,
+        metrics,
+        deadLetterSpill,
+        jobs,
+        spendCaps,
+        BatchSettings.OFF);
+  }
 
   /**
    * Keeps the bytes of a large undecodable record outside Kafka (claim check) and returns where:
