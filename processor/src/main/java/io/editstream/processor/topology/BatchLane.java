@@ -362,6 +362,11 @@ final class BatchLane {
   }
 
   private void polled(Run run, BatchClient.Poll p) {
+    if (p.state() == null && p.failure() != null && !p.failure().retryable()) {
+      // Gone (404) or refused for good: asking again would never end.
+      ended(run, p.failure(), "cannot be read");
+      return;
+    }
     if (p.state() == null || !p.state().terminal()) {
       if (p.state() == null) {
         log.warn(

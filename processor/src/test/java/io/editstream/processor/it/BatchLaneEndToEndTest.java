@@ -34,7 +34,7 @@ class BatchLaneEndToEndTest {
     Map<String, String> s = pipeline.settings(emulator.baseUrl(), work);
     s.put("batch.lane", "bulk");
     s.put("batch.max.requests", "200");
-    s.put("batch.max.wait.ms", "1000");
+    s.put("batch.max.wait.ms", "2000");
     s.put("batch.poll.interval.ms", "200");
     return s;
   }
@@ -77,8 +77,9 @@ class BatchLaneEndToEndTest {
       var stats = emulator.stats();
       assertThat(stats.requests()).as("no online call").isZero();
       assertThat(stats.batchRequests()).as("each job in exactly one batch").isEqualTo(jobs);
-      // Two tasks, 250 jobs each: a full batch and the rest, give or take the max wait.
-      assertThat(stats.batchesCreated()).isBetween(4L, 12L);
+      // Two tasks, about 250 jobs each: a full batch and the rest, split further when the jobs
+      // arrive over more than batch.max.wait.ms (a loaded machine).
+      assertThat(stats.batchesCreated()).isBetween(3L, 12L);
       for (EditResult r : pipeline.results.values()) {
         assertThat(r.getProvider()).isEqualTo("ai-studio");
         assertThat(r.getAttempts()).isEqualTo(1);

@@ -294,6 +294,23 @@ class BatchLaneWiringTest {
     assertThat(dispatcher.online).isEmpty();
   }
 
+  @Test
+  void shouldSendTheJobsOfABatchThatIsGoneOnlineRatherThanPollItForever() {
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    batches.gone = true;
+    run(POLL.multipliedBy(3));
+
+    assertThat(harness.results.readKeyValuesToMap()).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
+    int polls = batches.polled.size();
+    run(POLL.multipliedBy(3));
+    assertThat(batches.polled).as("not asked again").hasSize(polls);
+  }
+
   // --- restarts: a new task over what the changelog restores, at each step of the protocol ---
 
   /** The pending store after the punctuation that recorded the batch, before it was created. */
@@ -482,6 +499,7 @@ class BatchLaneWiringTest {
     final Map<String, Outcome> answers = new ConcurrentHashMap<>();
     final List<String> polled = new CopyOnWriteArrayList<>();
     volatile int finds;
+    volatile boolean gone;
 
     @Override
     public BatchClient.Submission submit(
@@ -507,6 +525,13 @@ class BatchLaneWiringTest {
     @Override
     public BatchClient.Poll poll(String batchName, List<String> keysInOrder) {
       polled.add(batchName);
+      if (gone) {
+        return new BatchClient.Poll(
+            null,
+            Map.of(),
+            Outcome.Failure.permanent(
+                FailureCode.MODEL_NOT_FOUND, 404, null, batchName + " not found"));
+      }
       BatchClient.State state = states.get(batchName);
       if (state != BatchClient.State.SUCCEEDED) {
         return new BatchClient.Poll(state, Map.of(), null);
