@@ -58,6 +58,8 @@ class BatchLaneEndToEndTest {
             Emulator.start(EmulatorConfig.defaults().withBatchTurnaround(Duration.ofMillis(1500)));
         Pipeline pipeline = new Pipeline()) {
       Map<String, String> settings = batchSettings(pipeline, emulator, work);
+      // Long enough for the 500 jobs to arrive on a loaded machine, short enough for a test.
+      settings.put("batch.max.wait.ms", "8000");
       try (EditstreamProcessor processor =
           EditstreamProcessor.start(ProcessorConfig.from(Settings.of(settings)))) {
         for (int i = 0; i < jobs; i++) {
