@@ -1,15 +1,18 @@
 package io.editstream.processor;
 
+import io.editstream.processor.batch.BatchClient;
 import io.editstream.processor.blob.BlobStore;
 import io.editstream.processor.config.ConfigException;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.config.Settings;
+import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.JobLookup;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.provider.ProviderRouter;
 import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.processor.topology.Backoff;
+import io.editstream.processor.topology.BatchSettings;
 import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
 import io.editstream.processor.topology.EditstreamTopology;
@@ -42,7 +45,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
@@ -113,6 +119,8 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final KafkaStreamsMetrics streamsMetrics;
   private final StateDirSlot stateSlot;
   private final BlobStores blobs;
+  private final BatchClient batchClient;
+  private final ExecutorService batchThreads;
 
   private EditstreamProcessor(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
@@ -173,6 +181,33 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.holds = new TenantHolds(config.safetyStrikes(), meters);
     this.dispatcher =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
+    BatchSettings batch = BatchSettings.OFF;
+    if (config.batch().bulk()) {
+      ProcessorConfig.Model m = config.model();
+      this.batchClient =
+          new BatchClient(
+              new GeminiModelClient.Settings(m.apiKey(), m.baseUrl(), m.timeout(), 8),
+              config.batch().inlineMaxBytes());
+      AtomicInteger threadNumber = new AtomicInteger();
+      this.batchThreads =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "editstream-batch-" + threadNumber.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
+      batch =
+          new BatchSettings(
+              batchClient,
+              batchThreads,
+              config.batch().maxRequests(),
+              config.batch().maxWait(),
+              config.batch().pollInterval(),
+              config.batch().failOnBatchFailure());
+    } else {
+      this.batchClient = null;
+      this.batchThreads = null;
+    }
     JobRuntime runtime =
         new JobRuntime(
             dispatcher,
@@ -190,7 +225,8 @@ public final class EditstreamProcessor implements AutoCloseable {
             deadLetterSpill(blobs.deadLetters()),
             jobs,
             spendCaps(config, gate, meters),
-            holds);
+            holds,
+            batch);
 
     Topology topology =
         EditstreamTopology.build(
@@ -433,6 +469,10 @@ public final class EditstreamProcessor implements AutoCloseable {
     }
     if (lookup != null) {
       lookup.close();
+    }
+    if (batchThreads != null) {
+      batchThreads.shutdownNow();
+      batchClient.close();
     }
     dispatcher.close();
     model.close();

@@ -15,6 +15,7 @@ import com.google.genai.types.InlinedRequest;
 import com.google.genai.types.InlinedResponse;
 import com.google.genai.types.JobError;
 import com.google.genai.types.JobState;
+import com.google.genai.types.ListBatchJobsConfig;
 import com.google.genai.types.UploadFileConfig;
 import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelRequest;
@@ -44,7 +45,7 @@ import java.util.Set;
  * batch is billed), and reports every refusal or fault as an {@link Outcome.Failure} rather than
  * throwing; {@link #poll} and {@link #cancel} are safe to repeat. Blocking; thread-safe.
  */
-public final class BatchClient implements AutoCloseable {
+public final class BatchClient implements BatchService, AutoCloseable {
 
   /** The key under which each request's answer comes back, in its metadata or JSONL line. */
   static final String KEY = "key";
@@ -134,6 +135,7 @@ public final class BatchClient implements AutoCloseable {
    *
    * @throws IllegalArgumentException if {@code requests} is empty, repeats a key or has steps
    */
+  @Override
   public Submission submit(String model, String displayName, List<KeyedRequest> requests) {
     if (requests.isEmpty()) {
       throw new IllegalArgumentException("requests: a batch needs at least one request");
@@ -216,6 +218,7 @@ public final class BatchClient implements AutoCloseable {
    * answers are matched by position, the order the reference documents. Keys that cannot be matched
    * are absent from the outcomes.
    */
+  @Override
   public Poll poll(String batchName, List<String> keysInOrder) {
     BatchJob job;
     try {
@@ -305,6 +308,20 @@ public final class BatchClient implements AutoCloseable {
     ApiException api =
         new ApiException(e.code().orElse(500), "BATCH_REQUEST_ERROR", e.message().orElse(""));
     return GeminiModelClient.failureOf(api, secret).answeredBy(provider);
+  }
+
+  /**
+   * Lists the batches (every page, newest first) for one whose display name is {@code displayName};
+   * the newest if several.
+   */
+  @Override
+  public Optional<String> find(String displayName) {
+    for (BatchJob job : client.batches.list(ListBatchJobsConfig.builder().pageSize(100).build())) {
+      if (displayName.equals(job.displayName().orElse(null))) {
+        return job.name();
+      }
+    }
+    return Optional.empty();
   }
 
   /**

@@ -38,7 +38,22 @@ public record ProcessorConfig(
     Providers providers,
     int maxMessageBytes,
     TenantCaps tenantCaps,
-    SafetyStrikes safetyStrikes) {
+    SafetyStrikes safetyStrikes,
+    Batch batch) {
+
+  /**
+   * The batch lane (issue 18): {@code batch.*}.
+   *
+   * @param bulk {@code batch.lane=bulk}: BULK jobs go by batch; false: the lane is off
+   * @param failOnBatchFailure {@code batch.on.batch.failure=fail}
+   */
+  public record Batch(
+      boolean bulk,
+      int maxRequests,
+      Duration maxWait,
+      Duration pollInterval,
+      boolean failOnBatchFailure,
+      long inlineMaxBytes) {}
 
   /**
    * Per-tenant daily caps on the shared model account (issue 19.1); null values mean no cap.
@@ -448,7 +463,33 @@ public record ProcessorConfig(
         providers,
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456),
         tenantCaps(s),
-        safetyStrikes(s));
+        safetyStrikes(s),
+        batch(s, providers));
+  }
+
+  private static Batch batch(Settings s, Providers providers) {
+    String lane = s.required("batch.lane").trim();
+    if (!lane.equals("off") && !lane.equals("bulk")) {
+      throw new ConfigException("batch.lane", "'" + lane + "' is not one of: off, bulk");
+    }
+    if (lane.equals("bulk") && !providers.order().contains("ai-studio")) {
+      throw new ConfigException(
+          "batch.lane",
+          "bulk needs the ai-studio provider (the Gemini Batch API); add it to the providers or"
+              + " set batch.lane=off");
+    }
+    String onFailure = s.required("batch.on.batch.failure").trim();
+    if (!onFailure.equals("online") && !onFailure.equals("fail")) {
+      throw new ConfigException(
+          "batch.on.batch.failure", "'" + onFailure + "' is not one of: online, fail");
+    }
+    return new Batch(
+        lane.equals("bulk"),
+        s.integer("batch.max.requests", 1, 100_000),
+        s.millis("batch.max.wait.ms", 0, 86_400_000),
+        s.millis("batch.poll.interval.ms", 10, 86_400_000),
+        onFailure.equals("fail"),
+        s.longValue("batch.inline.max.bytes", 0, 20_000_000));
   }
 
   private static TenantCaps tenantCaps(Settings s) {

@@ -549,6 +549,47 @@ public final class Settings {
                   "A job over its tenant's daily cap: hold (waits in the pending store until"
                       + " midnight Pacific) or fail (a BUDGET_EXCEEDED failure event at once)."),
               new Setting(
+                  "batch.lane",
+                  Setting.envOf("batch.lane"),
+                  "off",
+                  false,
+                  "Which jobs go through the Gemini Batch API at half price: off (none) or bulk"
+                      + " (every BULK job of one step, on provider ai-studio). Batch jobs take no"
+                      + " online quota."),
+              new Setting(
+                  "batch.max.requests",
+                  Setting.envOf("batch.max.requests"),
+                  "200",
+                  false,
+                  "Jobs per batch: a batch is submitted when it has this many (per task and"
+                      + " model) ..."),
+              new Setting(
+                  "batch.max.wait.ms",
+                  Setting.envOf("batch.max.wait.ms"),
+                  "60000",
+                  false,
+                  "... or when its oldest job has waited this long."),
+              new Setting(
+                  "batch.poll.interval.ms",
+                  Setting.envOf("batch.poll.interval.ms"),
+                  "30000",
+                  false,
+                  "How often each running batch is asked for its state."),
+              new Setting(
+                  "batch.on.batch.failure",
+                  Setting.envOf("batch.on.batch.failure"),
+                  "online",
+                  false,
+                  "A batch that fails, expires, is cancelled or is refused: online (its jobs are"
+                      + " dispatched online) or fail (each job gets a failure event)."),
+              new Setting(
+                  "batch.inline.max.bytes",
+                  Setting.envOf("batch.inline.max.bytes"),
+                  "10000000",
+                  false,
+                  "A batch whose requests are larger than this goes as a JSONL file through the"
+                      + " Files API instead of inline (Google caps inline batches at 20 MB)."),
+              new Setting(
                   "quota.queue.max",
                   Setting.envOf("quota.queue.max"),
                   "100000",

@@ -43,6 +43,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -178,6 +179,41 @@ public class ModelDispatcher implements Dispatcher {
 
   @Override
   public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber, String provider) {
+    return attempt(job, provider, job.getBypassCache(), model::generate);
+  }
+
+  @Override
+  public CompletableFuture<Prepared> prepare(EditJob job) {
+    CompletableFuture<List<LoadedImage>> images;
+    try {
+      images = loader.loadAll(job.getImages());
+    } catch (RuntimeException e) {
+      images = CompletableFuture.failedFuture(e);
+    }
+    return images
+        .thenApply(loaded -> new Prepared(request(job, loaded, null), null))
+        .exceptionally(error -> new Prepared(null, (Failed) failed(error, 0)));
+  }
+
+  /**
+   * The answer was paid for: it replaces any cache entry (bypass) rather than being dropped for an
+   * older one, and its image is stored like an online answer's.
+   */
+  @Override
+  public CompletableFuture<Attempt> answered(EditJob job, Outcome outcome) {
+    return attempt(job, null, true, request -> CompletableFuture.completedFuture(outcome))
+        .thenApply(
+            a ->
+                a instanceof Failed f && f.modelCalls() == 0
+                    ? new Failed(f.failure(), 1) // the batch made the call
+                    : a);
+  }
+
+  private CompletableFuture<Attempt> attempt(
+      EditJob job,
+      String provider,
+      boolean bypass,
+      Function<ModelRequest, CompletableFuture<Outcome>> generate) {
     // Set when this attempt calls the model, not when the cache answers it or lets it wait for
     // an identical call: a job's attempts are the calls made for it.
     AtomicBoolean called = new AtomicBoolean();
@@ -195,10 +231,10 @@ public class ModelDispatcher implements Dispatcher {
               Supplier<CompletableFuture<CachedResult>> call =
                   () -> {
                     called.set(true);
-                    return call(job, loaded, key, mine, provider);
+                    return call(job, loaded, key, mine, provider, generate);
                   };
               return cache
-                  .getOrCompute(key, job.getBypassCache(), call)
+                  .getOrCompute(key, bypass, call)
                   .thenCompose(lookup -> stillStored(key, lookup, call))
                   .thenApply(lookup -> (Attempt) produced(job, key, lookup, mine.get()));
             })
@@ -237,22 +273,11 @@ public class ModelDispatcher implements Dispatcher {
       List<LoadedImage> loaded,
       ContentKey key,
       AtomicReference<Outcome.Success> mine,
-      String route) {
-    String named = job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE);
-    ModelRequest request =
-        new ModelRequest(
-            models.forJob(job),
-            loaded.stream()
-                .map(i -> new ModelRequest.InputPart(i.bytes(), i.type().mimeType()))
-                .toList(),
-            job.getInstruction(),
-            job.getSteps().stream().map(EditStep::getInstruction).toList(),
-            job.getOutput().getSize(),
-            job.getOutput().getAspectRatio(),
-            named,
-            route);
-    return model
-        .generate(request)
+      String route,
+      Function<ModelRequest, CompletableFuture<Outcome>> generate) {
+    ModelRequest request = request(job, loaded, route);
+    return generate
+        .apply(request)
         .thenComposeAsync(
             outcome -> {
               if (outcome instanceof Outcome.Failure f) {
@@ -290,6 +315,20 @@ public class ModelDispatcher implements Dispatcher {
                       });
             },
             cpu);
+  }
+
+  private ModelRequest request(EditJob job, List<LoadedImage> loaded, String route) {
+    return new ModelRequest(
+        models.forJob(job),
+        loaded.stream()
+            .map(i -> new ModelRequest.InputPart(i.bytes(), i.type().mimeType()))
+            .toList(),
+        job.getInstruction(),
+        job.getSteps().stream().map(EditStep::getInstruction).toList(),
+        job.getOutput().getSize(),
+        job.getOutput().getAspectRatio(),
+        job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE),
+        route);
   }
 
   /**

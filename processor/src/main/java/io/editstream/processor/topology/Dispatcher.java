@@ -1,5 +1,6 @@
 package io.editstream.processor.topology;
 
+import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.OutputImage;
@@ -34,8 +35,37 @@ public interface Dispatcher extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * The model request of one job, its images loaded and checked, for a caller that gets the model's
+   * answer another way (the batch lane); or the failure that ends the attempt before any call (an
+   * image rejected). Off the stream thread.
+   */
+  default CompletableFuture<Prepared> prepare(EditJob job) {
+    return CompletableFuture.failedFuture(
+        new UnsupportedOperationException("this dispatcher cannot prepare batch requests"));
+  }
+
+  /**
+   * The attempt of a job whose model answer was obtained already (by the batch lane): the answer
+   * goes the way an online call's does, its image stored and the cache filled on success. The
+   * attempt reports the one model call that was made.
+   */
+  default CompletableFuture<Attempt> answered(EditJob job, Outcome outcome) {
+    return CompletableFuture.failedFuture(
+        new UnsupportedOperationException("this dispatcher cannot take batch answers"));
+  }
+
   @Override
   default void close() {}
+
+  /** What {@link #prepare} came to: a request, or the failure that ends the attempt. */
+  record Prepared(ModelRequest request, Failed failed) {
+    public Prepared {
+      if ((request == null) == (failed == null)) {
+        throw new IllegalArgumentException("exactly one of request and failed");
+      }
+    }
+  }
 
   /** What one attempt came to. */
   sealed interface Attempt {

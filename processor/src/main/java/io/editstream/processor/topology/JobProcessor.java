@@ -104,6 +104,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   static final Duration TICK = Duration.ofMillis(10);
 
+  /** How often a job held by its tenant's daily cap is checked against the cap again. */
+  static final Duration OVER_CAP_RECHECK = Duration.ofMinutes(1);
+
   /** Longest time process() waits for room: far below the 10 s EOS transaction timeout. */
   static final Duration MAX_BACKPRESSURE_WAIT = Duration.ofMillis(200);
 
@@ -145,6 +148,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   // stream thread on each change of state, read on other threads (the store is the stream
   // thread's).
   private Map<String, LiveJob> live;
+  private BatchLane batchLane;
   private Gauge oldestPendingAge;
   private long lastPurgeMs;
   private volatile boolean closed;
@@ -193,6 +197,27 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.registration = runtime.gate().register(taskId, dailyCounts.started());
     this.spend = new TenantSpend(context.getStateStore(SPEND_STORE), runtime.spendCaps(), now);
     this.live = runtime.jobs().open(taskId.toString());
+    this.batchLane =
+        new BatchLane(
+            runtime.batch(),
+            now,
+            runtime.dispatcher(),
+            models,
+            context,
+            pending,
+            live,
+            this::decode,
+            new BatchLane.Owner() {
+              @Override
+              public void complete(String jobId, Dispatcher.Attempt attempt) {
+                completed(jobId, attempt);
+              }
+
+              @Override
+              public void online(String jobId) {
+                ready.add(jobId);
+              }
+            });
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
     int restored = 0;
@@ -203,6 +228,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         pendingCount++;
         live.put(kv.key, LiveJob.restored(kv.key, taskId.toString(), job, now));
         restored++;
+        if (batchLane.restore(kv.key, job)) {
+          continue; // in a batch: the lane polls it, or finds or creates the batch
+        }
         if (job.notBeforeMs() > now) {
           retries.add(new Retry(job.notBeforeMs(), kv.key));
         } else {
@@ -305,6 +333,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       hold(jobId, job, entry);
       return true;
     }
+    if (batchLane.offer(jobId, job, entry, now())) {
+      return true; // by batch: no quota-gate permit
+    }
     Cost cost = JobCost.of(job);
     String model = modelOf(job);
     Throttle.Submission s =
@@ -401,6 +432,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     startRecordedCalls();
     drainCompletions();
     ready.addAll(held.released(runtime.holds()));
+    batchLane.tick(now());
     releaseDueRetries();
     submitReady();
     dispatchGranted();
@@ -450,9 +482,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   }
 
   /**
-   * A granted job whose tenant is over a daily cap: held in the pending store until midnight
-   * Pacific (no call, its permit given back), or failed as BUDGET_EXCEEDED ({@code
-   * tenant.cap.action}).
+   * A granted job whose tenant is over a daily cap: held in the pending store (no call, its permit
+   * given back) and checked again every {@link #OVER_CAP_RECHECK} until it fits (at the latest
+   * after midnight Pacific), or failed as BUDGET_EXCEEDED ({@code tenant.cap.action}).
    */
   private void overCap(
       String jobId, EditJob job, PendingJob entry, String tenant, String reason, long now) {
@@ -468,7 +500,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           now);
       return;
     }
-    long until = nextPacificMidnightMs(now);
+    // Checked again every minute, not only at midnight: this instance's share of the cap grows
+    // when partitions move to it (e.g. right after start-up), and the estimate may have been high.
+    long until = Math.min(nextPacificMidnightMs(now), now + OVER_CAP_RECHECK.toMillis());
     pending.put(jobId, entry.heldUntil(until).encode());
     retries.add(new Retry(until, jobId));
     live.computeIfPresent(jobId, (id, j) -> j.held(reason, until, now));
@@ -707,16 +741,21 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
                   : result;
           // Slot and permit are settled before the stream thread can resubmit a retry.
           gate.finished(owner, jobId, a);
-          if (!closed) {
-            completions.add(new Completion(jobId, a));
-            lock.lock();
-            try {
-              completionArrived.signalAll();
-            } finally {
-              lock.unlock();
-            }
-          }
+          completed(jobId, a);
         });
+  }
+
+  /** An attempt is over (any thread): the stream thread takes it from the queue. */
+  private void completed(String jobId, Dispatcher.Attempt a) {
+    if (!closed) {
+      completions.add(new Completion(jobId, a));
+      lock.lock();
+      try {
+        completionArrived.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 
   private void drainCompletions() {
@@ -921,6 +960,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   @Override
   public void close() {
     closed = true;
+    if (batchLane != null) {
+      batchLane.close();
+    }
     if (oldestPendingAge != null) {
       runtime.metrics().removePendingOldestAge(oldestPendingAge);
     }

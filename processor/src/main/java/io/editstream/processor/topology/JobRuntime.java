@@ -10,7 +10,8 @@ import java.util.Optional;
 /**
  * What the job processors of one instance share: the dispatcher (images, cache, model, blobs), the
  * gate (quota throttles and in-flight bound), the retry policy, the clock, the directory of their
- * pending jobs and the tenants held after safety strikes.
+ * pending jobs, the per-tenant daily caps, the tenants held after safety strikes and the batch
+ * lane's settings.
  */
 public record JobRuntime(
     Dispatcher dispatcher,
@@ -25,9 +26,10 @@ public record JobRuntime(
     DeadLetterSpill deadLetterSpill,
     JobDirectory jobs,
     SpendCaps spendCaps,
-    TenantHolds holds) {
+    TenantHolds holds,
+    BatchSettings batch) {
 
-  /** A runtime without per-tenant caps or safety strikes ({@link TenantHolds#off()}). */
+  /** A runtime without per-tenant caps, safety strikes or a batch lane. */
   public JobRuntime(
       Dispatcher dispatcher,
       Validator validator,
@@ -53,7 +55,8 @@ public record JobRuntime(
         deadLetterSpill,
         jobs,
         SpendCaps.none(),
-        TenantHolds.off());
+        TenantHolds.off(),
+        BatchSettings.OFF);
   }
 
   /**

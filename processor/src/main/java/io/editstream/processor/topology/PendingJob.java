@@ -15,6 +15,11 @@ import java.io.UncheckedIOException;
  * modelCalls} counts the model calls they made, which the job's outcome reports as its attempts. A
  * dispatch counts its call up front, so that a call cut off by a crash still counts (it may have
  * been billed); {@link #settled} corrects that with what the attempt reported.
+ *
+ * <p>A job in the batch lane carries its batch ({@link BatchRef}): the display name is recorded
+ * (and committed) before the batch is created, the batch's name once it exists, so that a restart
+ * finds the batch again instead of creating a second one. {@code onlineOnly} keeps a job whose
+ * batch failed out of the lane for good.
  */
 record PendingJob(
     byte[] frame,
@@ -24,12 +29,88 @@ record PendingJob(
     long firstDispatchAtMs,
     long firstErrorAtMs,
     long lastErrorAtMs,
-    long notBeforeMs) {
+    long notBeforeMs,
+    BatchRef batch,
+    boolean onlineOnly) {
 
-  private static final byte VERSION = 1;
+  /** Version 1 had no batch fields; it is still read. */
+  private static final byte VERSION = 2;
+
+  /**
+   * The batch a job is in: {@code displayName} (deterministic, recorded before the batch is
+   * created) and {@code name} ({@code batches/…}, null until the service has answered).
+   */
+  record BatchRef(String displayName, String name) {
+    BatchRef {
+      if (displayName == null || displayName.isEmpty()) {
+        throw new IllegalArgumentException("displayName: a batch reference needs one");
+      }
+      if (name != null && name.isEmpty()) {
+        name = null;
+      }
+    }
+  }
+
+  PendingJob(
+      byte[] frame,
+      long acceptedAtMs,
+      int attempts,
+      int modelCalls,
+      long firstDispatchAtMs,
+      long firstErrorAtMs,
+      long lastErrorAtMs,
+      long notBeforeMs) {
+    this(
+        frame,
+        acceptedAtMs,
+        attempts,
+        modelCalls,
+        firstDispatchAtMs,
+        firstErrorAtMs,
+        lastErrorAtMs,
+        notBeforeMs,
+        null,
+        false);
+  }
 
   static PendingJob accepted(byte[] frame, long nowMs) {
     return new PendingJob(frame, nowMs, 0, 0, 0, 0, 0, 0);
+  }
+
+  /** Dispatched into the batch {@code displayName}, not created yet: counts as an attempt. */
+  PendingJob dispatchedToBatch(long nowMs, String displayName) {
+    PendingJob d = dispatched(nowMs);
+    return d.with(new BatchRef(displayName, null), onlineOnly);
+  }
+
+  /** Its batch exists under {@code name}. */
+  PendingJob inBatch(String name) {
+    if (batch == null) {
+      throw new IllegalStateException("no batch recorded for this job");
+    }
+    return with(new BatchRef(batch.displayName(), name), onlineOnly);
+  }
+
+  /**
+   * Its batch ended without an answer for it: the up-front call is taken back, the batch reference
+   * dropped, and the job goes online from now on.
+   */
+  PendingJob online() {
+    return settled(0).with(null, true);
+  }
+
+  private PendingJob with(BatchRef ref, boolean online) {
+    return new PendingJob(
+        frame,
+        acceptedAtMs,
+        attempts,
+        modelCalls,
+        firstDispatchAtMs,
+        firstErrorAtMs,
+        lastErrorAtMs,
+        notBeforeMs,
+        ref,
+        online);
   }
 
   PendingJob dispatched(long nowMs) {
@@ -41,10 +122,15 @@ record PendingJob(
         firstDispatchAtMs == 0 ? nowMs : firstDispatchAtMs,
         firstErrorAtMs,
         lastErrorAtMs,
-        0);
+        0,
+        batch,
+        onlineOnly);
   }
 
-  /** The dispatch is over and made {@code calls} model calls (its up-front count replaced). */
+  /**
+   * The dispatch is over and made {@code calls} model calls (its up-front count replaced); a batch
+   * it went in is over for it too.
+   */
   PendingJob settled(int calls) {
     return new PendingJob(
         frame,
@@ -54,7 +140,9 @@ record PendingJob(
         firstDispatchAtMs,
         firstErrorAtMs,
         lastErrorAtMs,
-        notBeforeMs);
+        notBeforeMs,
+        null,
+        onlineOnly);
   }
 
   /** Held by a guardrail (a tenant's daily cap) until {@code untilMs}; nothing else changes. */
@@ -67,7 +155,9 @@ record PendingJob(
         firstDispatchAtMs,
         firstErrorAtMs,
         lastErrorAtMs,
-        untilMs);
+        untilMs,
+        batch,
+        onlineOnly);
   }
 
   PendingJob failedAttempt(long nowMs, long retryAtMs) {
@@ -79,13 +169,17 @@ record PendingJob(
         firstDispatchAtMs,
         firstErrorAtMs == 0 ? nowMs : firstErrorAtMs,
         nowMs,
-        retryAtMs);
+        retryAtMs,
+        batch,
+        onlineOnly);
   }
 
   byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(frame.length + 48);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(VERSION);
+      // Without batch fields, version 1: a processor that predates the batch lane reads it.
+      boolean v2 = batch != null || onlineOnly;
+      out.writeByte(v2 ? VERSION : 1);
       out.writeLong(acceptedAtMs);
       out.writeInt(attempts);
       out.writeLong(firstDispatchAtMs);
@@ -96,6 +190,11 @@ record PendingJob(
       out.write(frame);
       // After the frame, where a reader that predates it stops: either version reads the other's.
       out.writeInt(modelCalls);
+      if (v2) {
+        out.writeBoolean(onlineOnly);
+        out.writeUTF(batch == null ? "" : batch.displayName());
+        out.writeUTF(batch == null || batch.name() == null ? "" : batch.name());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -105,7 +204,7 @@ record PendingJob(
   static PendingJob decode(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte version = in.readByte();
-      if (version != VERSION) {
+      if (version != 1 && version != VERSION) {
         throw new IllegalStateException("pending store entry has unknown version " + version);
       }
       long accepted = in.readLong();
@@ -118,8 +217,25 @@ record PendingJob(
       in.readFully(frame);
       // Written before modelCalls existed: every dispatch was counted as a call.
       int modelCalls = in.available() >= Integer.BYTES ? in.readInt() : attempts;
+      boolean online = false;
+      BatchRef batch = null;
+      if (version >= 2) {
+        online = in.readBoolean();
+        String displayName = in.readUTF();
+        String name = in.readUTF();
+        batch = displayName.isEmpty() ? null : new BatchRef(displayName, name);
+      }
       return new PendingJob(
-          frame, accepted, attempts, modelCalls, firstDispatch, firstError, lastError, notBefore);
+          frame,
+          accepted,
+          attempts,
+          modelCalls,
+          firstDispatch,
+          firstError,
+          lastError,
+          notBefore,
+          batch,
+          online);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

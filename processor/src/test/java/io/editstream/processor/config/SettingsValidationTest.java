@@ -354,4 +354,46 @@ class SettingsValidationTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("nope.properties: no such file");
   }
+
+  @Test
+  void shouldLeaveTheBatchLaneOffByDefaultAndReadItsSettings() {
+    assertThat(config(minimal()).batch().bulk()).isFalse();
+
+    Map<String, String> m = minimal();
+    m.put("batch.lane", "bulk");
+    m.put("batch.max.requests", "50");
+    m.put("batch.max.wait.ms", "500");
+    m.put("batch.poll.interval.ms", "200");
+    m.put("batch.on.batch.failure", "fail");
+    ProcessorConfig.Batch batch = config(m).batch();
+
+    assertThat(batch.bulk()).isTrue();
+    assertThat(batch.maxRequests()).isEqualTo(50);
+    assertThat(batch.maxWait()).isEqualTo(java.time.Duration.ofMillis(500));
+    assertThat(batch.pollInterval()).isEqualTo(java.time.Duration.ofMillis(200));
+    assertThat(batch.failOnBatchFailure()).isTrue();
+  }
+
+  @Test
+  void shouldNameTheBatchSettingThatIsWrong() {
+    Map<String, String> m = minimal();
+    m.put("batch.lane", "all");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.lane")
+        .hasMessageContaining("off, bulk");
+
+    m.put("batch.lane", "bulk");
+    m.put("batch.on.batch.failure", "retry");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.on.batch.failure")
+        .hasMessageContaining("online, fail");
+
+    m.remove("batch.on.batch.failure");
+    m.put("batch.max.requests", "0");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.max.requests");
+  }
 }

@@ -299,6 +299,43 @@ class ModelDispatcherTest {
     assertThat(calls).hasValue(0);
   }
 
+  @Test
+  void shouldPrepareABatchRequestAndTakeItsAnswerLikeAnOnlineCallsWithoutCallingTheModel()
+      throws Exception {
+    ModelDispatcher dispatcher = dispatcher(false);
+    byte[] image = png(7);
+    EditJob job = job("a", "acme", inline(image));
+
+    Dispatcher.Prepared prepared = dispatcher.prepare(job).get(5, TimeUnit.SECONDS);
+    assertThat(prepared.failed()).isNull();
+    assertThat(prepared.request().model()).isEqualTo("gemini-3.1-flash-image-preview");
+    assertThat(prepared.request().images()).hasSize(1);
+
+    Dispatcher.Attempt answered = dispatcher.answered(job, success()).get(5, TimeUnit.SECONDS);
+
+    assertThat(calls).as("the batch made the call, not the dispatcher").hasValue(0);
+    assertThat(answered).isInstanceOf(Dispatcher.Produced.class);
+    Dispatcher.Produced p = (Dispatcher.Produced) answered;
+    assertThat(p.cacheHit()).isFalse();
+    assertThat(p.modelCalls()).isEqualTo(1);
+    assertThat(Files.exists(Path.of(URI.create(p.images().get(0).getUri()))))
+        .as("the finished image is in the blob store")
+        .isTrue();
+    assertThat(dispatcher.cached(job("b", "acme", inline(image))))
+        .as("an identical job is answered from the cache the batch answer filled")
+        .isPresent();
+
+    Dispatcher.Attempt failed =
+        dispatcher
+            .answered(
+                job("c", "acme", inline(png(8))),
+                Outcome.Failure.permanent(FailureCode.IMAGE_SAFETY, 200, "IMAGE_SAFETY", "no"))
+            .get(5, TimeUnit.SECONDS);
+    assertThat(failed).isInstanceOf(Dispatcher.Failed.class);
+    assertThat(failed.modelCalls()).isEqualTo(1);
+    assertThat(calls).hasValue(0);
+  }
+
   private static Outcome success() throws Exception {
     return new Outcome.Success(
         List.of(new Outcome.GeneratedImage(png(99), "image/png")),

@@ -38,4 +38,46 @@ class PendingJobTest {
     assertThat(read.modelCalls()).isEqualTo(2);
     assertThat(read.frame()).isEqualTo(FRAME);
   }
+
+  @Test
+  void shouldKeepTheBatchReferenceAcrossEncodingAndDropItWhenTheAttemptSettles() {
+    PendingJob recorded = PendingJob.accepted(FRAME, 10).dispatchedToBatch(11, "app-0_0-abc");
+    PendingJob created = PendingJob.decode(recorded.encode()).inBatch("batches/42");
+
+    PendingJob read = PendingJob.decode(created.encode());
+
+    assertThat(PendingJob.decode(recorded.encode()).batch())
+        .isEqualTo(new PendingJob.BatchRef("app-0_0-abc", null));
+    assertThat(read.batch()).isEqualTo(new PendingJob.BatchRef("app-0_0-abc", "batches/42"));
+    assertThat(read.attempts()).isEqualTo(1);
+    assertThat(read.modelCalls()).isEqualTo(1);
+    assertThat(read.frame()).isEqualTo(FRAME);
+    assertThat(read.settled(1).batch()).as("the attempt is over, and its batch").isNull();
+    assertThat(read.failedAttempt(12, 20).batch()).isEqualTo(read.batch());
+  }
+
+  @Test
+  void shouldSendAJobOnlineForGoodWhenItsBatchEndsWithoutAnAnswer() {
+    PendingJob online =
+        PendingJob.accepted(FRAME, 10).dispatchedToBatch(11, "app-0_0-abc").inBatch("batches/1");
+
+    PendingJob read = PendingJob.decode(online.online().encode());
+
+    assertThat(read.onlineOnly()).isTrue();
+    assertThat(read.batch()).isNull();
+    assertThat(read.modelCalls()).as("the batch made no call for it").isZero();
+    assertThat(read.settled(1).onlineOnly()).isTrue();
+    assertThat(read.dispatched(12).onlineOnly()).isTrue();
+  }
+
+  @Test
+  void shouldWriteTheFirstVersionWhileAJobHasNoBatchSoThatOlderProcessorsReadIt() {
+    byte[] plain = PendingJob.accepted(FRAME, 10).dispatched(11).encode();
+    byte[] batched = PendingJob.accepted(FRAME, 10).dispatchedToBatch(11, "b").encode();
+
+    assertThat(plain[0]).isEqualTo((byte) 1);
+    assertThat(batched[0]).isEqualTo((byte) 2);
+    assertThat(PendingJob.decode(plain).batch()).isNull();
+    assertThat(PendingJob.decode(plain).onlineOnly()).isFalse();
+  }
 }

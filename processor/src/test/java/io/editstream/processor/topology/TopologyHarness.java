@@ -108,7 +108,8 @@ final class TopologyHarness implements AutoCloseable {
         },
         new JobDirectory(),
         spendCaps,
-        holds);
+        holds,
+        BatchSettings.OFF);
   }
 
   /** Jobs keyed by their jobId skip the repartition hop (the production default, one partition). */

@@ -1,0 +1,569 @@
+package io.editstream.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.processor.batch.BatchClient;
+import io.editstream.processor.batch.BatchService;
+import io.editstream.processor.model.ModelIds;
+import io.editstream.processor.model.ModelRequest;
+import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.schema.CancelRequest;
+import io.editstream.schema.EditFailure;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.FailureCode;
+import io.editstream.schema.ImageSize;
+import io.editstream.schema.Priority;
+import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.Punctuator;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The batch lane wired into the topology (issue 18.1-18.2), on a fake clock with a fake batch
+ * service that runs inline: BULK jobs are grouped per model into batches of {@code maxRequests} or
+ * after {@code maxWait}, created only after their display name is in the pending entries, polled,
+ * and answered through the online outcome path at half price; a restart finds, resumes or creates
+ * each batch exactly once.
+ */
+class BatchLaneWiringTest {
+  private static final String MODEL = TopologyHarness.MODEL;
+  private static final Instant START = Instant.ofEpochMilli(1_700_000_000_000L);
+  private static final Duration MAX_WAIT = Duration.ofSeconds(1);
+  private static final Duration POLL = Duration.ofMillis(100);
+  private static final double ONLINE_COST = 0.2;
+
+  @TempDir Path stateDir;
+
+  private final AtomicLong nanos = new AtomicLong(START.toEpochMilli() * 1_000_000);
+  private final FakeBatches batches = new FakeBatches();
+  private final FakeDispatcher dispatcher = new FakeDispatcher();
+  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
+  private TopologyHarness harness;
+  private DispatchGate gate;
+
+  private final Clock clock =
+      new Clock() {
+        @Override
+        public ZoneId getZone() {
+          return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+          return this;
+        }
+
+        @Override
+        public Instant instant() {
+          return Instant.ofEpochMilli(nanos.get() / 1_000_000);
+        }
+      };
+
+  @AfterEach
+  void tearDown() {
+    if (harness != null) {
+      harness.close();
+    }
+  }
+
+  private JobRuntime runtime(boolean failOnBatchFailure) {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    gate =
+        new DispatchGate(
+            new InFlightLimit(8, meters),
+            1,
+            model ->
+                QuotaPool.builder(model, new QuotaLimits(0, 0, 0, 1_000_000, 1))
+                    .ticker(nanos::get)
+                    .clock(clock)
+                    .build(),
+            Map.of(),
+            1.0,
+            10_000,
+            meters);
+    JobRuntime base =
+        TopologyHarness.runtime(
+            dispatcher,
+            job -> Optional.empty(),
+            gate,
+            clock,
+            Duration.ofMillis(100),
+            new TopologyMetrics(new SimpleMeterRegistry()));
+    return new JobRuntime(
+        base.dispatcher(),
+        base.validator(),
+        base.gate(),
+        base.clock(),
+        base.backoff(),
+        base.maxAttempts(),
+        base.pendingMaxPerTask(),
+        base.completedRetention(),
+        base.metrics(),
+        base.deadLetterSpill(),
+        base.jobs(),
+        base.spendCaps(),
+        base.holds(),
+        new BatchSettings(batches, Runnable::run, 3, MAX_WAIT, POLL, failOnBatchFailure));
+  }
+
+  private void start(boolean failOnBatchFailure) {
+    harness = new TopologyHarness(runtime(failOnBatchFailure), "batch-lane-test", stateDir);
+  }
+
+  private EditJob job(String id, Priority priority) {
+    EditJob job = EditstreamTopologyTest.job(id, "remove the background " + id);
+    job.setPriority(priority);
+    return job;
+  }
+
+  private void submit(String id) {
+    harness.submit(id, job(id, Priority.BULK));
+  }
+
+  private void run(Duration d) {
+    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
+      nanos.addAndGet(JobProcessor.TICK.toNanos());
+      harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    }
+  }
+
+  private void tick() {
+    nanos.addAndGet(JobProcessor.TICK.toNanos());
+    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+  }
+
+  private Map<String, PendingJob> pendingEntries() {
+    Map<String, PendingJob> out = new LinkedHashMap<>();
+    KeyValueStore<String, byte[]> store =
+        harness.driver.getKeyValueStore(JobProcessor.PENDING_STORE);
+    try (KeyValueIterator<String, byte[]> it = store.all()) {
+      it.forEachRemaining(kv -> out.put(kv.key, PendingJob.decode(kv.value)));
+    }
+    return out;
+  }
+
+  @Test
+  void shouldGroupBulkJobsIntoBatchesOfMaxRequestsOrAfterMaxWaitWithoutAnOnlineCall() {
+    start(false);
+    for (int i = 0; i < 7; i++) {
+      submit("j" + i);
+    }
+    harness.submit("i0", job("i0", Priority.INTERACTIVE));
+    run(Duration.ofMillis(50));
+
+    assertThat(batches.created()).hasSize(2);
+    assertThat(batches.sizes()).containsExactly(3, 3);
+
+    run(MAX_WAIT);
+    assertThat(batches.sizes())
+        .as("the seventh job, after batch.max.wait")
+        .containsExactly(3, 3, 1);
+
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    Map<String, EditResult> results = harness.results.readKeyValuesToMap();
+    assertThat(results).containsOnlyKeys("j0", "j1", "j2", "j3", "j4", "j5", "j6", "i0");
+    assertThat(dispatcher.online).as("only the INTERACTIVE job went online").containsExactly("i0");
+    for (int i = 0; i < 7; i++) {
+      EditResult r = results.get("j" + i);
+      assertThat(r.getProvider()).isEqualTo("ai-studio");
+      assertThat(r.getEstimatedCostUsd()).as("the batch price").isEqualTo(ONLINE_COST / 2);
+      assertThat(r.getAttempts()).isEqualTo(1);
+    }
+    assertThat(results.get("i0").getEstimatedCostUsd()).isEqualTo(ONLINE_COST);
+    assertThat(harness.failures.isEmpty()).isTrue();
+    assertThat(pendingEntries()).isEmpty();
+    assertThat(gate.queued()).isZero();
+  }
+
+  @Test
+  void shouldRecordTheBatchInThePendingEntriesBeforeCreatingItAndItsNameAfter() {
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    tick(); // groups the three and records the batch's display name
+
+    Map<String, PendingJob> recorded = pendingEntries();
+    assertThat(batches.created()).as("not before the commit of the next punctuation").isEmpty();
+    assertThat(recorded.values())
+        .extracting(PendingJob::batch)
+        .allSatisfy(ref -> assertThat(ref.name()).isNull())
+        .extracting(PendingJob.BatchRef::displayName)
+        .containsOnly(recorded.get("j0").batch().displayName())
+        .allSatisfy(name -> assertThat(name).startsWith("batch-lane-test-0_0-"));
+    assertThat(recorded.get("j0").modelCalls()).as("counted up front, like a dispatch").isOne();
+
+    tick(); // creates it
+    tick(); // records its name
+
+    assertThat(batches.created()).containsExactly(recorded.get("j0").batch().displayName());
+    assertThat(pendingEntries().values())
+        .extracting(e -> e.batch().name())
+        .containsOnly("batches/1");
+  }
+
+  @Test
+  void shouldRetryARequestThatFailedInsideItsBatchInANewBatch() {
+    start(false);
+    batches.answers.put(
+        "j1", Outcome.Failure.retryable(FailureCode.MODEL_UNAVAILABLE, 503, "overloaded", null));
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    assertThat(harness.results.readKeyValuesToMap()).containsOnlyKeys("j0", "j2");
+    assertThat(pendingEntries()).containsOnlyKeys("j1");
+    batches.answers.remove("j1");
+
+    run(MAX_WAIT.plus(POLL)); // its backoff, then batch.max.wait for a batch of its own
+    assertThat(batches.sizes()).containsExactly(3, 1);
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    EditResult retried = harness.results.readKeyValuesToMap().get("j1");
+    assertThat(retried.getAttempts()).as("two calls, one per batch").isEqualTo(2);
+    assertThat(dispatcher.online).isEmpty();
+    assertThat(batches.created()).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void shouldSendTheJobsOfAFailedBatchOnline() {
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    batches.finishAll(BatchClient.State.FAILED);
+    run(POLL.multipliedBy(3));
+
+    Map<String, EditResult> results = harness.results.readKeyValuesToMap();
+    assertThat(results).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
+    assertThat(results.values())
+        .allSatisfy(r -> assertThat(r.getEstimatedCostUsd()).isEqualTo(ONLINE_COST))
+        .allSatisfy(r -> assertThat(r.getAttempts()).as("the batch made no call").isOne());
+    assertThat(batches.created()).hasSize(1);
+  }
+
+  @Test
+  void shouldFailTheJobsOfAnExpiredBatchWhenSetToFail() {
+    start(true);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    batches.finishAll(BatchClient.State.EXPIRED);
+    run(POLL.multipliedBy(3));
+
+    Map<String, EditFailure> failures = harness.failures.readKeyValuesToMap();
+    assertThat(failures).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(failures.values())
+        .allSatisfy(f -> assertThat(f.getMessage()).contains("EXPIRED"))
+        .allSatisfy(f -> assertThat(f.getRetryable()).isFalse());
+    assertThat(harness.results.isEmpty()).isTrue();
+    assertThat(dispatcher.online).isEmpty();
+  }
+
+  @Test
+  void shouldSendTheJobsOfABatchThatIsGoneOnlineRatherThanPollItForever() {
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    batches.gone = true;
+    run(POLL.multipliedBy(3));
+
+    assertThat(harness.results.readKeyValuesToMap()).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
+    int polls = batches.polled.size();
+    run(POLL.multipliedBy(3));
+    assertThat(batches.polled).as("not asked again").hasSize(polls);
+  }
+
+  // --- restarts: a new task over what the changelog restores, at each step of the protocol ---
+
+  /** The pending store after the punctuation that recorded the batch, before it was created. */
+  private Map<String, byte[]> crashAfterRecording() {
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    tick();
+    Map<String, byte[]> snapshot = snapshot();
+    assertThat(batches.created()).isEmpty();
+    return snapshot;
+  }
+
+  private Map<String, byte[]> snapshot() {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    pendingEntries().forEach((k, v) -> out.put(k, v.encode()));
+    return out;
+  }
+
+  private final class Restarted {
+    final MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
+    final JobProcessor processor;
+    final Punctuator tick;
+
+    Restarted(Map<String, byte[]> pendingEntries) {
+      KeyValueStore<String, byte[]> pending =
+          store(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
+      store(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
+      store(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
+      store(context, JobProcessor.RPD_STORE, Serdes.Long());
+      store(context, JobProcessor.SPEND_STORE, Serdes.Long());
+      pendingEntries.forEach(pending::put);
+      processor =
+          new JobProcessor(
+              runtime(false),
+              jobSerde.deserializer(),
+              new PlainAvroSerde<>(EditResult.class).deserializer(),
+              new PlainAvroSerde<>(CancelRequest.class).deserializer(),
+              "results",
+              ModelIds.of(MODEL));
+      processor.init(context);
+      tick = context.scheduledPunctuators().get(0).getPunctuator();
+    }
+
+    void run(Duration d) {
+      for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
+        nanos.addAndGet(JobProcessor.TICK.toNanos());
+        tick.punctuate(0);
+      }
+    }
+
+    List<String> results() {
+      List<String> out = new ArrayList<>();
+      for (var f : context.forwarded()) {
+        if (f.record().value() instanceof EditResult r) {
+          out.add(r.getJobId());
+        } else {
+          out.add("failure:" + f.record().key());
+        }
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void shouldCreateABatchWhoseCreationACrashPreventedOnceAfterLookingForIt() {
+    Map<String, byte[]> restored = crashAfterRecording();
+    harness.close();
+    harness = null;
+
+    Restarted task = new Restarted(restored);
+    task.run(Duration.ofMillis(50));
+
+    assertThat(batches.finds).as("looked up by its display name first").isEqualTo(1);
+    assertThat(batches.created()).hasSize(1);
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    task.run(POLL.multipliedBy(3));
+    assertThat(task.results()).containsExactlyInAnyOrder("j0", "j1", "j2");
+    assertThat(batches.created()).hasSize(1);
+    task.processor.close();
+  }
+
+  @Test
+  void shouldFindABatchCreatedJustBeforeACrashInsteadOfCreatingItAgain() {
+    Map<String, byte[]> restored = crashAfterRecording();
+    tick(); // the batch is created; the crash comes before its name is recorded
+    assertThat(batches.created()).hasSize(1);
+    harness.close();
+    harness = null;
+
+    Restarted task = new Restarted(restored);
+    task.run(Duration.ofMillis(50));
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    task.run(POLL.multipliedBy(3));
+
+    assertThat(batches.created()).as("not created a second time").hasSize(1);
+    assertThat(batches.polled).containsOnly("batches/1");
+    assertThat(task.results()).containsExactlyInAnyOrder("j0", "j1", "j2");
+    task.processor.close();
+  }
+
+  @Test
+  void shouldResumePollingABatchWhoseNameWasRecordedBeforeACrash() {
+    crashAfterRecording();
+    tick();
+    tick();
+    Map<String, byte[]> restored = snapshot();
+    assertThat(restored.values())
+        .allSatisfy(raw -> assertThat(PendingJob.decode(raw).batch().name()).isNotNull());
+    harness.close();
+    harness = null;
+
+    Restarted task = new Restarted(restored);
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    task.run(POLL.multipliedBy(3));
+
+    assertThat(batches.finds).isZero();
+    assertThat(batches.created()).hasSize(1);
+    assertThat(task.results()).containsExactlyInAnyOrder("j0", "j1", "j2");
+    task.processor.close();
+  }
+
+  private static <V> KeyValueStore<String, V> store(
+      MockProcessorContext<String, SpecificRecord> context,
+      String name,
+      org.apache.kafka.common.serialization.Serde<V> values) {
+    KeyValueStore<String, V> store =
+        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
+            .withLoggingDisabled()
+            .build();
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    return store;
+  }
+
+  /** Online calls are recorded and answered at the online price; batch answers pass through. */
+  private static final class FakeDispatcher implements Dispatcher {
+    final List<String> online = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
+      online.add(job.getJobId());
+      return CompletableFuture.completedFuture(produced("online"));
+    }
+
+    @Override
+    public CompletableFuture<Prepared> prepare(EditJob job) {
+      return CompletableFuture.completedFuture(
+          new Prepared(
+              new ModelRequest(
+                  MODEL, List.of(), job.getInstruction(), List.of(), ImageSize.SIZE_1K, null),
+              null));
+    }
+
+    @Override
+    public CompletableFuture<Attempt> answered(EditJob job, Outcome outcome) {
+      if (outcome instanceof Outcome.Failure f) {
+        return CompletableFuture.completedFuture(new Failed(f));
+      }
+      return CompletableFuture.completedFuture(produced(((Outcome.Success) outcome).provider()));
+    }
+
+    private static Produced produced(String provider) {
+      return new Produced(
+          List.of(),
+          "done",
+          MODEL,
+          "v1",
+          new TokenUsage(100, 1120, 1120, 1220),
+          Duration.ofMillis(5),
+          false,
+          "ck",
+          provider,
+          ONLINE_COST);
+    }
+  }
+
+  /** A batch service in memory: batches run until the test ends them. */
+  private static final class FakeBatches implements BatchService {
+    private final Map<String, String> displayNames = new ConcurrentHashMap<>(); // name -> display
+    private final Map<String, List<String>> keys = new ConcurrentHashMap<>();
+    private final Map<String, BatchClient.State> states = new ConcurrentHashMap<>();
+    private final List<String> created = new CopyOnWriteArrayList<>();
+    private final List<Integer> sizes = new CopyOnWriteArrayList<>();
+    final Map<String, Outcome> answers = new ConcurrentHashMap<>();
+    final List<String> polled = new CopyOnWriteArrayList<>();
+    volatile int finds;
+    volatile boolean gone;
+
+    @Override
+    public BatchClient.Submission submit(
+        String model, String displayName, List<BatchClient.KeyedRequest> requests) {
+      String name = "batches/" + (created.size() + 1);
+      created.add(displayName);
+      sizes.add(requests.size());
+      displayNames.put(name, displayName);
+      keys.put(name, requests.stream().map(BatchClient.KeyedRequest::key).toList());
+      states.put(name, BatchClient.State.RUNNING);
+      return new BatchClient.Submission.Accepted(name, false);
+    }
+
+    @Override
+    public Optional<String> find(String displayName) {
+      finds++;
+      return displayNames.entrySet().stream()
+          .filter(e -> e.getValue().equals(displayName))
+          .map(Map.Entry::getKey)
+          .findFirst();
+    }
+
+    @Override
+    public BatchClient.Poll poll(String batchName, List<String> keysInOrder) {
+      polled.add(batchName);
+      if (gone) {
+        return new BatchClient.Poll(
+            null,
+            Map.of(),
+            Outcome.Failure.permanent(
+                FailureCode.MODEL_NOT_FOUND, 404, null, batchName + " not found"));
+      }
+      BatchClient.State state = states.get(batchName);
+      if (state != BatchClient.State.SUCCEEDED) {
+        return new BatchClient.Poll(state, Map.of(), null);
+      }
+      Map<String, Outcome> outcomes = new LinkedHashMap<>();
+      for (String key : keys.get(batchName)) {
+        outcomes.put(
+            key,
+            answers.getOrDefault(
+                key,
+                new Outcome.Success(
+                    List.of(new Outcome.GeneratedImage(new byte[] {1}, "image/png")),
+                    "done",
+                    "v1",
+                    new Outcome.Usage(100, 1120, 1120, 1220),
+                    Duration.ofMillis(5),
+                    "ai-studio")));
+      }
+      return new BatchClient.Poll(state, outcomes, null);
+    }
+
+    void finishAll(BatchClient.State end) {
+      states.replaceAll((name, s) -> s == BatchClient.State.RUNNING ? end : s);
+    }
+
+    List<String> created() {
+      return created;
+    }
+
+    List<Integer> sizes() {
+      return sizes;
+    }
+  }
+}
