@@ -674,13 +674,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         hold(jobId, job, before);
         continue;
       }
+      // Read once: it probes every inline image's header.
+      Cost cost = JobCost.of(job);
       SpendCaps caps = runtime.spendCaps();
       String tenant = job.getTenant() == null ? "" : job.getTenant();
       LocalDate day = TenantSpend.pacificDay(now);
       SpendCaps.Use estimate =
-          caps.enabled()
-              ? caps.estimate(JobCost.of(job), JobCost.outputImageTokens(outputOf(job)))
-              : null;
+          caps.enabled() ? caps.estimate(cost, JobCost.outputImageTokens(outputOf(job))) : null;
       Optional<String> refusal =
           estimate == null ? Optional.empty() : caps.refusal(tenant, day, estimate);
       if (refusal.isPresent()) {
@@ -690,7 +690,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
       PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
-      dailyCounts.count(jobId, gate.dailyKey(owner, jobId), JobCost.of(job).requests());
+      dailyCounts.count(jobId, gate.dailyKey(owner, jobId), cost.requests());
       if (estimate != null) {
         spend.count(jobId, tenant, day, estimate);
       }
