@@ -147,11 +147,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   // Jobs of tenants held after safety strikes: queued again when the tenant is released.
   private final HeldJobs held = new HeldJobs();
   private final Set<String> inFlight = new HashSet<>();
-  private int pendingCount;
-  // Every job in the pending store as GET /jobs and the oldest-age gauge see it: written by the
-  // stream thread on each change of state, read on other threads (the store is the stream
-  // thread's).
-  private Map<String, LiveJob> live;
+  // Every job in the pending store and its state, as GET /jobs and the oldest-age gauge see it:
+  // changed by the stream thread, read on other threads (the store is the stream thread's).
+  private TaskJobs live;
   private BatchLane batchLane;
   private Gauge oldestPendingAge;
   private long lastPurgeMs;
@@ -203,7 +201,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     }
     this.gate = runtime.gate().register(taskId.toString(), dailyCounts.started());
     this.spend = new TenantSpend(context.getStateStore(SPEND_STORE), runtime.spendCaps(), now);
-    this.live = runtime.jobs().open(taskId.toString());
+    this.live = new TaskJobs(runtime.jobs(), taskId.toString());
     this.batchLane =
         new BatchLane(
             runtime.batch(),
@@ -212,7 +210,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             models,
             context,
             pending,
-            live,
+            live.view(),
             this::decode,
             new BatchLane.Owner() {
               @Override
@@ -232,8 +230,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       while (it.hasNext()) {
         KeyValue<String, byte[]> kv = it.next();
         PendingJob job = PendingJob.decode(kv.value);
-        pendingCount++;
-        live.put(kv.key, LiveJob.restored(kv.key, taskId.toString(), job, now));
+        live.restored(kv.key, job, now);
         restored++;
         if (batchLane.restore(kv.key, job)) {
           continue; // in a batch: the lane polls it, or finds or creates the batch
@@ -319,8 +316,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
     }
     pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
-    pendingCount++;
-    live.put(jobId, LiveJob.accepted(jobId, taskId.toString(), job, now));
+    live.accepted(jobId, job, now);
     if (!ready.isEmpty() || !submit(jobId, job, null)) {
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
     }
@@ -356,7 +352,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
                 job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE)));
     switch (s) {
       case ACCEPTED, DUPLICATE -> {
-        live.computeIfPresent(jobId, (id, j) -> j.waiting(job, now()));
+        live.waitingForQuota(jobId, job, now());
         return true;
       }
       case QUEUE_FULL -> {
@@ -407,11 +403,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   /** When this task holds too many accepted jobs, wait briefly for completions (bounded). */
   private void applyBackPressure() {
-    if (pendingCount < runtime.pendingMaxPerTask()) {
+    if (live.size() < runtime.pendingMaxPerTask()) {
       return;
     }
     long deadline = System.nanoTime() + MAX_BACKPRESSURE_WAIT.toNanos();
-    while (pendingCount >= runtime.pendingMaxPerTask() && System.nanoTime() < deadline) {
+    while (live.size() >= runtime.pendingMaxPerTask() && System.nanoTime() < deadline) {
       lock.lock();
       try {
         if (completions.isEmpty()) {
@@ -472,13 +468,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       PendingJob entry = PendingJob.decode(raw);
       EditJob job = decode(entry.frame());
       long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
-      LiveJob live = this.live.get(jobId);
+      LiveJob seen = live.get(jobId);
       String state =
-          live == null ? "waiting" : live.state().name().toLowerCase(java.util.Locale.ROOT);
+          seen == null ? "waiting" : seen.state().name().toLowerCase(java.util.Locale.ROOT);
       emitFailure(
           jobId,
           job,
-          expired(job, "while " + state.replace('_', ' '), live == null ? null : live.lastError()),
+          expired(job, "while " + state.replace('_', ' '), seen == null ? null : seen.lastError()),
           entry.modelCalls(),
           first,
           now,
@@ -510,7 +506,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long until = Math.min(nextPacificMidnightMs(now), now + OVER_CAP_RECHECK.toMillis());
     pending.put(jobId, entry.heldUntil(until).encode());
     retries.add(new Retry(until, jobId));
-    live.computeIfPresent(jobId, (id, j) -> j.held(reason, until, now));
+    live.heldOverCap(jobId, reason, until, now);
     log.debug(
         "Task {}: job {} held until {}: {}", taskId, jobId, Instant.ofEpochMilli(until), reason);
   }
@@ -566,7 +562,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       return;
     }
     held.park(job.getTenant() == null ? "" : job.getTenant(), jobId);
-    live.computeIfPresent(jobId, (id, j) -> j.held(job, now));
+    live.heldForSafety(jobId, job, now);
   }
 
   private static Outcome.Failure expired(EditJob job, String when, String lastError) {
@@ -725,7 +721,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   }
 
   private void startCall(String jobId, EditJob job, PendingJob entry, String route) {
-    live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
+    live.inFlight(jobId, entry.modelCalls(), route, now());
     CompletableFuture<Dispatcher.Attempt> attempt;
     try {
       attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
@@ -807,9 +803,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           retries.add(new Retry(now + delay.toMillis(), c.jobId()));
           String error = f.code() + (f.message() == null ? "" : ": " + f.message());
           long retryAt = now + delay.toMillis();
-          live.computeIfPresent(
-              c.jobId(),
-              (id, j) -> j.backingOff(entry.modelCalls(), f.provider(), error, retryAt, now));
+          live.backingOff(c.jobId(), entry.modelCalls(), f.provider(), error, retryAt, now);
           runtime.metrics().retry();
           log.debug(
               "Task {}: job {} attempt {} failed ({}), retry in {} ms",
@@ -910,8 +904,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     deadlines.remove(jobId);
     if (wasPending) {
       pending.delete(jobId);
-      pendingCount--;
-      live.remove(jobId);
+      live.finished(jobId);
     }
   }
 
@@ -953,11 +946,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    * most about pending.max.per.task entries, cheaper than keeping an order on every accept.
    */
   private double oldestPendingAgeSeconds() {
-    long oldest = Long.MAX_VALUE;
-    for (LiveJob job : live.values()) {
-      oldest = Math.min(oldest, job.acceptedAtMs());
-    }
-    return oldest == Long.MAX_VALUE ? 0.0 : Math.max(0, now() - oldest) / 1000.0;
+    return live.oldestAgeSeconds(now());
   }
 
   @Override
@@ -985,7 +974,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       spend.close();
     }
     if (live != null) {
-      runtime.jobs().close(taskId.toString(), live);
+      live.close(runtime.jobs());
     }
     if (!inFlight.isEmpty()) {
       log.info(
