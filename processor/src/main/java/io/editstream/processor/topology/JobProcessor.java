@@ -26,13 +26,11 @@ import java.time.LocalDate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -146,7 +144,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
   // Jobs of tenants held after safety strikes: queued again when the tenant is released.
   private final HeldJobs held = new HeldJobs();
-  private final Set<String> inFlight = new HashSet<>();
+  // Jobs whose call is recorded or running, each as decoded at its dispatch: its outcome is
+  // built from that decode (held only while the call runs, as the dispatcher holds it anyway).
+  private final Map<String, EditJob> inFlight = new HashMap<>();
   // Every job in the pending store and its state, as GET /jobs and the oldest-age gauge see it:
   // changed by the stream thread, read on other threads (the store is the stream thread's).
   private TaskJobs live;
@@ -388,7 +388,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void submitReady() {
     while (!ready.isEmpty()) {
       String jobId = ready.peek();
-      byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
+      byte[] raw = inFlight.containsKey(jobId) ? null : pending.get(jobId);
       if (raw == null) {
         ready.poll();
         continue;
@@ -455,7 +455,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     List<String> overdue = new ArrayList<>();
     deadlines.forEach(
         (jobId, deadline) -> {
-          if (deadline <= now && !inFlight.contains(jobId)) {
+          if (deadline <= now && !inFlight.containsKey(jobId)) {
             overdue.add(jobId);
           }
         });
@@ -611,7 +611,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       return;
     }
     PendingJob entry = PendingJob.decode(raw);
-    boolean running = inFlight.contains(jobId);
+    boolean running = inFlight.containsKey(jobId);
     long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
     emitFailure(
         jobId,
@@ -648,7 +648,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     boolean recorded = false;
     for (TaskGate.Grant grant : gate.take()) {
       String jobId = grant.jobId();
-      byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
+      byte[] raw = inFlight.containsKey(jobId) ? null : pending.get(jobId);
       if (raw == null) {
         gate.settle(jobId, Settlement.refund());
         continue;
@@ -695,7 +695,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       if (estimate != null) {
         spend.count(jobId, tenant, day, estimate);
       }
-      inFlight.add(jobId);
+      inFlight.put(jobId, job);
       starting.add(new Starting(jobId, job, entry, grant.route()));
       recorded = true;
     }
@@ -760,7 +760,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void drainCompletions() {
     Completion c;
     while ((c = completions.poll()) != null) {
-      inFlight.remove(c.jobId());
+      EditJob dispatched = inFlight.remove(c.jobId());
       if (c.settlement() instanceof Settlement.Refund) {
         dailyCounts.refund(c.jobId());
         spend.refund(c.jobId());
@@ -773,7 +773,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       PendingJob entry = PendingJob.decode(raw).settled(c.attempt().modelCalls());
-      EditJob job = decode(entry.frame());
+      EditJob job = dispatched != null ? dispatched : decode(entry.frame());
       long now = now();
       if (c.attempt() instanceof Dispatcher.Produced produced) {
         emitResult(c.jobId(), job, produced, entry, now);
