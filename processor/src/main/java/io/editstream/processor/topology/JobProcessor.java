@@ -133,6 +133,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final Map<String, Long> deadlines = new HashMap<>();
   private long lastDeadlineSweepMs;
   private String topic;
+  // Accepted jobs as decoded once (bounded by bytes); the pending store's frame is the fallback.
+  private DecodedJobs decoded;
   private TaskId taskId;
 
   private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
@@ -193,6 +195,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     this.cancelledInAdvance = context.getStateStore(CANCELLED_STORE);
     this.taskId = context.taskId();
     this.topic = context.applicationId() + "-jobs";
+    this.decoded =
+        new DecodedJobs(frame -> jobs.deserialize(topic, frame), DecodedJobs.DEFAULT_MAX_BYTES);
     long now = now();
     this.lastPurgeMs = now;
     this.dailyCounts = new DailyCounts(context.getStateStore(RPD_STORE), now);
@@ -211,7 +215,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             context,
             pending,
             live.view(),
-            this::decode,
+            decoded::decode,
             new BatchLane.Owner() {
               @Override
               public void complete(String jobId, Dispatcher.Attempt attempt) {
@@ -281,7 +285,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       runtime.metrics().outcome("OK", true);
       return;
     }
-    EditJob job = decode(record.value());
+    EditJob job = decoded.decode(record.value());
     if (cancelledAt != null) {
       emitFailure(
           jobId,
@@ -316,6 +320,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
     }
     pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
+    decoded.keep(jobId, job, record.value());
     live.accepted(jobId, job, now);
     if (!ready.isEmpty() || !submit(jobId, job, null)) {
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
@@ -394,7 +399,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       PendingJob entry = PendingJob.decode(raw);
-      if (!submit(jobId, decode(entry.frame()), entry)) {
+      if (!submit(jobId, decoded.get(jobId, entry.frame()), entry)) {
         return;
       }
       ready.poll();
@@ -466,7 +471,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       PendingJob entry = PendingJob.decode(raw);
-      EditJob job = decode(entry.frame());
+      EditJob job = decoded.get(jobId, entry.frame());
       long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
       LiveJob seen = live.get(jobId);
       String state =
@@ -615,7 +620,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
     emitFailure(
         jobId,
-        decode(entry.frame()),
+        decoded.get(jobId, entry.frame()),
         Outcome.Failure.permanent(
             FailureCode.CANCELLED,
             null,
@@ -654,7 +659,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       PendingJob before = PendingJob.decode(raw);
-      EditJob job = decode(before.frame());
+      EditJob job = decoded.get(jobId, before.frame());
       long now = now();
       if (job.getDeadline() != null && job.getDeadline().toEpochMilli() <= now) {
         gate.settle(jobId, Settlement.refund());
@@ -773,7 +778,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       PendingJob entry = PendingJob.decode(raw).settled(c.attempt().modelCalls());
-      EditJob job = dispatched != null ? dispatched : decode(entry.frame());
+      EditJob job = dispatched != null ? dispatched : decoded.get(c.jobId(), entry.frame());
       long now = now();
       if (c.attempt() instanceof Dispatcher.Produced produced) {
         emitResult(c.jobId(), job, produced, entry, now);
@@ -902,6 +907,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     // Completed first: a lookup on another thread finds the job in one of the two at every moment.
     completed.put(jobId, now);
     deadlines.remove(jobId);
+    decoded.forget(jobId);
     if (wasPending) {
       pending.delete(jobId);
       live.finished(jobId);
@@ -927,10 +933,6 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           purged,
           runtime.completedRetention());
     }
-  }
-
-  private EditJob decode(byte[] frame) {
-    return jobs.deserialize(topic, frame);
   }
 
   private String modelOf(EditJob job) {

@@ -120,7 +120,22 @@ final class TopologyHarness implements AutoCloseable {
 
   /** {@code directPartitions} 0: every job takes the repartition hop. */
   TopologyHarness(JobRuntime runtime, String applicationId, Path stateDir, int directPartitions) {
-    var topology = topology(runtime, directPartitions);
+    this(
+        runtime,
+        applicationId,
+        stateDir,
+        directPartitions,
+        new PlainAvroSerde<>(EditJob.class).deserializer());
+  }
+
+  /** With {@code jobDecoder} decoding every job frame the topology reads (e.g. one that counts). */
+  TopologyHarness(
+      JobRuntime runtime,
+      String applicationId,
+      Path stateDir,
+      int directPartitions,
+      org.apache.kafka.common.serialization.Deserializer<EditJob> jobDecoder) {
+    var topology = topology(runtime, directPartitions, jobDecoder);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -160,12 +175,19 @@ final class TopologyHarness implements AutoCloseable {
 
   /** The production topology over {@link #TOPICS}, with plain Avro serdes. */
   static org.apache.kafka.streams.Topology topology(JobRuntime runtime, int directPartitions) {
+    return topology(runtime, directPartitions, new PlainAvroSerde<>(EditJob.class).deserializer());
+  }
+
+  static org.apache.kafka.streams.Topology topology(
+      JobRuntime runtime,
+      int directPartitions,
+      org.apache.kafka.common.serialization.Deserializer<EditJob> jobDecoder) {
     return EditstreamTopology.build(
         new StreamsBuilder(),
         TOPICS,
         ModelIds.of(MODEL),
         new TopologySerdes(
-            new PlainAvroSerde<>(EditJob.class).deserializer(),
+            jobDecoder,
             new PlainAvroSerde<>(EditResult.class),
             new PlainAvroSerde<>(EditFailure.class),
             new PlainAvroSerde<>(CancelRequest.class).deserializer(),
