@@ -228,4 +228,35 @@ class BatchFailuresEndToEndTest {
       assertThat(stats.requests()).as("no online call").isZero();
     }
   }
+
+  @Test
+  void shouldWaitAndCreateABatchLaterWhenTheServiceAnswers429(@TempDir Path work) throws Exception {
+    int jobs = 18;
+    // No limit in the pool: the service's 429s (one batch at a time) are what the lane meets.
+    try (Emulator emulator =
+            Emulator.start(
+                EmulatorConfig.defaults()
+                    .withLatencyMeanMs(50)
+                    .withBatchTurnaround(Duration.ofMillis(800))
+                    .withBatchMaxConcurrent(1));
+        Pipeline pipeline = new Pipeline(1)) {
+      run(
+          emulator,
+          pipeline,
+          work,
+          jobs,
+          "",
+          s -> {
+            s.put("batch.max.wait.ms", "120000");
+            s.put("batch.quota.enqueued.requests", "0");
+          });
+
+      EmulatorStats stats = emulator.stats();
+      assertThat(stats.batchesRefused()).as("the service did answer 429").isPositive();
+      assertThat(pipeline.failures).isEmpty();
+      assertThat(pipeline.results).hasSize(jobs);
+      assertThat(stats.requests()).as("a 429 is not a refused batch: no online call").isZero();
+      assertThat(stats.batchesCreated()).isEqualTo(3);
+    }
+  }
 }
