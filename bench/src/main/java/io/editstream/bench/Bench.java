@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
       CacheHitBench.class,
       QuotaBenchmark.class,
       SideBySideBench.class,
+      io.editstream.bench.sidebyside.HandoverBench.class,
       MemoryBench.class,
       BlobStoreBench.class
     })

@@ -7,6 +7,7 @@ import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.BatchQuota;
+import io.editstream.processor.throttle.JobCost;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
