@@ -235,6 +235,7 @@ final class BatchJobs {
       Instant now = now();
       ApiError quota = quota(keyId, model, list, now);
       if (quota != null) {
+        stats.batchRefused();
         return refused(quota);
       }
       long seq = sequence.incrementAndGet();

@@ -27,6 +27,7 @@ import java.util.TreeMap;
  * @param requestsByBatch requests per batch, by batch name ({@code batches/ID})
  * @param batchesCancelled batches cancelled while pending or running
  * @param filesUploaded Files API uploads finalized
+ * @param batchesRefused batch creations refused with 429 (concurrent batches or enqueued tokens)
  */
 public record EmulatorStats(
     long requests,
@@ -42,7 +43,8 @@ public record EmulatorStats(
     long batchRequests,
     Map<String, Long> requestsByBatch,
     long batchesCancelled,
-    long filesUploaded) {
+    long filesUploaded,
+    long batchesRefused) {
 
   public EmulatorStats {
     answersByStatus = sorted(answersByStatus);

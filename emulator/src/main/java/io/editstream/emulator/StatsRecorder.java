@@ -19,6 +19,7 @@ final class StatsRecorder {
   private final LongAdder images = new LongAdder();
   private final Map<String, Long> byBatch = new ConcurrentHashMap<>();
   private final LongAdder batchesCancelled = new LongAdder();
+  private final LongAdder batchesRefused = new LongAdder();
   private final LongAdder filesUploaded = new LongAdder();
 
   void started(String keyId) {
@@ -52,6 +53,10 @@ final class StatsRecorder {
     batchesCancelled.increment();
   }
 
+  void batchRefused() {
+    batchesRefused.increment();
+  }
+
   void fileUploaded() {
     filesUploaded.increment();
   }
@@ -70,6 +75,7 @@ final class StatsRecorder {
     images.reset();
     byBatch.clear();
     batchesCancelled.reset();
+    batchesRefused.reset();
     filesUploaded.reset();
   }
 
@@ -89,7 +95,8 @@ final class StatsRecorder {
         batches.values().stream().mapToLong(Long::longValue).sum(),
         batches,
         batchesCancelled.sum(),
-        filesUploaded.sum());
+        filesUploaded.sum(),
+        batchesRefused.sum());
   }
 
   private static <K> Map<K, Long> sums(Map<K, LongAdder> adders) {

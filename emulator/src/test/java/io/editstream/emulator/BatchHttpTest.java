@@ -223,6 +223,7 @@ class BatchHttpTest {
           .isEqualTo(QuotaKind.BATCH_ENQUEUED_TOKENS.metric());
       assertThat(Http.detail(error, "RetryInfo").path("retryDelay").asText()).isEqualTo("60s");
       assertThat(limited.stats().batchesCreated()).isEqualTo(1);
+      assertThat(limited.stats().batchesRefused()).isEqualTo(1);
     }
   }
 

@@ -10,6 +10,7 @@ import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.JobLookup;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.provider.ProviderRouter;
+import io.editstream.processor.throttle.BatchQuota;
 import io.editstream.processor.throttle.DispatchGate;
 import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.SpendCaps;
@@ -203,7 +204,15 @@ public final class EditstreamProcessor implements AutoCloseable {
               config.batch().maxRequests(),
               config.batch().maxWait(),
               config.batch().pollInterval(),
-              config.batch().failOnBatchFailure());
+              config.batch().failOnBatchFailure(),
+              config.batch().deadline(),
+              config.batch().failOnDeadline(),
+              // Its own pool, shared between instances like the online pools.
+              new BatchQuota(
+                      config.batch().quotaEnqueuedRequests(),
+                      config.batch().quotaEnqueuedTokens(),
+                      gate::share)
+                  .register(meters));
     } else {
       this.batchClient = null;
       this.batchThreads = null;

@@ -329,6 +329,7 @@ public final class BatchClient implements BatchService, AutoCloseable {
    *
    * @return the failure if the cancel could not be sent, else empty
    */
+  @Override
   public Optional<Outcome.Failure> cancel(String batchName) {
     try {
       client.batches.cancel(batchName, null);

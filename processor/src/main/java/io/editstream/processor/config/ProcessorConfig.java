@@ -47,6 +47,10 @@ public record ProcessorConfig(
    *
    * @param bulk {@code batch.lane=bulk}: BULK jobs go by batch; false: the lane is off
    * @param failOnBatchFailure {@code batch.on.batch.failure=fail}
+   * @param deadline {@code batch.deadline.ms}
+   * @param failOnDeadline {@code batch.on.deadline=fail}
+   * @param quotaEnqueuedRequests {@code batch.quota.enqueued.requests}, 0 = no limit
+   * @param quotaEnqueuedTokens {@code batch.quota.enqueued.tokens}, 0 = no limit
    */
   public record Batch(
       boolean bulk,
@@ -54,7 +58,11 @@ public record ProcessorConfig(
       Duration maxWait,
       Duration pollInterval,
       boolean failOnBatchFailure,
-      long inlineMaxBytes) {}
+      long inlineMaxBytes,
+      Duration deadline,
+      boolean failOnDeadline,
+      long quotaEnqueuedRequests,
+      long quotaEnqueuedTokens) {}
 
   /**
    * Per-tenant daily caps on the shared model account (issue 19.1); null values mean no cap.
@@ -500,13 +508,22 @@ public record ProcessorConfig(
       throw new ConfigException(
           "batch.on.batch.failure", "'" + onFailure + "' is not one of: online, fail");
     }
+    String onDeadline = s.required("batch.on.deadline").trim();
+    if (!onDeadline.equals("online") && !onDeadline.equals("fail")) {
+      throw new ConfigException(
+          "batch.on.deadline", "'" + onDeadline + "' is not one of: online, fail");
+    }
     return new Batch(
         lane.equals("bulk"),
         s.integer("batch.max.requests", 1, 100_000),
         s.millis("batch.max.wait.ms", 0, 86_400_000),
         s.millis("batch.poll.interval.ms", 10, 86_400_000),
         onFailure.equals("fail"),
-        s.longValue("batch.inline.max.bytes", 0, 20_000_000));
+        s.longValue("batch.inline.max.bytes", 0, 20_000_000),
+        s.millis("batch.deadline.ms", 1_000, 30L * 86_400_000),
+        onDeadline.equals("fail"),
+        s.longValue("batch.quota.enqueued.requests", 0, 1_000_000_000),
+        s.longValue("batch.quota.enqueued.tokens", 0, 1_000_000_000_000L));
   }
 
   private static TenantCaps tenantCaps(Settings s) {

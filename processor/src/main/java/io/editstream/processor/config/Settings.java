@@ -596,6 +596,38 @@ public final class Settings {
                   "A batch that fails, expires, is cancelled or is refused: online (its jobs are"
                       + " dispatched online) or fail (each job gets a failure event)."),
               new Setting(
+                  "batch.deadline.ms",
+                  Setting.envOf("batch.deadline.ms"),
+                  "86400000",
+                  false,
+                  "A batch not ended this long after it was recorded (durable across restarts) is"
+                      + " cancelled and its answers ignored; its jobs then go as"
+                      + " batch.on.deadline says."),
+              new Setting(
+                  "batch.on.deadline",
+                  Setting.envOf("batch.on.deadline"),
+                  "online",
+                  false,
+                  "The jobs of a batch past batch.deadline.ms: online (dispatched online) or fail"
+                      + " (an EXPIRED failure event naming batch.deadline.ms)."),
+              new Setting(
+                  "batch.quota.enqueued.requests",
+                  Setting.envOf("batch.quota.enqueued.requests"),
+                  "100000",
+                  false,
+                  "Requests the account may have in batches that have not ended; each instance"
+                      + " keeps to its share (its input partitions), and a batch that does not fit"
+                      + " waits. 0: no limit."),
+              new Setting(
+                  "batch.quota.enqueued.tokens",
+                  Setting.envOf("batch.quota.enqueued.tokens"),
+                  "0",
+                  false,
+                  "Input tokens (estimated) the account may have in batches that have not ended,"
+                      + " shared like batch.quota.enqueued.requests; see the Batch API limits of"
+                      + " your tier in AI Studio. 0: no limit (a 429 from the batch service still"
+                      + " makes batches wait)."),
+              new Setting(
                   "batch.inline.max.bytes",
                   Setting.envOf("batch.inline.max.bytes"),
                   "10000000",

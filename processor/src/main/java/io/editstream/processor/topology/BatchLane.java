@@ -6,15 +6,20 @@ import io.editstream.processor.batch.BatchClient;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.BatchQuota;
+import io.editstream.processor.throttle.JobCost;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeSet;
@@ -42,6 +47,16 @@ import org.slf4j.LoggerFactory;
  * after its backoff, in a new batch. A batch that fails, expires, is cancelled or is refused sends
  * its jobs online for good ({@link PendingJob#onlineOnly()}), or fails them ({@link
  * BatchSettings#failOnBatchFailure()}). The lane never takes quota-gate permits.
+ *
+ * <p>Deadline (issue 18.3): a batch not ended {@link BatchSettings#deadline()} after it was
+ * recorded ({@link PendingJob.BatchRef#sinceMs}, durable) is cancelled ({@code batches.cancel}) and
+ * its jobs go online or fail ({@code EXPIRED}, {@link BatchSettings#failOnDeadline()}); any answer
+ * it still gives is ignored (the jobs' entries no longer name it).
+ *
+ * <p>Quota (issue 18.4): a group of jobs becomes a batch only once it fits in the instance's {@link
+ * BatchQuota} (enqueued requests and tokens); until then its jobs wait in the lane. The room comes
+ * back when the batch ends, however it ends. A 429 from the batch service pauses the pool and the
+ * batch is created later: it is not a refused batch.
  */
 final class BatchLane {
 
@@ -67,17 +82,31 @@ final class BatchLane {
     RECORDED,
     CREATING,
     POLLING,
-    POLL_RUNNING
+    POLL_RUNNING,
+    /** Past its deadline: being cancelled; its jobs leave when the cancel has been sent. */
+    CANCELLING
   }
 
   private static final class Run {
     final String displayName;
     final TreeSet<String> jobIds = new TreeSet<>();
-    final boolean recovered;
+
+    /** Whether the batch may exist without the lane knowing its name (look it up first). */
+    boolean recovered;
+
     String model;
     String name;
     Phase phase = Phase.RECORDED;
     long dueAtMs;
+
+    /** When the batch was recorded: its deadline runs from here. */
+    long sinceMs;
+
+    /** What it holds in the batch quota pool, given back once when it ends. */
+    long requests;
+
+    long tokens;
+    boolean over;
 
     Run(String displayName, String model, boolean recovered) {
       this.displayName = displayName;
@@ -94,6 +123,7 @@ final class BatchLane {
   private final Map<String, LiveJob> live;
   private final Function<byte[], EditJob> decode;
   private final Owner owner;
+  private final TopologyMetrics metrics;
   private final String namePrefix;
 
   // model -> jobs waiting for their batch, in arrival order, and when the oldest came.
@@ -102,6 +132,8 @@ final class BatchLane {
   private final Map<String, Run> runs = new LinkedHashMap<>();
   // Every job the lane holds (collecting or in a batch).
   private final Set<String> members = new HashSet<>();
+  // Estimated input tokens of each job collecting, for the batch quota.
+  private final Map<String, Long> tokensOf = new HashMap<>();
   private final Queue<Runnable> events = new ConcurrentLinkedQueue<>();
   private volatile boolean closed;
 
@@ -114,7 +146,8 @@ final class BatchLane {
       KeyValueStore<String, byte[]> pending,
       Map<String, LiveJob> live,
       Function<byte[], EditJob> decode,
-      Owner owner) {
+      Owner owner,
+      TopologyMetrics metrics) {
     this.settings = settings;
     this.dispatcher = dispatcher;
     this.models = models;
@@ -123,6 +156,7 @@ final class BatchLane {
     this.live = live;
     this.decode = decode;
     this.owner = owner;
+    this.metrics = metrics;
     this.namePrefix = context.applicationId() + "-" + context.taskId();
     this.lastNowMs = nowMs;
   }
@@ -143,6 +177,7 @@ final class BatchLane {
       return false;
     }
     if (members.add(jobId)) {
+      tokensOf.put(jobId, JobCost.of(job).estimatedInputTokens());
       String model = models.forJob(job);
       collecting.computeIfAbsent(model, m -> new ArrayList<>()).add(jobId);
       openedAtMs.putIfAbsent(model, nowMs);
@@ -160,8 +195,16 @@ final class BatchLane {
       return false;
     }
     Run run = runs.computeIfAbsent(ref.displayName(), d -> new Run(d, null, true));
+    // Written before version 3 (no start): the deadline runs from now.
+    long since = ref.sinceMs() > 0 ? ref.sinceMs() : lastNowMs;
+    run.sinceMs = run.jobIds.isEmpty() ? since : Math.min(run.sinceMs, since);
     run.jobIds.add(jobId);
     members.add(jobId);
+    // Enqueued (or about to be) already: its room is taken without asking.
+    long tokens = JobCost.of(decode.apply(entry.frame())).estimatedInputTokens();
+    run.requests++;
+    run.tokens += tokens;
+    settings.quota().hold(1, tokens);
     if (ref.name() != null) {
       run.name = ref.name();
       run.phase = Phase.POLLING;
@@ -177,8 +220,16 @@ final class BatchLane {
       event.run();
     }
     // Batches recorded at an earlier tick are committed by now: create them.
+    long deadlineMs = settings.deadline().toMillis();
+    boolean paused = nowMs < settings.quota().pausedUntilMs();
     for (Run run : List.copyOf(runs.values())) {
-      if (run.phase == Phase.RECORDED && run.dueAtMs <= nowMs) {
+      if (run.over) {
+        continue;
+      }
+      boolean settled = run.phase == Phase.RECORDED || run.phase == Phase.POLLING;
+      if (settled && nowMs - run.sinceMs >= deadlineMs) {
+        deadline(run);
+      } else if (run.phase == Phase.RECORDED && run.dueAtMs <= nowMs && !paused) {
         create(run);
       } else if (run.phase == Phase.POLLING && run.dueAtMs <= nowMs) {
         poll(run);
@@ -191,8 +242,16 @@ final class BatchLane {
       while (jobs.size() >= settings.maxRequests() || (waitedEnough && !jobs.isEmpty())) {
         List<String> group =
             new ArrayList<>(jobs.subList(0, Math.min(jobs.size(), settings.maxRequests())));
+        long tokens = 0;
+        for (String jobId : group) {
+          tokens += tokensOf.getOrDefault(jobId, 0L);
+        }
+        if (!settings.quota().tryAcquire(nowMs, group.size(), tokens)) {
+          break; // the batch quota is full: the jobs wait here, asked again at the next tick
+        }
         jobs.subList(0, group.size()).clear();
-        recorded |= record(model, group, nowMs);
+        group.forEach(tokensOf::remove);
+        recorded |= record(model, group, tokens, nowMs);
       }
       if (jobs.isEmpty()) {
         collecting.remove(model);
@@ -204,8 +263,11 @@ final class BatchLane {
     }
   }
 
-  /** Writes the batch's display name into its jobs' pending entries; created at a later tick. */
-  private boolean record(String model, List<String> group, long nowMs) {
+  /**
+   * Writes the batch's display name into its jobs' pending entries; created at a later tick. The
+   * group's room in the batch quota ({@code tokens}) is taken already.
+   */
+  private boolean record(String model, List<String> group, long tokens, long nowMs) {
     Map<String, PendingJob> entries = new LinkedHashMap<>();
     for (String jobId : new TreeSet<>(group)) {
       byte[] raw = pending.get(jobId);
@@ -216,6 +278,7 @@ final class BatchLane {
       entries.put(jobId, PendingJob.decode(raw));
     }
     if (entries.isEmpty()) {
+      settings.quota().release(group.size(), tokens);
       return false;
     }
     // Deterministic and unique per set of jobs and attempt: a retry makes a new name.
@@ -226,6 +289,9 @@ final class BatchLane {
     String displayName = namePrefix + "-" + h.hash().toString().substring(0, 16);
     Run run = new Run(displayName, model, false);
     run.dueAtMs = nowMs; // the next tick, after the commit
+    run.sinceMs = nowMs;
+    run.requests = group.size();
+    run.tokens = tokens;
     entries.forEach(
         (jobId, e) -> {
           PendingJob d = e.dispatchedToBatch(nowMs, displayName);
@@ -249,7 +315,7 @@ final class BatchLane {
       }
     }
     if (jobs.isEmpty()) {
-      runs.remove(run.displayName);
+      finish(run);
       return;
     }
     if (run.model == null) {
@@ -285,7 +351,7 @@ final class BatchLane {
                   }
                 }
                 if (requests.isEmpty()) {
-                  post(() -> runs.remove(run.displayName));
+                  post(() -> finish(run));
                   return;
                 }
                 BatchClient.Submission s =
@@ -295,7 +361,12 @@ final class BatchLane {
                       if (s instanceof BatchClient.Submission.Accepted a) {
                         created(run, a.batchName(), false);
                       } else {
-                        ended(run, ((BatchClient.Submission.Refused) s).failure(), "refused");
+                        Outcome.Failure f = ((BatchClient.Submission.Refused) s).failure();
+                        if (isQuota(f)) {
+                          waitForQuota(run, f);
+                        } else {
+                          ended(run, f, "refused");
+                        }
                       }
                     });
               } catch (RuntimeException e) {
@@ -311,13 +382,42 @@ final class BatchLane {
   }
 
   private void retryCreate(Run run) {
-    Run again = new Run(run.displayName, run.model, true);
-    again.jobIds.addAll(run.jobIds);
-    again.dueAtMs = now() + settings.pollInterval().toMillis();
-    runs.put(run.displayName, again);
+    if (run.over) {
+      return;
+    }
+    run.recovered = true;
+    run.phase = Phase.RECORDED;
+    run.dueAtMs = now() + settings.pollInterval().toMillis();
+  }
+
+  /** A 429 from the batch service: nothing was created; no batch is created before it passes. */
+  static boolean isQuota(Outcome.Failure f) {
+    return f.httpStatus() != null && f.httpStatus() == 429;
+  }
+
+  private void waitForQuota(Run run, Outcome.Failure f) {
+    if (run.over) {
+      return;
+    }
+    long waitMs = settings.pollInterval().toMillis();
+    if (f.retryAfter() != null) {
+      waitMs = Math.max(waitMs, f.retryAfter().toMillis());
+    }
+    run.phase = Phase.RECORDED;
+    run.dueAtMs = now() + waitMs;
+    settings.quota().pause(run.dueAtMs);
+    log.info(
+        "Task {}: batch {} not created, the batch quota is full ({}); trying again in {} ms",
+        context.taskId(),
+        run.displayName,
+        f.message(),
+        waitMs);
   }
 
   private void created(Run run, String name, boolean found) {
+    if (run.over) {
+      return;
+    }
     run.name = name;
     run.phase = Phase.POLLING;
     run.dueAtMs = now() + settings.pollInterval().toMillis();
@@ -362,6 +462,9 @@ final class BatchLane {
   }
 
   private void polled(Run run, BatchClient.Poll p) {
+    if (run.over) {
+      return;
+    }
     if (p.state() == null && p.failure() != null && !p.failure().retryable()) {
       // Gone (404) or refused for good: asking again would never end.
       ended(run, p.failure(), "cannot be read");
@@ -391,7 +494,7 @@ final class BatchLane {
           p.state().name());
       return;
     }
-    runs.remove(run.displayName);
+    finish(run);
     int answered = 0;
     for (String jobId : run.jobIds) {
       PendingJob entry = entryIn(run, jobId);
@@ -399,6 +502,7 @@ final class BatchLane {
       if (entry == null) {
         continue; // ended while its batch ran (cancelled): its answer is dropped
       }
+      metrics.batchJob("answered", "answer");
       Outcome outcome = p.outcomes().get(jobId);
       if (outcome == null) {
         outcome =
@@ -438,7 +542,78 @@ final class BatchLane {
 
   /** The batch ended without answers (failed, expired, cancelled, refused). */
   private void ended(Run run, Outcome.Failure failure, String how) {
-    runs.remove(run.displayName);
+    if (run.over) {
+      return;
+    }
+    leaveAll(run, failure, how, settings.failOnBatchFailure(), "batch_ended");
+  }
+
+  /**
+   * The batch did not end within {@code batch.deadline.ms}: it is cancelled (looked up first if its
+   * name is not known), and then its jobs go online or fail. Its answers, if it still gives any,
+   * are ignored: the jobs' entries no longer name it.
+   */
+  private void deadline(Run run) {
+    Duration limit = settings.deadline();
+    Outcome.Failure failure =
+        Outcome.Failure.permanent(
+            FailureCode.EXPIRED,
+            null,
+            null,
+            "batch "
+                + (run.name == null ? run.displayName : run.name)
+                + " did not end within batch.deadline.ms="
+                + limit.toMillis()
+                + " ("
+                + limit
+                + "); it was cancelled and its answers are ignored");
+    String how = "passed batch.deadline.ms";
+    if (run.name == null && !run.recovered) {
+      // Never sent to the service: nothing to cancel.
+      leaveAll(run, failure, how, settings.failOnDeadline(), "deadline");
+      return;
+    }
+    run.phase = Phase.CANCELLING;
+    String name = run.name;
+    settings
+        .executor()
+        .execute(
+            () -> {
+              String target = name;
+              Optional<Outcome.Failure> problem;
+              try {
+                if (target == null) {
+                  target = settings.service().find(run.displayName).orElse(null);
+                }
+                problem = target == null ? Optional.empty() : settings.service().cancel(target);
+              } catch (RuntimeException e) {
+                problem =
+                    Optional.of(
+                        Outcome.Failure.retryable(FailureCode.INTERNAL, null, e.toString(), null));
+              }
+              String cancelled = target;
+              Optional<Outcome.Failure> result = problem;
+              post(
+                  () -> {
+                    if (result.isPresent()) {
+                      log.warn(
+                          "Task {}: batch {} ({}) passed its deadline and could not be cancelled"
+                              + " ({}); its answers will be ignored",
+                          context.taskId(),
+                          cancelled,
+                          run.displayName,
+                          result.get().message());
+                    } else if (cancelled != null) {
+                      log.info("Task {}: batch {} cancelled", context.taskId(), cancelled);
+                    }
+                    leaveAll(run, failure, how, settings.failOnDeadline(), "deadline");
+                  });
+            });
+  }
+
+  /** Every job of the batch leaves it: it fails with {@code failure}, or goes online for good. */
+  private void leaveAll(Run run, Outcome.Failure failure, String how, boolean fail, String cause) {
+    finish(run);
     log.warn(
         "Task {}: batch {} ({}) {}: {}; its {} jobs {}",
         context.taskId(),
@@ -447,24 +622,36 @@ final class BatchLane {
         how,
         failure.message(),
         run.jobIds.size(),
-        settings.failOnBatchFailure() ? "fail" : "go online");
+        fail ? "fail" : "go online");
     for (String jobId : run.jobIds) {
       PendingJob entry = entryIn(run, jobId);
       members.remove(jobId);
       if (entry == null) {
         continue;
       }
-      if (settings.failOnBatchFailure()) {
+      if (fail) {
+        metrics.batchJob("failed", cause);
         owner.complete(
             jobId,
             Dispatcher.Failed.beforeTheCall(
                 Outcome.Failure.permanent(
                     failure.code(), failure.httpStatus(), null, failure.message())));
       } else {
+        metrics.batchJob("online", cause);
         pending.put(jobId, entry.online().encode());
         owner.online(jobId);
       }
     }
+  }
+
+  /** The batch is over for the lane: forgotten, and its room in the batch quota given back. */
+  private void finish(Run run) {
+    if (run.over) {
+      return;
+    }
+    run.over = true;
+    runs.remove(run.displayName, run);
+    settings.quota().release(run.requests, run.tokens);
   }
 
   private void leave(Run run, String jobId) {
@@ -518,7 +705,14 @@ final class BatchLane {
     return members.size();
   }
 
+  /**
+   * The task closes (rebalance, shutdown): its batches go with its pending entries to the next
+   * owner, which takes their room in its own pool.
+   */
   void close() {
     closed = true;
+    for (Run run : List.copyOf(runs.values())) {
+      finish(run);
+    }
   }
 }

@@ -1,12 +1,13 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.batch.BatchService;
+import io.editstream.processor.throttle.BatchQuota;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 
 /**
- * The batch lane of an instance (issue 18): where BULK jobs go by batch, and how they are grouped
- * and polled. {@link #OFF} sends every job online.
+ * The batch lane of an instance (issue 18): where BULK jobs go by batch, and how they are grouped,
+ * polled, bounded in time and in quota. {@link #OFF} sends every job online.
  *
  * @param service the batch API; null = the lane is off
  * @param executor runs submissions, polls and the preparing of requests, off the stream thread
@@ -15,6 +16,10 @@ import java.util.concurrent.Executor;
  * @param pollInterval how often a running batch is asked for its state
  * @param failOnBatchFailure a batch that fails, expires, is cancelled or is refused fails its jobs
  *     (instead of sending them online)
+ * @param deadline a batch not ended this long after it was recorded is cancelled ({@code
+ *     batch.deadline.ms})
+ * @param failOnDeadline its jobs then fail ({@code EXPIRED}) instead of going online
+ * @param quota the instance's batch quota pool (enqueued requests and tokens)
  */
 public record BatchSettings(
     BatchService service,
@@ -22,7 +27,13 @@ public record BatchSettings(
     int maxRequests,
     Duration maxWait,
     Duration pollInterval,
-    boolean failOnBatchFailure) {
+    boolean failOnBatchFailure,
+    Duration deadline,
+    boolean failOnDeadline,
+    BatchQuota quota) {
+
+  /** Google's target turnaround for a batch, and the default deadline. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofHours(24);
 
   /** No batch lane: every job goes online. */
   public static final BatchSettings OFF =
@@ -35,6 +46,32 @@ public record BatchSettings(
     if (pollInterval.isNegative() || pollInterval.isZero()) {
       throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
     }
+    if (deadline.isNegative() || deadline.isZero()) {
+      throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+    }
+    if (quota == null) {
+      throw new IllegalArgumentException("quota: use BatchQuota.unlimited() for none");
+    }
+  }
+
+  /** The default deadline (24 h, jobs go online) and no quota limit. */
+  public BatchSettings(
+      BatchService service,
+      Executor executor,
+      int maxRequests,
+      Duration maxWait,
+      Duration pollInterval,
+      boolean failOnBatchFailure) {
+    this(
+        service,
+        executor,
+        maxRequests,
+        maxWait,
+        pollInterval,
+        failOnBatchFailure,
+        DEFAULT_DEADLINE,
+        false,
+        BatchQuota.unlimited());
   }
 
   boolean enabled() {

@@ -226,7 +226,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
               public void online(String jobId) {
                 ready.add(jobId);
               }
-            });
+            },
+            runtime.metrics());
     // Jobs accepted before a crash or a rebalance: dispatch them again (model calls are
     // at-least-once; the outcome is still exactly-once).
     int restored = 0;

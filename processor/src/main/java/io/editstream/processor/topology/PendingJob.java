@@ -33,14 +33,20 @@ record PendingJob(
     BatchRef batch,
     boolean onlineOnly) {
 
-  /** Version 1 had no batch fields; it is still read. */
-  private static final byte VERSION = 2;
+  /**
+   * Version 1 had no batch fields, version 2 no batch start ({@link BatchRef#sinceMs}); both are
+   * still read. Version 2 is still written for a job without a batch that a failed batch sent
+   * online.
+   */
+  private static final byte VERSION = 3;
 
   /**
    * The batch a job is in: {@code displayName} (deterministic, recorded before the batch is
-   * created) and {@code name} ({@code batches/…}, null until the service has answered).
+   * created), {@code name} ({@code batches/…}, null until the service has answered) and {@code
+   * sinceMs}, when the batch was recorded, from which its deadline ({@code batch.deadline.ms}) runs
+   * (0: unknown, an entry written before version 3; the lane counts from when it restores it).
    */
-  record BatchRef(String displayName, String name) {
+  record BatchRef(String displayName, String name, long sinceMs) {
     BatchRef {
       if (displayName == null || displayName.isEmpty()) {
         throw new IllegalArgumentException("displayName: a batch reference needs one");
@@ -48,6 +54,10 @@ record PendingJob(
       if (name != null && name.isEmpty()) {
         name = null;
       }
+    }
+
+    BatchRef(String displayName, String name) {
+      this(displayName, name, 0);
     }
   }
 
@@ -80,7 +90,7 @@ record PendingJob(
   /** Dispatched into the batch {@code displayName}, not created yet: counts as an attempt. */
   PendingJob dispatchedToBatch(long nowMs, String displayName) {
     PendingJob d = dispatched(nowMs);
-    return d.with(new BatchRef(displayName, null), onlineOnly);
+    return d.with(new BatchRef(displayName, null, nowMs), onlineOnly);
   }
 
   /** Its batch exists under {@code name}. */
@@ -88,7 +98,7 @@ record PendingJob(
     if (batch == null) {
       throw new IllegalStateException("no batch recorded for this job");
     }
-    return with(new BatchRef(batch.displayName(), name), onlineOnly);
+    return with(new BatchRef(batch.displayName(), name, batch.sinceMs()), onlineOnly);
   }
 
   /**
@@ -177,9 +187,10 @@ record PendingJob(
   byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(frame.length + 48);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      // Without batch fields, version 1: a processor that predates the batch lane reads it.
+      // Without batch fields, version 1: a processor that predates the batch lane reads it; without
+      // a batch, version 2.
       boolean v2 = batch != null || onlineOnly;
-      out.writeByte(v2 ? VERSION : 1);
+      out.writeByte(batch != null ? VERSION : v2 ? 2 : 1);
       out.writeLong(acceptedAtMs);
       out.writeInt(attempts);
       out.writeLong(firstDispatchAtMs);
@@ -195,6 +206,9 @@ record PendingJob(
         out.writeUTF(batch == null ? "" : batch.displayName());
         out.writeUTF(batch == null || batch.name() == null ? "" : batch.name());
       }
+      if (batch != null) {
+        out.writeLong(batch.sinceMs());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -204,7 +218,7 @@ record PendingJob(
   static PendingJob decode(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte version = in.readByte();
-      if (version != 1 && version != VERSION) {
+      if (version < 1 || version > VERSION) {
         throw new IllegalStateException("pending store entry has unknown version " + version);
       }
       long accepted = in.readLong();
@@ -223,7 +237,8 @@ record PendingJob(
         online = in.readBoolean();
         String displayName = in.readUTF();
         String name = in.readUTF();
-        batch = displayName.isEmpty() ? null : new BatchRef(displayName, name);
+        long since = version >= 3 && !displayName.isEmpty() ? in.readLong() : 0;
+        batch = displayName.isEmpty() ? null : new BatchRef(displayName, name, since);
       }
       return new PendingJob(
           frame,

@@ -187,4 +187,18 @@ public final class TopologyMetrics {
     modelTime.record(model);
     overhead.record(overheadTime.isNegative() ? Duration.ZERO : overheadTime);
   }
+
+  /**
+   * A job left the batch lane ({@code editstream_batch_jobs_total}): {@code outcome} answered (its
+   * batch succeeded), online (sent online) or failed; {@code cause} answer, batch_ended (the batch
+   * failed, expired, was cancelled, refused or lost) or deadline ({@code batch.deadline.ms}).
+   */
+  void batchJob(String outcome, String cause) {
+    Counter.builder("editstream.batch.jobs")
+        .description("Jobs that left the batch lane, by outcome and cause")
+        .tag("outcome", outcome)
+        .tag("cause", cause)
+        .register(registry)
+        .increment();
+  }
 }

@@ -396,4 +396,40 @@ class SettingsValidationTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("batch.max.requests");
   }
+
+  @Test
+  void shouldReadTheBatchDeadlineAndQuotaAndNameTheOneThatIsWrong() {
+    ProcessorConfig.Batch defaults = config(minimal()).batch();
+    assertThat(defaults.deadline()).isEqualTo(java.time.Duration.ofHours(24));
+    assertThat(defaults.failOnDeadline()).isFalse();
+    assertThat(defaults.quotaEnqueuedRequests()).isEqualTo(100_000);
+    assertThat(defaults.quotaEnqueuedTokens()).isZero();
+
+    Map<String, String> m = minimal();
+    m.put("batch.deadline.ms", "3600000");
+    m.put("batch.on.deadline", "fail");
+    m.put("batch.quota.enqueued.requests", "500");
+    m.put("batch.quota.enqueued.tokens", "2000000");
+    ProcessorConfig.Batch batch = config(m).batch();
+    assertThat(batch.deadline()).isEqualTo(java.time.Duration.ofHours(1));
+    assertThat(batch.failOnDeadline()).isTrue();
+    assertThat(batch.quotaEnqueuedRequests()).isEqualTo(500);
+    assertThat(batch.quotaEnqueuedTokens()).isEqualTo(2_000_000);
+
+    m.put("batch.on.deadline", "retry");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.on.deadline")
+        .hasMessageContaining("online, fail");
+    m.remove("batch.on.deadline");
+    m.put("batch.deadline.ms", "0");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.deadline.ms");
+    m.remove("batch.deadline.ms");
+    m.put("batch.quota.enqueued.tokens", "-1");
+    assertThatThrownBy(() -> config(m))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.quota.enqueued.tokens");
+  }
 }

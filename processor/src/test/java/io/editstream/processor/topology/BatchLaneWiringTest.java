@@ -7,6 +7,7 @@ import io.editstream.processor.batch.BatchService;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.BatchQuota;
 import io.editstream.processor.throttle.DispatchGate;
 import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
@@ -68,6 +69,11 @@ class BatchLaneWiringTest {
   private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
   private TopologyHarness harness;
   private DispatchGate gate;
+  // The batch deadline and quota of the next runtime (the defaults: 24 h, online, no limit).
+  private Duration deadline = BatchSettings.DEFAULT_DEADLINE;
+  private boolean failOnDeadline;
+  private long quotaRequests;
+  private BatchQuota quota;
 
   private final Clock clock =
       new Clock() {
@@ -131,7 +137,16 @@ class BatchLaneWiringTest {
         base.jobs(),
         base.spendCaps(),
         base.holds(),
-        new BatchSettings(batches, Runnable::run, 3, MAX_WAIT, POLL, failOnBatchFailure));
+        new BatchSettings(
+            batches,
+            Runnable::run,
+            3,
+            MAX_WAIT,
+            POLL,
+            failOnBatchFailure,
+            deadline,
+            failOnDeadline,
+            quota = new BatchQuota(quotaRequests, 0, () -> 1.0)));
   }
 
   private void start(boolean failOnBatchFailure) {
@@ -312,6 +327,187 @@ class BatchLaneWiringTest {
     int polls = batches.polled.size();
     run(POLL.multipliedBy(3));
     assertThat(batches.polled).as("not asked again").hasSize(polls);
+  }
+
+  // --- the deadline (18.3) ---
+
+  private void startWithDeadline(Duration d, boolean fail) {
+    deadline = d;
+    failOnDeadline = fail;
+    start(false);
+  }
+
+  @Test
+  void shouldCancelABatchPastItsDeadlineSendItsJobsOnlineAndIgnoreItsLateAnswers() {
+    startWithDeadline(Duration.ofSeconds(2), false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    assertThat(batches.created()).hasSize(1);
+
+    run(Duration.ofMillis(1800));
+    assertThat(batches.cancelled).as("not before its deadline").isEmpty();
+    assertThat(harness.results.isEmpty()).isTrue();
+
+    run(Duration.ofMillis(200));
+    assertThat(batches.cancelled).containsExactly("batches/1");
+    run(Duration.ofMillis(50));
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
+
+    batches.finishAll(BatchClient.State.SUCCEEDED); // too late: ignored
+    run(POLL.multipliedBy(5));
+    List<EditResult> results = harness.results.readValuesToList();
+    assertThat(results)
+        .extracting(EditResult::getJobId)
+        .as("exactly one outcome each, the online one")
+        .containsExactlyInAnyOrder("j0", "j1", "j2");
+    assertThat(results).allSatisfy(r -> assertThat(r.getEstimatedCostUsd()).isEqualTo(ONLINE_COST));
+    assertThat(harness.failures.isEmpty()).isTrue();
+    assertThat(batches.cancelled).as("cancelled once").hasSize(1);
+    assertThat(pendingEntries()).isEmpty();
+    assertThat(quota.enqueuedRequests()).as("its room given back").isZero();
+  }
+
+  @Test
+  void shouldFailTheJobsOfABatchPastItsDeadlineAsExpiredWhenSetToFail() {
+    startWithDeadline(Duration.ofSeconds(2), true);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(2100));
+
+    assertThat(batches.cancelled).containsExactly("batches/1");
+    Map<String, EditFailure> failures = harness.failures.readKeyValuesToMap();
+    assertThat(failures).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(failures.values())
+        .allSatisfy(f -> assertThat(f.getCode()).isEqualTo(FailureCode.EXPIRED))
+        .allSatisfy(f -> assertThat(f.getMessage()).contains("batch.deadline.ms=2000"))
+        .allSatisfy(f -> assertThat(f.getRetryable()).isFalse());
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(5));
+    assertThat(harness.results.isEmpty()).isTrue();
+    assertThat(harness.failures.isEmpty()).as("one outcome each").isTrue();
+    assertThat(dispatcher.online).isEmpty();
+    assertThat(quota.enqueuedRequests()).isZero();
+  }
+
+  @Test
+  void shouldCountTheDeadlineFromWhenTheBatchWasRecordedAcrossARestart() {
+    deadline = Duration.ofSeconds(2);
+    crashAfterRecording();
+    tick();
+    tick(); // created, its name recorded
+    run(Duration.ofMillis(1500));
+    Map<String, byte[]> restored = snapshot();
+    harness.close();
+    harness = null;
+
+    Restarted task = new Restarted(restored);
+    assertThat(quota.enqueuedRequests()).as("the restored batch holds its room").isEqualTo(3);
+    task.run(Duration.ofMillis(300));
+    assertThat(batches.cancelled).as("2 s after it was recorded, not after the restart").isEmpty();
+    task.run(Duration.ofMillis(300));
+
+    assertThat(batches.cancelled).containsExactly("batches/1");
+    task.run(Duration.ofMillis(50));
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
+    assertThat(task.results()).containsExactlyInAnyOrder("j0", "j1", "j2");
+    assertThat(quota.enqueuedRequests()).isZero();
+    task.processor.close();
+  }
+
+  @Test
+  void shouldLeaveABatchThatWasNeverCreatedAtItsDeadlineWithoutCancellingAnything() {
+    startWithDeadline(Duration.ofSeconds(2), false);
+    batches.refuse429 = 1_000; // the service keeps answering 429: the batch is never created
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(2100));
+
+    assertThat(batches.created()).isEmpty();
+    assertThat(batches.cancelled).isEmpty();
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
+    assertThat(harness.results.readKeyValuesToMap()).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(batches.submits.size())
+        .as("asked again after each 429's delay, not at every tick")
+        .isBetween(2, 8);
+  }
+
+  // --- the batch quota pool (18.4) ---
+
+  @Test
+  void shouldKeepABatchWaitingUntilItFitsInTheBatchQuotaWhileInteractiveJobsFlow() {
+    quotaRequests = 3;
+    start(false);
+    for (int i = 0; i < 6; i++) {
+      submit("j" + i);
+    }
+    run(Duration.ofMillis(50));
+    assertThat(batches.created()).as("the second does not fit").hasSize(1);
+    assertThat(quota.enqueuedRequests()).isEqualTo(3);
+
+    harness.submit("i0", job("i0", Priority.INTERACTIVE));
+    run(MAX_WAIT.multipliedBy(2));
+    assertThat(batches.created()).as("still waiting, not refused").hasSize(1);
+    assertThat(harness.results.readKeyValuesToMap())
+        .as("the INTERACTIVE job went online meanwhile")
+        .containsOnlyKeys("i0");
+
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+    assertThat(batches.created()).as("created once the first ended").hasSize(2);
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    assertThat(harness.results.readKeyValuesToMap())
+        .containsOnlyKeys("j0", "j1", "j2", "j3", "j4", "j5");
+    assertThat(dispatcher.online).containsExactly("i0");
+    assertThat(batches.submits).as("no submission refused").hasSize(2);
+    assertThat(quota.enqueuedRequests()).isZero();
+    assertThat(quota.enqueuedTokens()).isZero();
+  }
+
+  @Test
+  void shouldGiveTheRoomOfAFailedBatchBack() {
+    quotaRequests = 3;
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    assertThat(quota.enqueuedRequests()).isEqualTo(3);
+    assertThat(quota.enqueuedTokens()).isPositive();
+    batches.finishAll(BatchClient.State.FAILED);
+    run(POLL.multipliedBy(3));
+
+    assertThat(quota.enqueuedRequests()).isZero();
+    assertThat(quota.enqueuedTokens()).isZero();
+  }
+
+  @Test
+  void shouldWaitAndCreateTheBatchLaterWhenTheServiceAnswers429() {
+    start(false);
+    batches.refuse429 = 1;
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    run(Duration.ofMillis(50));
+    assertThat(batches.submits).hasSize(1);
+    assertThat(batches.created()).isEmpty();
+    assertThat(dispatcher.online).as("a 429 is not a refused batch").isEmpty();
+    assertThat(harness.failures.isEmpty()).isTrue();
+
+    run(Duration.ofMillis(400)); // its retryDelay (300 ms)
+    assertThat(batches.submits).as("tried once more, after the delay").hasSize(2);
+    assertThat(batches.created()).hasSize(1);
+    assertThat(batches.finds).as("a 429 created nothing: no look-up").isZero();
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    assertThat(harness.results.readKeyValuesToMap()).containsOnlyKeys("j0", "j1", "j2");
+    assertThat(dispatcher.online).isEmpty();
   }
 
   // --- restarts: a new task over what the changelog restores, at each step of the protocol ---
@@ -501,12 +697,33 @@ class BatchLaneWiringTest {
     private final List<Integer> sizes = new CopyOnWriteArrayList<>();
     final Map<String, Outcome> answers = new ConcurrentHashMap<>();
     final List<String> polled = new CopyOnWriteArrayList<>();
+    final List<String> cancelled = new CopyOnWriteArrayList<>();
+    final List<String> submits = new CopyOnWriteArrayList<>();
     volatile int finds;
     volatile boolean gone;
+    // The next this many submissions are refused with a 429 (the batch quota is full).
+    volatile int refuse429;
+
+    @Override
+    public Optional<Outcome.Failure> cancel(String batchName) {
+      cancelled.add(batchName);
+      states.computeIfPresent(batchName, (n, s) -> s.terminal() ? s : BatchClient.State.CANCELLED);
+      return Optional.empty();
+    }
 
     @Override
     public BatchClient.Submission submit(
         String model, String displayName, List<BatchClient.KeyedRequest> requests) {
+      submits.add(displayName);
+      if (refuse429 > 0) {
+        refuse429--;
+        return new BatchClient.Submission.Refused(
+            Outcome.Failure.retryable(
+                FailureCode.QUOTA_EXHAUSTED,
+                429,
+                "enqueued tokens exceeded",
+                Duration.ofMillis(300)));
+      }
       String name = "batches/" + (created.size() + 1);
       created.add(displayName);
       sizes.add(requests.size());

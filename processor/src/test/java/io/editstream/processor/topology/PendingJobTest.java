@@ -47,8 +47,10 @@ class PendingJobTest {
     PendingJob read = PendingJob.decode(created.encode());
 
     assertThat(PendingJob.decode(recorded.encode()).batch())
-        .isEqualTo(new PendingJob.BatchRef("app-0_0-abc", null));
-    assertThat(read.batch()).isEqualTo(new PendingJob.BatchRef("app-0_0-abc", "batches/42"));
+        .isEqualTo(new PendingJob.BatchRef("app-0_0-abc", null, 11));
+    assertThat(read.batch())
+        .as("the deadline still runs from when the batch was recorded")
+        .isEqualTo(new PendingJob.BatchRef("app-0_0-abc", "batches/42", 11));
     assertThat(read.attempts()).isEqualTo(1);
     assertThat(read.modelCalls()).isEqualTo(1);
     assertThat(read.frame()).isEqualTo(FRAME);
@@ -75,9 +77,30 @@ class PendingJobTest {
     byte[] plain = PendingJob.accepted(FRAME, 10).dispatched(11).encode();
     byte[] batched = PendingJob.accepted(FRAME, 10).dispatchedToBatch(11, "b").encode();
 
+    byte[] online = PendingJob.accepted(FRAME, 10).dispatchedToBatch(11, "b").online().encode();
+
     assertThat(plain[0]).isEqualTo((byte) 1);
-    assertThat(batched[0]).isEqualTo((byte) 2);
+    assertThat(online[0]).as("no batch: no batch start to write").isEqualTo((byte) 2);
+    assertThat(batched[0]).isEqualTo((byte) 3);
     assertThat(PendingJob.decode(plain).batch()).isNull();
     assertThat(PendingJob.decode(plain).onlineOnly()).isFalse();
+  }
+
+  @Test
+  void shouldReadAVersionTwoEntryWithItsBatchAndAnUnknownStart() {
+    byte[] v3 =
+        PendingJob.accepted(FRAME, 10)
+            .dispatchedToBatch(11, "app-0_0-abc")
+            .inBatch("batches/7")
+            .encode();
+    // Version 2 ended with the batch's name: no start.
+    byte[] v2 = Arrays.copyOf(v3, v3.length - Long.BYTES);
+    v2[0] = 2;
+
+    PendingJob read = PendingJob.decode(v2);
+
+    assertThat(read.batch()).isEqualTo(new PendingJob.BatchRef("app-0_0-abc", "batches/7", 0));
+    assertThat(read.attempts()).isEqualTo(1);
+    assertThat(read.frame()).isEqualTo(FRAME);
   }
 }
