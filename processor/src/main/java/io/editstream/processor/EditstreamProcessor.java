@@ -182,7 +182,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.dispatcher =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
     BatchSettings batch = BatchSettings.OFF;
-    if (config.batch().bulk()) {
+    if (config.batch().on()) {
       ProcessorConfig.Model m = config.model();
       this.batchClient =
           new BatchClient(
@@ -203,7 +203,8 @@ public final class EditstreamProcessor implements AutoCloseable {
               config.batch().maxRequests(),
               config.batch().maxWait(),
               config.batch().pollInterval(),
-              config.batch().failOnBatchFailure());
+              config.batch().failOnBatchFailure(),
+              !config.batch().perJob());
     } else {
       this.batchClient = null;
       this.batchThreads = null;

@@ -15,6 +15,9 @@ import java.util.concurrent.Executor;
  * @param pollInterval how often a running batch is asked for its state
  * @param failOnBatchFailure a batch that fails, expires, is cancelled or is refused fails its jobs
  *     (instead of sending them online)
+ * @param bulkByDefault {@code batch.lane=bulk}: BULK jobs go by batch unless they ask for the
+ *     online lane ({@link io.editstream.schema.Lanes#ATTRIBUTE}); false ({@code per-job}): only
+ *     jobs that ask for the batch lane do
  */
 public record BatchSettings(
     BatchService service,
@@ -22,11 +25,23 @@ public record BatchSettings(
     int maxRequests,
     Duration maxWait,
     Duration pollInterval,
-    boolean failOnBatchFailure) {
+    boolean failOnBatchFailure,
+    boolean bulkByDefault) {
 
   /** No batch lane: every job goes online. */
   public static final BatchSettings OFF =
       new BatchSettings(null, Runnable::run, 1, Duration.ZERO, Duration.ofSeconds(1), false);
+
+  /** {@code batch.lane=bulk}: BULK jobs go by batch unless they ask for the online lane. */
+  public BatchSettings(
+      BatchService service,
+      Executor executor,
+      int maxRequests,
+      Duration maxWait,
+      Duration pollInterval,
+      boolean failOnBatchFailure) {
+    this(service, executor, maxRequests, maxWait, pollInterval, failOnBatchFailure, true);
+  }
 
   public BatchSettings {
     if (maxRequests < 1) {
