@@ -1,5 +1,6 @@
 package io.editstream.bench;
 
+import io.editstream.bench.batch.BatchLaneBench;
 import io.editstream.bench.blob.BlobStoreBench;
 import io.editstream.bench.cache.CacheHitBench;
 import io.editstream.bench.memory.MemoryBench;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Option;
       QuotaBenchmark.class,
       SideBySideBench.class,
       MemoryBench.class,
-      BlobStoreBench.class
+      BlobStoreBench.class,
+      BatchLaneBench.class
     })
 public final class Bench implements Runnable {
 

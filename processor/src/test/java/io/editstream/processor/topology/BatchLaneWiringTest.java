@@ -66,6 +66,7 @@ class BatchLaneWiringTest {
   private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
   private TopologyHarness harness;
   private DispatchGate gate;
+  private JobRuntime.Validator validator = job -> Optional.empty();
 
   private final Clock clock =
       new Clock() {
@@ -114,7 +115,7 @@ class BatchLaneWiringTest {
     JobRuntime base =
         TopologyHarness.runtime(
             dispatcher,
-            job -> Optional.empty(),
+            validator,
             gate,
             clock,
             Duration.ofMillis(100),
@@ -266,6 +267,30 @@ class BatchLaneWiringTest {
             Map.of("b0", "online", "b1", "batch", "i0", "batch", "o0", "online"));
     assertThat(results.get("b1").getEstimatedCostUsd()).isEqualTo(ONLINE_COST / 2);
     assertThat(harness.failures.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aJobAskingForALaneThatDoesNotExistShouldFailNamingTheAttributeAndTheLanes() {
+    io.editstream.processor.validate.JobValidator real =
+        new io.editstream.processor.validate.JobValidator(
+            io.editstream.processor.validate.ValidationLimits.defaults());
+    validator =
+        job ->
+            real.validate(job)
+                .map(r -> Outcome.Failure.permanent(r.code(), null, null, r.message()));
+    start(false);
+    harness.submit("x0", job("x0", Priority.BULK, "cheap"));
+    harness.submit("b0", job("b0", Priority.BULK, "batch"));
+    run(Duration.ofMillis(50));
+
+    EditFailure failure = harness.failures.readKeyValuesToMap().get("x0");
+    assertThat(failure.getCode()).isEqualTo(FailureCode.INVALID_JOB);
+    assertThat(failure.getMessage())
+        .isEqualTo("attributes[editstream.lane]: 'cheap' is not a lane; use one of batch, online");
+    assertThat(failure.getAttempts()).isZero();
+    assertThat(failure.getLane()).isEqualTo("online");
+    assertThat(dispatcher.online).isEmpty();
+    assertThat(pendingEntries()).as("the valid one waits for its batch").containsOnlyKeys("b0");
   }
 
   @Test
