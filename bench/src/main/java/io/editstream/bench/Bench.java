@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
       CacheHitBench.class,
       QuotaBenchmark.class,
       SideBySideBench.class,
+      io.editstream.bench.sidebyside.HandoverBench.class,
       MemoryBench.class,
       BlobStoreBench.class,
       BatchLaneBench.class

@@ -10,13 +10,13 @@ import io.editstream.processor.model.ModelClient;
 import io.editstream.processor.ops.JobLookup;
 import io.editstream.processor.ops.OpsServer;
 import io.editstream.processor.provider.ProviderRouter;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.processor.topology.Backoff;
 import io.editstream.processor.topology.BatchSettings;
-import io.editstream.processor.topology.DispatchGate;
 import io.editstream.processor.topology.Dispatcher;
 import io.editstream.processor.topology.EditstreamTopology;
-import io.editstream.processor.topology.InFlightLimit;
 import io.editstream.processor.topology.JobDirectory;
 import io.editstream.processor.topology.JobRuntime;
 import io.editstream.processor.topology.TenantHolds;
@@ -259,6 +259,8 @@ public final class EditstreamProcessor implements AutoCloseable {
           log.error("Stream thread died; replacing it (its tasks restart from committed state)", e);
           return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+    // How long hand-overs and restarts spend restoring stores (issue 17.1): logged and metered.
+    this.streams.setGlobalStateRestoreListener(new StateRestoreLog(clock, meters));
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(meters);
     if (ops != null) {
@@ -348,6 +350,14 @@ public final class EditstreamProcessor implements AutoCloseable {
     // Granted model calls start at the next punctuation; an idle stream thread would otherwise
     // block up to 100 ms in poll() before it runs one.
     p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 10L);
+    if (!config.instanceId().isEmpty()) {
+      // Static membership (issue 17.1): a restart after kill -9 takes its tasks back at once,
+      // instead of waiting out the dead member's session and rebalancing everyone. The slot keeps
+      // instances on one host apart; Kafka Streams appends each thread's index.
+      p.put(
+          StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+          config.instanceId() + "-" + stateDir.getFileName());
+    }
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replication());
     // A pending-store entry or a DLQ record is a little larger than the input record it holds.
     p.putIfAbsent(

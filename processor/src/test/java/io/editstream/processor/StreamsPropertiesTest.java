@@ -61,6 +61,43 @@ class StreamsPropertiesTest {
         .hasMessageContaining("cache.max.bytes");
   }
 
+  @Test
+  void shouldMakeAnInstanceWithAnInstanceIdAStaticMemberNamedPerStateSlot() {
+    Map<String, String> m = minimal();
+    m.put("instance.id", "pod-3");
+    ProcessorConfig config = ProcessorConfig.from(Settings.of(m));
+
+    Properties p =
+        EditstreamProcessor.streamsProperties(config, java.nio.file.Path.of("/state/instance-1"));
+
+    assertThat(p.get(StreamsConfig.consumerPrefix("group.instance.id")))
+        .isEqualTo("pod-3-instance-1");
+    // Streams hands it to its main consumer (and appends the thread's index there).
+    assertThat(
+            new StreamsConfig(withRequired(p))
+                .getMainConsumerConfigs("g", "c", 0)
+                .get("group.instance.id"))
+        .isEqualTo("pod-3-instance-1-0");
+  }
+
+  @Test
+  void shouldKeepDynamicMembershipWithoutAnInstanceId() {
+    Properties p = streams(minimal());
+
+    assertThat(p).doesNotContainKey(StreamsConfig.consumerPrefix("group.instance.id"));
+  }
+
+  @Test
+  void shouldRejectAnInstanceIdKafkaWouldNotAcceptNamingTheSetting() {
+    Map<String, String> m = minimal();
+    m.put("instance.id", "pod 3/a");
+
+    assertThatThrownBy(() -> ProcessorConfig.from(Settings.of(m)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("instance.id")
+        .hasMessageContaining("pod 3/a");
+  }
+
   private static Properties withRequired(Properties p) {
     Properties q = new Properties();
     q.putAll(p);

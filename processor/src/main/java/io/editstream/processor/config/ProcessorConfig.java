@@ -34,6 +34,7 @@ public record ProcessorConfig(
     String httpHost,
     int httpPort,
     String httpAdvertisedHost,
+    String instanceId,
     Quota quota,
     Providers providers,
     int maxMessageBytes,
@@ -471,12 +472,28 @@ public record ProcessorConfig(
         s.required("http.host"),
         s.integer("http.port", -1, 65_535),
         s.string("http.advertised.host").trim(),
+        instanceId(s),
         quota(s, model.ids()),
         providers,
         s.integer("topic.max.message.bytes", 1_048_576, 268_435_456),
         tenantCaps(s),
         safetyStrikes(s),
         batch(s, providers));
+  }
+
+  /** {@code instance.id}: a static group member's name (Kafka's group.instance.id rules). */
+  private static String instanceId(Settings s) {
+    String id = s.string("instance.id");
+    id = id == null ? "" : id.trim();
+    if (!id.matches("[A-Za-z0-9._-]{0,200}")) {
+      throw new ConfigException(
+          "instance.id",
+          "'"
+              + id
+              + "' may hold only letters, digits, '.', '_' and '-' (at most 200), e.g. the pod's"
+              + " or the host's name");
+    }
+    return id;
   }
 
   private static Batch batch(Settings s, Providers providers) {

@@ -274,6 +274,19 @@ public final class Settings {
                   false,
                   "Kafka Streams threads per instance."),
               new Setting(
+                  "instance.id",
+                  Setting.envOf("instance.id"),
+                  "",
+                  false,
+                  "A name for this instance that stays the same across its restarts and is unique in"
+                      + " the application (a StatefulSet pod's name, a host name). Set, it makes the"
+                      + " instance a static member of the consumer group: a restart after a crash takes"
+                      + " its tasks back at once instead of after the old member's session timeout, and"
+                      + " without moving other instances' tasks; the state directory's slot"
+                      + " (-instance-N) is appended, so instances sharing a host stay distinct. A stopped"
+                      + " instance's tasks then move after kafka.session.timeout.ms. Empty: dynamic"
+                      + " membership. Letters, digits, '.', '_' and '-' only."),
+              new Setting(
                   "pending.max.per.task",
                   Setting.envOf("pending.max.per.task"),
                   "1000",

@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.throttle.DailyQuota;
+import io.editstream.processor.throttle.PoolDay;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;

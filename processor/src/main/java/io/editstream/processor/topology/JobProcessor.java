@@ -6,7 +6,10 @@ import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.Cost;
 import io.editstream.processor.throttle.DailyQuota;
+import io.editstream.processor.throttle.JobCost;
+import io.editstream.processor.throttle.Settlement;
 import io.editstream.processor.throttle.SpendCaps;
+import io.editstream.processor.throttle.TaskGate;
 import io.editstream.processor.throttle.Throttle;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
@@ -24,13 +27,11 @@ import java.time.LocalDate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -60,15 +61,16 @@ import org.slf4j.LoggerFactory;
  * record context are only ever touched by the stream thread. The {@code completed} store remembers
  * finished jobIds, so a duplicate record gets no second outcome.
  *
- * <p>Accepted jobs (and retries, when their backoff is over) are queued in the instance's {@link
- * DispatchGate}: its per-pool throttle orders them fairly across tenants and admits them within the
- * quota, a free in-flight slot first, then a permit. Each punctuation takes this task's grants and
- * records their dispatch (the pending entry, and the call in the task's RPD count, {@link
- * DailyCounts}); the calls start at the next punctuation, after the commit. The task registers with
- * the gate in {@link #init} and unregisters in {@link #close}, which is how the instance's share of
- * every pool follows its partitions. A job whose tenant is held after safety strikes ({@link
- * TenantHolds}) is not queued, or is given back when granted: it is parked ({@link HeldJobs}) until
- * the release, or fails, per safety.strikes.action.
+ * <p>Accepted jobs (and retries, when their backoff is over) are submitted to the instance's {@link
+ * io.editstream.processor.throttle.DispatchGate} through this task's {@link TaskGate}: its per-pool
+ * throttle orders them fairly across tenants and admits them within the quota, a free in-flight
+ * slot first, then a permit. Each punctuation takes this task's grants and records their dispatch
+ * (the pending entry, and the call in the task's RPD count, {@link DailyCounts}); the calls start
+ * at the next punctuation, after the commit. The task registers with the gate in {@link #init} and
+ * closes its door in {@link #close}, which is how the instance's share of every pool follows its
+ * partitions. A job whose tenant is held after safety strikes ({@link TenantHolds}) is not queued,
+ * or is given back when granted: it is parked ({@link HeldJobs}) until the release, or fails, per
+ * safety.strikes.action.
  *
  * <p>The outcome of a model call asks for a commit at once ({@code context.commit()}) rather than
  * at the next {@code commit.interval.ms}: it is invisible to {@code read_committed} consumers until
@@ -85,9 +87,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   static final String CANCELLED_STORE = "cancelled-in-advance";
 
   /**
-   * {@code provider|model|day} ({@link PoolDay}) → the requests this task's calls counted against
-   * that pool's RPD on that Pacific day: changelogged, so the count survives a crash and moves with
-   * the partition.
+   * {@code provider|model|day} ({@link io.editstream.processor.throttle.PoolDay}) → the requests
+   * this task's calls counted against that pool's RPD on that Pacific day: changelogged, so the
+   * count survives a crash and moves with the partition.
    */
   static final String RPD_STORE = "rpd-used";
 
@@ -139,25 +141,28 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final Condition completionArrived = lock.newCondition();
   // Accepted jobs not yet queued in the gate (its queue was full, or restored at init).
   private final ArrayDeque<String> ready = new ArrayDeque<>();
-  private DispatchGate.Registration registration;
+  private TaskGate gate;
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
   // Jobs of tenants held after safety strikes: queued again when the tenant is released.
   private final HeldJobs held = new HeldJobs();
-  private final Set<String> inFlight = new HashSet<>();
-  private int pendingCount;
-  // Every job in the pending store as GET /jobs and the oldest-age gauge see it: written by the
-  // stream thread on each change of state, read on other threads (the store is the stream
-  // thread's).
-  private Map<String, LiveJob> live;
+  // Jobs whose call is recorded or running, each as decoded at its dispatch: its outcome is
+  // built from that decode (held only while the call runs, as the dispatcher holds it anyway).
+  private final Map<String, EditJob> inFlight = new HashMap<>();
+  // Every job in the pending store and its state, as GET /jobs and the oldest-age gauge see it:
+  // changed by the stream thread, read on other threads (the store is the stream thread's).
+  private TaskJobs live;
   private BatchLane batchLane;
   private Gauge oldestPendingAge;
   private long lastPurgeMs;
   private volatile boolean closed;
 
-  private record Completion(String jobId, Dispatcher.Attempt attempt) {}
+  private record Completion(String jobId, Dispatcher.Attempt attempt, Settlement settlement) {}
 
-  /** A dispatch recorded in the stores whose call has not started yet. */
-  private record Starting(String jobId, EditJob job, PendingJob entry) {}
+  /**
+   * A dispatch recorded in the stores whose call has not started yet; {@code route} is the provider
+   * whose pool admitted it (null = any).
+   */
+  private record Starting(String jobId, EditJob job, PendingJob entry, String route) {}
 
   private record Retry(long atMs, String jobId) implements Comparable<Retry> {
     @Override
@@ -195,9 +200,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (!dailyCounts.started().isEmpty()) {
       log.info("Task {}: calls started today, by pool: {}", taskId, dailyCounts.started());
     }
-    this.registration = runtime.gate().register(taskId, dailyCounts.started());
+    this.gate = runtime.gate().register(taskId.toString(), dailyCounts.started());
     this.spend = new TenantSpend(context.getStateStore(SPEND_STORE), runtime.spendCaps(), now);
-    this.live = runtime.jobs().open(taskId.toString());
+    this.live = new TaskJobs(runtime.jobs(), taskId.toString());
     this.batchLane =
         new BatchLane(
             runtime.batch(),
@@ -206,12 +211,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             models,
             context,
             pending,
-            live,
+            live.view(),
             this::decode,
             new BatchLane.Owner() {
               @Override
               public void complete(String jobId, Dispatcher.Attempt attempt) {
-                completed(jobId, attempt);
+                completed(jobId, attempt, Settlements.of(attempt)); // no gate permit to settle
               }
 
               @Override
@@ -226,8 +231,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       while (it.hasNext()) {
         KeyValue<String, byte[]> kv = it.next();
         PendingJob job = PendingJob.decode(kv.value);
-        pendingCount++;
-        live.put(kv.key, LiveJob.restored(kv.key, taskId.toString(), job, now));
+        live.restored(kv.key, job, now);
         restored++;
         if (batchLane.restore(kv.key, job)) {
           continue; // in a batch: the lane polls it, or finds or creates the batch
@@ -313,8 +317,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       }
     }
     pending.put(jobId, PendingJob.accepted(record.value(), now).encode());
-    pendingCount++;
-    live.put(jobId, LiveJob.accepted(jobId, taskId.toString(), job, now));
+    live.accepted(jobId, job, now);
     if (!ready.isEmpty() || !submit(jobId, job, null)) {
       ready.add(jobId); // keep arrival order behind jobs that are still waiting for the queue
     }
@@ -340,19 +343,17 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     Cost cost = JobCost.of(job);
     String model = modelOf(job);
     Throttle.Submission s =
-        runtime
-            .gate()
-            .submit(
-                registration,
+        gate.submit(
+            new TaskGate.Demand(
                 jobId,
                 model,
                 job.getTenant() == null ? "" : job.getTenant(),
                 job.getPriority() == null ? Priority.BULK : job.getPriority(),
                 cost,
-                job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE));
+                job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE)));
     switch (s) {
       case ACCEPTED, DUPLICATE -> {
-        live.computeIfPresent(jobId, (id, j) -> j.waiting(job, now()));
+        live.waitingForQuota(jobId, job, now());
         return true;
       }
       case QUEUE_FULL -> {
@@ -388,7 +389,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void submitReady() {
     while (!ready.isEmpty()) {
       String jobId = ready.peek();
-      byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
+      byte[] raw = inFlight.containsKey(jobId) ? null : pending.get(jobId);
       if (raw == null) {
         ready.poll();
         continue;
@@ -403,11 +404,11 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   /** When this task holds too many accepted jobs, wait briefly for completions (bounded). */
   private void applyBackPressure() {
-    if (pendingCount < runtime.pendingMaxPerTask()) {
+    if (live.size() < runtime.pendingMaxPerTask()) {
       return;
     }
     long deadline = System.nanoTime() + MAX_BACKPRESSURE_WAIT.toNanos();
-    while (pendingCount >= runtime.pendingMaxPerTask() && System.nanoTime() < deadline) {
+    while (live.size() >= runtime.pendingMaxPerTask() && System.nanoTime() < deadline) {
       lock.lock();
       try {
         if (completions.isEmpty()) {
@@ -455,7 +456,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     List<String> overdue = new ArrayList<>();
     deadlines.forEach(
         (jobId, deadline) -> {
-          if (deadline <= now && !inFlight.contains(jobId)) {
+          if (deadline <= now && !inFlight.containsKey(jobId)) {
             overdue.add(jobId);
           }
         });
@@ -468,13 +469,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       PendingJob entry = PendingJob.decode(raw);
       EditJob job = decode(entry.frame());
       long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
-      LiveJob live = this.live.get(jobId);
+      LiveJob seen = live.get(jobId);
       String state =
-          live == null ? "waiting" : live.state().name().toLowerCase(java.util.Locale.ROOT);
+          seen == null ? "waiting" : seen.state().name().toLowerCase(java.util.Locale.ROOT);
       emitFailure(
           jobId,
           job,
-          expired(job, "while " + state.replace('_', ' '), live == null ? null : live.lastError()),
+          expired(job, "while " + state.replace('_', ' '), seen == null ? null : seen.lastError()),
           entry.modelCalls(),
           first,
           now,
@@ -506,7 +507,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     long until = Math.min(nextPacificMidnightMs(now), now + OVER_CAP_RECHECK.toMillis());
     pending.put(jobId, entry.heldUntil(until).encode());
     retries.add(new Retry(until, jobId));
-    live.computeIfPresent(jobId, (id, j) -> j.held(reason, until, now));
+    live.heldOverCap(jobId, reason, until, now);
     log.debug(
         "Task {}: job {} held until {}: {}", taskId, jobId, Instant.ofEpochMilli(until), reason);
   }
@@ -562,7 +563,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       return;
     }
     held.park(job.getTenant() == null ? "" : job.getTenant(), jobId);
-    live.computeIfPresent(jobId, (id, j) -> j.held(job, now));
+    live.heldForSafety(jobId, job, now);
   }
 
   private static Outcome.Failure expired(EditJob job, String when, String lastError) {
@@ -611,7 +612,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       return;
     }
     PendingJob entry = PendingJob.decode(raw);
-    boolean running = inFlight.contains(jobId);
+    boolean running = inFlight.containsKey(jobId);
     long first = entry.firstErrorAtMs() == 0 ? now : entry.firstErrorAtMs();
     emitFailure(
         jobId,
@@ -645,20 +646,19 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    * billed is never lost from the count by a crash. Only ticks call this.
    */
   private void dispatchGranted() {
-    DispatchGate gate = runtime.gate();
-    DispatchGate.Registration owner = registration;
     boolean recorded = false;
-    for (String jobId : gate.take(owner)) {
-      byte[] raw = inFlight.contains(jobId) ? null : pending.get(jobId);
+    for (TaskGate.Grant grant : gate.take()) {
+      String jobId = grant.jobId();
+      byte[] raw = inFlight.containsKey(jobId) ? null : pending.get(jobId);
       if (raw == null) {
-        gate.abandon(owner, jobId);
+        gate.settle(jobId, Settlement.refund());
         continue;
       }
       PendingJob before = PendingJob.decode(raw);
       EditJob job = decode(before.frame());
       long now = now();
       if (job.getDeadline() != null && job.getDeadline().toEpochMilli() <= now) {
-        gate.abandon(owner, jobId);
+        gate.settle(jobId, Settlement.refund());
         LiveJob waiting = live.get(jobId);
         emitFailure(
             jobId,
@@ -671,12 +671,13 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       if (runtime.holds().isHeld(job.getTenant())) {
-        gate.abandon(owner, jobId); // held while it waited: its slot and permit go back unused
+        // Held while it waited: its slot and permit go back unused.
+        gate.settle(jobId, Settlement.refund());
         hold(jobId, job, before);
         continue;
       }
-      // Read once: it probes every inline image's header.
-      Cost cost = JobCost.of(job);
+      // As submitted: computing it again would probe every inline image's header again.
+      Cost cost = grant.cost();
       SpendCaps caps = runtime.spendCaps();
       String tenant = job.getTenant() == null ? "" : job.getTenant();
       LocalDate day = TenantSpend.pacificDay(now);
@@ -685,18 +686,18 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       Optional<String> refusal =
           estimate == null ? Optional.empty() : caps.refusal(tenant, day, estimate);
       if (refusal.isPresent()) {
-        gate.abandon(owner, jobId);
+        gate.settle(jobId, Settlement.refund());
         overCap(jobId, job, before, tenant, refusal.get(), now);
         continue;
       }
       PendingJob entry = before.dispatched(now);
       pending.put(jobId, entry.encode());
-      dailyCounts.count(jobId, gate.dailyKey(owner, jobId), cost.requests());
+      dailyCounts.count(jobId, grant.dailyKey(), cost.requests());
       if (estimate != null) {
         spend.count(jobId, tenant, day, estimate);
       }
-      inFlight.add(jobId);
-      starting.add(new Starting(jobId, job, entry));
+      inFlight.put(jobId, job);
+      starting.add(new Starting(jobId, job, entry, grant.route()));
       recorded = true;
     }
     if (recorded) {
@@ -713,18 +714,15 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         inFlight.remove(s.jobId());
         dailyCounts.refund(s.jobId());
         spend.refund(s.jobId());
-        runtime.gate().abandon(registration, s.jobId());
+        gate.settle(s.jobId(), Settlement.refund());
         continue;
       }
-      startCall(s.jobId(), s.job(), s.entry());
+      startCall(s.jobId(), s.job(), s.entry(), s.route());
     }
   }
 
-  private void startCall(String jobId, EditJob job, PendingJob entry) {
-    DispatchGate gate = runtime.gate();
-    DispatchGate.Registration owner = registration;
-    String route = gate.route(owner, jobId);
-    live.computeIfPresent(jobId, (id, j) -> j.inFlight(entry.modelCalls(), route, now()));
+  private void startCall(String jobId, EditJob job, PendingJob entry, String route) {
+    live.inFlight(jobId, entry.modelCalls(), route, now());
     CompletableFuture<Dispatcher.Attempt> attempt;
     try {
       attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
@@ -741,15 +739,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
                           FailureCode.INTERNAL, null, "dispatch failed: " + error, null))
                   : result;
           // Slot and permit are settled before the stream thread can resubmit a retry.
-          gate.finished(owner, jobId, a);
-          completed(jobId, a);
+          Settlement settlement = Settlements.of(a);
+          gate.settle(jobId, settlement);
+          completed(jobId, a, settlement);
         });
   }
 
   /** An attempt is over (any thread): the stream thread takes it from the queue. */
-  private void completed(String jobId, Dispatcher.Attempt a) {
+  private void completed(String jobId, Dispatcher.Attempt a, Settlement settlement) {
     if (!closed) {
-      completions.add(new Completion(jobId, a));
+      completions.add(new Completion(jobId, a, settlement));
       lock.lock();
       try {
         completionArrived.signalAll();
@@ -762,8 +761,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private void drainCompletions() {
     Completion c;
     while ((c = completions.poll()) != null) {
-      inFlight.remove(c.jobId());
-      if (DispatchGate.quotaUnused(c.attempt())) {
+      EditJob dispatched = inFlight.remove(c.jobId());
+      if (c.settlement() instanceof Settlement.Refund) {
         dailyCounts.refund(c.jobId());
         spend.refund(c.jobId());
       } else {
@@ -775,7 +774,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         continue;
       }
       PendingJob entry = PendingJob.decode(raw).settled(c.attempt().modelCalls());
-      EditJob job = decode(entry.frame());
+      EditJob job = dispatched != null ? dispatched : decode(entry.frame());
       long now = now();
       if (c.attempt() instanceof Dispatcher.Produced produced) {
         emitResult(c.jobId(), job, produced, entry, now);
@@ -805,9 +804,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           retries.add(new Retry(now + delay.toMillis(), c.jobId()));
           String error = f.code() + (f.message() == null ? "" : ": " + f.message());
           long retryAt = now + delay.toMillis();
-          live.computeIfPresent(
-              c.jobId(),
-              (id, j) -> j.backingOff(entry.modelCalls(), f.provider(), error, retryAt, now));
+          live.backingOff(c.jobId(), entry.modelCalls(), f.provider(), error, retryAt, now);
           runtime.metrics().retry();
           log.debug(
               "Task {}: job {} attempt {} failed ({}), retry in {} ms",
@@ -922,8 +919,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     deadlines.remove(jobId);
     if (wasPending) {
       pending.delete(jobId);
-      pendingCount--;
-      live.remove(jobId);
+      live.finished(jobId);
     }
   }
 
@@ -965,11 +961,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    * most about pending.max.per.task entries, cheaper than keeping an order on every accept.
    */
   private double oldestPendingAgeSeconds() {
-    long oldest = Long.MAX_VALUE;
-    for (LiveJob job : live.values()) {
-      oldest = Math.min(oldest, job.acceptedAtMs());
-    }
-    return oldest == Long.MAX_VALUE ? 0.0 : Math.max(0, now() - oldest) / 1000.0;
+    return live.oldestAgeSeconds(now());
   }
 
   @Override
@@ -981,23 +973,23 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (oldestPendingAge != null) {
       runtime.metrics().removePendingOldestAge(oldestPendingAge);
     }
-    if (registration != null) {
+    if (gate != null) {
       // Recorded dispatches not started: their slots and permits go back, and their counts
       // (which a commit may or may not have made durable) leave with the rest of this task's.
       for (Starting s : starting) {
         inFlight.remove(s.jobId());
         dailyCounts.forget(s.jobId());
         spend.forget(s.jobId());
-        runtime.gate().abandon(registration, s.jobId());
+        gate.settle(s.jobId(), Settlement.refund());
       }
       starting.clear();
-      runtime.gate().unregister(registration, dailyCounts.started());
+      gate.close(dailyCounts.started());
     }
     if (spend != null) {
       spend.close();
     }
     if (live != null) {
-      runtime.jobs().close(taskId.toString(), live);
+      live.close(runtime.jobs());
     }
     if (!inFlight.isEmpty()) {
       log.info(

@@ -1,6 +1,7 @@
 package io.editstream.processor.topology;
 
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.DispatchGate;
 import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.schema.EditJob;
 import java.time.Clock;

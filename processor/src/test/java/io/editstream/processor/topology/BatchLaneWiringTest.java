@@ -7,6 +7,8 @@ import io.editstream.processor.batch.BatchService;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
 import io.editstream.schema.CancelRequest;

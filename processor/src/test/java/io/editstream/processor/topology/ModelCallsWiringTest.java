@@ -13,6 +13,8 @@ import io.editstream.processor.image.ImageLoader;
 import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.testsupport.WireServer;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;

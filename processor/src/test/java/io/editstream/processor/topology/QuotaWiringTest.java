@@ -3,6 +3,8 @@ package io.editstream.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
 import io.editstream.schema.EditFailure;

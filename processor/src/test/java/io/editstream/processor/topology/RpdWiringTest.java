@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.throttle.Bucket;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
 import io.editstream.schema.CancelRequest;

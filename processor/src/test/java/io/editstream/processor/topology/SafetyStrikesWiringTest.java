@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.config.ProcessorConfig.SafetyStrikes;
 import io.editstream.processor.model.Outcome;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;

@@ -2,6 +2,7 @@ package io.editstream.processor.topology;
 
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.model.ModelIds;
+import io.editstream.processor.throttle.DispatchGate;
 import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;

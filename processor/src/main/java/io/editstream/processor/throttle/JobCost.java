@@ -1,8 +1,7 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
 import io.editstream.processor.image.ImageProbe;
 import io.editstream.processor.image.ImageSniffer;
-import io.editstream.processor.throttle.Cost;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.ImageSize;
@@ -27,13 +26,14 @@ import java.util.List;
  * The estimate is corrected from {@code usageMetadata.promptTokenCount} after the call, so an
  * over-estimate costs nothing for long; an under-estimate is charged as debt afterwards.
  */
-final class JobCost {
+public final class JobCost {
   static final int TOKENS_PER_TILE = 258;
   static final int UNKNOWN_IMAGE_TILES = 4;
 
   private JobCost() {}
 
-  static Cost of(EditJob job) {
+  /** The job's cost, probing every inline image's header (not free: compute it once per job). */
+  public static Cost of(EditJob job) {
     List<EditStep> steps = job.getSteps() == null ? List.of() : job.getSteps();
     int turns = 1 + steps.size();
     long inputImages = 0;
@@ -54,7 +54,7 @@ final class JobCost {
    * Output tokens Gemini 3.1 Flash Image bills for one image of {@code size} (the emulator answers
    * with the same numbers): for the spend estimate before the call.
    */
-  static long outputImageTokens(ImageSize size) {
+  public static long outputImageTokens(ImageSize size) {
     return switch (size == null ? ImageSize.SIZE_1K : size) {
       case SIZE_512 -> 747;
       case SIZE_1K -> 1120;

@@ -1,15 +1,18 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.throttle.Cost;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
+import io.editstream.schema.ImageFormat;
 import io.editstream.schema.ImageSize;
 import io.editstream.schema.InputImage;
+import io.editstream.schema.OutputSettings;
+import io.editstream.schema.Priority;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -23,9 +26,20 @@ class JobCostTest {
   }
 
   private static EditJob job(List<InputImage> images, String instruction) {
-    EditJob job = EditstreamTopologyTest.job("j", instruction);
-    job.setImages(images);
-    return job;
+    return EditJob.newBuilder()
+        .setJobId("j")
+        .setTenant("acme")
+        .setSku("SKU-j")
+        .setImages(images)
+        .setInstruction(instruction)
+        .setOutput(
+            OutputSettings.newBuilder()
+                .setFormat(ImageFormat.PNG)
+                .setSize(ImageSize.SIZE_1K)
+                .build())
+        .setPriority(Priority.BULK)
+        .setSubmittedAt(Instant.EPOCH)
+        .build();
   }
 
   @Test

@@ -1,23 +1,16 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.model.Outcome;
-import io.editstream.processor.throttle.Bucket;
-import io.editstream.processor.throttle.Cost;
-import io.editstream.processor.throttle.QuotaLimits;
-import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.streams.processor.TaskId;
 import org.junit.jupiter.api.Test;
 
 /** The gate over two providers' pools: who admits, where the call goes, who is corrected. */
@@ -29,6 +22,7 @@ class DispatchGateProvidersTest {
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private final InFlightLimit inFlight = new InFlightLimit(100, meters);
   private final Set<String> down = new HashSet<>();
+  private final Map<String, TaskGate.Grant> grants = new HashMap<>();
 
   /** ai-studio: 600 RPM burst 3 (600k TPM); vertex: 300 RPM burst 2 (300k TPM). */
   private DispatchGate gate() {
@@ -64,16 +58,16 @@ class DispatchGateProvidersTest {
   @Test
   void shouldPinEachCallToTheProviderWhosePoolAdmittedIt() {
     DispatchGate gate = gate();
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    TaskGate a = gate.register("1_0");
     for (int i = 0; i < 8; i++) {
-      gate.submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
+      submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
     }
     advance(Duration.ofMinutes(1));
 
-    List<String> taken = gate.take(a);
+    List<String> taken = take(a);
 
     assertThat(taken).containsExactly("j0", "j1", "j2", "j3", "j4");
-    assertThat(taken.stream().map(j -> gate.route(a, j)))
+    assertThat(taken.stream().map(j -> route(j)))
         .containsExactly("ai-studio", "ai-studio", "ai-studio", "vertex", "vertex");
     assertThat(gate.admitted().get(MODEL))
         .containsEntry("ai-studio", 3L)
@@ -90,25 +84,20 @@ class DispatchGateProvidersTest {
   @Test
   void shouldSendA429AndTheTokenCorrectionToTheAdmittingProvidersPool() {
     DispatchGate gate = gate();
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    TaskGate a = gate.register("1_0");
     for (int i = 0; i < 5; i++) {
-      gate.submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
+      submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
     }
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).hasSize(5);
+    assertThat(take(a)).hasSize(5);
     double vertexTokens = tokens(pool(gate, "vertex"));
     double studioTokens = tokens(pool(gate, "ai-studio"));
 
-    gate.finished(a, "j3", produced(400)); // vertex: over-estimated by 600
+    a.settle("j3", new Settlement.Used(null, 400L)); // vertex: over-estimated by 600
     assertThat(tokens(pool(gate, "vertex"))).isEqualTo(vertexTokens + 600);
     assertThat(tokens(pool(gate, "ai-studio"))).isEqualTo(studioTokens);
 
-    gate.finished(
-        a,
-        "j4",
-        new Dispatcher.Failed(
-            Outcome.Failure.retryable(
-                FailureCode.QUOTA_EXHAUSTED, 429, "HTTP 429", Duration.ofSeconds(9))));
+    a.settle("j4", new Settlement.RateLimited(null, Duration.ofSeconds(9), false));
 
     assertThat(tokens(pool(gate, "ai-studio"))).isEqualTo(studioTokens);
     assertThat(pool(gate, "ai-studio").rateLimited()).isZero();
@@ -119,20 +108,14 @@ class DispatchGateProvidersTest {
   @Test
   void shouldPauseThePoolOfTheProviderThatAnswered429AfterTheRouterMovedTheCall() {
     DispatchGate gate = gate();
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "j", MODEL, "t", Priority.BULK, ONE);
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).containsExactly("j");
-    assertThat(gate.route(a, "j")).isEqualTo("ai-studio");
+    assertThat(take(a)).containsExactly("j");
+    assertThat(route("j")).isEqualTo("ai-studio");
 
     // ai-studio was down within the call; vertex took it over and answered 429.
-    gate.finished(
-        a,
-        "j",
-        new Dispatcher.Failed(
-            Outcome.Failure.retryable(
-                    FailureCode.QUOTA_EXHAUSTED, 429, "HTTP 429", Duration.ofSeconds(7))
-                .answeredBy("vertex")));
+    a.settle("j", new Settlement.RateLimited("vertex", Duration.ofSeconds(7), false));
 
     assertThat(pool(gate, "vertex").rateLimited()).isEqualTo(1);
     assertThat(pool(gate, "vertex").pausedFor()).isEqualTo(Duration.ofSeconds(7));
@@ -143,15 +126,15 @@ class DispatchGateProvidersTest {
   @Test
   void shouldChargeTheProviderThatServedACallTheRouterMovedWithinTheCall() {
     DispatchGate gate = gate();
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "j", MODEL, "t", Priority.BULK, ONE);
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).containsExactly("j");
-    assertThat(gate.route(a, "j")).isEqualTo("ai-studio");
+    assertThat(take(a)).containsExactly("j");
+    assertThat(route("j")).isEqualTo("ai-studio");
     double vertexRequests = requests(pool(gate, "vertex"));
     double studioRequests = requests(pool(gate, "ai-studio"));
 
-    gate.finished(a, "j", produced(1000, "vertex")); // ai-studio failed, vertex answered
+    a.settle("j", new Settlement.Used("vertex", 1000L)); // ai-studio failed, vertex answered
 
     assertThat(requests(pool(gate, "vertex"))).isEqualTo(vertexRequests - 1);
     assertThat(requests(pool(gate, "ai-studio"))).isEqualTo(studioRequests);
@@ -161,20 +144,20 @@ class DispatchGateProvidersTest {
   @Test
   void shouldOnlyAdmitAPinnedJobOnItsProviderAndLetOthersPass() {
     DispatchGate gate = gate();
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    TaskGate a = gate.register("1_0");
     down.add("ai-studio"); // circuit open at the router
-    gate.submit(a, "pinned", MODEL, "t", Priority.INTERACTIVE, ONE, "ai-studio");
-    gate.submit(a, "free", MODEL, "t", Priority.BULK, ONE, null);
-    gate.submit(a, "elsewhere", MODEL, "t", Priority.BULK, ONE, "vertex");
+    submit(a, "pinned", MODEL, "t", Priority.INTERACTIVE, ONE, "ai-studio");
+    submit(a, "free", MODEL, "t", Priority.BULK, ONE, null);
+    submit(a, "elsewhere", MODEL, "t", Priority.BULK, ONE, "vertex");
     advance(Duration.ofMinutes(1));
 
-    assertThat(gate.take(a)).containsExactly("free", "elsewhere");
-    assertThat(gate.route(a, "free")).isEqualTo("vertex");
+    assertThat(take(a)).containsExactly("free", "elsewhere");
+    assertThat(route("free")).isEqualTo("vertex");
     assertThat(gate.queued()).isEqualTo(1);
 
     down.clear();
-    assertThat(gate.take(a)).containsExactly("pinned");
-    assertThat(gate.route(a, "pinned")).isEqualTo("ai-studio");
+    assertThat(take(a)).containsExactly("pinned");
+    assertThat(route("pinned")).isEqualTo("ai-studio");
   }
 
   @Test
@@ -191,11 +174,11 @@ class DispatchGateProvidersTest {
             1.0,
             1_000,
             meters);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "j", MODEL, "t", Priority.BULK, ONE);
 
-    assertThat(gate.take(a)).containsExactly("j");
-    assertThat(gate.route(a, "j")).isNull();
+    assertThat(take(a)).containsExactly("j");
+    assertThat(route("j")).isNull();
   }
 
   private static double requests(QuotaPool.Snapshot pool) {
@@ -206,21 +189,30 @@ class DispatchGateProvidersTest {
     return pool.buckets().get(Bucket.INPUT_TOKENS_PER_MINUTE).available();
   }
 
-  private static Dispatcher.Produced produced(int promptTokens) {
-    return produced(promptTokens, null);
+  private static Throttle.Submission submit(
+      TaskGate task, String jobId, String model, String tenant, Priority priority, Cost cost) {
+    return submit(task, jobId, model, tenant, priority, cost, null);
   }
 
-  private static Dispatcher.Produced produced(int promptTokens, String provider) {
-    return new Dispatcher.Produced(
-        List.of(),
-        null,
-        MODEL,
-        null,
-        new TokenUsage(promptTokens, 0, 0, promptTokens),
-        Duration.ZERO,
-        false,
-        "ck",
-        provider,
-        0.0);
+  private static Throttle.Submission submit(
+      TaskGate task,
+      String jobId,
+      String model,
+      String tenant,
+      Priority priority,
+      Cost cost,
+      String provider) {
+    return task.submit(new TaskGate.Demand(jobId, model, tenant, priority, cost, provider));
+  }
+
+  /** Takes the task's grants, remembering each one's route for {@link #route}. */
+  private List<String> take(TaskGate task) {
+    List<TaskGate.Grant> handedOut = task.take();
+    handedOut.forEach(g -> grants.put(g.jobId(), g));
+    return handedOut.stream().map(TaskGate.Grant::jobId).toList();
+  }
+
+  private String route(String jobId) {
+    return grants.get(jobId).route();
   }
 }

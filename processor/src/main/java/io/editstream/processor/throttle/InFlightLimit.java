@@ -1,4 +1,4 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,23 +1,18 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.editstream.processor.model.Outcome;
-import io.editstream.processor.throttle.Bucket;
-import io.editstream.processor.throttle.Cost;
-import io.editstream.processor.throttle.QuotaLimits;
-import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.processor.throttle.Throttle;
-import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.streams.processor.TaskId;
 import org.junit.jupiter.api.Test;
 
 class DispatchGateTest {
@@ -43,36 +38,31 @@ class DispatchGateTest {
     nanos.addAndGet(d.toNanos());
   }
 
-  private static Dispatcher.Produced produced(boolean cacheHit, int promptTokens) {
-    return new Dispatcher.Produced(
-        List.of(),
-        null,
-        MODEL,
-        null,
-        new TokenUsage(promptTokens, 0, 0, promptTokens),
-        Duration.ZERO,
-        cacheHit,
-        "ck",
-        null,
-        0.0);
+  private static Throttle.Submission submit(
+      TaskGate task, String jobId, String model, String tenant, Priority priority, Cost cost) {
+    return task.submit(new TaskGate.Demand(jobId, model, tenant, priority, cost, null));
+  }
+
+  private static List<String> take(TaskGate task) {
+    return task.take().stream().map(TaskGate.Grant::jobId).toList();
   }
 
   @Test
   void shouldSetTheShareToOwnedOverTotalPartitionsOnEveryRegistration() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 4);
-    gate.submit(gate.register(new TaskId(1, 0)), "warm-up", MODEL, "t", Priority.BULK, ONE);
-    DispatchGate.Registration second = gate.register(new TaskId(1, 1));
-    DispatchGate.Registration third = gate.register(new TaskId(1, 2));
+    submit(gate.register("1_0"), "warm-up", MODEL, "t", Priority.BULK, ONE);
+    TaskGate second = gate.register("1_1");
+    TaskGate third = gate.register("1_2");
 
     assertThat(gate.share()).isEqualTo(0.75);
     assertThat(gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER).share()).isEqualTo(0.75);
     assertThat(meters.get("editstream.throttle.share").tag("pool", MODEL).gauge().value())
         .isEqualTo(0.75);
 
-    gate.unregister(second);
-    gate.unregister(second); // twice is harmless
+    second.close(Map.of());
+    second.close(Map.of()); // twice is harmless
     assertThat(gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER).share()).isEqualTo(0.5);
-    gate.unregister(third);
+    third.close(Map.of());
     assertThat(gate.ownedPartitions()).isEqualTo(1);
     assertThat(gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER).share()).isEqualTo(0.25);
   }
@@ -80,16 +70,16 @@ class DispatchGateTest {
   @Test
   void shouldGrantOnlyWithAFreeSlotAndOnlyToTheOwningTask() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 2);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    DispatchGate.Registration b = gate.register(new TaskId(1, 1));
+    TaskGate a = gate.register("1_0");
+    TaskGate b = gate.register("1_1");
     for (int i = 0; i < 3; i++) {
-      gate.submit(a, "a" + i, MODEL, "t", Priority.BULK, ONE);
-      gate.submit(b, "b" + i, MODEL, "u", Priority.BULK, ONE);
+      submit(a, "a" + i, MODEL, "t", Priority.BULK, ONE);
+      submit(b, "b" + i, MODEL, "u", Priority.BULK, ONE);
     }
     advance(Duration.ofMinutes(1)); // 6 permits banked, but only 3 slots
 
-    List<String> forA = gate.take(a);
-    List<String> forB = gate.take(b);
+    List<String> forA = take(a);
+    List<String> forB = take(b);
 
     assertThat(forA).allMatch(id -> id.startsWith("a"));
     assertThat(forB).allMatch(id -> id.startsWith("b"));
@@ -97,37 +87,37 @@ class DispatchGateTest {
     assertThat(inFlight.inFlight()).isEqualTo(3);
     assertThat(gate.queued()).isEqualTo(3);
     // The permits not granted were not taken: a finished call lets exactly one more go.
-    gate.finished(a, forA.get(0), produced(false, 1000));
-    assertThat(gate.take(a).size() + gate.take(b).size()).isEqualTo(1);
+    a.settle(forA.get(0), new Settlement.Used(null, 1000L));
+    assertThat(take(a).size() + take(b).size()).isEqualTo(1);
     assertThat(inFlight.inFlight()).isEqualTo(3);
   }
 
   @Test
   void shouldGiveThePermitBackForACacheHit() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 1), 1);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "hit", MODEL, "t", Priority.BULK, ONE);
-    gate.submit(a, "next", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "hit", MODEL, "t", Priority.BULK, ONE);
+    submit(a, "next", MODEL, "t", Priority.BULK, ONE);
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).containsExactly("hit");
-    assertThat(gate.take(a)).isEmpty();
+    assertThat(take(a)).containsExactly("hit");
+    assertThat(take(a)).isEmpty();
 
-    gate.finished(a, "hit", produced(true, 0));
+    a.settle("hit", Settlement.refund());
 
-    assertThat(gate.take(a)).containsExactly("next");
+    assertThat(take(a)).containsExactly("next");
     assertThat(inFlight.inFlight()).isEqualTo(1);
   }
 
   @Test
   void shouldCorrectTheTokenEstimateFromUsage() {
     DispatchGate gate = gate(new QuotaLimits(600, 0, 600_000, 0, 2), 1);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "j", MODEL, "t", Priority.BULK, Cost.of(1, 1500));
+    TaskGate a = gate.register("1_0");
+    submit(a, "j", MODEL, "t", Priority.BULK, Cost.of(1, 1500));
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).containsExactly("j");
+    assertThat(take(a)).containsExactly("j");
     double before = tokens(gate);
 
-    gate.finished(a, "j", produced(false, 500));
+    a.settle("j", new Settlement.Used(null, 500L));
 
     assertThat(tokens(gate)).isEqualTo(before + 1000);
   }
@@ -135,17 +125,12 @@ class DispatchGateTest {
   @Test
   void shouldPauseThePoolOnA429AndLetTheJobBeQueuedAgain() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 1);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "j", MODEL, "t", Priority.BULK, ONE);
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).containsExactly("j");
+    assertThat(take(a)).containsExactly("j");
 
-    gate.finished(
-        a,
-        "j",
-        new Dispatcher.Failed(
-            Outcome.Failure.retryable(
-                FailureCode.QUOTA_EXHAUSTED, 429, "HTTP 429", Duration.ofSeconds(7))));
+    a.settle("j", new Settlement.RateLimited(null, Duration.ofSeconds(7), false));
 
     QuotaPool.Snapshot pool = gate.pools().get(MODEL).get(DispatchGate.SINGLE_PROVIDER);
     assertThat(pool.rateLimited()).isEqualTo(1);
@@ -153,42 +138,38 @@ class DispatchGateTest {
     assertThat(pool.rateFactor()).isLessThan(1.0);
     assertThat(inFlight.inFlight()).isZero();
     // The in-flight record is over, so the retry is accepted, and waits for the pause.
-    assertThat(gate.submit(a, "j", MODEL, "t", Priority.BULK, ONE))
+    assertThat(submit(a, "j", MODEL, "t", Priority.BULK, ONE))
         .isEqualTo(Throttle.Submission.ACCEPTED);
-    assertThat(gate.take(a)).isEmpty();
+    assertThat(take(a)).isEmpty();
   }
 
   @Test
-  void shouldRefundAttemptsRejectedBeforeTheCall() {
+  void shouldGiveThePermitBackForARefund() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 1), 1);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "bad", MODEL, "t", Priority.BULK, ONE);
-    gate.submit(a, "next", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "bad", MODEL, "t", Priority.BULK, ONE);
+    submit(a, "next", MODEL, "t", Priority.BULK, ONE);
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(a)).containsExactly("bad");
+    assertThat(take(a)).containsExactly("bad");
 
-    gate.finished(
-        a,
-        "bad",
-        new Dispatcher.Failed(
-            Outcome.Failure.permanent(FailureCode.IMAGE_FETCH_FAILED, null, null, "timeout")));
+    a.settle("bad", Settlement.refund());
 
-    assertThat(gate.take(a)).containsExactly("next");
+    assertThat(take(a)).containsExactly("next");
   }
 
   @Test
   void shouldDropTheShareThenCancelQueuedAndReturnUnsentGrantsOnUnregister() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 2);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    DispatchGate.Registration b = gate.register(new TaskId(1, 1));
+    TaskGate a = gate.register("1_0");
+    TaskGate b = gate.register("1_1");
     for (int i = 0; i < 4; i++) {
-      gate.submit(a, "a" + i, MODEL, "t", Priority.BULK, ONE);
+      submit(a, "a" + i, MODEL, "t", Priority.BULK, ONE);
     }
     advance(Duration.ofMinutes(1));
-    assertThat(gate.take(b)).isEmpty(); // routes a's grants to a's inbox
+    assertThat(take(b)).isEmpty(); // routes a's grants to a's inbox
     assertThat(inFlight.inFlight()).isEqualTo(3);
 
-    gate.unregister(a);
+    a.close(Map.of());
 
     assertThat(inFlight.inFlight()).isZero();
     assertThat(gate.queued()).isZero();
@@ -198,31 +179,84 @@ class DispatchGateTest {
   @Test
   void shouldNotThrottleUnlimitedPools() {
     DispatchGate gate = DispatchGate.unlimited(inFlight, 1, meters);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
+    TaskGate a = gate.register("1_0");
     for (int i = 0; i < 5; i++) {
-      gate.submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
+      submit(a, "j" + i, MODEL, "t", Priority.BULK, ONE);
     }
 
-    assertThat(gate.take(a)).containsExactly("j0", "j1", "j2"); // the slots are the only bound
+    assertThat(take(a)).containsExactly("j0", "j1", "j2"); // the slots are the only bound
   }
 
   @Test
   void shouldTakePermitsInTheBackgroundAsSoonAsThePoolHasThem() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 1);
-    DispatchGate.Registration a = gate.register(new TaskId(1, 0));
-    gate.submit(a, "j0", MODEL, "t", Priority.BULK, ONE);
+    TaskGate a = gate.register("1_0");
+    submit(a, "j0", MODEL, "t", Priority.BULK, ONE);
     advance(Duration.ofMinutes(1));
     gate.startPump();
     try {
       await().atMost(Duration.ofSeconds(5)).until(() -> inFlight.inFlight() == 1);
-      gate.submit(a, "j1", MODEL, "t", Priority.BULK, ONE); // wakes the pump
+      submit(a, "j1", MODEL, "t", Priority.BULK, ONE); // wakes the pump
 
       await().atMost(Duration.ofSeconds(5)).until(() -> inFlight.inFlight() == 2);
       assertThat(gate.queued()).isZero();
-      assertThat(gate.take(a)).containsExactly("j0", "j1");
+      assertThat(take(a)).containsExactly("j0", "j1");
     } finally {
       gate.close();
     }
+  }
+
+  @Test
+  void shouldHandOutTheSubmittedCostAndTheRpdDayWithTheGrant() {
+    Clock pacificNoon = Clock.fixed(Instant.parse("2026-12-03T20:00:00Z"), ZoneOffset.UTC);
+    DispatchGate gate =
+        new DispatchGate(
+            inFlight,
+            1,
+            model ->
+                QuotaPool.builder(model, new QuotaLimits(600, 0, 0, 100, 6))
+                    .ticker(nanos::get)
+                    .clock(pacificNoon)
+                    .meterRegistry(meters)
+                    .build(),
+            Map.of(),
+            1.0,
+            1_000,
+            meters);
+    TaskGate a = gate.register("1_0");
+    Cost twoTurns = Cost.of(2, 2500);
+    submit(a, "j", MODEL, "t", Priority.BULK, twoTurns);
+    advance(Duration.ofMinutes(1));
+
+    assertThat(a.take())
+        .containsExactly(
+            new TaskGate.Grant(
+                "j",
+                null, // one provider: calls are not pinned
+                new PoolDay(DispatchGate.SINGLE_PROVIDER, MODEL, LocalDate.parse("2026-12-03")),
+                twoTurns));
+  }
+
+  @Test
+  void shouldIgnoreASecondSettlementAndASecondClose() {
+    DispatchGate gate = gate(QuotaLimits.perMinute(600, 1), 1);
+    TaskGate a = gate.register("1_0");
+    submit(a, "j", MODEL, "t", Priority.BULK, ONE);
+    submit(a, "next", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofMinutes(1));
+    assertThat(take(a)).containsExactly("j");
+
+    a.settle("j", Settlement.refund());
+    a.settle("j", Settlement.refund()); // no second slot or permit comes back
+    a.settle("never-granted", Settlement.refund());
+
+    assertThat(take(a)).containsExactly("next");
+    assertThat(take(a)).isEmpty();
+    assertThat(inFlight.inFlight()).isEqualTo(1);
+    a.close(Map.of());
+    a.close(Map.of());
+    assertThat(inFlight.inFlight()).isEqualTo(1); // the call of "next" is still in flight
+    assertThat(gate.ownedPartitions()).isZero();
   }
 
   private static double tokens(DispatchGate gate) {

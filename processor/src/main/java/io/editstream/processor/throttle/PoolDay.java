@@ -1,25 +1,25 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
 import java.time.LocalDate;
 import java.util.Objects;
 
 /**
  * One quota pool (a model at a provider) on one Pacific day: the key of a task's durable count of
- * the calls it started ({@link JobProcessor#RPD_STORE}), stored as {@code provider|model|day}.
+ * the calls it started (the topology's RPD store), stored as {@code provider|model|day}.
  */
-record PoolDay(String provider, String model, LocalDate day) {
-  PoolDay {
+public record PoolDay(String provider, String model, LocalDate day) {
+  public PoolDay {
     Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(day, "day");
   }
 
-  String encode() {
+  public String encode() {
     return provider + '|' + model + '|' + day;
   }
 
   /** Parses {@link #encode}'s form; the provider has no '|', the day none either. */
-  static PoolDay parse(String key) {
+  public static PoolDay parse(String key) {
     int first = key.indexOf('|');
     int last = key.lastIndexOf('|');
     if (first <= 0 || last <= first) {

@@ -1,18 +1,8 @@
-package io.editstream.processor.topology;
+package io.editstream.processor.throttle;
 
-import io.editstream.processor.model.Outcome;
-import io.editstream.processor.throttle.Cost;
-import io.editstream.processor.throttle.FairScheduler;
-import io.editstream.processor.throttle.QuotaLimits;
-import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.processor.throttle.RoutedThrottle;
-import io.editstream.processor.throttle.Throttle;
-import io.editstream.schema.FailureCode;
-import io.editstream.schema.Priority;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -24,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import org.apache.kafka.streams.processor.TaskId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,53 +28,41 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>A permit is taken only when a concurrency slot is free, and both are handed to the task
  *       that owns the job; the job's model call is expected to start at once, on the provider whose
- *       pool admitted it ({@link #route}). A job is admitted by the first provider in order whose
- *       pool has room and which is {@code available} (circuit not open, quota not reported
- *       exhausted); a job that names a provider only by that provider's pool, in a lane of its own,
- *       so it never holds up jobs that may go elsewhere.
- *   <li>Each task only ever receives its own jobs ({@link #take}), so stores stay with the stream
- *       thread that owns them. Grants routed while another task's punctuator ran wait in the
+ *       pool admitted it ({@link TaskGate.Grant#route}). A job is admitted by the first provider in
+ *       order whose pool has room and which is {@code available} (circuit not open, quota not
+ *       reported exhausted); a job that names a provider only by that provider's pool, in a lane of
+ *       its own, so it never holds up jobs that may go elsewhere.
+ *   <li>Each task only ever receives its own jobs ({@link TaskGate#take}), so stores stay with the
+ *       stream thread that owns them. Grants routed while another task's punctuator ran wait in the
  *       owner's inbox until its next punctuation (at most one tick).
  *   <li>This instance's share of every pool is (tasks registered) / (input partitions): tasks
- *       register in {@code Processor#init} and unregister in {@code Processor#close}, which Kafka
- *       Streams calls when a task is suspended on revocation, before the partition can be assigned
- *       elsewhere. So the shares of all instances add up to at most 1 at every moment, which is
- *       what {@link QuotaPool} needs to keep the whole pool within its limits.
- *   <li>After the call, {@link #finished} gives the slot back, corrects the token estimate from
- *       {@code usageMetadata}, refunds the permit of a call that never reached the model (a cache
- *       hit, a coalesced duplicate, an input rejected before the call) and reports 429s to the pool
- *       so it pauses and slows down, always to the pool of the provider that admitted the call.
+ *       {@link #register} in {@code Processor#init} and {@link TaskGate#close} in {@code
+ *       Processor#close}, which Kafka Streams calls when a task is suspended on revocation, before
+ *       the partition can be assigned elsewhere. So the shares of all instances add up to at most 1
+ *       at every moment, which is what {@link QuotaPool} needs to keep the whole pool within its
+ *       limits.
+ *   <li>After the call, {@link TaskGate#settle} gives the slot back and settles the permit as the
+ *       {@link Settlement} says: corrects the token estimate from {@code usageMetadata}, refunds
+ *       the permit of a call that never reached the model (a cache hit, a coalesced duplicate, an
+ *       input rejected before the call) or reports a 429 to the pool so it pauses and slows down,
+ *       always to the pool of the provider that admitted (or, after a failover within the call,
+ *       answered) the call.
  * </ul>
  *
- * <p>Permits are taken by {@link #take} and, once {@link #startPump} was called, also by a
+ * <p>Permits are taken by {@link TaskGate#take} and, once {@link #startPump} was called, also by a
  * background thread that wakes at the pools' {@link RoutedThrottle#nextWakeup} (and whenever a job
  * is queued or a slot frees): the buckets are small, and a token that arrives while the stream
  * thread is busy (a commit, a poll) would otherwise be lost at the bucket's capacity. The job's
  * call then starts at its task's next punctuation; the pools' window slack covers that delay.
  *
- * <p>Thread-safe. Everything takes the gate's lock for microseconds, {@link #finished} only to wake
- * the pump.
+ * <p>Thread-safe. Everything takes the gate's lock for microseconds, {@link TaskGate#settle} only
+ * to wake the pump.
  */
 public final class DispatchGate {
   private static final Logger log = LoggerFactory.getLogger(DispatchGate.class);
 
   /** Pause when a 429 carries no RetryInfo.retryDelay. */
-  static final Duration DEFAULT_RATE_LIMIT_PAUSE = Duration.ofSeconds(1);
-
-  // Codes of attempts that failed before the model was called: their permit was never used.
-  private static final Set<FailureCode> BEFORE_THE_CALL =
-      EnumSet.of(
-          FailureCode.INVALID_JOB,
-          FailureCode.NO_IMAGES,
-          FailureCode.TOO_MANY_IMAGES,
-          FailureCode.INSTRUCTION_MISSING,
-          FailureCode.INSTRUCTION_TOO_LONG,
-          FailureCode.UNSUPPORTED_IMAGE_TYPE,
-          FailureCode.IMAGE_TOO_LARGE,
-          FailureCode.IMAGE_DIMENSIONS_TOO_LARGE,
-          FailureCode.IMAGE_DIGEST_MISMATCH,
-          FailureCode.URI_NOT_ALLOWED,
-          FailureCode.IMAGE_FETCH_FAILED);
+  public static final Duration DEFAULT_RATE_LIMIT_PAUSE = Duration.ofSeconds(1);
 
   private final InFlightLimit inFlight;
   private final int inputPartitions;
@@ -212,20 +189,40 @@ public final class DispatchGate {
   }
 
   /** One incarnation of a task's processor: identity, inbox of grants, jobs queued and sent. */
-  static final class Registration {
-    final TaskId task;
+  private final class Registration implements TaskGate {
+    private final String task;
     // Calls the task started before it registered (its durable count), for pools made later.
     private final Map<PoolDay, Long> restored;
     // Guarded by the gate's lock.
-    private final Map<String, RoutedThrottle<JobRef>> queued = new HashMap<>();
+    private final Map<String, Queued> queued = new HashMap<>();
     private final Map<String, Admitted> granted = new LinkedHashMap<>();
     private boolean open = true;
     // Touched by completion threads too.
     private final Map<String, Admitted> sent = new ConcurrentHashMap<>();
 
-    private Registration(TaskId task, Map<PoolDay, Long> restored) {
+    private Registration(String task, Map<PoolDay, Long> restored) {
       this.task = task;
       this.restored = Map.copyOf(restored);
+    }
+
+    @Override
+    public Throttle.Submission submit(Demand demand) {
+      return DispatchGate.this.submit(this, demand);
+    }
+
+    @Override
+    public List<Grant> take() {
+      return DispatchGate.this.take(this);
+    }
+
+    @Override
+    public void settle(String jobId, Settlement settlement) {
+      DispatchGate.this.settle(this, jobId, settlement);
+    }
+
+    @Override
+    public void close(Map<PoolDay, Long> started) {
+      DispatchGate.this.unregister(this, started);
     }
 
     @Override
@@ -235,13 +232,16 @@ public final class DispatchGate {
   }
 
   /** A queued job: its owner (by identity, so a task's next incarnation never collides) and id. */
-  record JobRef(Registration owner, String jobId) {}
+  private record JobRef(Registration owner, String jobId) {}
 
-  /** A job that has a slot and a permit: whose throttle, and which provider's pool admitted it. */
-  private record Admitted(RoutedThrottle<JobRef> throttle, String route) {}
+  /** A job waiting for quota: in which throttle, at what cost. */
+  private record Queued(RoutedThrottle<JobRef> throttle, Cost cost) {}
+
+  /** A job that has a slot and a permit: whose throttle, which provider's pool admitted it. */
+  private record Admitted(RoutedThrottle<JobRef> throttle, String route, Cost cost) {}
 
   /** A task's processor starts: this instance owns one more input partition. */
-  synchronized Registration register(TaskId task) {
+  synchronized TaskGate register(String task) {
     return register(task, Map.of());
   }
 
@@ -249,8 +249,10 @@ public final class DispatchGate {
    * A task's processor starts with the calls it started earlier (its durable count, by pool and
    * Pacific day): this instance owns one more input partition, and the pools' daily counts include
    * that task's calls of today.
+   *
+   * @param task names the task in logs
    */
-  synchronized Registration register(TaskId task, Map<PoolDay, Long> started) {
+  public synchronized TaskGate register(String task, Map<PoolDay, Long> started) {
     Registration r = new Registration(task, started);
     tasks.add(r);
     updateShares();
@@ -258,25 +260,15 @@ public final class DispatchGate {
     return r;
   }
 
-  /** A task's processor closes; see {@link #unregister(Registration, Map)}. */
-  synchronized void unregister(Registration r) {
-    unregister(r, Map.of());
-  }
-
-  /**
-   * A task's processor closes (revocation, shutdown): its share goes first, with the calls it
-   * started ({@code started}, by pool and day: they move with the task), then its queued jobs and
-   * its grants not yet sent (their slots and permits go back). Calls in flight finish through
-   * {@link #finished} as usual.
-   */
-  synchronized void unregister(Registration r, Map<PoolDay, Long> started) {
+  /** See {@link TaskGate#close}. */
+  private synchronized void unregister(Registration r, Map<PoolDay, Long> started) {
     if (!tasks.remove(r)) {
       return;
     }
     r.open = false;
     updateShares();
     started.forEach((key, n) -> poolOf(key).ifPresent(p -> p.releaseDailyUse(key.day(), n)));
-    r.queued.forEach((jobId, throttle) -> throttle.cancel(new JobRef(r, jobId)));
+    r.queued.forEach((jobId, q) -> q.throttle().cancel(new JobRef(r, jobId)));
     r.queued.clear();
     r.granted.forEach(
         (jobId, admitted) -> {
@@ -287,33 +279,17 @@ public final class DispatchGate {
     notifyAll();
   }
 
-  /** Queues a job of task {@code r} that names no provider, for the pools of {@code model}. */
-  synchronized Throttle.Submission submit(
-      Registration r, String jobId, String model, String tenant, Priority priority, Cost cost) {
-    return submit(r, jobId, model, tenant, priority, cost, null);
-  }
-
-  /**
-   * Queues a job of task {@code r} for the pools of {@code model}; {@code provider} (the job's
-   * {@code editstream.provider}, or null) limits it to that provider's pool. A name that is not a
-   * configured provider is ignored here; the provider router fails the job with a clear message.
-   */
-  synchronized Throttle.Submission submit(
-      Registration r,
-      String jobId,
-      String model,
-      String tenant,
-      Priority priority,
-      Cost cost,
-      String provider) {
+  /** See {@link TaskGate#submit}. */
+  private synchronized Throttle.Submission submit(Registration r, TaskGate.Demand d) {
     if (!r.open) {
       throw new IllegalStateException(r + " is closed");
     }
-    RoutedThrottle<JobRef> throttle = throttleOf(model);
-    String route = provider != null && providers.contains(provider) ? provider : null;
-    Throttle.Submission s = throttle.submit(new JobRef(r, jobId), cost, tenant, priority, route);
+    RoutedThrottle<JobRef> throttle = throttleOf(d.model());
+    String route = d.provider() != null && providers.contains(d.provider()) ? d.provider() : null;
+    Throttle.Submission s =
+        throttle.submit(new JobRef(r, d.jobId()), d.cost(), d.tenant(), d.priority(), route);
     if (s == Throttle.Submission.ACCEPTED) {
-      r.queued.put(jobId, throttle);
+      r.queued.put(d.jobId(), new Queued(throttle, d.cost()));
       notifyAll(); // the pump may be asleep with nothing queued
     }
     return s;
@@ -321,40 +297,24 @@ public final class DispatchGate {
 
   /**
    * Moves every job that has both a free slot and a permit now to its owner's inbox, then returns
-   * (and empties) the inbox of {@code r}. The caller must start each returned job's call, or give
-   * it back with {@link #abandon}.
+   * (and empties) the inbox of {@code r}.
    */
-  synchronized List<String> take(Registration r) {
+  private synchronized List<TaskGate.Grant> take(Registration r) {
     pump();
     if (r.granted.isEmpty()) {
       return List.of();
     }
-    List<String> out = new ArrayList<>(r.granted.keySet());
+    List<TaskGate.Grant> out = new ArrayList<>(r.granted.size());
+    r.granted.forEach(
+        (jobId, a) ->
+            out.add(new TaskGate.Grant(jobId, pinCalls ? a.route() : null, dailyKey(a), a.cost())));
     r.sent.putAll(r.granted);
     r.granted.clear();
     return out;
   }
 
-  /**
-   * The provider a job handed out by {@link #take} should be called on first: the one whose pool
-   * admitted it (and will be corrected for it). If the router fails over within the call to a later
-   * provider, {@link #finished} charges that provider's pool after the fact. Null when there is
-   * only one provider, or the job is not handed out (then any provider may serve it).
-   */
-  String route(Registration r, String jobId) {
-    Admitted a = r.sent.get(jobId);
-    return a == null || !pinCalls ? null : a.route();
-  }
-
-  /**
-   * The pool and day whose RPD the call of a job handed out by {@link #take} counts against, for
-   * the task to persist with the dispatch; null if that pool has no RPD (or the job is unknown).
-   */
-  PoolDay dailyKey(Registration r, String jobId) {
-    Admitted a = r.sent.get(jobId);
-    if (a == null) {
-      return null;
-    }
+  /** The pool and day whose RPD an admitted call counts against; null if that pool has no RPD. */
+  private static PoolDay dailyKey(Admitted a) {
     for (RoutedThrottle.Route route : a.throttle().routes()) {
       if (route.name().equals(a.route())) {
         return route
@@ -367,34 +327,8 @@ public final class DispatchGate {
     return null;
   }
 
-  /**
-   * Whether the attempt gave its permit back because it never reached the model (a cache hit, a
-   * coalesced duplicate, an input rejected before the call), as {@link #finished} does.
-   */
-  static boolean quotaUnused(Dispatcher.Attempt attempt) {
-    if (attempt instanceof Dispatcher.Produced p) {
-      return p.cacheHit();
-    }
-    return attempt instanceof Dispatcher.Failed failed
-        && failed.failure().httpStatus() == null
-        && BEFORE_THE_CALL.contains(failed.failure().code());
-  }
-
-  /** A job handed out by {@link #take} is not sent after all: its slot and permit go back. */
-  void abandon(Registration r, String jobId) {
-    Admitted admitted = r.sent.remove(jobId);
-    if (admitted != null) {
-      admitted.throttle().refund(new JobRef(r, jobId));
-      inFlight.release();
-      wakePump();
-    }
-  }
-
-  /**
-   * The call of a job handed out by {@link #take} is over (any thread): gives the slot back and
-   * settles the permit with what the attempt came to.
-   */
-  void finished(Registration r, String jobId, Dispatcher.Attempt attempt) {
+  /** See {@link TaskGate#settle}: gives the slot back and settles the permit (any thread). */
+  private void settle(Registration r, String jobId, Settlement settlement) {
     Admitted admitted = r.sent.remove(jobId);
     if (admitted == null) {
       return;
@@ -402,42 +336,32 @@ public final class DispatchGate {
     RoutedThrottle<JobRef> throttle = admitted.throttle();
     inFlight.release();
     JobRef ref = new JobRef(r, jobId);
-    if (attempt instanceof Dispatcher.Produced p) {
-      if (pinCalls
-          && !p.cacheHit()
-          && p.provider() != null
-          && !p.provider().equals(admitted.route())) {
+    if (settlement instanceof Settlement.Used used) {
+      if (pinCalls && used.servedBy() != null && !used.servedBy().equals(admitted.route())) {
         // The router failed over within the call: the provider that served it pays too.
-        throttle.reroute(ref, p.provider());
-      } else if (p.cacheHit()) {
-        throttle.refund(ref); // answered by the dedup cache or a coalesced call: no quota used
-      } else if (p.usage() != null) {
-        throttle.correct(ref, Math.max(0, p.usage().getPromptTokens()));
+        throttle.reroute(ref, used.servedBy());
+      } else if (used.promptTokens() != null) {
+        throttle.correct(ref, Math.max(0, used.promptTokens()));
       } else {
         throttle.complete(ref);
       }
-    } else if (attempt instanceof Dispatcher.Failed failed) {
-      Outcome.Failure f = failed.failure();
-      if (quotaUnused(attempt)) {
-        throttle.refund(ref);
-        return;
-      }
-      if (isRateLimited(f)) {
-        Duration pause = f.retryAfter() != null ? f.retryAfter() : DEFAULT_RATE_LIMIT_PAUSE;
-        // The pool of the provider that answered 429, which is not the admitting one when the
-        // router failed over within the call.
-        String answeredBy =
-            pinCalls && f.provider() != null && throttle.hasRoute(f.provider())
-                ? f.provider()
-                : admitted.route();
-        if (f.perDayQuota()) {
-          throttle.onDailyQuotaSpent(answeredBy); // held until midnight Pacific, no rate cut
-        } else {
-          throttle.onRateLimited(answeredBy, pause);
-        }
+    } else if (settlement instanceof Settlement.RateLimited limited) {
+      Duration pause = limited.pause() != null ? limited.pause() : DEFAULT_RATE_LIMIT_PAUSE;
+      // The pool of the provider that answered 429, which is not the admitting one when the
+      // router failed over within the call.
+      String answeredBy =
+          pinCalls && limited.answeredBy() != null && throttle.hasRoute(limited.answeredBy())
+              ? limited.answeredBy()
+              : admitted.route();
+      if (limited.perDay()) {
+        throttle.onDailyQuotaSpent(answeredBy); // held until midnight Pacific, no rate cut
+      } else {
+        throttle.onRateLimited(answeredBy, pause);
       }
       // Must end the in-flight record before the task resubmits the job for a retry.
       throttle.complete(ref);
+    } else {
+      throttle.refund(ref); // Refund: the model was never called
     }
     wakePump(); // a slot is free (and a refund may have given a permit back)
   }
@@ -581,12 +505,15 @@ public final class DispatchGate {
         for (RoutedThrottle.Grant<JobRef> grant : throttle.drain(free)) {
           JobRef ref = grant.job();
           Registration owner = ref.owner();
-          owner.queued.remove(ref.jobId());
-          if (owner.open) {
-            owner.granted.put(ref.jobId(), new Admitted(throttle, grant.route()));
+          Queued queued = owner.queued.remove(ref.jobId());
+          if (owner.open && queued != null) {
+            owner.granted.put(ref.jobId(), new Admitted(throttle, grant.route(), queued.cost()));
             free--;
           } else {
-            throttle.refund(ref); // cannot happen: unregister cancels under this lock
+            // Cannot happen: close cancels a task's queued jobs, and a task's queue and the
+            // throttle's change together, under this lock.
+            log.error("{} granted {} which it did not queue; permit refunded", owner, ref.jobId());
+            throttle.refund(ref);
           }
         }
       }
@@ -668,10 +595,5 @@ public final class DispatchGate {
     for (RoutedThrottle<JobRef> t : rotation) {
       t.setShare(next);
     }
-  }
-
-  private static boolean isRateLimited(Outcome.Failure f) {
-    return f.code() == FailureCode.QUOTA_EXHAUSTED
-        && (f.httpStatus() == null || f.httpStatus() == 429);
   }
 }
