@@ -1,5 +1,6 @@
 package io.editstream.bench;
 
+import io.editstream.bench.batch.BatchLaneBench;
 import io.editstream.bench.blob.BlobStoreBench;
 import io.editstream.bench.cache.CacheHitBench;
 import io.editstream.bench.memory.MemoryBench;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Option;
       SideBySideBench.class,
       io.editstream.bench.sidebyside.HandoverBench.class,
       MemoryBench.class,
-      BlobStoreBench.class
+      BlobStoreBench.class,
+      BatchLaneBench.class
     })
 public final class Bench implements Runnable {
 

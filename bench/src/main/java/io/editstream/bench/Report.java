@@ -32,6 +32,7 @@ public final class Report {
       java -jar bench/target/editstream-bench.jar quota-benchmark   # issue 5, see benchmarks-quota.md
       java -jar bench/target/editstream-bench.jar side-by-side      # issue 9: vs naive and Parallel Consumer
       java -jar bench/target/editstream-bench.jar blob-stores       # issue 15: local vs S3 blob store
+      java -jar bench/target/editstream-bench.jar batch-benchmark   # issue 18: online vs batch lane
       java -jar bench/target/editstream-bench.jar --help
       ```
 

@@ -183,7 +183,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.dispatcher =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
     BatchSettings batch = BatchSettings.OFF;
-    if (config.batch().bulk()) {
+    if (config.batch().on()) {
       ProcessorConfig.Model m = config.model();
       this.batchClient =
           new BatchClient(
@@ -212,7 +212,8 @@ public final class EditstreamProcessor implements AutoCloseable {
                       config.batch().quotaEnqueuedRequests(),
                       config.batch().quotaEnqueuedTokens(),
                       gate::share)
-                  .register(meters));
+                  .register(meters),
+              !config.batch().perJob());
     } else {
       this.batchClient = null;
       this.batchThreads = null;

@@ -246,6 +246,15 @@ class CommandLineTest {
     assertThat(badFormat.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(badFormat.err()).contains("gif").contains("png, jpeg, webp");
 
+    CliRunner.Result badLane =
+        CliRunner.run(
+            "submit", "--tenant", "t", "--instruction", "x", "--lane", "cheap", image.toString());
+    assertThat(badLane.exitCode()).as(badLane.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badLane.err()).contains("--lane").contains("cheap").contains("batch, online");
+    assertThat(CliRunner.run("submit", "--help").out())
+        .contains("--lane=batch|online")
+        .contains("Lane every job asks for");
+
     CliRunner.Result nothing = CliRunner.run("submit", "--tenant", "t");
     assertThat(nothing.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(nothing.err()).contains("--manifest");

@@ -67,6 +67,48 @@ class ContractEvolutionTest {
   }
 
   @Test
+  void resultsAndFailuresWithALaneShouldBeReadByTheReleaseBeforeIt() throws IOException {
+    // FORWARD: a listener on the contract before the lane marker (issue 18.6) reads outcomes of a
+    // processor that writes it, and simply does not see the field.
+    for (String[] pair :
+        new String[][] {
+          {"/contract-history/EditResult/v2.avsc", "EditResult"},
+          {"/contract-history/EditFailure/v4.avsc", "EditFailure"}
+        }) {
+      Schema before = resource(pair[0]);
+      Schema current =
+          pair[1].equals("EditResult") ? EditResult.getClassSchema() : EditFailure.getClassSchema();
+      assertThat(before.getField("lane")).as(pair[0]).isNull();
+      assertThat(current.getField("lane").defaultVal()).as(pair[1]).isEqualTo(Schema.NULL_VALUE);
+      var result = SchemaCompatibility.checkReaderWriterCompatibility(before, current).getResult();
+      assertThat(result.getCompatibility())
+          .as("%s cannot read the current %s: %s", pair[0], pair[1], result.getIncompatibilities())
+          .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
+    }
+  }
+
+  @Test
+  void aFailureWithALaneShouldReadBackByAnOldReaderWithoutIt() throws IOException {
+    EditFailure failure = SampleRecords.failure("lane-1");
+    failure.setLane("batch");
+    var out = new java.io.ByteArrayOutputStream();
+    var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+    new org.apache.avro.specific.SpecificDatumWriter<>(EditFailure.class).write(failure, encoder);
+    encoder.flush();
+    Schema v4 = resource("/contract-history/EditFailure/v4.avsc");
+
+    var read =
+        new org.apache.avro.generic.GenericDatumReader<org.apache.avro.generic.GenericRecord>(
+                EditFailure.getClassSchema(), v4)
+            .read(
+                null,
+                org.apache.avro.io.DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+
+    assertThat(read.get("jobId")).hasToString("lane-1");
+    assertThat(read.hasField("lane")).isFalse();
+  }
+
+  @Test
   void oldWriterRecordShouldReadWithDefaultsFilledIn() throws IOException {
     Schema old = resource("/evolution/EditJob-without-defaulted-fields.avsc");
     InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();

@@ -65,7 +65,8 @@ public record CachedResult(
 
   /**
    * The result for {@code job} served from this entry: {@code cacheHit = true}, zero usage and
-   * attempts, no provider, zero cost, timings with only the total, attributes copied from the job.
+   * attempts, no provider, zero cost, lane {@code online} (no call, no batch), timings with only
+   * the total, attributes copied from the job.
    */
   public EditResult toHit(EditJob job, ContentKey key, Instant completedAt) {
     long totalMs = Math.max(0, Duration.between(job.getSubmittedAt(), completedAt).toMillis());
@@ -86,6 +87,7 @@ public record CachedResult(
         .setProvider(null)
         .setEstimatedCostUsd(0.0)
         .setAttributes(job.getAttributes())
+        .setLane(io.editstream.schema.Lanes.ONLINE)
         .build();
   }
 

@@ -45,7 +45,8 @@ public record ProcessorConfig(
   /**
    * The batch lane (issue 18): {@code batch.*}.
    *
-   * @param bulk {@code batch.lane=bulk}: BULK jobs go by batch; false: the lane is off
+   * @param lane {@code batch.lane}: {@code off}, {@code bulk} (BULK jobs go by batch, unless they
+   *     ask for the online lane) or {@code per-job} (only jobs that ask for the batch lane)
    * @param failOnBatchFailure {@code batch.on.batch.failure=fail}
    * @param deadline {@code batch.deadline.ms}
    * @param failOnDeadline {@code batch.on.deadline=fail}
@@ -53,7 +54,7 @@ public record ProcessorConfig(
    * @param quotaEnqueuedTokens {@code batch.quota.enqueued.tokens}, 0 = no limit
    */
   public record Batch(
-      boolean bulk,
+      String lane,
       int maxRequests,
       Duration maxWait,
       Duration pollInterval,
@@ -62,7 +63,18 @@ public record ProcessorConfig(
       Duration deadline,
       boolean failOnDeadline,
       long quotaEnqueuedRequests,
-      long quotaEnqueuedTokens) {}
+      long quotaEnqueuedTokens) {
+
+    /** The lane is on: some jobs go by batch. */
+    public boolean on() {
+      return !lane.equals("off");
+    }
+
+    /** {@code batch.lane=per-job}: only jobs asking for it go by batch. */
+    public boolean perJob() {
+      return lane.equals("per-job");
+    }
+  }
 
   /**
    * Per-tenant daily caps on the shared model account (issue 19.1); null values mean no cap.
@@ -494,13 +506,14 @@ public record ProcessorConfig(
 
   private static Batch batch(Settings s, Providers providers) {
     String lane = s.required("batch.lane").trim();
-    if (!lane.equals("off") && !lane.equals("bulk")) {
-      throw new ConfigException("batch.lane", "'" + lane + "' is not one of: off, bulk");
+    if (!lane.equals("off") && !lane.equals("bulk") && !lane.equals("per-job")) {
+      throw new ConfigException("batch.lane", "'" + lane + "' is not one of: off, bulk, per-job");
     }
-    if (lane.equals("bulk") && !providers.order().contains("ai-studio")) {
+    if (!lane.equals("off") && !providers.order().contains("ai-studio")) {
       throw new ConfigException(
           "batch.lane",
-          "bulk needs the ai-studio provider (the Gemini Batch API); add it to the providers or"
+          lane
+              + " needs the ai-studio provider (the Gemini Batch API); add it to the providers or"
               + " set batch.lane=off");
     }
     String onFailure = s.required("batch.on.batch.failure").trim();
@@ -514,7 +527,7 @@ public record ProcessorConfig(
           "batch.on.deadline", "'" + onDeadline + "' is not one of: online, fail");
     }
     return new Batch(
-        lane.equals("bulk"),
+        lane,
         s.integer("batch.max.requests", 1, 100_000),
         s.millis("batch.max.wait.ms", 0, 86_400_000),
         s.millis("batch.poll.interval.ms", 10, 86_400_000),

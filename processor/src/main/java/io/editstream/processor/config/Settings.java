@@ -566,8 +566,10 @@ public final class Settings {
                   Setting.envOf("batch.lane"),
                   "off",
                   false,
-                  "Which jobs go through the Gemini Batch API at half price: off (none) or bulk"
-                      + " (every BULK job of one step, on provider ai-studio). Batch jobs take no"
+                  "Which jobs go through the Gemini Batch API at half price: off (none), bulk"
+                      + " (every BULK job of one step, on provider ai-studio, unless its attribute"
+                      + " editstream.lane=online) or per-job (only jobs of one step with"
+                      + " editstream.lane=batch, whatever their priority). Batch jobs take no"
                       + " online quota."),
               new Setting(
                   "batch.max.requests",

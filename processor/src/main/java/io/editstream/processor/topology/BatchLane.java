@@ -10,6 +10,7 @@ import io.editstream.processor.throttle.BatchQuota;
 import io.editstream.processor.throttle.JobCost;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
+import io.editstream.schema.Lanes;
 import io.editstream.schema.Priority;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -169,9 +170,8 @@ final class BatchLane {
     if (!settings.enabled() || (entry != null && entry.onlineOnly())) {
       return false;
     }
-    Priority priority = job.getPriority() == null ? Priority.BULK : job.getPriority();
     String provider = job.getAttributes().get(ModelRequest.PROVIDER_ATTRIBUTE);
-    if (priority != Priority.BULK
+    if (!wantsBatch(job)
         || !job.getSteps().isEmpty()
         || (provider != null && !provider.isBlank() && !provider.equals(PROVIDER))) {
       return false;
@@ -183,6 +183,19 @@ final class BatchLane {
       openedAtMs.putIfAbsent(model, nowMs);
     }
     return true;
+  }
+
+  /**
+   * Whether a job goes by batch, by the lane it asks for ({@link Lanes#ATTRIBUTE}) or, when it asks
+   * none, by its priority ({@code batch.lane=bulk}: BULK ones; {@code per-job}: none).
+   */
+  private boolean wantsBatch(EditJob job) {
+    Optional<String> asked = Lanes.requested(job);
+    if (asked.isPresent()) {
+      return asked.get().equals(Lanes.BATCH);
+    }
+    Priority priority = job.getPriority() == null ? Priority.BULK : job.getPriority();
+    return settings.bulkByDefault() && priority == Priority.BULK;
   }
 
   /**

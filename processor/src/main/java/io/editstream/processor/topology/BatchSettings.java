@@ -20,6 +20,9 @@ import java.util.concurrent.Executor;
  *     batch.deadline.ms})
  * @param failOnDeadline its jobs then fail ({@code EXPIRED}) instead of going online
  * @param quota the instance's batch quota pool (enqueued requests and tokens)
+ * @param bulkByDefault {@code batch.lane=bulk}: BULK jobs go by batch unless they ask for the
+ *     online lane ({@link io.editstream.schema.Lanes#ATTRIBUTE}); false ({@code per-job}): only
+ *     jobs that ask for the batch lane do
  */
 public record BatchSettings(
     BatchService service,
@@ -30,7 +33,8 @@ public record BatchSettings(
     boolean failOnBatchFailure,
     Duration deadline,
     boolean failOnDeadline,
-    BatchQuota quota) {
+    BatchQuota quota,
+    boolean bulkByDefault) {
 
   /** Google's target turnaround for a batch, and the default deadline. */
   public static final Duration DEFAULT_DEADLINE = Duration.ofHours(24);
@@ -38,6 +42,52 @@ public record BatchSettings(
   /** No batch lane: every job goes online. */
   public static final BatchSettings OFF =
       new BatchSettings(null, Runnable::run, 1, Duration.ZERO, Duration.ofSeconds(1), false);
+
+  /** {@code batch.lane=bulk}, with a deadline and a quota pool. */
+  public BatchSettings(
+      BatchService service,
+      Executor executor,
+      int maxRequests,
+      Duration maxWait,
+      Duration pollInterval,
+      boolean failOnBatchFailure,
+      Duration deadline,
+      boolean failOnDeadline,
+      BatchQuota quota) {
+    this(
+        service,
+        executor,
+        maxRequests,
+        maxWait,
+        pollInterval,
+        failOnBatchFailure,
+        deadline,
+        failOnDeadline,
+        quota,
+        true);
+  }
+
+  /** The default deadline (24 h, jobs go online), no quota limit, BULK or per job. */
+  public BatchSettings(
+      BatchService service,
+      Executor executor,
+      int maxRequests,
+      Duration maxWait,
+      Duration pollInterval,
+      boolean failOnBatchFailure,
+      boolean bulkByDefault) {
+    this(
+        service,
+        executor,
+        maxRequests,
+        maxWait,
+        pollInterval,
+        failOnBatchFailure,
+        DEFAULT_DEADLINE,
+        false,
+        BatchQuota.unlimited(),
+        bulkByDefault);
+  }
 
   public BatchSettings {
     if (maxRequests < 1) {
@@ -71,7 +121,8 @@ public record BatchSettings(
         failOnBatchFailure,
         DEFAULT_DEADLINE,
         false,
-        BatchQuota.unlimited());
+        BatchQuota.unlimited(),
+        true);
   }
 
   boolean enabled() {

@@ -17,6 +17,7 @@ import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.ImageSize;
+import io.editstream.schema.Lanes;
 import io.editstream.schema.Priority;
 import io.micrometer.core.instrument.Gauge;
 import java.nio.charset.StandardCharsets;
@@ -842,6 +843,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             firstDispatch,
             entry == null ? 0 : entry.modelCalls(),
             now);
+    if (!p.cacheHit()) {
+      result.setLane(laneOf(jobId)); // a cache hit is online (Results.of)
+    }
     context.forward(new Record<>(jobId, result, now));
     finish(jobId, entry != null, now);
     if (entry != null) {
@@ -859,6 +863,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
               modelTime,
               Duration.ofMillis(now - accepted).minus(modelTime));
     }
+  }
+
+  /**
+   * The lane of a job's last attempt, for its outcome: {@code batch} while its pending entry (not
+   * yet settled) records a batch, else {@code online} (a job that never reached the pending store,
+   * or whose batch failed and which went online).
+   */
+  private String laneOf(String jobId) {
+    byte[] raw = pending.get(jobId);
+    return raw != null && PendingJob.decode(raw).batch() != null ? Lanes.BATCH : Lanes.ONLINE;
   }
 
   private void emitFailure(
@@ -884,6 +898,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             .setMessage(f.message() == null ? f.code().name() : f.message())
             .setJob(FailureJobs.carried(job))
             .setAttributes(FailureJobs.attributes(job))
+            .setLane(laneOf(jobId))
             .build();
     context.forward(new Record<>(jobId, failure, now));
     boolean wasPending = pending.get(jobId) != null;

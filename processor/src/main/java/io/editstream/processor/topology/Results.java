@@ -3,6 +3,7 @@ package io.editstream.processor.topology;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
+import io.editstream.schema.Lanes;
 import io.editstream.schema.Timings;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,6 +51,8 @@ final class Results {
         .setProvider(p.provider())
         .setEstimatedCostUsd(p.estimatedCostUsd())
         .setAttributes(job.getAttributes())
+        // A cache hit, and any result of the online path; the job processor marks batch answers.
+        .setLane(Lanes.ONLINE)
         .build();
   }
 }

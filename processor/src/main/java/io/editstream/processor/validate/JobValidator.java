@@ -5,6 +5,7 @@ import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
+import io.editstream.schema.Lanes;
 import io.editstream.schema.OutputSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -62,7 +63,20 @@ public final class JobValidator {
     checkSteps(job.getSteps(), out);
     checkOutput(job.getOutput(), out);
     checkModel(job.getModel(), out);
+    checkLane(job.getAttributes(), out);
     return out;
+  }
+
+  /** The lane a job asks for ({@link Lanes#ATTRIBUTE}), when it asks one, must be one we know. */
+  private static void checkLane(java.util.Map<String, String> attributes, List<Rejection> out) {
+    String lane = attributes == null ? null : attributes.get(Lanes.ATTRIBUTE);
+    if (lane != null && Lanes.parse(lane).isEmpty()) {
+      out.add(
+          Rejection.of(
+              FailureCode.INVALID_JOB,
+              "attributes[" + Lanes.ATTRIBUTE + "]",
+              echo(lane) + " is not a lane; use one of " + String.join(", ", Lanes.ALL)));
+    }
   }
 
   private void checkId(String value, String field, List<Rejection> out) {

@@ -357,7 +357,7 @@ class SettingsValidationTest {
 
   @Test
   void shouldLeaveTheBatchLaneOffByDefaultAndReadItsSettings() {
-    assertThat(config(minimal()).batch().bulk()).isFalse();
+    assertThat(config(minimal()).batch().on()).isFalse();
 
     Map<String, String> m = minimal();
     m.put("batch.lane", "bulk");
@@ -367,7 +367,8 @@ class SettingsValidationTest {
     m.put("batch.on.batch.failure", "fail");
     ProcessorConfig.Batch batch = config(m).batch();
 
-    assertThat(batch.bulk()).isTrue();
+    assertThat(batch.on()).isTrue();
+    assertThat(batch.perJob()).isFalse();
     assertThat(batch.maxRequests()).isEqualTo(50);
     assertThat(batch.maxWait()).isEqualTo(java.time.Duration.ofMillis(500));
     assertThat(batch.pollInterval()).isEqualTo(java.time.Duration.ofMillis(200));
@@ -381,7 +382,11 @@ class SettingsValidationTest {
     assertThatThrownBy(() -> config(m))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("batch.lane")
-        .hasMessageContaining("off, bulk");
+        .hasMessageContaining("off, bulk, per-job");
+
+    m.put("batch.lane", "per-job");
+    assertThat(config(m).batch().on()).isTrue();
+    assertThat(config(m).batch().perJob()).isTrue();
 
     m.put("batch.lane", "bulk");
     m.put("batch.on.batch.failure", "retry");

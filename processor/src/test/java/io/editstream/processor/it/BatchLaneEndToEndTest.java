@@ -86,6 +86,7 @@ class BatchLaneEndToEndTest {
         assertThat(r.getProvider()).isEqualTo("ai-studio");
         assertThat(r.getAttempts()).isEqualTo(1);
         assertThat(r.getImages()).hasSize(1);
+        assertThat(r.getLane()).as("the lane marker").isEqualTo("batch");
       }
     }
   }

@@ -124,6 +124,10 @@ class DedupEndToEndTest {
               assertThat(r.getUsage().getTotalTokens()).isZero();
               assertThat(r.getEstimatedCostUsd()).isZero();
             });
+    assertThat(results)
+        .extracting(EditResult::getLane)
+        .as("hits and the call")
+        .containsOnly("online");
     // Some of them shared the call in flight rather than finding a finished entry.
     assertThat(coalesced() - coalescedBefore).as("coalesced requests").isPositive();
     assertThat(pipeline.duplicateOutcomes).isZero();

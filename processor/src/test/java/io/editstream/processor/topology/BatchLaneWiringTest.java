@@ -74,6 +74,7 @@ class BatchLaneWiringTest {
   private boolean failOnDeadline;
   private long quotaRequests;
   private BatchQuota quota;
+  private JobRuntime.Validator validator = job -> Optional.empty();
 
   private final Clock clock =
       new Clock() {
@@ -101,6 +102,10 @@ class BatchLaneWiringTest {
   }
 
   private JobRuntime runtime(boolean failOnBatchFailure) {
+    return runtime(failOnBatchFailure, true);
+  }
+
+  private JobRuntime runtime(boolean failOnBatchFailure, boolean bulkByDefault) {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     gate =
         new DispatchGate(
@@ -118,7 +123,7 @@ class BatchLaneWiringTest {
     JobRuntime base =
         TopologyHarness.runtime(
             dispatcher,
-            job -> Optional.empty(),
+            validator,
             gate,
             clock,
             Duration.ofMillis(100),
@@ -146,7 +151,8 @@ class BatchLaneWiringTest {
             failOnBatchFailure,
             deadline,
             failOnDeadline,
-            quota = new BatchQuota(quotaRequests, 0, () -> 1.0)));
+            quota = new BatchQuota(quotaRequests, 0, () -> 1.0),
+            bulkByDefault));
   }
 
   private void start(boolean failOnBatchFailure) {
@@ -213,11 +219,109 @@ class BatchLaneWiringTest {
       assertThat(r.getProvider()).isEqualTo("ai-studio");
       assertThat(r.getEstimatedCostUsd()).as("the batch price").isEqualTo(ONLINE_COST / 2);
       assertThat(r.getAttempts()).isEqualTo(1);
+      assertThat(r.getLane()).as("the lane marker").isEqualTo("batch");
     }
     assertThat(results.get("i0").getEstimatedCostUsd()).isEqualTo(ONLINE_COST);
+    assertThat(results.get("i0").getLane()).isEqualTo("online");
     assertThat(harness.failures.isEmpty()).isTrue();
     assertThat(pendingEntries()).isEmpty();
     assertThat(gate.queued()).isZero();
+  }
+
+  private EditJob job(String id, Priority priority, String lane) {
+    EditJob job = job(id, priority);
+    Map<String, String> attributes = new LinkedHashMap<>(job.getAttributes());
+    attributes.put("editstream.lane", lane);
+    job.setAttributes(attributes);
+    return job;
+  }
+
+  private Map<String, String> lanes(Map<String, EditResult> results) {
+    Map<String, String> out = new LinkedHashMap<>();
+    results.forEach((id, r) -> out.put(id, r.getLane()));
+    return out;
+  }
+
+  @Test
+  void withBulkAJobAskingOnlineShouldStayOnlineAndAnInteractiveJobAskingBatchShouldGoByBatch() {
+    start(false);
+    harness.submit("b0", job("b0", Priority.BULK)); // no attribute: BULK goes by batch
+    harness.submit("o0", job("o0", Priority.BULK, "online"));
+    harness.submit("i0", job("i0", Priority.INTERACTIVE, "batch"));
+    harness.submit("i1", job("i1", Priority.INTERACTIVE, " Batch ")); // spelled loosely
+    run(Duration.ofMillis(50));
+
+    assertThat(batches.sizes()).containsExactly(3);
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    Map<String, EditResult> results = harness.results.readKeyValuesToMap();
+    assertThat(dispatcher.online).containsExactly("o0");
+    assertThat(lanes(results))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("b0", "batch", "o0", "online", "i0", "batch", "i1", "batch"));
+    assertThat(results.get("o0").getEstimatedCostUsd()).isEqualTo(ONLINE_COST);
+    assertThat(results.get("i0").getEstimatedCostUsd()).isEqualTo(ONLINE_COST / 2);
+  }
+
+  @Test
+  void withPerJobOnlyJobsAskingForTheBatchLaneShouldGoByBatch() {
+    harness = new TopologyHarness(runtime(false, false), "batch-lane-test", stateDir);
+    harness.submit("b0", job("b0", Priority.BULK)); // no attribute: online under per-job
+    harness.submit("b1", job("b1", Priority.BULK, "batch"));
+    harness.submit("i0", job("i0", Priority.INTERACTIVE, "batch"));
+    harness.submit("o0", job("o0", Priority.BULK, "online"));
+    run(MAX_WAIT.plus(POLL));
+
+    assertThat(batches.sizes()).as("b1 and i0, after batch.max.wait").containsExactly(2);
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+
+    Map<String, EditResult> results = harness.results.readKeyValuesToMap();
+    assertThat(dispatcher.online).containsExactlyInAnyOrder("b0", "o0");
+    assertThat(lanes(results))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("b0", "online", "b1", "batch", "i0", "batch", "o0", "online"));
+    assertThat(results.get("b1").getEstimatedCostUsd()).isEqualTo(ONLINE_COST / 2);
+    assertThat(harness.failures.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aJobAskingForALaneThatDoesNotExistShouldFailNamingTheAttributeAndTheLanes() {
+    io.editstream.processor.validate.JobValidator real =
+        new io.editstream.processor.validate.JobValidator(
+            io.editstream.processor.validate.ValidationLimits.defaults());
+    validator =
+        job ->
+            real.validate(job)
+                .map(r -> Outcome.Failure.permanent(r.code(), null, null, r.message()));
+    start(false);
+    harness.submit("x0", job("x0", Priority.BULK, "cheap"));
+    harness.submit("b0", job("b0", Priority.BULK, "batch"));
+    run(Duration.ofMillis(50));
+
+    EditFailure failure = harness.failures.readKeyValuesToMap().get("x0");
+    assertThat(failure.getCode()).isEqualTo(FailureCode.INVALID_JOB);
+    assertThat(failure.getMessage())
+        .isEqualTo("attributes[editstream.lane]: 'cheap' is not a lane; use one of batch, online");
+    assertThat(failure.getAttempts()).isZero();
+    assertThat(failure.getLane()).isEqualTo("online");
+    assertThat(dispatcher.online).isEmpty();
+    assertThat(pendingEntries()).as("the valid one waits for its batch").containsOnlyKeys("b0");
+  }
+
+  @Test
+  void aCacheHitShouldBeMarkedOnlineEvenWhenItsJobAskedForTheBatchLane() {
+    start(false);
+    dispatcher.hits.add("h0");
+    harness.submit("h0", job("h0", Priority.BULK, "batch"));
+    run(Duration.ofMillis(50));
+
+    EditResult hit = harness.results.readKeyValuesToMap().get("h0");
+    assertThat(hit.getCacheHit()).isTrue();
+    assertThat(hit.getLane()).isEqualTo("online");
+    assertThat(batches.created()).isEmpty();
+    assertThat(dispatcher.online).isEmpty();
   }
 
   @Test
@@ -289,7 +393,8 @@ class BatchLaneWiringTest {
     assertThat(dispatcher.online).containsExactlyInAnyOrder("j0", "j1", "j2");
     assertThat(results.values())
         .allSatisfy(r -> assertThat(r.getEstimatedCostUsd()).isEqualTo(ONLINE_COST))
-        .allSatisfy(r -> assertThat(r.getAttempts()).as("the batch made no call").isOne());
+        .allSatisfy(r -> assertThat(r.getAttempts()).as("the batch made no call").isOne())
+        .allSatisfy(r -> assertThat(r.getLane()).as("answered online").isEqualTo("online"));
     assertThat(batches.created()).hasSize(1);
   }
 
@@ -307,7 +412,8 @@ class BatchLaneWiringTest {
     assertThat(failures).containsOnlyKeys("j0", "j1", "j2");
     assertThat(failures.values())
         .allSatisfy(f -> assertThat(f.getMessage()).contains("EXPIRED"))
-        .allSatisfy(f -> assertThat(f.getRetryable()).isFalse());
+        .allSatisfy(f -> assertThat(f.getRetryable()).isFalse())
+        .allSatisfy(f -> assertThat(f.getLane()).as("ended in its batch").isEqualTo("batch"));
     assertThat(harness.results.isEmpty()).isTrue();
     assertThat(dispatcher.online).isEmpty();
   }
@@ -649,6 +755,26 @@ class BatchLaneWiringTest {
   /** Online calls are recorded and answered at the online price; batch answers pass through. */
   private static final class FakeDispatcher implements Dispatcher {
     final List<String> online = new CopyOnWriteArrayList<>();
+    final List<String> hits = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Optional<Produced> cached(EditJob job) {
+      if (!hits.contains(job.getJobId())) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new Produced(
+              List.of(),
+              "done",
+              MODEL,
+              "v1",
+              new TokenUsage(0, 0, 0, 0),
+              Duration.ZERO,
+              true,
+              "ck",
+              null,
+              0.0));
+    }
 
     @Override
     public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {

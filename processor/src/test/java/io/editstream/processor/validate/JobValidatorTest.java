@@ -370,6 +370,25 @@ class JobValidatorTest {
   }
 
   @Test
+  void shouldRejectALaneItDoesNotKnowAndNameTheAttribute() {
+    Rejection r =
+        validator
+            .validate(job().setAttributes(java.util.Map.of("editstream.lane", "cheap")).build())
+            .get();
+    assertThat(r.code()).isEqualTo(FailureCode.INVALID_JOB);
+    assertThat(r.field()).isEqualTo("attributes[editstream.lane]");
+    assertThat(r.message())
+        .isEqualTo("attributes[editstream.lane]: 'cheap' is not a lane; use one of batch, online");
+    for (String ok : List.of("batch", "online", " Batch ")) {
+      assertThat(
+              validator.validate(
+                  job().setAttributes(java.util.Map.of("editstream.lane", ok)).build()))
+          .as(ok)
+          .isEmpty();
+    }
+  }
+
+  @Test
   void shouldReportAllProblemsInFieldOrder() {
     EditJob bad =
         new EditJob(

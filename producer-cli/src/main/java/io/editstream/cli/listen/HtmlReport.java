@@ -26,6 +26,7 @@ public final class HtmlReport {
   private final String title;
   private final List<Row> rows = new ArrayList<>();
   private final List<String> summary = new ArrayList<>();
+  private LaneCosts lanes;
 
   /**
    * One job.
@@ -40,6 +41,8 @@ public final class HtmlReport {
    * @param detail failure message or model text, may be empty
    * @param before image sources (URLs, relative paths, data: URIs) of the inputs
    * @param after image sources of the outputs
+   * @param lane the lane the job took: {@code online}, {@code batch}, or {@code -} / null when not
+   *     known
    */
   public record Row(
       String jobId,
@@ -53,12 +56,43 @@ public final class HtmlReport {
       String nextStep,
       String detail,
       List<String> before,
-      List<String> after) {
+      List<String> after,
+      String lane) {
     public Row {
       Objects.requireNonNull(jobId, "jobId");
       Objects.requireNonNull(status, "status");
       before = List.copyOf(before);
       after = List.copyOf(after);
+    }
+
+    /** A row whose lane is not known. */
+    public Row(
+        String jobId,
+        String sku,
+        String status,
+        boolean failed,
+        String instruction,
+        String servedBy,
+        Double costUsd,
+        String replayOf,
+        String nextStep,
+        String detail,
+        List<String> before,
+        List<String> after) {
+      this(
+          jobId,
+          sku,
+          status,
+          failed,
+          instruction,
+          servedBy,
+          costUsd,
+          replayOf,
+          nextStep,
+          detail,
+          before,
+          after,
+          null);
     }
   }
 
@@ -72,6 +106,14 @@ public final class HtmlReport {
 
   public void summaryLine(String line) {
     summary.add(line);
+  }
+
+  /**
+   * The line with the saving of the batch lane: what its jobs would have cost online minus what
+   * they cost; none when no job went by batch.
+   */
+  public void batchSaving(LaneCosts lanes) {
+    this.lanes = lanes;
   }
 
   /** The cost of the listed jobs that have an estimate. */
@@ -103,7 +145,22 @@ public final class HtmlReport {
     h.append("<li id=\"total-cost\">")
         .append(escape(String.format(Locale.ROOT, "Cost of these jobs: $%.4f", totalCostUsd())))
         .append(unpriced == 0 ? "" : escape(" (" + unpriced + " without an estimate)"))
-        .append("</li>\n</ul>\n");
+        .append("</li>\n");
+    if (lanes != null && lanes.batch() > 0) {
+      h.append("<li id=\"batch-saving\">")
+          .append(
+              escape(
+                  String.format(
+                      Locale.ROOT,
+                      "Batch saving: $%.4f (%d batch job(s) at the online price $%.4f, by batch"
+                          + " $%.4f)",
+                      lanes.savingUsd(),
+                      lanes.batch(),
+                      lanes.batchAtOnlinePriceUsd(),
+                      lanes.batchCostUsd())))
+          .append("</li>\n");
+    }
+    h.append("</ul>\n");
     h.append("<p class=\"controls\"><label>Show <select id=\"status-filter\">")
         .append("<option value=\"\">all jobs</option>")
         .append("<option value=\"done\">with an image (ok, cached)</option>")
@@ -129,6 +186,7 @@ public final class HtmlReport {
         .append("<th data-sort=\"status\">status</th>")
         .append("<th>instruction</th>")
         .append("<th data-sort=\"served\">served by</th>")
+        .append("<th data-sort=\"lane\">lane</th>")
         .append("<th data-sort=\"cost\">cost</th>")
         .append("<th>before</th><th>after</th><th>details</th>")
         .append("</tr></thead>\n<tbody>\n");
@@ -161,6 +219,8 @@ public final class HtmlReport {
         .append(row.failed() ? "failed" : "done")
         .append("\" data-served=\"")
         .append(escape(nullToEmpty(row.servedBy())))
+        .append("\" data-lane=\"")
+        .append(escape(nullToEmpty(row.lane())))
         .append("\" data-cost=\"")
         .append(row.costUsd() == null ? "" : String.format(Locale.ROOT, "%.6f", row.costUsd()))
         .append("\">");
@@ -180,6 +240,9 @@ public final class HtmlReport {
                 : escape(row.instruction()))
         .append("</td>");
     h.append("<td>").append(escape(nullToEmpty(row.servedBy()))).append("</td>");
+    h.append("<td class=\"lane\">")
+        .append(row.lane() == null ? "<span class=\"none\">&ndash;</span>" : escape(row.lane()))
+        .append("</td>");
     h.append("<td class=\"cost\">")
         .append(
             row.costUsd() == null

@@ -167,6 +167,13 @@ public final class ListenCommand implements Callable<Integer> {
       description = "No progress line.")
   boolean quiet;
 
+  @Option(
+      names = "--per-job",
+      description =
+          "Print one line per job after the summary: job id, SKU, outcome, lane (online or"
+              + " batch) and cost.")
+  boolean perJob;
+
   private final Set<String> checkedFailures = new HashSet<>();
 
   @Override
@@ -267,7 +274,11 @@ public final class ListenCommand implements Callable<Integer> {
         interrupted,
         written,
         saveErrors,
-        undecodable);
+        undecodable,
+        pricing);
+    if (perJob) {
+      printJobs(ctx.out(), tracker, pricing);
+    }
     if (report != null) {
       writeReport(ctx, tracker, summary, batch, batchFilter, pricing, written);
     }
@@ -359,7 +370,8 @@ public final class ListenCommand implements Callable<Integer> {
       boolean interrupted,
       Map<String, List<Path>> written,
       Map<String, String> saveErrors,
-      List<OutcomeReader.Undecodable> undecodable) {
+      List<OutcomeReader.Undecodable> undecodable,
+      Pricing pricing) {
     String scope = batchFilter == null ? "All outcomes" : "Batch " + batchFilter;
     String count =
         tracker.expected() == null
@@ -403,6 +415,7 @@ public final class ListenCommand implements Callable<Integer> {
             ? "processor estimates, tokens × price for the rest"
             : String.format(
                 Locale.ROOT, "$%.2f/M output, $%.2f/M input tokens", outputPrice, inputPrice));
+    o.println("  lanes       " + LaneCosts.of(tracker.outcomes(), pricing).line());
     if (out != null) {
       int n = written.values().stream().mapToInt(List::size).sum();
       o.println("  images      " + n + " written to " + out);
@@ -454,6 +467,31 @@ public final class ListenCommand implements Callable<Integer> {
     }
   }
 
+  /** One line per job: id, SKU, outcome, lane and cost. */
+  static void printJobs(PrintStream o, BatchTracker tracker, Pricing pricing) {
+    o.println("Jobs:");
+    for (Object outcome : tracker.outcomes()) {
+      if (outcome instanceof EditResult r) {
+        o.printf(
+            Locale.ROOT,
+            "  %s  sku=%s  %s  lane=%s  $%.4f%n",
+            BatchTracker.logicalId(r.getJobId(), r.getAttributes()),
+            r.getSku() == null ? "-" : r.getSku(),
+            r.getCacheHit() ? "cached" : "ok",
+            LaneCosts.shown(r.getLane()),
+            cost(r, pricing));
+      } else if (outcome instanceof EditFailure f) {
+        o.printf(
+            Locale.ROOT,
+            "  %s  sku=%s  %s  lane=%s  -%n",
+            BatchTracker.logicalId(f.getJobId(), f.getAttributes()),
+            f.getSku() == null ? "-" : f.getSku(),
+            f.getCode(),
+            LaneCosts.shown(f.getLane()));
+      }
+    }
+  }
+
   private void writeReport(
       CliContext ctx,
       BatchTracker tracker,
@@ -483,6 +521,9 @@ public final class ListenCommand implements Callable<Integer> {
             "%,d output tokens, estimated cost of the batch $%.4f",
             s.outputTokens(),
             s.costUsd()));
+    LaneCosts lanes = LaneCosts.of(tracker.outcomes(), pricing);
+    html.summaryLine("Lanes: " + lanes.line());
+    html.batchSaving(lanes);
     for (Object o : tracker.outcomes()) {
       if (o instanceof EditResult r) {
         String id = BatchTracker.logicalId(r.getJobId(), r.getAttributes());
@@ -517,7 +558,8 @@ public final class ListenCommand implements Callable<Integer> {
                 entry == null
                     ? List.of()
                     : entry.inputs().stream().map(ListenCommand::source).toList(),
-                after));
+                after,
+                LaneCosts.shown(r.getLane())));
       } else {
         EditFailure f = (EditFailure) o;
         String id = BatchTracker.logicalId(f.getJobId(), f.getAttributes());
@@ -550,7 +592,8 @@ public final class ListenCommand implements Callable<Integer> {
                     + " attempt(s): "
                     + f.getMessage(),
                 before,
-                List.of()));
+                List.of(),
+                LaneCosts.shown(f.getLane())));
       }
     }
     try {
@@ -571,13 +614,7 @@ public final class ListenCommand implements Callable<Integer> {
 
   /** The processor's estimate, else tokens × price; a cache hit costs nothing. */
   static double cost(EditResult r, Pricing pricing) {
-    if (r.getCacheHit()) {
-      return 0;
-    }
-    if (r.getEstimatedCostUsd() != null) {
-      return r.getEstimatedCostUsd();
-    }
-    return pricing.cost(r.getUsage().getPromptTokens(), r.getUsage().getOutputTokens());
+    return LaneCosts.cost(r, pricing);
   }
 
   private static String replayOf(String jobId, String logicalId) {

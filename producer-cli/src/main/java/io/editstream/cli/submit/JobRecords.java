@@ -3,6 +3,7 @@ package io.editstream.cli.submit;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditStep;
 import io.editstream.schema.InputImage;
+import io.editstream.schema.Lanes;
 import io.editstream.schema.OutputSettings;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,6 +44,17 @@ public final class JobRecords {
   public static EditJob toRecord(
       PlannedJob job, String batchId, Instant submittedAt, ClaimCheck claimCheck)
       throws IOException {
+    return toRecord(job, batchId, null, submittedAt, claimCheck);
+  }
+
+  /**
+   * Like {@link #toRecord(PlannedJob, String, Instant, ClaimCheck)}, the job asking for {@code
+   * lane} ({@link Lanes#ATTRIBUTE}: {@code batch} or {@code online}); null asks for none (the
+   * processor's {@code batch.lane} decides).
+   */
+  public static EditJob toRecord(
+      PlannedJob job, String batchId, String lane, Instant submittedAt, ClaimCheck claimCheck)
+      throws IOException {
     List<InputImage> images = new ArrayList<>();
     for (PlannedImage image : job.images()) {
       InputImage.Builder b = InputImage.newBuilder().setMimeType(image.type().mimeType());
@@ -64,6 +76,9 @@ public final class JobRecords {
     }
     Map<String, String> attributes = new LinkedHashMap<>(job.attributes());
     attributes.put(BATCH, batchId);
+    if (lane != null) {
+      attributes.put(Lanes.ATTRIBUTE, lane);
+    }
     if (!job.images().isEmpty()) {
       attributes.put(SOURCE, sourceName(job.images().get(0)));
     }

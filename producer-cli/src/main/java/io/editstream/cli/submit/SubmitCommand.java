@@ -24,6 +24,7 @@ import io.editstream.cli.manifest.ManifestRow;
 import io.editstream.cli.manifest.Manifests;
 import io.editstream.cli.manifest.Problem;
 import io.editstream.schema.EditJob;
+import io.editstream.schema.Lanes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -164,6 +165,16 @@ public final class SubmitCommand implements Callable<Integer> {
   boolean bypassCache;
 
   @Option(
+      names = "--lane",
+      paramLabel = "batch|online",
+      description =
+          "Lane every job asks for (attribute editstream.lane): batch (the Gemini Batch API at half"
+              + " price; answers take minutes to hours) or online. Default: the processor's"
+              + " batch.lane decides (bulk: BULK jobs by batch; per-job: only jobs asking for"
+              + " batch). A processor with batch.lane=off sends every job online.")
+  String lane;
+
+  @Option(
       names = "--attribute",
       paramLabel = "KEY=VALUE",
       description = "Attribute added to every job (repeatable); editstream.* keys are reserved.")
@@ -267,6 +278,7 @@ public final class SubmitCommand implements Callable<Integer> {
         throw CliFailure.usage("--blob-s3: " + e.getMessage());
       }
     }
+    String laneAsked = laneAsked();
     SubmitDefaults defaults = defaults();
     List<Problem> problems = new ArrayList<>();
     Plan plan;
@@ -323,7 +335,7 @@ public final class SubmitCommand implements Callable<Integer> {
       return ExitCodes.OK;
     }
     try (S3Client s3 = blobS3 == null ? null : s3Options.client(ctx)) {
-      return submit(ctx, plan, batch, claimCheck(s3));
+      return submit(ctx, plan, batch, laneAsked, claimCheck(s3));
     }
   }
 
@@ -334,14 +346,15 @@ public final class SubmitCommand implements Callable<Integer> {
     return blobDir == null ? null : new FolderClaimCheck(blobDir, blobUri);
   }
 
-  private int submit(CliContext ctx, Plan plan, String batch, ClaimCheck claimCheck) {
+  private int submit(
+      CliContext ctx, Plan plan, String batch, String laneAsked, ClaimCheck claimCheck) {
     Connection conn = connection.resolve(ctx, registry, jobsTopic, resultsTopic, failuresTopic);
     Map<String, JobLookup.State> seen = seenBefore(ctx, conn, plan);
     List<PlannedJob> fresh =
         plan.jobs().stream().filter(j -> !seen.containsKey(j.jobId())).toList();
     long referenced = storeReferenced(fresh, claimCheck);
     Instant submittedAt = ctx.clock().instant().truncatedTo(ChronoUnit.MILLIS);
-    long sent = send(ctx, conn, fresh, batch, submittedAt, claimCheck);
+    long sent = send(ctx, conn, fresh, batch, laneAsked, submittedAt, claimCheck);
     if (batchFile != null) {
       writeBatchFile(plan, batch, conn, submittedAt);
     }
@@ -448,6 +461,7 @@ public final class SubmitCommand implements Callable<Integer> {
       Connection conn,
       List<PlannedJob> jobs,
       String batch,
+      String laneAsked,
       Instant submittedAt,
       ClaimCheck claimCheck) {
     Progress progress =
@@ -465,7 +479,7 @@ public final class SubmitCommand implements Callable<Integer> {
         }
         EditJob record;
         try {
-          record = JobRecords.toRecord(job, batch, submittedAt, claimCheck);
+          record = JobRecords.toRecord(job, batch, laneAsked, submittedAt, claimCheck);
         } catch (IOException e) {
           throw new CliFailure(
               ExitCodes.INFRA,
@@ -580,6 +594,21 @@ public final class SubmitCommand implements Callable<Integer> {
         batch,
         Sizes.human(plan.inlineBytes()),
         plan.duplicates() > 0 ? ", " + plan.duplicates() + " duplicate row(s) skipped" : "");
+  }
+
+  /** The lane of {@code --lane}, normalised, or null; a usage error naming the accepted values. */
+  private String laneAsked() {
+    if (lane == null) {
+      return null;
+    }
+    return Lanes.parse(lane)
+        .orElseThrow(
+            () ->
+                CliFailure.usage(
+                    "--lane: \""
+                        + lane
+                        + "\" is not accepted; use one of "
+                        + String.join(", ", Lanes.ALL)));
   }
 
   private SubmitDefaults defaults() {

@@ -62,6 +62,22 @@ class JobRecordsTest {
   }
 
   @Test
+  void shouldAskForTheLaneOfSubmitLaneAndForNoneWithoutIt() throws IOException {
+    records("sku,images,instruction\nS1,front.jpg,plain\n");
+    Manifest m = Manifests.read(dir.resolve("manifest.csv"));
+    PlannedJob job =
+        new JobPlanner(SubmitDefaults.basic().withTenant("acme"))
+            .plan(m.rows(), m.baseDir())
+            .jobs()
+            .get(0);
+
+    assertThat(JobRecords.toRecord(job, "b-1", "batch", Instant.EPOCH, null).getAttributes())
+        .containsEntry("editstream.lane", "batch");
+    assertThat(JobRecords.toRecord(job, "b-1", Instant.EPOCH, null).getAttributes())
+        .doesNotContainKey("editstream.lane");
+  }
+
+  @Test
   void shouldNameARemoteSourceByTheLastPartOfItsPath() {
     assertThat(
             JobRecords.sourceName(
