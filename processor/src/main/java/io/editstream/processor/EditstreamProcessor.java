@@ -122,6 +122,7 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final BlobStores blobs;
   private final BatchClient batchClient;
   private final ExecutorService batchThreads;
+  static final int BATCH_IO_THREADS = 2;
 
   private EditstreamProcessor(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
@@ -190,8 +191,12 @@ public final class EditstreamProcessor implements AutoCloseable {
               new GeminiModelClient.Settings(m.apiKey(), m.baseUrl(), m.timeout(), 8),
               config.batch().inlineMaxBytes());
       AtomicInteger threadNumber = new AtomicInteger();
+      // Two threads for the batch service's calls: a poll of a finished batch holds its whole
+      // output (every answer's image) until it is handed over, so finished batches are read two
+      // at a time, not all at once when many finish together.
       this.batchThreads =
-          Executors.newCachedThreadPool(
+          Executors.newFixedThreadPool(
+              BATCH_IO_THREADS,
               r -> {
                 Thread t = new Thread(r, "editstream-batch-" + threadNumber.incrementAndGet());
                 t.setDaemon(true);
