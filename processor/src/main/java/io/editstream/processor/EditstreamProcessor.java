@@ -123,6 +123,8 @@ public final class EditstreamProcessor implements AutoCloseable {
   private final BatchClient batchClient;
   private final ExecutorService batchThreads;
   static final int BATCH_IO_THREADS = 2;
+  private final Admin fencerAdmin;
+  private final LeftInstanceFencer fencer;
 
   private EditstreamProcessor(
       ProcessorConfig config, Function<ProcessorConfig, ModelClient> modelFactory, Clock clock)
@@ -275,6 +277,12 @@ public final class EditstreamProcessor implements AutoCloseable {
         });
     // How long hand-overs and restarts spend restoring stores (issue 17.1): logged and metered.
     this.streams.setGlobalStateRestoreListener(new StateRestoreLog(clock, meters));
+    // A peer killed mid-transaction would hold up the restore of the tasks we take over from it
+    // until the broker times its transaction out; abort it as soon as it has left the group.
+    this.fencerAdmin = Admin.create(new HashMap<>(config.kafka()));
+    this.fencer =
+        new LeftInstanceFencer(fencerAdmin, config.applicationId(), Duration.ofSeconds(10), meters);
+    this.streams.setStateListener(fencer::onStateChange);
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(meters);
     if (ops != null) {
@@ -481,12 +489,14 @@ public final class EditstreamProcessor implements AutoCloseable {
    */
   @Override
   public void close() {
-    log.info("Stopping: {} model calls in flight are handed back", inFlight.inFlight());
+    drainCallsInFlight(drainBound(config));
     // Leave the group at once, so the partitions (and their quota share) move without waiting for
     // the session timeout.
     streams.close(
         CloseOptions.timeout(Duration.ofSeconds(30))
             .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+    fencer.close();
+    fencerAdmin.close(Duration.ofSeconds(5));
     streamsMetrics.close();
     gate.close();
     if (ops != null) {
@@ -504,6 +514,54 @@ public final class EditstreamProcessor implements AutoCloseable {
     blobs.close();
     meters.close();
     stateSlot.close();
+  }
+
+  /** A clean stop waits this long at most for the calls in flight: the model's timeout, ≤ 20 s. */
+  static Duration drainBound(ProcessorConfig config) {
+    Duration timeout = config.model().timeout();
+    return timeout.compareTo(MAX_DRAIN) < 0 ? timeout : MAX_DRAIN;
+  }
+
+  static final Duration MAX_DRAIN = Duration.ofSeconds(20);
+
+  /**
+   * Lets the model calls in flight finish, and their outcomes be written, before the tasks leave: a
+   * call cut off here would be made (and paid) again by the task's next owner. No new call starts
+   * meanwhile; the tasks keep running so each answer is committed as usual.
+   */
+  private void drainCallsInFlight(Duration bound) {
+    gate.stopGranting();
+    int calls = inFlight.inFlight();
+    if (calls == 0 || streams.state() != KafkaStreams.State.RUNNING) {
+      log.info("Stopping: {} model calls in flight are handed back", calls);
+      return;
+    }
+    log.info(
+        "Stopping: no new model calls; waiting up to {} s for the {} in flight to finish",
+        bound.toSeconds(),
+        calls);
+    long deadline = System.nanoTime() + bound.toNanos();
+    // Settled calls free their slot at once; their outcomes are written when the task next runs.
+    while ((inFlight.inFlight() > 0 || jobs.onlineCallsInFlight() > 0)
+        && System.nanoTime() < deadline
+        && streams.state() == KafkaStreams.State.RUNNING) {
+      try {
+        Thread.sleep(20); // the in-flight count has no listener of its own
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    int left = Math.max(inFlight.inFlight(), jobs.onlineCallsInFlight());
+    if (left == 0) {
+      log.info("Stopping: the {} model calls in flight finished", calls);
+    } else {
+      log.info(
+          "Stopping: {} model calls still in flight after {} s are handed back (their tasks'"
+              + " next owner calls them again)",
+          left,
+          bound.toSeconds());
+    }
   }
 
   public static void main(String[] args) {

@@ -65,6 +65,14 @@ public final class HandoverBench implements Callable<Integer> {
       description = "Emulator mean latency (ms).")
   int latencyMs;
 
+  @Option(
+      names = "--scenarios",
+      split = ",",
+      description =
+          "Scenarios to run, in order (default all): RESTART_DYNAMIC, RESTART_STATIC,"
+              + " PEER_AFTER_KILL, PEER_AFTER_STOP.")
+  List<Scenario> scenarios = List.of(Scenario.values());
+
   enum Scenario {
     RESTART_DYNAMIC("restart after kill -9, dynamic membership (default)", 1, false, true),
     RESTART_STATIC("restart after kill -9, instance.id set (static membership)", 1, true, true),
@@ -103,14 +111,18 @@ public final class HandoverBench implements Callable<Integer> {
         "java -jar bench/target/editstream-bench.jar handover"
             + (jobs != 3000 ? " --jobs " + jobs : "")
             + (stopAfterSeconds != 25 ? " --stop-after " + stopAfterSeconds : "")
-            + (latencyMs != 2800 ? " --latency-ms " + latencyMs : "");
+            + (latencyMs != 2800 ? " --latency-ms " + latencyMs : "")
+            + (scenarios.size() != Scenario.values().length
+                ? " --scenarios "
+                    + String.join(",", scenarios.stream().map(Scenario::name).toList())
+                : "");
     Report report =
         new Report("handover", "Hand-over: how long a partition stalls (issue 17.1)", command);
     BenchEnv env = BenchEnv.start();
     List<Row> rows = new ArrayList<>();
     String loadBefore = load();
     try {
-      for (Scenario s : Scenario.values()) {
+      for (Scenario s : scenarios) {
         rows.add(scenario(env, s));
       }
     } finally {

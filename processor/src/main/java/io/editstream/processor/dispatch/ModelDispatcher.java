@@ -40,6 +40,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -416,6 +417,15 @@ public class ModelDispatcher implements Dispatcher {
     if (e instanceof IllegalArgumentException bad) {
       return new Failed(
           Outcome.Failure.permanent(FailureCode.INVALID_JOB, null, null, bad.getMessage()),
+          modelCalls);
+    }
+    if (e instanceof RejectedExecutionException) {
+      // The processor is stopping and its executors take no more work: the job stays pending in
+      // its task and whoever owns the task next calls it again. Not an error of this job.
+      log.debug("A job attempt ended because the processor is stopping", e);
+      return new Failed(
+          Outcome.Failure.retryable(
+              FailureCode.INTERNAL, null, "the processor stopped during the attempt", null),
           modelCalls);
     }
     log.error("Unexpected error in a job attempt", e);

@@ -370,6 +370,8 @@ public final class DispatchGate {
    * Starts the background thread that takes permits at the moment the pools have them (see the
    * class comment). Idempotent; {@link #close} stops it.
    */
+  private volatile boolean granting = true;
+
   public synchronized void startPump() {
     if (pumpThread != null) {
       return;
@@ -378,6 +380,14 @@ public final class DispatchGate {
     pumpThread = new Thread(this::pumpLoop, "editstream-quota-pump");
     pumpThread.setDaemon(true);
     pumpThread.start();
+  }
+
+  /**
+   * Grants no more calls: a clean stop lets the calls in flight finish first. Jobs granted already
+   * still go out when their tasks take them; queued jobs stay queued for the tasks' next owner.
+   */
+  public void stopGranting() {
+    granting = false;
   }
 
   /** Stops the background pump. */
@@ -490,7 +500,7 @@ public final class DispatchGate {
   }
 
   private void pump() {
-    if (rotation.isEmpty()) {
+    if (rotation.isEmpty() || !granting) {
       return;
     }
     int free = inFlight.acquireFree();

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class JobDirectory {
 
   private final Map<String, Map<String, LiveJob>> byTask = new ConcurrentHashMap<>();
+  private final Set<String> onlineCalls = ConcurrentHashMap.newKeySet();
 
   /** The (empty) map a task keeps its pending jobs in; replaces one left by an earlier owner. */
   Map<String, LiveJob> open(String task) {
@@ -52,6 +54,24 @@ public final class JobDirectory {
     }
     out.sort(Comparator.comparingLong(LiveJob::acceptedAtMs).thenComparing(LiveJob::jobId));
     return out;
+  }
+
+  /** An online model call of this job started (batch jobs are not counted). */
+  void callStarted(String jobId) {
+    onlineCalls.add(jobId);
+  }
+
+  /** The job's task has taken in its call's answer (or the job left the task). */
+  void callOver(String jobId) {
+    onlineCalls.remove(jobId);
+  }
+
+  /**
+   * Online model calls of this instance under way, or answered but not yet taken in by their task:
+   * a clean stop waits for these before it hands the tasks over.
+   */
+  public int onlineCallsInFlight() {
+    return onlineCalls.size();
   }
 
   /** Pending jobs on this instance. */

@@ -16,12 +16,14 @@ import java.util.Map;
 final class TaskJobs {
   private final String task;
   private final Map<String, LiveJob> jobs;
+  private final JobDirectory directory;
   // The stream thread's count, so back-pressure never sums a concurrent map's counters.
   private int size;
 
   /** Opens the task's map in {@code directory} (replacing one left by an earlier owner). */
   TaskJobs(JobDirectory directory, String task) {
     this.task = task;
+    this.directory = directory;
     this.jobs = directory.open(task);
   }
 
@@ -41,33 +43,40 @@ final class TaskJobs {
 
   /** Queued for quota. */
   void waitingForQuota(String jobId, EditJob job, long nowMs) {
+    directory.callOver(jobId);
     jobs.computeIfPresent(jobId, (id, j) -> j.waiting(job, nowMs));
   }
 
   /** Parked because its tenant is held after safety strikes. */
   void heldForSafety(String jobId, EditJob job, long nowMs) {
+    directory.callOver(jobId);
     jobs.computeIfPresent(jobId, (id, j) -> j.held(job, nowMs));
   }
 
   /** Held by a daily cap of its tenant until {@code untilMs}, as {@code reason} says. */
   void heldOverCap(String jobId, String reason, long untilMs, long nowMs) {
+    directory.callOver(jobId);
     jobs.computeIfPresent(jobId, (id, j) -> j.held(reason, untilMs, nowMs));
   }
 
   /** Its model call starts now, on {@code provider} (null = any). */
   void inFlight(String jobId, int modelCalls, String provider, long nowMs) {
-    jobs.computeIfPresent(jobId, (id, j) -> j.inFlight(modelCalls, provider, nowMs));
+    if (jobs.computeIfPresent(jobId, (id, j) -> j.inFlight(modelCalls, provider, nowMs)) != null) {
+      directory.callStarted(jobId);
+    }
   }
 
   /** Its attempt failed with {@code error} (retryable); it is queued again at {@code retryAtMs}. */
   void backingOff(
       String jobId, int modelCalls, String answeredBy, String error, long retryAtMs, long nowMs) {
+    directory.callOver(jobId);
     jobs.computeIfPresent(
         jobId, (id, j) -> j.backingOff(modelCalls, answeredBy, error, retryAtMs, nowMs));
   }
 
   /** Its outcome is emitted: it leaves the pending jobs. */
   void finished(String jobId) {
+    directory.callOver(jobId);
     if (jobs.remove(jobId) != null) {
       size--;
     }
@@ -102,6 +111,7 @@ final class TaskJobs {
 
   /** The task closed: its jobs are no longer answered on this instance. */
   void close(JobDirectory directory) {
+    jobs.keySet().forEach(directory::callOver);
     directory.close(task, jobs);
   }
 }
