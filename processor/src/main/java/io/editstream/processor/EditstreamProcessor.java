@@ -531,8 +531,8 @@ public final class EditstreamProcessor implements AutoCloseable {
    */
   private void drainCallsInFlight(Duration bound) {
     gate.stopGranting();
-    int calls = inFlight.inFlight();
-    if (calls == 0 || streams.state() != KafkaStreams.State.RUNNING) {
+    int calls = Math.max(inFlight.inFlight(), jobs.onlineCallsInFlight());
+    if (calls == 0 || !streams.state().isRunningOrRebalancing()) {
       log.info("Stopping: {} model calls in flight are handed back", calls);
       return;
     }
@@ -544,7 +544,7 @@ public final class EditstreamProcessor implements AutoCloseable {
     // Settled calls free their slot at once; their outcomes are written when the task next runs.
     while ((inFlight.inFlight() > 0 || jobs.onlineCallsInFlight() > 0)
         && System.nanoTime() < deadline
-        && streams.state() == KafkaStreams.State.RUNNING) {
+        && streams.state().isRunningOrRebalancing()) {
       try {
         Thread.sleep(20); // the in-flight count has no listener of its own
       } catch (InterruptedException e) {

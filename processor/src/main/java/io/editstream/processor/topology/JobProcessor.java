@@ -147,8 +147,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private final PriorityQueue<Retry> retries = new PriorityQueue<>();
   // Jobs of tenants held after safety strikes: queued again when the tenant is released.
   private final HeldJobs held = new HeldJobs();
-  // Jobs whose call is recorded or running, each as decoded at its dispatch: its outcome is
-  // built from that decode (held only while the call runs, as the dispatcher holds it anyway).
+  // Jobs whose call is recorded or running, each as the dispatcher got it (usually the decode
+  // made at accept, from DecodedJobs): the outcome is built from that same object, so a job that
+  // DecodedJobs evicted while its call ran is not decoded again. Held only while the call runs,
+  // as the dispatcher holds it anyway.
   private final Map<String, EditJob> inFlight = new HashMap<>();
   // Every job in the pending store and its state, as GET /jobs and the oldest-age gauge see it:
   // changed by the stream thread, read on other threads (the store is the stream thread's).
