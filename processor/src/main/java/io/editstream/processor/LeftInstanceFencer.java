@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -112,7 +113,11 @@ final class LeftInstanceFencer implements AutoCloseable {
   /** Runs passes on the fencer's thread until the group is settled; coalesces repeated calls. */
   void request() {
     if (scheduled.compareAndSet(false, true)) {
-      runner.execute(() -> passes(PASSES));
+      try {
+        runner.execute(() -> passes(PASSES));
+      } catch (RejectedExecutionException e) {
+        scheduled.set(false); // closed: the instance is stopping
+      }
     }
   }
 

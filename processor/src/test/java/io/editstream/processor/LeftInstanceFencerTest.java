@@ -1,6 +1,7 @@
 package io.editstream.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -25,6 +26,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,6 +104,20 @@ class LeftInstanceFencerTest {
 
       assertThat(lastStableOffset(admin, tp)).as("still open").isZero();
       thread.commitTransaction(); // not fenced: would throw
+    }
+  }
+
+  @Test
+  void aRebalanceReportedAfterCloseIsIgnored() {
+    try (Admin admin = Admin.create(broker.clientConfig())) {
+      LeftInstanceFencer fencer =
+          new LeftInstanceFencer(admin, "fence-closed", Duration.ofSeconds(30), meters);
+      fencer.close();
+      // Kafka Streams calls its state listener on its own threads; it must never throw there.
+      assertThatCode(
+              () ->
+                  fencer.onStateChange(KafkaStreams.State.REBALANCING, KafkaStreams.State.RUNNING))
+          .doesNotThrowAnyException();
     }
   }
 

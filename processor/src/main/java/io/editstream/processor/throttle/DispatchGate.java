@@ -366,12 +366,13 @@ public final class DispatchGate {
     wakePump(); // a slot is free (and a refund may have given a permit back)
   }
 
+  // False once a clean stop began: the pump grants nothing more (stopGranting).
+  private volatile boolean granting = true;
+
   /**
    * Starts the background thread that takes permits at the moment the pools have them (see the
    * class comment). Idempotent; {@link #close} stops it.
    */
-  private volatile boolean granting = true;
-
   public synchronized void startPump() {
     if (pumpThread != null) {
       return;
