@@ -27,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,13 +38,18 @@ import org.junit.jupiter.api.Test;
 class LeftInstanceFencerTest {
   private final KafkaBroker broker = KafkaBroker.shared();
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  // A fresh application per test (JUnit makes an instance per test), one changelog partition.
+  private final String app = "fence-" + UUID.randomUUID().toString().substring(0, 8);
+  private final String topic = app + "-pending-changelog";
+  private final TopicPartition tp = new TopicPartition(topic, 0);
+
+  @BeforeEach
+  void createChangelog() {
+    broker.createTopic(topic, 1);
+  }
 
   @Test
   void abortsTheOpenTransactionOfAnInstanceThatLeftTheGroupAndNoOther() throws Exception {
-    String app = "fence-" + UUID.randomUUID().toString().substring(0, 8);
-    String topic = app + "-pending-changelog";
-    broker.createTopic(topic, 1);
-    TopicPartition tp = new TopicPartition(topic, 0);
     String dead = app + "-" + UUID.randomUUID() + "-1";
     String liveProcess = UUID.randomUUID().toString();
     String live = app + "-" + liveProcess + "-1";
@@ -85,10 +91,6 @@ class LeftInstanceFencerTest {
 
   @Test
   void leavesTransactionsAloneWhenTheMembersClientIdsDoNotNameTheirProcess() throws Exception {
-    String app = "fence-" + UUID.randomUUID().toString().substring(0, 8);
-    String topic = app + "-pending-changelog";
-    broker.createTopic(topic, 1);
-    TopicPartition tp = new TopicPartition(topic, 0);
     String stopped = app + "-" + UUID.randomUUID() + "-1";
     // kafka.client.id set: Streams names members "<client.id>-StreamThread-N-consumer".
     try (Admin admin = Admin.create(broker.clientConfig());
@@ -111,7 +113,7 @@ class LeftInstanceFencerTest {
   void aRebalanceReportedAfterCloseIsIgnored() {
     try (Admin admin = Admin.create(broker.clientConfig())) {
       LeftInstanceFencer fencer =
-          new LeftInstanceFencer(admin, "fence-closed", Duration.ofSeconds(30), meters);
+          new LeftInstanceFencer(admin, app, Duration.ofSeconds(30), meters);
       fencer.close();
       // Kafka Streams calls its state listener on its own threads; it must never throw there.
       assertThatCode(

@@ -41,53 +41,17 @@ public record BatchSettings(
 
   /** No batch lane: every job goes online. */
   public static final BatchSettings OFF =
-      new BatchSettings(null, Runnable::run, 1, Duration.ZERO, Duration.ofSeconds(1), false);
-
-  /** {@code batch.lane=bulk}, with a deadline and a quota pool. */
-  public BatchSettings(
-      BatchService service,
-      Executor executor,
-      int maxRequests,
-      Duration maxWait,
-      Duration pollInterval,
-      boolean failOnBatchFailure,
-      Duration deadline,
-      boolean failOnDeadline,
-      BatchQuota quota) {
-    this(
-        service,
-        executor,
-        maxRequests,
-        maxWait,
-        pollInterval,
-        failOnBatchFailure,
-        deadline,
-        failOnDeadline,
-        quota,
-        true);
-  }
-
-  /** The default deadline (24 h, jobs go online), no quota limit, BULK or per job. */
-  public BatchSettings(
-      BatchService service,
-      Executor executor,
-      int maxRequests,
-      Duration maxWait,
-      Duration pollInterval,
-      boolean failOnBatchFailure,
-      boolean bulkByDefault) {
-    this(
-        service,
-        executor,
-        maxRequests,
-        maxWait,
-        pollInterval,
-        failOnBatchFailure,
-        DEFAULT_DEADLINE,
-        false,
-        BatchQuota.unlimited(),
-        bulkByDefault);
-  }
+      new BatchSettings(
+          null,
+          Runnable::run,
+          1,
+          Duration.ZERO,
+          Duration.ofSeconds(1),
+          false,
+          DEFAULT_DEADLINE,
+          false,
+          BatchQuota.unlimited(),
+          true);
 
   public BatchSettings {
     if (maxRequests < 1) {
@@ -102,27 +66,6 @@ public record BatchSettings(
     if (quota == null) {
       throw new IllegalArgumentException("quota: use BatchQuota.unlimited() for none");
     }
-  }
-
-  /** The default deadline (24 h, jobs go online) and no quota limit. */
-  public BatchSettings(
-      BatchService service,
-      Executor executor,
-      int maxRequests,
-      Duration maxWait,
-      Duration pollInterval,
-      boolean failOnBatchFailure) {
-    this(
-        service,
-        executor,
-        maxRequests,
-        maxWait,
-        pollInterval,
-        failOnBatchFailure,
-        DEFAULT_DEADLINE,
-        false,
-        BatchQuota.unlimited(),
-        true);
   }
 
   boolean enabled() {
