@@ -129,7 +129,10 @@ final class Dispatchers {
         meters);
   }
 
-  static Dispatcher production(
+  /** The dispatcher, and its cache index whose read is under way ({@link #awaitCacheIndex}). */
+  record Production(Dispatcher dispatcher, ResultIndex index, long indexStartedNanos) {}
+
+  static Production production(
       ProcessorConfig config,
       ModelClient model,
       BlobStore blobs,
@@ -161,10 +164,43 @@ final class Dispatchers {
             .maxInlineBytes(config.outputInlineMaxBytes())
             .meterRegistry(meters)
             .build();
+    // Read on its own thread; the processor waits for it just before Kafka Streams starts
+    // (awaitCacheIndex), so the read overlaps the rest of the start-up.
     ResultIndex index =
         new ResultIndex(new HashMap<>(config.kafka()), config.topics().cacheIndex(), cache, clock);
+    long indexStarted = System.nanoTime();
     index.start();
-    long start = System.nanoTime();
+    ModelDispatcher dispatcher =
+        new ModelDispatcher(
+            loader,
+            new ImageEncoder(ImageLimits.defaults()),
+            cache,
+            index,
+            model,
+            blobs,
+            new ModelDispatcher.Pricing(
+                config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
+            config.outputInlineMaxBytes(),
+            config.model().ids(),
+            config.cache().tenantIsolation(),
+            cpu,
+            clock,
+            meters) {
+          @Override
+          public void close() {
+            super.close();
+            io.shutdownNow();
+            cpu.shutdownNow();
+          }
+        };
+    return new Production(dispatcher, index, indexStarted);
+  }
+
+  /**
+   * Waits (at most 60 s) until the cache index started by {@link #production} is read to its end: a
+   * job dispatched before then could miss a result another instance already paid for.
+   */
+  static void awaitCacheIndex(ResultIndex index, String topic, long startedNanos) {
     boolean caughtUp;
     try {
       caughtUp = index.awaitCaughtUp(Duration.ofSeconds(60));
@@ -173,39 +209,14 @@ final class Dispatchers {
       throw new IllegalStateException("interrupted while reading the cache index", e);
     }
     if (!caughtUp) {
-      log.warn(
-          "Cache index {} not read to its end within 60 s; going on", config.topics().cacheIndex());
+      log.warn("Cache index {} not read to its end within 60 s; going on", topic);
     } else {
       log.info(
-          "Cache index {} read in {} ms",
-          config.topics().cacheIndex(),
-          (System.nanoTime() - start) / 1_000_000);
+          "Cache index {} read in {} ms", topic, (System.nanoTime() - startedNanos) / 1_000_000);
     }
-    return new ModelDispatcher(
-        loader,
-        new ImageEncoder(ImageLimits.defaults()),
-        cache,
-        index,
-        model,
-        blobs,
-        new ModelDispatcher.Pricing(
-            config.pricing().inputPerMillion(), config.pricing().outputPerMillion()),
-        config.outputInlineMaxBytes(),
-        config.model().ids(),
-        config.cache().tenantIsolation(),
-        cpu,
-        clock,
-        meters) {
-      @Override
-      public void close() {
-        super.close();
-        io.shutdownNow();
-        cpu.shutdownNow();
-      }
-    };
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
+  static java.util.concurrent.ThreadFactory daemon(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());

@@ -46,8 +46,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -137,43 +139,30 @@ public final class EditstreamProcessor implements AutoCloseable {
     // process_start_time_seconds: lets `editstream status` say since when its counters count.
     new UptimeMetrics().bindTo(meters);
 
-    int inputPartitions;
-    try (Admin admin = Admin.create(new HashMap<>(config.kafka()))) {
-      TopicSetup.ensure(admin, wantedTopics(config));
-      // The job sub-topology has one task per partition of the job topic (its repartition topic
-      // inherits the count): the denominator of this instance's share of every quota pool.
-      inputPartitions = TopicSetup.partitions(admin, config.topics().jobs());
-      // Cancel requests meet their jobs in the job task of the same partition number.
-      int cancelPartitions = TopicSetup.partitions(admin, config.topics().cancel());
-      if (cancelPartitions != inputPartitions) {
-        throw new ConfigException(
-            "topic.cancel",
-            "topic "
-                + config.topics().cancel()
-                + " has "
-                + cancelPartitions
-                + " partitions and "
-                + config.topics().jobs()
-                + " has "
-                + inputPartitions
-                + "; they must be equal (recreate the cancel topic with "
-                + inputPartitions
-                + " partitions, or name another one)");
-      }
-    }
-
+    // The topic checks, the serdes and the model client do not depend on each other: the latter
+    // two are built beside the checks. After a crash every second of start-up is a second
+    // without model calls (issue 17.1).
     Map<String, Object> serdeConfig = new HashMap<>(config.registry());
-    TopologySerdes serdes =
-        new TopologySerdes(
-            AvroSerdes.valueSerde(EditJob.class, serdeConfig).deserializer(),
-            AvroSerdes.valueSerde(EditResult.class, serdeConfig),
-            AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
-            AvroSerdes.valueSerde(CancelRequest.class, serdeConfig).deserializer(),
-            AvroSerdes.valueSerde(TenantHold.class, serdeConfig),
-            EditstreamProcessor::isTransientDecodeError);
-
-    this.model =
-        modelFactory != null ? modelFactory.apply(config) : Providers.build(config, clock, meters);
+    ExecutorService startup =
+        Executors.newFixedThreadPool(2, Dispatchers.daemon("editstream-startup"));
+    Future<TopologySerdes> serdesSoon = startup.submit(() -> serdes(serdeConfig));
+    Future<ModelClient> modelSoon =
+        startup.submit(
+            () ->
+                modelFactory != null
+                    ? modelFactory.apply(config)
+                    : Providers.build(config, clock, meters));
+    startup.shutdown();
+    int inputPartitions;
+    TopologySerdes serdes;
+    try {
+      inputPartitions = checkTopics(config);
+      serdes = await(serdesSoon);
+      this.model = await(modelSoon);
+    } catch (RuntimeException e) {
+      closeWhenBuilt(modelSoon);
+      throw e;
+    }
     this.inFlight = new InFlightLimit(config.model().maxInFlight(), meters);
     // Jobs are admitted only to providers the router would call now (circuit, exhaustion).
     Predicate<String> available = provider -> true;
@@ -183,8 +172,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     this.gate = Dispatchers.gate(config, inFlight, inputPartitions, available, meters, clock);
     gate.startPump();
     this.holds = new TenantHolds(config.safetyStrikes(), meters);
-    this.dispatcher =
+    Dispatchers.Production production =
         Dispatchers.production(config, model, blobs.images(), blobs.inputObjects(), meters, clock);
+    this.dispatcher = production.dispatcher();
     BatchSettings batch = BatchSettings.OFF;
     if (config.batch().on()) {
       ProcessorConfig.Model m = config.model();
@@ -300,6 +290,8 @@ public final class EditstreamProcessor implements AutoCloseable {
     } else {
       this.lookup = null;
     }
+    Dispatchers.awaitCacheIndex(
+        production.index(), config.topics().cacheIndex(), production.indexStartedNanos());
     streams.start();
     log.info(
         "Editstream processor started: {} -> {} / {} (model {}, up to {} calls in flight{})",
@@ -309,6 +301,78 @@ public final class EditstreamProcessor implements AutoCloseable {
         config.model().defaultModel(),
         config.model().maxInFlight(),
         ops == null ? "" : ", http on port " + ops.port());
+  }
+
+  /**
+   * Creates the topics that are missing and checks those that exist; returns the number of
+   * partitions of the job topic.
+   */
+  private static int checkTopics(ProcessorConfig config) {
+    int inputPartitions;
+    try (Admin admin = Admin.create(new HashMap<>(config.kafka()))) {
+      TopicSetup.ensure(admin, wantedTopics(config));
+      // The job sub-topology has one task per partition of the job topic (its repartition topic
+      // inherits the count): the denominator of this instance's share of every quota pool.
+      inputPartitions = TopicSetup.partitions(admin, config.topics().jobs());
+      // Cancel requests meet their jobs in the job task of the same partition number.
+      int cancelPartitions = TopicSetup.partitions(admin, config.topics().cancel());
+      if (cancelPartitions != inputPartitions) {
+        throw new ConfigException(
+            "topic.cancel",
+            "topic "
+                + config.topics().cancel()
+                + " has "
+                + cancelPartitions
+                + " partitions and "
+                + config.topics().jobs()
+                + " has "
+                + inputPartitions
+                + "; they must be equal (recreate the cancel topic with "
+                + inputPartitions
+                + " partitions, or name another one)");
+      }
+    }
+
+    return inputPartitions;
+  }
+
+  private static TopologySerdes serdes(Map<String, Object> serdeConfig) {
+    return new TopologySerdes(
+        AvroSerdes.valueSerde(EditJob.class, serdeConfig).deserializer(),
+        AvroSerdes.valueSerde(EditResult.class, serdeConfig),
+        AvroSerdes.valueSerde(EditFailure.class, serdeConfig),
+        AvroSerdes.valueSerde(CancelRequest.class, serdeConfig).deserializer(),
+        AvroSerdes.valueSerde(TenantHold.class, serdeConfig),
+        EditstreamProcessor::isTransientDecodeError);
+  }
+
+  /** The value of a start-up step run beside the others; its exception as if thrown here. */
+  private static <T> T await(Future<T> step) {
+    try {
+      return step.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /** Start-up failed elsewhere: the model client, once built, is closed (its threads stop). */
+  private static void closeWhenBuilt(Future<ModelClient> model) {
+    try {
+      model.get().close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | RuntimeException e) {
+      log.debug("Model client not built or not closed cleanly", e);
+    }
   }
 
   /** Starts a processor; the caller closes it. */
