@@ -30,6 +30,15 @@ final class Lane {
   private final ArrayDeque<long[]> usage = new ArrayDeque<>();
   private long usedInWindow;
 
+  // What earlier owners of the pool admitted in the last window ([nanos, n], oldest first): other
+  // instances, or this one before a restart, as restored from the tasks' stores. Null until a
+  // history is restored: then the lane is the plain bucket above. See restoreHistory.
+  private ArrayDeque<long[]> restored;
+  // When the lane last left the full share or restored a history: for one window, admissions after
+  // it are bounded by the share of what the window before it left (see allowanceHolds).
+  private long allowanceSince = Long.MIN_VALUE;
+  private double rateFactor = 1;
+
   Lane(Bucket bucket, long limit, double poolBurst, long windowNanos, Ticker ticker) {
     this.bucket = bucket;
     this.limit = limit;
@@ -60,9 +69,21 @@ final class Lane {
     demandExcess.evictBefore(windowStart);
     excessHistory.evictBefore(windowStart);
     headroom.evictBefore(windowStart);
-    while (!usage.isEmpty() && usage.peekFirst()[0] <= now - windowNanos) {
+    while (!usage.isEmpty() && usage.peekFirst()[0] <= windowStart) {
       usedInWindow -= usage.pollFirst()[1];
     }
+    if (restored != null) {
+      while (!restored.isEmpty() && restored.peekFirst()[0] <= windowStart) {
+        restored.pollFirst();
+      }
+      if (this.share >= 1.0 && share < 1.0) {
+        // Leaving the sliding log: what it admitted may be bunched anywhere in the window, so for
+        // one window the allowance decides, not what the bucket banked meanwhile.
+        allowanceSince = now;
+        dropTokens(now);
+      }
+    }
+    this.rateFactor = rateFactor;
     double newExcess = demandExcess.maxFrom(Long.MIN_VALUE, 0);
     if (newExcess != capacityExcess) {
       excessHistory.add(now, now, capacityExcess);
@@ -105,17 +126,168 @@ final class Lane {
   }
 
   boolean hasRoom(long n, long now) {
+    if (restored != null) {
+      if (alone()) {
+        return known(now, Long.MAX_VALUE) + n <= cap();
+      }
+      if (!allowanceHolds(n, now)) {
+        return false;
+      }
+    }
     return tokens.available(now) >= n;
   }
 
   long nanosUntil(long n, long now) {
+    if (restored != null) {
+      if (alone()) {
+        return nanosUntilKnownFits(n, now, cap(), Long.MAX_VALUE);
+      }
+      long wait = tokens.nanosUntilAvailable(n, now);
+      if (!allowanceHolds(n, now)) {
+        long allowanceEnds = allowanceSince + effectiveWindowNanos - now;
+        double room = share * cap() - admittedSinceAllowance(now) - n;
+        long untilRoom =
+            room < 0 || share <= 0
+                ? Long.MAX_VALUE
+                : nanosUntilKnownFits(0, now, cap() - room / share, allowanceSince);
+        wait = Math.max(wait, Math.min(allowanceEnds, untilRoom));
+      }
+      return wait;
+    }
     return tokens.nanosUntilAvailable(n, now);
+  }
+
+  /**
+   * What earlier owners admitted: {@code [nanos, n]} on this lane's ticker, oldest first (issue 17:
+   * the calls a restart's gap did not make can still be made, and a joining instance must know what
+   * was admitted before it). From then on:
+   *
+   * <ul>
+   *   <li>At the full share the lane is a sliding log: it admits while everything known to be
+   *       admitted in the last window (the history and its own) plus the cost stays within {@code
+   *       limit - burst} (times the rate factor). Nobody else admits at the full share, and every
+   *       call of an earlier owner is in the history, so this is exact; after a crash it makes up
+   *       the gap (as fast as the in-flight bound lets it), and every later window holds the limit
+   *       and no more.
+   *   <li>Below the full share the bucket admits as before; for one window after leaving the full
+   *       share, or after a history is restored (a joining instance), at T, the admissions since T
+   *       also stay within {@code share × (limit - burst - known(window, T))}: summed over
+   *       instances whose shares add up to at most 1, a window holds at most what was known before
+   *       T plus the rest of the limit. A joining instance must know all of that history (from the
+   *       tasks it restores); one that does not can overrun the window where the sliding log left
+   *       its admissions bunched (QuotaPoolHistoryTest).
+   * </ul>
+   *
+   * Replaces the previous history (the caller merges); entries older than the window are dropped.
+   * {@code unseen} bounds what earlier owners may have admitted after the history was written.
+   */
+  void restoreHistory(java.util.NavigableMap<Long, Long> admissions, long unseen, long now) {
+    ArrayDeque<long[]> entries = new ArrayDeque<>();
+    admissions
+        .tailMap(now - effectiveWindowNanos, false)
+        .forEach((at, n) -> entries.addLast(new long[] {at, n}));
+    if (unseen > 0) {
+      // Admitted by an earlier owner after its last snapshot (at most this many): counted as if
+      // admitted now, the latest they can have been.
+      entries.addLast(new long[] {now, unseen});
+    }
+    restored = entries;
+    // A new history is a new "before": admissions from here on are bounded by what it left.
+    allowanceSince = now;
+    dropTokens(now);
+  }
+
+  /** This lane's own admissions in the last window: {@code [nanos, n]}, oldest first. */
+  java.util.List<long[]> ownAdmissions() {
+    java.util.List<long[]> out = new java.util.ArrayList<>(usage.size());
+    for (long[] e : usage) {
+      out.add(e.clone());
+    }
+    return out;
+  }
+
+  private boolean alone() {
+    return share >= 1.0;
+  }
+
+  private double cap() {
+    return rateFactor * (limit - poolBurst);
+  }
+
+  /** Known admissions (history and own) in the window ending {@code now}, at times <= upTo. */
+  private long known(long now, long upTo) {
+    long from = now - effectiveWindowNanos;
+    long n = 0;
+    for (long[] e : usage) {
+      if (e[0] > from && e[0] <= upTo) {
+        n += e[1];
+      }
+    }
+    for (long[] e : restored) {
+      if (e[0] > from && e[0] <= upTo) {
+        n += e[1];
+      }
+    }
+    return n;
+  }
+
+  private long admittedSinceAllowance(long now) {
+    long n = 0;
+    for (long[] e : usage) {
+      if (e[0] > allowanceSince) {
+        n += e[1];
+      }
+    }
+    return n;
+  }
+
+  /** Within one window after a share change: the share of what the window before it left. */
+  private boolean allowanceHolds(long n, long now) {
+    if (now - allowanceSince >= effectiveWindowNanos) {
+      return true;
+    }
+    double before = known(now, allowanceSince);
+    return admittedSinceAllowance(now) + n <= share * (cap() - before);
+  }
+
+  /**
+   * How long until the known admissions at times <= upTo in the window, plus {@code n}, fit {@code
+   * cap}: the oldest leave the window first.
+   */
+  private long nanosUntilKnownFits(long n, long now, double cap, long upTo) {
+    double excess = known(now, upTo) + n - cap;
+    if (excess <= 0) {
+      return 0;
+    }
+    long from = now - effectiveWindowNanos;
+    java.util.List<long[]> all = new java.util.ArrayList<>();
+    for (long[] e : usage) {
+      if (e[0] > from && e[0] <= upTo) {
+        all.add(e);
+      }
+    }
+    for (long[] e : restored) {
+      if (e[0] > from && e[0] <= upTo) {
+        all.add(e);
+      }
+    }
+    all.sort(java.util.Comparator.comparingLong(e -> e[0]));
+    for (long[] e : all) {
+      excess -= e[1];
+      if (excess <= 0) {
+        return e[0] + effectiveWindowNanos - now + 1;
+      }
+    }
+    return Long.MAX_VALUE; // larger than the cap itself
   }
 
   /** Charges {@code n} (room must have been checked); returns the event sequence for refunds. */
   long charge(long n, long now) {
     noteHeadroom(now);
-    if (!tokens.tryAcquire(n, now)) {
+    if (restored != null && alone()) {
+      // The sliding log decided; the bucket only keeps pace for when the share drops again.
+      tokens.adjust(-Math.min(n, Math.max(0, tokens.available(now))), now);
+    } else if (!tokens.tryAcquire(n, now)) {
       throw new IllegalStateException("charged " + n + " without room in " + bucket.tag());
     }
     usage.addLast(new long[] {now, n});
@@ -146,6 +318,10 @@ final class Lane {
   void debit(long delta, long now) {
     noteHeadroom(now);
     tokens.adjust(-delta, now);
+    if (restored != null) {
+      usage.addLast(new long[] {now, delta}); // the sliding log counts it too
+      usedInWindow += delta;
+    }
   }
 
   /** Drops all banked tokens (after a 429: the server says we are over). */

@@ -353,6 +353,52 @@ public final class QuotaPool {
   }
 
   /**
+   * What earlier owners of this pool admitted (requests per wall-clock second, by epoch second), as
+   * restored from the tasks' stores, and at most {@code unseen} more admitted after that was
+   * written: from now on the pool makes up what a gap left unused (at the full share) and keeps
+   * what it admits after each share change within its share of what the window left (below it). See
+   * {@code Lane#restoreHistory}; the requests-per-minute limit only. Replaces the previous history
+   * (the caller merges all it knows).
+   */
+  public synchronized void restoreHistory(
+      java.util.NavigableMap<Long, Long> requestsPerSecond, long unseen) {
+    Lane lane = lanes.get(Bucket.REQUESTS_PER_MINUTE);
+    if (lane == null) {
+      return;
+    }
+    long now = ticker.read();
+    updateLanes(now);
+    long nowMs = clock.millis();
+    java.util.TreeMap<Long, Long> atNanos = new java.util.TreeMap<>();
+    // The end of each second: the latest its calls can have been admitted (the safe side).
+    requestsPerSecond.forEach(
+        (second, n) ->
+            atNanos.merge(now - (nowMs - (second + 1) * 1000) * 1_000_000L, n, Long::sum));
+    lane.restoreHistory(atNanos, unseen, now);
+    updateLanes(now);
+  }
+
+  /**
+   * This instance's own admissions of the last window, requests per wall-clock second (by epoch
+   * second): what it writes down so that a later owner can {@linkplain #restoreHistory restore} it.
+   * Empty without a requests-per-minute limit.
+   */
+  public synchronized java.util.NavigableMap<Long, Long> requestsPerSecond() {
+    java.util.TreeMap<Long, Long> out = new java.util.TreeMap<>();
+    Lane lane = lanes.get(Bucket.REQUESTS_PER_MINUTE);
+    if (lane == null) {
+      return out;
+    }
+    long now = ticker.read();
+    updateLanes(now);
+    long nowMs = clock.millis();
+    for (long[] e : lane.ownAdmissions()) {
+      out.merge(Math.floorDiv(nowMs - (now - e[0]) / 1_000_000L, 1000L), e[1], Long::sum);
+    }
+    return out;
+  }
+
+  /**
    * The server answered 429 for a per-minute quota with {@code retryDelay}. The pool always pauses
    * until then (the server says there is no room before). Beyond that the answer is proportionate:
    *
