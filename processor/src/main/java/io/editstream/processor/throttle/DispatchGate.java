@@ -80,6 +80,19 @@ public final class DispatchGate {
   private final Set<Registration> tasks = new LinkedHashSet<>();
   private int nextPool;
   private double share;
+
+  /** This process in the history keys (its own admissions are in its pools already). */
+  private final String origin = java.util.UUID.randomUUID().toString();
+
+  /**
+   * What earlier owners of the tasks here admitted, as their stores held it: {@code
+   * origin|provider|model|epochSecond} → requests (the largest count seen per key).
+   */
+  private final Map<String, Long> history = new HashMap<>();
+
+  /** History entries older than this (behind the newest) are dropped: far beyond any window. */
+  static final long HISTORY_SECONDS = 180;
+
   private Thread pumpThread;
   private volatile boolean pumping;
 
@@ -226,6 +239,11 @@ public final class DispatchGate {
     }
 
     @Override
+    public Map<String, Long> history() {
+      return DispatchGate.this.history();
+    }
+
+    @Override
     public String toString() {
       return "Registration[" + task + "]";
     }
@@ -253,6 +271,22 @@ public final class DispatchGate {
    * @param task names the task in logs
    */
   public synchronized TaskGate register(String task, Map<PoolDay, Long> started) {
+    return register(task, started, Map.of());
+  }
+
+  /**
+   * A task's processor starts with its durable counts and with the pools' history its store holds
+   * ({@link TaskGate#history} of its earlier owners): before this instance's share rises, every
+   * pool learns what was admitted in its last window by every other process, so it can make up what
+   * a crash left unused and keep within what is left ({@link QuotaPool#restoreHistory}).
+   */
+  public synchronized TaskGate register(
+      String task, Map<PoolDay, Long> started, Map<String, Long> restoredHistory) {
+    if (mergeHistory(restoredHistory)) {
+      for (RoutedThrottle<JobRef> t : rotation) {
+        restoreHistory(t);
+      }
+    }
     Registration r = new Registration(task, started);
     tasks.add(r);
     updateShares();
@@ -559,6 +593,7 @@ public final class DispatchGate {
               registry);
       throttles.put(model, throttle);
       rotation.add(throttle);
+      restoreHistory(throttle);
       // Today's calls of the tasks here, counted before this instance used the model.
       for (Registration r : tasks) {
         r.restored.forEach(
@@ -570,6 +605,86 @@ public final class DispatchGate {
       }
     }
     return throttle;
+  }
+
+  /** Merges history entries of other processes (largest count per key); true if any was new. */
+  private boolean mergeHistory(Map<String, Long> entries) {
+    boolean learned = false;
+    long newest = Long.MIN_VALUE;
+    for (Map.Entry<String, Long> e : entries.entrySet()) {
+      HistoryKey key = HistoryKey.parse(e.getKey());
+      if (key == null || key.origin().equals(origin)) {
+        continue;
+      }
+      Long before = history.get(e.getKey());
+      if (before == null || before < e.getValue()) {
+        history.put(e.getKey(), e.getValue());
+        learned = true;
+      }
+      newest = Math.max(newest, key.second());
+    }
+    if (learned) {
+      long oldest = newest - HISTORY_SECONDS;
+      history.keySet().removeIf(k -> HistoryKey.parse(k).second() < oldest);
+    }
+    return learned;
+  }
+
+  /** Gives each pool of {@code throttle} what other processes admitted in it. */
+  private void restoreHistory(RoutedThrottle<JobRef> throttle) {
+    for (RoutedThrottle.Route route : throttle.routes()) {
+      java.util.TreeMap<Long, Long> perSecond = new java.util.TreeMap<>();
+      history.forEach(
+          (k, n) -> {
+            HistoryKey key = HistoryKey.parse(k);
+            if (key.model().equals(throttle.name()) && key.provider().equals(route.name())) {
+              perSecond.merge(key.second(), n, Long::sum);
+            }
+          });
+      if (!perSecond.isEmpty()) {
+        QuotaPool pool = route.pool();
+        // An earlier owner still running may have admitted up to a second's worth after its
+        // tasks last wrote the history down.
+        long unseen = (long) Math.ceil(pool.limits().rpm() / 60.0);
+        pool.restoreHistory(perSecond, unseen);
+      }
+    }
+  }
+
+  /** See {@link TaskGate#history}. */
+  private synchronized Map<String, Long> history() {
+    Map<String, Long> out = new HashMap<>(history);
+    for (RoutedThrottle<JobRef> t : rotation) {
+      for (RoutedThrottle.Route route : t.routes()) {
+        route
+            .pool()
+            .requestsPerSecond()
+            .forEach(
+                (second, n) ->
+                    out.put(new HistoryKey(origin, route.name(), t.name(), second).encode(), n));
+      }
+    }
+    return out;
+  }
+
+  /** A key of the pools' history: which process admitted how much in which pool and second. */
+  record HistoryKey(String origin, String provider, String model, long second) {
+    String encode() {
+      return origin + '|' + provider + '|' + model + '|' + second;
+    }
+
+    /** The key, or null when {@code s} is not one. */
+    static HistoryKey parse(String s) {
+      String[] parts = s.split("\\|", -1);
+      if (parts.length != 4) {
+        return null;
+      }
+      try {
+        return new HistoryKey(parts[0], parts[1], parts[2], Long.parseLong(parts[3]));
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
   }
 
   /** The pool of {@code key}'s model and provider, if this instance has made it. */

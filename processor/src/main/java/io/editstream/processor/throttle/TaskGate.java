@@ -71,6 +71,14 @@ public interface TaskGate {
   void settle(String jobId, Settlement settlement);
 
   /**
+   * What this instance knows of its pools' recent admissions, for the task to write down with its
+   * dispatches ({@code origin|provider|model|epochSecond} → requests admitted in that second): its
+   * own, and what it restored of earlier owners. A later owner of the task restores it (see {@link
+   * DispatchGate#register(String, Map, Map)}).
+   */
+  Map<String, Long> history();
+
+  /**
    * The task closes (revocation, shutdown): its share of the pools goes first, with the calls it
    * started ({@code started}, by pool and day: they move with the task), then its queued jobs and
    * its grants not yet taken (their slots and permits go back). Calls in flight are settled as

@@ -86,6 +86,11 @@ public final class EditstreamTopology {
             Stores.persistentKeyValueStore(JobProcessor.SPEND_STORE),
             Serdes.String(),
             Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JobProcessor.HISTORY_STORE),
+            Serdes.String(),
+            Serdes.Long()));
 
     // Raw bytes in: a record that does not decode must still reach the DLQ unchanged.
     KStream<byte[], Decoded> decoded =
@@ -156,7 +161,8 @@ public final class EditstreamTopology {
             JobProcessor.COMPLETED_STORE,
             JobProcessor.CANCELLED_STORE,
             JobProcessor.RPD_STORE,
-            JobProcessor.SPEND_STORE);
+            JobProcessor.SPEND_STORE,
+            JobProcessor.HISTORY_STORE);
     outcomes
         .split(Named.as("outcome-"))
         .branch(

@@ -93,6 +93,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    */
   static final String RPD_STORE = "rpd-used";
 
+  /** The instance's quota history, as this task last wrote it down ({@link QuotaHistory}). */
+  static final String HISTORY_STORE = "quota-history";
+
   /**
    * Spend by tenant and Pacific day ({@link TenantSpend}): changelogged, so a tenant's daily caps
    * survive a crash and move with the partition.
@@ -127,6 +130,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private KeyValueStore<String, Long> completed;
   private KeyValueStore<String, Long> cancelledInAdvance;
   private DailyCounts dailyCounts;
+  private QuotaHistory history;
   private TenantSpend spend;
   // Dispatches the last tick wrote to the stores: their calls start at the next tick.
   private final ArrayDeque<Starting> starting = new ArrayDeque<>();
@@ -206,7 +210,15 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (!dailyCounts.started().isEmpty()) {
       log.info("Task {}: calls started today, by pool: {}", taskId, dailyCounts.started());
     }
-    this.gate = runtime.gate().register(taskId.toString(), dailyCounts.started());
+    this.history = new QuotaHistory(context.getStateStore(HISTORY_STORE), now);
+    if (!history.restored().isEmpty()) {
+      log.info(
+          "Task {}: quota history restored ({} entries: what earlier owners admitted)",
+          taskId,
+          history.restored().size());
+    }
+    this.gate =
+        runtime.gate().register(taskId.toString(), dailyCounts.started(), history.restored());
     this.spend = new TenantSpend(context.getStateStore(SPEND_STORE), runtime.spendCaps(), now);
     this.live = new TaskJobs(runtime.jobs(), taskId.toString());
     this.batchLane =
@@ -450,8 +462,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
       purgeCompleted(now);
       dailyCounts.purge(now);
+      history.purge(now);
       spend.purge(now);
       lastPurgeMs = now;
+    }
+    if (history.due(now)) {
+      history.write(gate.history(), now);
     }
     if (!deadlines.isEmpty() && now - lastDeadlineSweepMs >= DEADLINE_SWEEP.toMillis()) {
       expireOverdue(now);
@@ -709,6 +725,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       recorded = true;
     }
     if (recorded) {
+      // With the dispatches: a call starts only after the history that counts it is committed.
+      history.write(gate.history(), now());
       context.commit();
     }
   }

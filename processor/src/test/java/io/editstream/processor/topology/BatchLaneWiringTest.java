@@ -648,6 +648,7 @@ class BatchLaneWiringTest {
       store(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
       store(context, JobProcessor.RPD_STORE, Serdes.Long());
       store(context, JobProcessor.SPEND_STORE, Serdes.Long());
+      store(context, JobProcessor.HISTORY_STORE, Serdes.Long());
       pendingEntries.forEach(pending::put);
       processor =
           new JobProcessor(

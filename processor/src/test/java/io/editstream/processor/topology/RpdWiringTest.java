@@ -174,6 +174,7 @@ class RpdWiringTest {
     KeyValueStore<String, Long> rpd =
         TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
     TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     for (int i = 0; i < 3; i++) {
       EditJob job = EditstreamTopologyTest.job("j" + i, "remove the background");

@@ -215,6 +215,7 @@ class SpendCapsWiringTest {
     TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
     KeyValueStore<String, Long> spend =
         TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     EditJob job = EditstreamTopologyTest.job("a0", "remove the background");
     job.setTenant("acme");

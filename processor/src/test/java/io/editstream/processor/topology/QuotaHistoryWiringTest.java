@@ -1,0 +1,236 @@
+package io.editstream.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.editstream.processor.model.ModelIds;
+import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
+import io.editstream.schema.CancelRequest;
+import io.editstream.schema.EditJob;
+import io.editstream.schema.EditResult;
+import io.editstream.schema.Priority;
+import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.Punctuator;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The quota history wired into the topology, on a fake clock (issue 17): a task writes its
+ * instance's admissions per second into its changelogged {@code quota-history} store with each
+ * dispatch, before the call starts; a processor that opens the task again (a restart after a kill)
+ * restores it into its pool, which then makes up what the gap left unused without ever putting more
+ * than the limit into a 60 s window.
+ */
+class QuotaHistoryWiringTest {
+  private static final String MODEL = TopologyHarness.MODEL;
+  private static final long RPM = 600;
+  private static final Instant START = Instant.ofEpochMilli(1_700_000_000_000L);
+
+  @TempDir Path stateDir;
+
+  private final FakeTime clock = new FakeTime(START);
+  private final AtomicLong nanos = clock.nanos;
+
+  /** Each model call: when it started (fake nanos). */
+  private final List<Long> calls = new CopyOnWriteArrayList<>();
+
+  private TopologyHarness harness;
+
+  private final Dispatcher dispatcher =
+      (job, attempt) -> {
+        calls.add(nanos.get());
+        return CompletableFuture.completedFuture(
+            new Dispatcher.Produced(
+                List.of(),
+                "done",
+                MODEL,
+                "v1",
+                new TokenUsage(300, 1120, 1120, 1420),
+                Duration.ofMillis(5),
+                false,
+                "ck",
+                "test",
+                null));
+      };
+
+  private DispatchGate gate() {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    return new DispatchGate(
+        new InFlightLimit(16, meters),
+        1,
+        model ->
+            QuotaPool.builder(model, QuotaLimits.perMinute(RPM, 5))
+                .ticker(nanos::get)
+                .clock(clock)
+                .build(),
+        Map.of(),
+        1.0,
+        10_000,
+        meters);
+  }
+
+  private JobRuntime runtime(DispatchGate gate) {
+    return TopologyHarness.runtime(
+        dispatcher,
+        job -> Optional.empty(),
+        gate,
+        clock,
+        Duration.ofMillis(100),
+        new TopologyMetrics(new SimpleMeterRegistry()));
+  }
+
+  /** A processor instance: a new gate and pool (nothing in memory). */
+  private DispatchGate start() {
+    DispatchGate gate = gate();
+    harness = new TopologyHarness(runtime(gate), "quota-history-wiring-test", stateDir);
+    return gate;
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (harness != null) {
+      harness.close();
+    }
+  }
+
+  private void submit(int from, int to) {
+    for (int i = from; i < to; i++) {
+      EditJob job = EditstreamTopologyTest.job("j" + i, "remove the background " + i);
+      job.setPriority(Priority.BULK);
+      harness.submit("j" + i, job);
+    }
+  }
+
+  private void tick() {
+    nanos.addAndGet(JobProcessor.TICK.toNanos());
+    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+  }
+
+  private long historySum() {
+    KeyValueStore<String, Long> store = harness.driver.getKeyValueStore(JobProcessor.HISTORY_STORE);
+    long sum = 0;
+    try (KeyValueIterator<String, Long> it = store.all()) {
+      while (it.hasNext()) {
+        sum += it.next().value;
+      }
+    }
+    return sum;
+  }
+
+  @Test
+  void shouldWriteEveryCallIntoTheHistoryBeforeItStarts() {
+    start();
+    submit(0, 40);
+    List<long[]> checks = new ArrayList<>();
+    for (int i = 0; i < 500; i++) { // 5 s: the bucket admits ~50 of them
+      tick();
+      checks.add(new long[] {calls.size(), historySum()});
+    }
+
+    assertThat(calls).hasSizeGreaterThan(20);
+    assertThat(checks)
+        .as("[calls started, admissions written down] at every tick")
+        .allSatisfy(c -> assertThat(c[0]).isLessThanOrEqualTo(c[1]));
+  }
+
+  @Test
+  void shouldMakeUpTheGapOfAKillFromTheHistoryTheTasksKept() {
+    DispatchGate first = start();
+    submit(0, 800);
+    for (int i = 0; i < 3_000; i++) { // 30 s at the bucket's pace: ~295 calls
+      tick();
+    }
+    int beforeKill = calls.size();
+    // What the changelog restores after a kill -9: the task's stores as last written.
+    Map<String, byte[]> pending =
+        contents(harness.driver.getKeyValueStore(JobProcessor.PENDING_STORE));
+    Map<String, Long> history =
+        contents(harness.driver.getKeyValueStore(JobProcessor.HISTORY_STORE));
+    harness.close();
+    harness = null;
+    nanos.addAndGet(Duration.ofSeconds(10).toNanos());
+
+    MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
+    KeyValueStore<String, byte[]> pendingStore =
+        TopologyHarness.mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
+    TopologyHarness.mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
+    TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
+    KeyValueStore<String, Long> historyStore =
+        TopologyHarness.mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
+    pending.forEach(pendingStore::put);
+    history.forEach(historyStore::put);
+    DispatchGate restartedGate = gate();
+    JobProcessor restarted =
+        new JobProcessor(
+            runtime(restartedGate),
+            new PlainAvroSerde<>(EditJob.class).deserializer(),
+            new PlainAvroSerde<>(EditResult.class).deserializer(),
+            new PlainAvroSerde<>(CancelRequest.class).deserializer(),
+            "results",
+            ModelIds.of(MODEL));
+    restarted.init(context);
+    Punctuator restartedTick = context.scheduledPunctuators().get(0).getPunctuator();
+    long restartedAt = nanos.get();
+    for (int i = 0; i < 200; i++) { // 2 s
+      nanos.addAndGet(JobProcessor.TICK.toNanos());
+      restartedTick.punctuate(0);
+    }
+    long inTwoSeconds = calls.stream().filter(t -> t > restartedAt).count();
+    for (int i = 0; i < 9_000; i++) { // 90 s more
+      nanos.addAndGet(JobProcessor.TICK.toNanos());
+      restartedTick.punctuate(0);
+    }
+    restarted.close();
+
+    assertThat(first).isNotSameAs(restartedGate);
+    assertThat(beforeKill).isBetween(280, 310);
+    // The bucket alone would start empty: ~20 calls in 2 s. The history says the window holds
+    // only the ~295 calls before the kill, so the rest of the limit is there to use at once.
+    assertThat(inTwoSeconds).isGreaterThan(200);
+    assertThat(maxInAnyMinute()).isLessThanOrEqualTo(RPM);
+  }
+
+  private static <V> Map<String, V> contents(KeyValueStore<String, V> store) {
+    Map<String, V> out = new java.util.HashMap<>();
+    try (KeyValueIterator<String, V> it = store.all()) {
+      it.forEachRemaining(kv -> out.put(kv.key, kv.value));
+    }
+    return out;
+  }
+
+  private long maxInAnyMinute() {
+    List<Long> sorted = new ArrayList<>(calls);
+    sorted.sort(Long::compare);
+    long window = Duration.ofSeconds(60).toNanos();
+    long best = 0;
+    int j = 0;
+    for (int i = 0; i < sorted.size(); i++) {
+      while (j < sorted.size() && sorted.get(j) < sorted.get(i) + window) {
+        j++;
+      }
+      best = Math.max(best, j - i);
+    }
+    return best;
+  }
+}
