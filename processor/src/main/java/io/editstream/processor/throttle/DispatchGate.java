@@ -643,9 +643,9 @@ public final class DispatchGate {
           });
       if (!perSecond.isEmpty()) {
         QuotaPool pool = route.pool();
-        // An earlier owner still running may have admitted up to a second's worth after its
-        // tasks last wrote the history down.
-        long unseen = (long) Math.ceil(pool.limits().rpm() / 60.0);
+        // An earlier owner still running may have admitted a little after its tasks last wrote
+        // the history down (they write every 100 ms): half a second's worth at the full rate.
+        long unseen = (long) Math.ceil(pool.limits().rpm() / 120.0);
         pool.restoreHistory(perSecond, unseen);
       }
     }

@@ -9,6 +9,13 @@ import java.util.ArrayDeque;
  * the limit (the proof is on {@link QuotaPool}). Not thread-safe; guarded by the pool.
  */
 final class Lane {
+  /**
+   * How much faster than the steady rate the sliding log may admit (while making up a gap): a burst
+   * of calls at a cold start reaches the server later than admitted, and the log would release
+   * their slots one window after their admission, before the server does.
+   */
+  static final double CATCH_UP_RATE = 1.25;
+
   private final Bucket bucket;
   private final long limit;
   private final double poolBurst;
@@ -38,6 +45,8 @@ final class Lane {
   // it are bounded by the share of what the window before it left (see allowanceHolds).
   private long allowanceSince = Long.MIN_VALUE;
   private double rateFactor = 1;
+  // Paces the sliding log at CATCH_UP_RATE times the steady rate; empty when the log starts.
+  private final TokenBucket pacer;
 
   Lane(Bucket bucket, long limit, double poolBurst, long windowNanos, Ticker ticker) {
     this.bucket = bucket;
@@ -48,6 +57,7 @@ final class Lane {
     // Start empty: a new instance (or one whose share just rose) must not add a burst on top of
     // what the previous owners of its share admitted in the current window.
     this.tokens = new TokenBucket(0, 0, 0, ticker);
+    this.pacer = new TokenBucket(0, 0, 0, ticker);
   }
 
   Bucket bucket() {
@@ -76,6 +86,9 @@ final class Lane {
       while (!restored.isEmpty() && restored.peekFirst()[0] <= windowStart) {
         restored.pollFirst();
       }
+      if (this.share < 1.0 && share >= 1.0) {
+        startPacer(now); // entering the sliding log: no burst, not even after a long gap
+      }
       if (this.share >= 1.0 && share < 1.0) {
         // Leaving the sliding log: what it admitted may be bunched anywhere in the window, so for
         // one window the allowance decides, not what the bucket banked meanwhile.
@@ -84,6 +97,10 @@ final class Lane {
       }
     }
     this.rateFactor = rateFactor;
+    if (restored != null) {
+      pacer.setRate(
+          CATCH_UP_RATE * rateFactor * (limit - poolBurst) * 1e9 / effectiveWindowNanos, now);
+    }
     double newExcess = demandExcess.maxFrom(Long.MIN_VALUE, 0);
     if (newExcess != capacityExcess) {
       excessHistory.add(now, now, capacityExcess);
@@ -128,7 +145,7 @@ final class Lane {
   boolean hasRoom(long n, long now) {
     if (restored != null) {
       if (alone()) {
-        return known(now, Long.MAX_VALUE) + n <= cap();
+        return known(now, Long.MAX_VALUE) + n <= cap() && pacer.available(now) >= n;
       }
       if (!allowanceHolds(n, now)) {
         return false;
@@ -140,7 +157,8 @@ final class Lane {
   long nanosUntil(long n, long now) {
     if (restored != null) {
       if (alone()) {
-        return nanosUntilKnownFits(n, now, cap(), Long.MAX_VALUE);
+        return Math.max(
+            nanosUntilKnownFits(n, now, cap(), Long.MAX_VALUE), pacer.nanosUntilAvailable(n, now));
       }
       long wait = tokens.nanosUntilAvailable(n, now);
       if (!allowanceHolds(n, now)) {
@@ -195,6 +213,7 @@ final class Lane {
     // A new history is a new "before": admissions from here on are bounded by what it left.
     allowanceSince = now;
     dropTokens(now);
+    startPacer(now);
   }
 
   /** This lane's own admissions in the last window: {@code [nanos, n]}, oldest first. */
@@ -204,6 +223,17 @@ final class Lane {
       out.add(e.clone());
     }
     return out;
+  }
+
+  /** Empties the pacer (capacity: the burst, at least one call). */
+  private void startPacer(long now) {
+    pacer.setCapacity(Math.max(1, poolBurst), now);
+    pacer.setRate(
+        CATCH_UP_RATE * rateFactor * (limit - poolBurst) * 1e9 / effectiveWindowNanos, now);
+    double available = pacer.available(now);
+    if (available > 0) {
+      pacer.adjust(-available, now);
+    }
   }
 
   private boolean alone() {
@@ -285,7 +315,9 @@ final class Lane {
   long charge(long n, long now) {
     noteHeadroom(now);
     if (restored != null && alone()) {
-      // The sliding log decided; the bucket only keeps pace for when the share drops again.
+      // The sliding log decided (and its pacer); the bucket only keeps pace for when the share
+      // drops again.
+      pacer.adjust(-n, now);
       tokens.adjust(-Math.min(n, Math.max(0, tokens.available(now))), now);
     } else if (!tokens.tryAcquire(n, now)) {
       throw new IllegalStateException("charged " + n + " without room in " + bucket.tag());

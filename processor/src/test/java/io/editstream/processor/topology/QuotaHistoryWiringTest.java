@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QuotaHistoryWiringTest {
   private static final String MODEL = TopologyHarness.MODEL;
-  private static final long RPM = 600;
+  private static final long RPM = 300;
   private static final Instant START = Instant.ofEpochMilli(1_700_000_000_000L);
 
   @TempDir Path stateDir;
@@ -156,7 +156,7 @@ class QuotaHistoryWiringTest {
   void shouldMakeUpTheGapOfAKillFromTheHistoryTheTasksKept() {
     DispatchGate first = start();
     submit(0, 800);
-    for (int i = 0; i < 3_000; i++) { // 30 s at the bucket's pace: ~295 calls
+    for (int i = 0; i < 3_000; i++) { // 30 s at the bucket's pace: ~147 calls
       tick();
     }
     int beforeKill = calls.size();
@@ -191,23 +191,18 @@ class QuotaHistoryWiringTest {
             ModelIds.of(MODEL));
     restarted.init(context);
     Punctuator restartedTick = context.scheduledPunctuators().get(0).getPunctuator();
-    long restartedAt = nanos.get();
-    for (int i = 0; i < 200; i++) { // 2 s
-      nanos.addAndGet(JobProcessor.TICK.toNanos());
-      restartedTick.punctuate(0);
-    }
-    long inTwoSeconds = calls.stream().filter(t -> t > restartedAt).count();
-    for (int i = 0; i < 9_000; i++) { // 90 s more
+    for (int i = 0; i < 10_000; i++) { // 100 s
       nanos.addAndGet(JobProcessor.TICK.toNanos());
       restartedTick.punctuate(0);
     }
     restarted.close();
 
     assertThat(first).isNotSameAs(restartedGate);
-    assertThat(beforeKill).isBetween(280, 310);
-    // The bucket alone would start empty: ~20 calls in 2 s. The history says the window holds
-    // only the ~295 calls before the kill, so the rest of the limit is there to use at once.
-    assertThat(inTwoSeconds).isGreaterThan(200);
+    assertThat(beforeKill).isBetween(140, 155);
+    // The bucket alone starts empty after the restart: ~4.96 calls/s for 30 + 100 s, ~645 calls.
+    // The history says the windows around the gap hold room for its 10 s too (~695), which the
+    // log makes up at 1.25 times the rate.
+    assertThat(calls).hasSizeGreaterThan(675);
     assertThat(maxInAnyMinute()).isLessThanOrEqualTo(RPM);
   }
 
