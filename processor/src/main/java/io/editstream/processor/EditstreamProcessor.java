@@ -290,8 +290,31 @@ public final class EditstreamProcessor implements AutoCloseable {
     } else {
       this.lookup = null;
     }
-    Dispatchers.awaitCacheIndex(
-        production.index(), config.topics().cacheIndex(), production.indexStartedNanos());
+    if (config.batch().on()) {
+      // The batch lane looks jobs up in the dedup cache before it submits them: read it first.
+      Dispatchers.awaitCacheIndex(
+          production.index(), config.topics().cacheIndex(), production.indexStartedNanos());
+    } else {
+      // Online calls need a grant, and the dispatcher looks each job up in the dedup cache only
+      // after it: hold the grants until the index is read, and let Kafka Streams start (and
+      // restore its stores) meanwhile: after a crash that overlaps two waits (issue 17.1).
+      gate.holdGrants();
+      Thread indexWait =
+          new Thread(
+              () -> {
+                try {
+                  Dispatchers.awaitCacheIndex(
+                      production.index(),
+                      config.topics().cacheIndex(),
+                      production.indexStartedNanos());
+                } finally {
+                  gate.releaseGrants();
+                }
+              },
+              "editstream-cache-index-wait");
+      indexWait.setDaemon(true);
+      indexWait.start();
+    }
     streams.start();
     log.info(
         "Editstream processor started: {} -> {} / {} (model {}, up to {} calls in flight{})",

@@ -425,6 +425,24 @@ public final class DispatchGate {
     granting = false;
   }
 
+  // True while something the calls depend on is not ready yet (holdGrants).
+  private volatile boolean held;
+
+  /**
+   * Grants nothing until {@link #releaseGrants}: the processor holds the calls while it reads the
+   * dedup cache's index, so that Kafka Streams can start (and restore) meanwhile without a call
+   * missing a result another instance already paid for.
+   */
+  public void holdGrants() {
+    held = true;
+  }
+
+  /** See {@link #holdGrants}; a clean stop ({@link #stopGranting}) still wins. */
+  public synchronized void releaseGrants() {
+    held = false;
+    notifyAll(); // the pump may be asleep with jobs queued
+  }
+
   /** Stops the background pump. */
   public void close() {
     Thread t;
@@ -535,7 +553,7 @@ public final class DispatchGate {
   }
 
   private void pump() {
-    if (rotation.isEmpty() || !granting) {
+    if (rotation.isEmpty() || !granting || held) {
       return;
     }
     int free = inFlight.acquireFree();

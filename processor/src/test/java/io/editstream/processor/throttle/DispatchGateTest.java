@@ -68,6 +68,26 @@ class DispatchGateTest {
   }
 
   @Test
+  void shouldGrantNothingWhileHeldAndEverythingDueOnRelease() {
+    DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 1);
+    gate.holdGrants();
+    TaskGate task = gate.register("1_0");
+    submit(task, "a", MODEL, "t", Priority.BULK, ONE);
+    submit(task, "b", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofMinutes(1)); // permits and slots for both
+
+    assertThat(take(task)).as("held: the dedup index is still being read").isEmpty();
+
+    gate.releaseGrants();
+    assertThat(take(task)).containsExactly("a", "b");
+    gate.stopGranting();
+    gate.releaseGrants(); // a clean stop still wins
+    submit(task, "c", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofMinutes(1));
+    assertThat(take(task)).isEmpty();
+  }
+
+  @Test
   void shouldGrantOnlyWithAFreeSlotAndOnlyToTheOwningTask() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 2);
     TaskGate a = gate.register("1_0");
