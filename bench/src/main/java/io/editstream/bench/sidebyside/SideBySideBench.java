@@ -175,6 +175,7 @@ public final class SideBySideBench implements Callable<Integer> {
       for (Sut s : suts) {
         List<ModelCall> calls = s.recorder.calls();
         rate.line(s.kind.shortLabel, Tally.perMinute(calls, t0, end, BUCKET_MS, false), false);
+        s.writeCalls();
       }
       for (Sut s : suts) {
         List<ModelCall> calls = s.recorder.calls();
@@ -283,6 +284,25 @@ public final class SideBySideBench implements Callable<Integer> {
     void kill() throws InterruptedException {
       child.kill();
       heapPeaks.add(child.heapPeaks());
+    }
+
+    /** Every recorded call as CSV beside the system's logs, for a look at the seconds. */
+    void writeCalls() throws java.io.IOException {
+      Path dir = LOGS.resolve(prefix.substring(0, prefix.length() - 1));
+      java.nio.file.Files.createDirectories(dir);
+      StringBuilder csv = new StringBuilder("ms_since_first_call,status,job\n");
+      recorder.calls().stream()
+          .sorted(java.util.Comparator.comparingLong(ModelCall::atMillis))
+          .forEach(
+              c ->
+                  csv.append(c.atMillis() - firstCall)
+                      .append(',')
+                      .append(c.status())
+                      .append(',')
+                      .append(c.jobId())
+                      .append('\n'));
+      csv.append("# killed at ms ").append(killedAt - firstCall).append('\n');
+      java.nio.file.Files.writeString(dir.resolve("calls.csv"), csv);
     }
 
     long[] heapPeak() {
