@@ -73,18 +73,28 @@ class QuotaPoolHistoryTest {
 
   /** Kill after 120 s alone, nothing for 11 s, then a new pool alone until 300 s. */
   private long restartAfterAKill(boolean restoreHistory) {
+    return restartAfterAKill(restoreHistory, Duration.ofSeconds(11));
+  }
+
+  private long restartAfterAKill(boolean restoreHistory, Duration gap) {
     QuotaPool first = pool(1.0);
     saturate(List.of(first), Duration.ofSeconds(120));
     // What the killed instance's tasks wrote down, call by call, before each call started.
     NavigableMap<Long, Long> written = first.requestsPerSecond();
-    ticker.advance(Duration.ofSeconds(11));
+    ticker.advance(gap);
     QuotaPool restarted = pool(0);
     if (restoreHistory) {
       restarted.restoreHistory(written, 0);
     }
     restarted.setShare(1.0);
-    saturate(List.of(restarted), Duration.ofSeconds(300 - 131));
+    saturate(List.of(restarted), Duration.ofSeconds(300).minus(gap).minusSeconds(120));
     return all.size();
+  }
+
+  private long admittedBetween(Duration from, Duration to) {
+    long a = startNanos + from.toNanos();
+    long b = startNanos + to.toNanos();
+    return all.stream().filter(x -> x.nanos() >= a && x.nanos() < b).count();
   }
 
   @Test
@@ -94,6 +104,35 @@ class QuotaPoolHistoryTest {
     assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(RPM);
     // (rpm - burst) per 60.5 s over 300 s is 4,934: the 11 s gap (181 calls) is made up.
     assertThat(calls).isGreaterThanOrEqualTo(4_900);
+  }
+
+  /**
+   * side-by-side's restart took 16 s: at 1.25 times the rate the log made up only what fit before
+   * the gap left the window (~95 calls short). At 1.5 times a gap of a quarter of the window is
+   * made up within it.
+   */
+  @Test
+  void shouldMakeUpAGapOfAQuarterOfTheWindowBeforeItLeavesTheWindow() {
+    long calls = restartAfterAKill(true, Duration.ofSeconds(16));
+
+    assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(RPM);
+    // The bucket's 120 s (1,979) and then the limit in every window: the 16 s cost nothing.
+    assertThat(calls).isGreaterThanOrEqualTo(4_930);
+  }
+
+  /**
+   * The log counts every admission, so it fills each window to the limit itself; the bucket keeps
+   * its burst back because it only knows a rate.
+   */
+  @Test
+  void shouldFillEachWindowAfterARestartToTheLimit() {
+    restartAfterAKill(true);
+
+    assertThat(
+            admittedBetween(
+                Duration.ofSeconds(300).minus(WINDOW.multipliedBy(2)), Duration.ofSeconds(300)))
+        .as("the last two windows, saturated")
+        .isGreaterThan(2 * (RPM - BURST));
   }
 
   @Test
