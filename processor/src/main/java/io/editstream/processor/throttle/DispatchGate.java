@@ -90,6 +90,12 @@ public final class DispatchGate {
    */
   private final Map<String, Long> history = new HashMap<>();
 
+  /**
+   * Whether the tasks here keep the pools' history (they registered with their stores): then an
+   * empty history is known to be empty too, and the pools run their sliding logs from the start.
+   */
+  private boolean historyKept;
+
   /** History entries older than this (behind the newest) are dropped: far beyond any window. */
   static final long HISTORY_SECONDS = 180;
 
@@ -271,7 +277,7 @@ public final class DispatchGate {
    * @param task names the task in logs
    */
   public synchronized TaskGate register(String task, Map<PoolDay, Long> started) {
-    return register(task, started, Map.of());
+    return add(task, started);
   }
 
   /**
@@ -282,11 +288,17 @@ public final class DispatchGate {
    */
   public synchronized TaskGate register(
       String task, Map<PoolDay, Long> started, Map<String, Long> restoredHistory) {
-    if (mergeHistory(restoredHistory)) {
+    boolean firstKept = !historyKept;
+    historyKept = true;
+    if (mergeHistory(restoredHistory) || firstKept) {
       for (RoutedThrottle<JobRef> t : rotation) {
         restoreHistory(t);
       }
     }
+    return add(task, started);
+  }
+
+  private TaskGate add(String task, Map<PoolDay, Long> started) {
     Registration r = new Registration(task, started);
     tasks.add(r);
     updateShares();
@@ -659,7 +671,7 @@ public final class DispatchGate {
               perSecond.merge(key.second(), n, Long::sum);
             }
           });
-      if (!perSecond.isEmpty()) {
+      if (!perSecond.isEmpty() || historyKept) {
         QuotaPool pool = route.pool();
         // An earlier owner still running may have admitted a little after its tasks last wrote
         // the history down (they write every 100 ms): half a second's worth at the full rate.

@@ -49,6 +49,11 @@ final class Lane {
   private double rateFactor = 1;
   // Paces the sliding log at CATCH_UP_RATE times the steady rate; empty when the log starts.
   private final TokenBucket pacer;
+  // The sliding log's schedule: the steady rate (the limit per window), banking what stalls and
+  // gaps leave unused, up to a third of the limit (what the pacer makes up within the window); the
+  // pacer lets the bank out. So the log runs flat at the steady rate and catches up only what was
+  // missed (the log itself keeps every window within the limit).
+  private final TokenBucket schedule;
 
   Lane(Bucket bucket, long limit, double poolBurst, long windowNanos, Ticker ticker) {
     this.bucket = bucket;
@@ -60,6 +65,7 @@ final class Lane {
     // what the previous owners of its share admitted in the current window.
     this.tokens = new TokenBucket(0, 0, 0, ticker);
     this.pacer = new TokenBucket(0, 0, 0, ticker);
+    this.schedule = new TokenBucket(0, 0, 0, ticker);
   }
 
   Bucket bucket() {
@@ -89,7 +95,8 @@ final class Lane {
         restored.pollFirst();
       }
       if (this.share < 1.0 && share >= 1.0) {
-        startPacer(now); // entering the sliding log: no burst, not even after a long gap
+        // Entering the sliding log: no burst; it makes up only a gap since the last admission.
+        startLog(now, catchUp(now));
       }
       if (this.share >= 1.0 && share < 1.0) {
         // Leaving the sliding log: what it admitted may be bunched anywhere in the window, so for
@@ -100,8 +107,9 @@ final class Lane {
     }
     this.rateFactor = rateFactor;
     if (restored != null) {
-      pacer.setRate(
-          CATCH_UP_RATE * rateFactor * (limit - poolBurst) * 1e9 / effectiveWindowNanos, now);
+      pacer.setRate(CATCH_UP_RATE * steadyRate(), now);
+      schedule.setRate(steadyRate(), now);
+      schedule.setCapacity(bankMax(), now);
     }
     double newExcess = demandExcess.maxFrom(Long.MIN_VALUE, 0);
     if (newExcess != capacityExcess) {
@@ -147,7 +155,9 @@ final class Lane {
   boolean hasRoom(long n, long now) {
     if (restored != null) {
       if (alone()) {
-        return known(now, Long.MAX_VALUE) + n <= cap() && pacer.available(now) >= n;
+        return known(now, Long.MAX_VALUE) + n <= cap()
+            && pacer.available(now) >= n
+            && schedule.available(now) >= n;
       }
       if (!allowanceHolds(n, now)) {
         return false;
@@ -160,7 +170,8 @@ final class Lane {
     if (restored != null) {
       if (alone()) {
         return Math.max(
-            nanosUntilKnownFits(n, now, cap(), Long.MAX_VALUE), pacer.nanosUntilAvailable(n, now));
+            nanosUntilKnownFits(n, now, cap(), Long.MAX_VALUE),
+            Math.max(pacer.nanosUntilAvailable(n, now), schedule.nanosUntilAvailable(n, now)));
       }
       long wait = tokens.nanosUntilAvailable(n, now);
       if (!allowanceHolds(n, now)) {
@@ -206,16 +217,19 @@ final class Lane {
     admissions
         .tailMap(now - effectiveWindowNanos, false)
         .forEach((at, n) -> entries.addLast(new long[] {at, n}));
+    double banked = restored != null ? schedule.available(now) : 0;
+    ArrayDeque<long[]> before = restored;
+    restored = entries;
+    double gap = catchUp(now); // before the unseen: they say nothing of when the gap began
     if (unseen > 0) {
       // Admitted by an earlier owner after its last snapshot (at most this many): counted as if
       // admitted now, the latest they can have been.
       entries.addLast(new long[] {now, unseen});
     }
-    restored = entries;
     // A new history is a new "before": admissions from here on are bounded by what it left.
     allowanceSince = now;
     dropTokens(now);
-    startPacer(now);
+    startLog(now, before != null ? Math.max(banked, gap) : gap);
   }
 
   /** This lane's own admissions in the last window: {@code [nanos, n]}, oldest first. */
@@ -227,15 +241,50 @@ final class Lane {
     return out;
   }
 
-  /** Empties the pacer (capacity: the burst, at least one call). */
-  private void startPacer(long now) {
+  /**
+   * Empties the pacer (capacity: the burst, at least one call) and gives the schedule {@code
+   * banked} calls to make up.
+   */
+  private void startLog(long now, double banked) {
     pacer.setCapacity(Math.max(1, poolBurst), now);
-    pacer.setRate(
-        CATCH_UP_RATE * rateFactor * (limit - poolBurst) * 1e9 / effectiveWindowNanos, now);
-    double available = pacer.available(now);
-    if (available > 0) {
-      pacer.adjust(-available, now);
+    pacer.setRate(CATCH_UP_RATE * steadyRate(), now);
+    pacer.adjust(-pacer.available(now), now);
+    schedule.setCapacity(bankMax(), now);
+    schedule.setRate(steadyRate(), now);
+    schedule.adjust(Math.min(banked, bankMax()) - schedule.available(now), now);
+  }
+
+  /**
+   * What the log may make up when it starts: the steady rate's worth of the time since the last
+   * known admission (own or of an earlier owner), as far as the window has room. Nothing without
+   * any admission in the window: a first start, or one after a long stop, paces from empty.
+   */
+  private double catchUp(long now) {
+    long newest = Long.MIN_VALUE;
+    if (!usage.isEmpty()) {
+      newest = usage.peekLast()[0];
     }
+    if (restored != null && !restored.isEmpty()) {
+      newest = Math.max(newest, restored.peekLast()[0]);
+    }
+    if (newest == Long.MIN_VALUE) {
+      return 0;
+    }
+    double room = Math.max(0, cap() - known(now, Long.MAX_VALUE));
+    return Math.min(room, steadyRate() * Math.max(0, now - newest) / 1e9);
+  }
+
+  /**
+   * The most the schedule banks: a third of the limit, what {@link #CATCH_UP_RATE} makes up before
+   * it leaves the window (a longer idle time banks no more).
+   */
+  private double bankMax() {
+    return cap() / 3;
+  }
+
+  /** The sliding log's steady rate, calls per second: the limit per window. */
+  private double steadyRate() {
+    return rateFactor * limit * 1e9 / effectiveWindowNanos;
   }
 
   private boolean alone() {
@@ -325,6 +374,7 @@ final class Lane {
       // The sliding log decided (and its pacer); the bucket only keeps pace for when the share
       // drops again.
       pacer.adjust(-n, now);
+      schedule.adjust(-n, now);
       tokens.adjust(-Math.min(n, Math.max(0, tokens.available(now))), now);
     } else if (!tokens.tryAcquire(n, now)) {
       throw new IllegalStateException("charged " + n + " without room in " + bucket.tag());

@@ -135,6 +135,26 @@ class QuotaPoolHistoryTest {
         .isGreaterThan(2 * (RPM - BURST));
   }
 
+  /**
+   * A history known to be empty (a first start): the log paces flat at the steady rate, not at the
+   * catch-up rate, and makes up a stall within the window.
+   */
+  @Test
+  void shouldRunAnEmptyHistoryFlatAndMakeUpAStall() {
+    QuotaPool p = pool(0);
+    p.restoreHistory(new TreeMap<>(), 0);
+    p.setShare(1.0);
+    saturate(List.of(p), Duration.ofSeconds(20));
+    long flat = all.size();
+    ticker.advance(Duration.ofSeconds(10)); // nobody asks: a stalled stream thread
+    saturate(List.of(p), Duration.ofMillis(30_500));
+
+    // 1,000 per 60.5 s is ~331 in 20 s (at 1.5 times, ~496).
+    assertThat(flat).isBetween(320L, 340L);
+    assertThat(admittedBetween(Duration.ZERO, WINDOW)).isGreaterThanOrEqualTo(RPM - 5);
+    assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(RPM);
+  }
+
   @Test
   void shouldLoseTheGapWithoutAHistory() {
     long calls = restartAfterAKill(false);
