@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link #onRateLimited}: pauses until the server's {@code retryDelay} and drops banked
- *       tokens; a first, isolated 429 (admission jitter) widens the window by a learned margin and
- *       leaves the rate alone, 429s that persist cut the rate (once per incident: the other calls
- *       in flight will be answered 429 too), which then recovers additively up to a ceiling.
+ *       tokens; a first or second late 429 (admission jitter) widens the window by a learned margin
+ *       and leaves the rate alone, 429s that persist cut the rate (once per incident: the other
+ *       calls in flight will be answered 429 too), which then recovers additively up to a ceiling.
  *   <li>{@link #correct}: refunds an over-estimate of input tokens exactly (as much as the bucket
  *       would hold had the estimate been right, which keeps the bound) and charges an
  *       under-estimate as debt (the server already counted it; we can only slow down after).
@@ -71,6 +71,15 @@ public final class QuotaPool {
 
   /** 429s answered within this long after an incident's pause are calls already on their way. */
   static final Duration ECHO = Duration.ofSeconds(2);
+
+  /**
+   * Incidents in a row (each within two windows of the one before) from which 429s persist: the
+   * first two widen the margin. Late arrivals after a cold start or a stall come as a band, so
+   * their echo can bring a second incident a few seconds after the first (side-by-side: two 429s 4
+   * s apart, one window after a cold start, cut the rate to 0.7 and held it at 0.9 for the rest of
+   * the run, when a margin of 0.4 s was all it took).
+   */
+  static final int PERSISTENT_INCIDENTS = 3;
 
   /** A retryDelay above this says the server's window stays full for long: we are well ahead. */
   static final Duration LONG_RETRY_DELAY = Duration.ofSeconds(2);
@@ -117,6 +126,8 @@ public final class QuotaPool {
   private long marginNanos;
   private boolean hadIncident;
   private long incidentAtNanos;
+  // Incidents in a row, each within two windows of the one before.
+  private int incidentsInARow;
   private long echoUntilNanos;
   private boolean incidentHard;
   private long lastRateLimitedNanos;
@@ -403,14 +414,15 @@ public final class QuotaPool {
    * until then (the server says there is no room before). Beyond that the answer is proportionate:
    *
    * <ul>
-   *   <li>A first 429 (none in the last two windows, a short retryDelay) is admission jitter: the
-   *       server's window and ours are offset by the variable delay between admission here and
-   *       arrival there. The pool drops banked tokens and widens its window by one admission
-   *       interval ({@code window / (share * rpm)}) plus the retryDelay (how long the server's
-   *       window stays full: how far ours trails it), and by one interval for each 429 answered
-   *       within {@link #ECHO} after the pause (calls that were already on their way), up to {@link
-   *       #MAX_MARGIN}: the learned offset, kept for the pool's lifetime. The rate is not cut.
-   *   <li>429s that persist (a new incident within two windows of the previous one), a long
+   *   <li>A first or second 429 incident in a row (the second within two windows of the first),
+   *       with a short retryDelay, is admission jitter: the server's window and ours are offset by
+   *       the variable delay between admission here and arrival there. The pool drops banked tokens
+   *       and widens its window by one admission interval ({@code window / (share * rpm)}) plus the
+   *       retryDelay (how long the server's window stays full: how far ours trails it), and by one
+   *       interval for each 429 answered within {@link #ECHO} after the pause (calls that were
+   *       already on their way), up to {@link #MAX_MARGIN}: the learned offset, kept for the pool's
+   *       lifetime. The rate is not cut.
+   *   <li>429s that persist (a third incident in a row, {@link #PERSISTENT_INCIDENTS}), a long
    *       retryDelay (above {@link #LONG_RETRY_DELAY}: the server's window stays full, we are well
    *       ahead of it) or a margin already at its maximum: the rate is cut (×{@code
    *       decreaseFactor}, once per incident) and recovers at {@code recoveryPerSecond} up to a
@@ -449,8 +461,10 @@ public final class QuotaPool {
       updateLanes(now);
       return;
     }
+    boolean again = hadIncident && now - incidentAtNanos <= 2 * effectiveWindowNanos();
+    incidentsInARow = again ? incidentsInARow + 1 : 1;
     boolean persistent =
-        (hadIncident && now - incidentAtNanos <= 2 * effectiveWindowNanos())
+        incidentsInARow >= PERSISTENT_INCIDENTS
             || ceiling(now) < 1 // back at a rate where 429s persisted before
             || retryDelay.compareTo(LONG_RETRY_DELAY) > 0
             || marginNanos >= maxMarginNanos;

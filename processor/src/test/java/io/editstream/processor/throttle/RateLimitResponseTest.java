@@ -145,15 +145,36 @@ class RateLimitResponseTest {
     assertThat(spread).as("rate factor in the last 15 minutes: %s", late).isLessThan(0.02);
   }
 
+  /**
+   * side-by-side: one window after a cold start, the band of calls that reached the server late
+   * brought two 429s 4 s apart. Both are jitter: the margin grows, the rate stays.
+   */
   @Test
-  void shouldCutWhen429sComeBackWithinTwoWindowsAndRecoverQuicklyUpToTheCeiling() {
+  void shouldWidenTheMarginForASecondLateIncidentNotCut() {
+    QuotaPool pool = pool(1000, 5, null);
+    ticker.advance(Duration.ofMinutes(1));
+
+    pool.onRateLimited(Duration.ofMillis(146));
+    ticker.advance(Duration.ofSeconds(4));
+    pool.onRateLimited(Duration.ofMillis(141));
+
+    assertThat(pool.snapshot().rateFactor()).isEqualTo(1.0);
+    // Each incident: its retryDelay and one admission interval (~61 ms).
+    assertThat(pool.snapshot().windowMargin().toMillis())
+        .isBetween(146 + 141 + 120L, 146 + 141 + 124L);
+  }
+
+  @Test
+  void shouldCutWhen429sComeBackTwiceWithinTwoWindowsEachAndRecoverQuicklyUpToTheCeiling() {
     QuotaPool pool = pool(1000, 5, null);
     ticker.advance(Duration.ofMinutes(1));
 
     pool.onRateLimited(Duration.ofMillis(40)); // jitter: no cut
     ticker.advance(Duration.ofSeconds(30));
+    pool.onRateLimited(Duration.ofMillis(40)); // again: still jitter, a wider margin
+    ticker.advance(Duration.ofSeconds(30));
     assertThat(pool.snapshot().rateFactor()).isEqualTo(1.0);
-    pool.onRateLimited(Duration.ofMillis(40)); // again within two windows: persistent
+    pool.onRateLimited(Duration.ofMillis(40)); // a third time in a row: persistent
 
     assertThat(pool.snapshot().rateFactor()).isCloseTo(0.7, within(1e-9));
     ticker.advance(Duration.ofSeconds(3));
