@@ -223,8 +223,10 @@ final class Lane {
     double gap = catchUp(now); // before the unseen: they say nothing of when the gap began
     if (unseen > 0) {
       // Admitted by an earlier owner after its last snapshot (at most this many): counted as if
-      // admitted now, the latest they can have been.
-      entries.addLast(new long[] {now, unseen});
+      // admitted now, the latest they can have been (or with the current second, counted at its
+      // end: the log stays in time order).
+      long at = entries.isEmpty() ? now : Math.max(now, entries.peekLast()[0]);
+      entries.addLast(new long[] {at, unseen});
     }
     // A new history is a new "before": admissions from here on are bounded by what it left.
     allowanceSince = now;
@@ -346,25 +348,40 @@ final class Lane {
       return 0;
     }
     long from = now - effectiveWindowNanos;
-    java.util.List<long[]> all = new java.util.ArrayList<>();
-    for (long[] e : usage) {
-      if (e[0] > from && e[0] <= upTo) {
-        all.add(e);
+    // Both logs are in time order: walk them together, oldest first.
+    java.util.Iterator<long[]> own = usage.iterator();
+    java.util.Iterator<long[]> theirs = restored.iterator();
+    long[] a = nextIn(own, from, upTo);
+    long[] b = nextIn(theirs, from, upTo);
+    while (a != null || b != null) {
+      long[] e;
+      if (b == null || (a != null && a[0] <= b[0])) {
+        e = a;
+        a = nextIn(own, from, upTo);
+      } else {
+        e = b;
+        b = nextIn(theirs, from, upTo);
       }
-    }
-    for (long[] e : restored) {
-      if (e[0] > from && e[0] <= upTo) {
-        all.add(e);
-      }
-    }
-    all.sort(java.util.Comparator.comparingLong(e -> e[0]));
-    for (long[] e : all) {
       excess -= e[1];
       if (excess <= 0) {
         return e[0] + effectiveWindowNanos - now + 1;
       }
     }
     return Long.MAX_VALUE; // larger than the cap itself
+  }
+
+  /** The next entry of {@code it} in (from, upTo], or null: entries are in time order. */
+  private static long[] nextIn(java.util.Iterator<long[]> it, long from, long upTo) {
+    while (it.hasNext()) {
+      long[] e = it.next();
+      if (e[0] > upTo) {
+        return null;
+      }
+      if (e[0] > from) {
+        return e;
+      }
+    }
+    return null;
   }
 
   /** Charges {@code n} (room must have been checked); returns the event sequence for refunds. */
