@@ -95,7 +95,7 @@ final class Lane {
         restored.pollFirst();
       }
       if (this.share < 1.0 && share >= 1.0) {
-        // Entering the sliding log: no burst; it makes up only a gap since the last admission.
+        // Entering the sliding log: no burst; it makes up only what the window missed.
         startLog(now, catchUp(now));
       }
       if (this.share >= 1.0 && share < 1.0) {
@@ -220,7 +220,7 @@ final class Lane {
     double banked = restored != null ? schedule.available(now) : 0;
     ArrayDeque<long[]> before = restored;
     restored = entries;
-    double gap = catchUp(now); // before the unseen: they say nothing of when the gap began
+    double gap = catchUp(now); // before the unseen: they were not missed
     if (unseen > 0) {
       // Admitted by an earlier owner after its last snapshot (at most this many): counted as if
       // admitted now, the latest they can have been (or with the current second, counted at its
@@ -257,31 +257,34 @@ final class Lane {
   }
 
   /**
-   * What the log may make up when it starts: the steady rate's worth of the time since the last
-   * known admission (own or of an earlier owner), as far as the window has room. Nothing without
-   * any admission in the window: a first start, or one after a long stop, paces from empty.
+   * What the log may make up when it starts: what the steady rate would have admitted since the
+   * oldest admission the window still holds (own or of an earlier owner), less what was admitted
+   * (so never more than the window's room). Nothing without any admission in the window: a first
+   * start, or one after a long stop, paces from empty. A restart that spends a moment below the
+   * full share (its tasks arrive one by one) still makes up its gap.
    */
   private double catchUp(long now) {
-    long newest = Long.MIN_VALUE;
+    long oldest = Long.MAX_VALUE;
     if (!usage.isEmpty()) {
-      newest = usage.peekLast()[0];
+      oldest = usage.peekFirst()[0];
     }
     if (restored != null && !restored.isEmpty()) {
-      newest = Math.max(newest, restored.peekLast()[0]);
+      oldest = Math.min(oldest, restored.peekFirst()[0]);
     }
-    if (newest == Long.MIN_VALUE) {
+    if (oldest == Long.MAX_VALUE) {
       return 0;
     }
-    double room = Math.max(0, cap() - known(now, Long.MAX_VALUE));
-    return Math.min(room, steadyRate() * Math.max(0, now - newest) / 1e9);
+    long span = Math.min(effectiveWindowNanos, Math.max(0, now - oldest));
+    return Math.max(0, steadyRate() * span / 1e9 - known(now, Long.MAX_VALUE));
   }
 
   /**
    * The most the schedule banks: a third of the limit, what {@link #CATCH_UP_RATE} makes up before
-   * it leaves the window (a longer idle time banks no more).
+   * it leaves the window (a longer idle time banks no more), and never less than the pacer holds,
+   * so a small limit still passes whole calls (2 RPM: a third is less than one call).
    */
   private double bankMax() {
-    return cap() / 3;
+    return Math.max(Math.max(1, poolBurst), cap() / 3);
   }
 
   /** The sliding log's steady rate, calls per second: the limit per window. */

@@ -77,6 +77,11 @@ class QuotaPoolHistoryTest {
   }
 
   private long restartAfterAKill(boolean restoreHistory, Duration gap) {
+    return restartAfterAKill(restoreHistory, gap, Duration.ZERO);
+  }
+
+  /** The restarted pool spends {@code atHalfShare} at half the share first (tasks arriving). */
+  private long restartAfterAKill(boolean restoreHistory, Duration gap, Duration atHalfShare) {
     QuotaPool first = pool(1.0);
     saturate(List.of(first), Duration.ofSeconds(120));
     // What the killed instance's tasks wrote down, call by call, before each call started.
@@ -86,8 +91,14 @@ class QuotaPoolHistoryTest {
     if (restoreHistory) {
       restarted.restoreHistory(written, 0);
     }
+    if (!atHalfShare.isZero()) {
+      restarted.setShare(0.5);
+      saturate(List.of(restarted), atHalfShare);
+    }
     restarted.setShare(1.0);
-    saturate(List.of(restarted), Duration.ofSeconds(300).minus(gap).minusSeconds(120));
+    saturate(
+        List.of(restarted),
+        Duration.ofSeconds(300).minus(gap).minus(atHalfShare).minusSeconds(120));
     return all.size();
   }
 
@@ -118,6 +129,19 @@ class QuotaPoolHistoryTest {
     assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(RPM);
     // The bucket's 120 s (1,979) and then the limit in every window: the 16 s cost nothing.
     assertThat(calls).isGreaterThanOrEqualTo(4_930);
+  }
+
+  /**
+   * side-by-side run 4: the restarted instance got its tasks one by one, so its pool ran at half
+   * the share for a moment before the full share; the log then made up nothing (it counted the gap
+   * from its own last admission) and the gap was lost.
+   */
+  @Test
+  void shouldMakeUpTheGapWhenTheRestartPassesThroughAHalfShare() {
+    long calls = restartAfterAKill(true, Duration.ofSeconds(11), Duration.ofSeconds(2));
+
+    assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(RPM);
+    assertThat(calls).isGreaterThanOrEqualTo(4_900);
   }
 
   /**
@@ -153,6 +177,28 @@ class QuotaPoolHistoryTest {
     assertThat(flat).isBetween(320L, 340L);
     assertThat(admittedBetween(Duration.ZERO, WINDOW)).isGreaterThanOrEqualTo(RPM - 5);
     assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(RPM);
+  }
+
+  /**
+   * GuardrailsEndToEndTest at 2 RPM: a schedule that banked only a third of the limit could never
+   * hold one whole call.
+   */
+  @Test
+  void shouldPassWholeCallsAtASmallLimit() {
+    QuotaPool p =
+        QuotaPool.builder("flash-image", QuotaLimits.perMinute(2, 1))
+            .ticker(ticker)
+            .clock(clock)
+            .window(WINDOW)
+            .initialShare(0)
+            .build();
+    p.restoreHistory(new TreeMap<>(), 1);
+    p.setShare(1.0);
+    saturate(List.of(p), Duration.ofSeconds(120));
+
+    // The unseen call counts for the first window: 1 there, then 2 per 60.5 s.
+    assertThat(all).hasSizeBetween(3, 4);
+    assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(2);
   }
 
   @Test
