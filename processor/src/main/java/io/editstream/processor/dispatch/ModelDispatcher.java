@@ -180,7 +180,28 @@ public class ModelDispatcher implements Dispatcher {
 
   @Override
   public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber, String provider) {
-    return attempt(job, provider, job.getBypassCache(), model::generate);
+    return attempt(job, attemptNumber, provider, () -> {});
+  }
+
+  @Override
+  public CompletableFuture<Attempt> attempt(
+      EditJob job, int attemptNumber, String provider, Runnable calling) {
+    return attempt(
+        job,
+        provider,
+        job.getBypassCache(),
+        request -> {
+          try {
+            calling.run();
+          } catch (RuntimeException e) {
+            // Only the quota's bookkeeping: the call goes ahead, counted from its grant.
+            log.warn(
+                "Could not note the start of the call for job {}: {}",
+                job.getJobId(),
+                e.toString());
+          }
+          return model.generate(request);
+        });
   }
 
   @Override

@@ -235,6 +235,14 @@ public final class DispatchGate {
     }
 
     @Override
+    public void started(String jobId) {
+      Admitted admitted = sent.get(jobId);
+      if (admitted != null) {
+        admitted.throttle().started(new JobRef(this, jobId));
+      }
+    }
+
+    @Override
     public void settle(String jobId, Settlement settlement) {
       DispatchGate.this.settle(this, jobId, settlement);
     }

@@ -36,6 +36,8 @@ final class Lane {
   private final WindowMax headroom = new WindowMax();
   private long seq;
 
+  // This lane's own admissions, [nanos, n, charge sequence] in time order: stamped when admitted,
+  // and again when the call leaves (see restamp).
   private final ArrayDeque<long[]> usage = new ArrayDeque<>();
   private long usedInWindow;
 
@@ -399,9 +401,37 @@ final class Lane {
     } else if (!tokens.tryAcquire(n, now)) {
       throw new IllegalStateException("charged " + n + " without room in " + bucket.tag());
     }
-    usage.addLast(new long[] {now, n});
+    long seq = noteHeadroom(now);
+    usage.addLast(new long[] {now, n, seq});
     usedInWindow += n;
-    return noteHeadroom(now);
+    return seq;
+  }
+
+  /**
+   * The call charged at event {@code chargeSeq} leaves only now: its admission counts from {@code
+   * now} in the sliding log (and in what the history writes down), so its slot comes free one
+   * window after it reached the server, not one window after it was granted. Between the two lie
+   * the dispatch's commit and the loading of its images; on a cold start that is seconds, and the
+   * server, which counts the call from its arrival, answered 429 when the log had freed the slot
+   * too early (issue 17). Moving an admission later only ever makes the log stricter; the token
+   * bucket is not touched. A charge no longer in the window, or unknown, is left alone.
+   */
+  void restamp(long chargeSeq, long chargedAt, long now) {
+    java.util.Iterator<long[]> it = usage.descendingIterator();
+    while (it.hasNext()) {
+      long[] e = it.next();
+      if (e[0] < chargedAt) {
+        return; // the charge is stamped at chargedAt or later, so it is not in the log
+      }
+      if (e.length > 2 && e[2] == chargeSeq) {
+        if (e[0] < now) {
+          it.remove();
+          // now is at least every stamp so far (one ticker), so the log stays in time order.
+          usage.addLast(new long[] {now, e[1], chargeSeq});
+        }
+        return;
+      }
+    }
   }
 
   /**

@@ -289,6 +289,27 @@ public final class QuotaPool {
   }
 
   /**
+   * The admitted call leaves for the server now (its dispatch committed, its images loaded): from
+   * here on its admission counts from now in the sliding log, which so frees its slot one window
+   * after the server counted it rather than one window after the grant (see {@link Lane#restamp}).
+   * Once per permit is enough; later calls change nothing but the stamp.
+   */
+  public synchronized void started(Permit permit) {
+    Objects.requireNonNull(permit, "permit");
+    if (permit.pool != this) {
+      throw new IllegalArgumentException("permit " + permit + " is not from pool " + name);
+    }
+    long now = ticker.read();
+    updateLanes(now);
+    for (Lane lane : lanes.values()) {
+      long seq = permit.seq(lane.bucket());
+      if (seq >= 0) {
+        lane.restamp(seq, permit.admittedAtNanos(), now);
+      }
+    }
+  }
+
+  /**
    * The admitted call never reached the server (the dedup cache answered it, or it was abandoned
    * before sending): gives its charge back to every bucket, exactly as much as each would now hold
    * had the call never been admitted, so the sliding-window bound still holds. Applies once per

@@ -258,6 +258,14 @@ public final class RoutedThrottle<T> {
     }
   }
 
+  /** The job's call leaves now: see {@link QuotaPool#started}. Unknown jobs are ignored. */
+  public synchronized void started(T job) {
+    Permit permit = inFlight.get(job);
+    if (permit != null) {
+      permit.pool.started(permit);
+    }
+  }
+
   /** See {@link Throttle#refund}; the admitting pool gets the permit back. */
   public synchronized void refund(T job) {
     Permit permit = inFlight.remove(job);

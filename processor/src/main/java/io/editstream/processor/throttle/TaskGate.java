@@ -65,6 +65,13 @@ public interface TaskGate {
   List<Grant> take();
 
   /**
+   * The call of a job from {@link #take} leaves for the model now (any thread): its admission
+   * counts from now in the pools' sliding logs ({@link QuotaPool#started}). Optional: without it
+   * the admission counts from the grant. Unknown or settled jobs are ignored.
+   */
+  void started(String jobId);
+
+  /**
    * A job from {@link #take} is over (any thread): frees its slot and settles its permit. Unknown
    * or already settled jobs are ignored.
    */

@@ -28,6 +28,18 @@ public interface Dispatcher extends AutoCloseable {
   }
 
   /**
+   * Like {@link #attempt(EditJob, int, String)}, and runs {@code calling} on the thread that sends
+   * the model request, just before each call of this attempt leaves (not when the cache answers
+   * it): the quota's sliding log counts the call from there ({@link
+   * io.editstream.processor.throttle.TaskGate#started}). A dispatcher that does not know when its
+   * call leaves need not run it: the call then counts from its grant.
+   */
+  default CompletableFuture<Attempt> attempt(
+      EditJob job, int attemptNumber, String provider, Runnable calling) {
+    return attempt(job, attemptNumber, provider);
+  }
+
+  /**
    * A finished result for an identical earlier edit, found without I/O (the stream thread's fast
    * path: no quota, no model call). Empty when unknown or when the images must be fetched first.
    */

@@ -751,7 +751,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     live.inFlight(jobId, entry.modelCalls(), route, now());
     CompletableFuture<Dispatcher.Attempt> attempt;
     try {
-      attempt = runtime.dispatcher().attempt(job, entry.attempts(), route);
+      attempt =
+          runtime.dispatcher().attempt(job, entry.attempts(), route, () -> gate.started(jobId));
     } catch (RuntimeException e) {
       attempt = CompletableFuture.failedFuture(e);
     }

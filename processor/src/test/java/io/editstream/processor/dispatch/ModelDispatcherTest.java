@@ -265,6 +265,27 @@ class ModelDispatcherTest {
     assertThat(shared.cached(job("e", "globex", claim))).as("declared digest only").isEmpty();
   }
 
+  /**
+   * The quota log counts a call from when it leaves (issue 17): the hook runs just before the model
+   * is called, once per call, and not for an attempt the cache answers or an image rejected.
+   */
+  @Test
+  void shouldNoteWhenTheCallLeavesOnlyForACallThatIsMade() throws Exception {
+    next = success();
+    ModelDispatcher d = dispatcher(true);
+    byte[] image = png(5);
+    List<Integer> callsWhenNoted = new java.util.ArrayList<>();
+    Runnable noted = () -> callsWhenNoted.add(calls.get());
+
+    d.attempt(job("a", "acme", inline(image)), 1, null, noted).get(5, TimeUnit.SECONDS);
+    d.attempt(job("b", "acme", inline(image)), 1, null, noted).get(5, TimeUnit.SECONDS);
+    byte[] truncated = java.util.Arrays.copyOf(png(6), 40);
+    d.attempt(job("c", "acme", inline(truncated)), 1, null, noted).get(5, TimeUnit.SECONDS);
+
+    assertThat(calls).hasValue(1);
+    assertThat(callsWhenNoted).as("noted once, before the model was called").containsExactly(0);
+  }
+
   @Test
   void shouldNotCacheAFailure() throws Exception {
     ModelDispatcher d = dispatcher(true);

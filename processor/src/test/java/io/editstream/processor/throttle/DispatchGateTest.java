@@ -106,6 +106,34 @@ class DispatchGateTest {
     return granted;
   }
 
+  /**
+   * A call counts in the pool's log (and in the history the task writes down) from when it leaves,
+   * not from its grant: of two jobs granted together, the one that left 5 s later is 5 s later in
+   * the history.
+   */
+  @Test
+  void shouldCountACallFromWhenItLeaves() {
+    DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 1);
+    TaskGate task = gate.register("1_0", Map.of(), Map.of());
+    submit(task, "left-late", MODEL, "t", Priority.BULK, ONE);
+    submit(task, "left-at-once", MODEL, "t", Priority.BULK, ONE);
+    advance(Duration.ofSeconds(2));
+    assertThat(take(task)).containsExactlyInAnyOrder("left-late", "left-at-once");
+    task.started("left-at-once");
+    advance(Duration.ofSeconds(5));
+
+    task.started("left-late");
+    task.started("unknown"); // ignored
+
+    List<Long> seconds =
+        task.history().keySet().stream()
+            .map(k -> Long.parseLong(k.substring(k.lastIndexOf('|') + 1)))
+            .sorted()
+            .toList();
+    assertThat(seconds).hasSize(2);
+    assertThat(seconds.get(1) - seconds.get(0)).isBetween(4L, 6L);
+  }
+
   @Test
   void shouldGrantNothingWhileHeldAndEverythingDueOnRelease() {
     DispatchGate gate = gate(QuotaLimits.perMinute(600, 6), 1);

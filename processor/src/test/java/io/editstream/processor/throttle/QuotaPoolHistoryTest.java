@@ -201,6 +201,71 @@ class QuotaPoolHistoryTest {
     assertThat(maxInAnyServerWindow()).isLessThanOrEqualTo(2);
   }
 
+  /**
+   * side-by-side, every cold start: the first calls left 2 s after their grant (the first commit,
+   * images loaded on a cold JVM), so the log freed their slots 2 s before the server did and the
+   * server answered 429 one window later. Counted from when they leave, they are freed with the
+   * server's window.
+   */
+  @Test
+  void shouldCountACallFromWhenItLeavesNotFromItsGrant() {
+    assertThat(serverPeakWhenTheFirstCallsLeaveLate(true)).isLessThanOrEqualTo(RPM);
+  }
+
+  @Test
+  void shouldOverrunTheServerWindowWhenLateCallsCountFromTheirGrant() {
+    assertThat(serverPeakWhenTheFirstCallsLeaveLate(false)).isGreaterThan(RPM);
+  }
+
+  /**
+   * A first start: the log runs from an empty history, nobody asks for 10 s (the stream thread
+   * reads the backlog), then it is saturated for 130 s; the calls granted in the first 3 s leave 2
+   * s after their grant, all later ones at once. Returns the most calls the server saw in any of
+   * its windows.
+   */
+  private long serverPeakWhenTheFirstCallsLeaveLate(boolean restamp) {
+    QuotaPool p = pool(0);
+    p.restoreHistory(new TreeMap<>(), 0);
+    p.setShare(1.0);
+    ticker.advance(Duration.ofSeconds(10));
+    long coldUntil = ticker.read() + Duration.ofSeconds(3).toNanos();
+    long late = Duration.ofSeconds(2).toNanos();
+    long end = ticker.read() + Duration.ofSeconds(130).toNanos();
+    java.util.ArrayDeque<long[]> leaving = new java.util.ArrayDeque<>(); // [leaves at, index]
+    List<Permit> granted = new ArrayList<>();
+    List<Long> arrivals = new ArrayList<>();
+    while (ticker.read() < end) {
+      long now = ticker.read();
+      while (!leaving.isEmpty() && leaving.peekFirst()[0] <= now) {
+        Permit permit = granted.get((int) leaving.pollFirst()[1]);
+        if (restamp) {
+          p.started(permit);
+        }
+        arrivals.add(now);
+      }
+      java.util.Optional<Permit> permit;
+      while ((permit = p.tryAcquire(ONE)).isPresent()) {
+        granted.add(permit.get());
+        if (now < coldUntil) {
+          leaving.addLast(new long[] {now + late, granted.size() - 1});
+        } else {
+          if (restamp) {
+            p.started(permit.get());
+          }
+          arrivals.add(now);
+        }
+      }
+      ticker.advance(Duration.ofMillis(2));
+    }
+    assertThat(granted).as("saturated").hasSizeGreaterThan(2_000);
+    List<Saturation.Admission> atTheServer = new ArrayList<>();
+    for (long at : arrivals) {
+      atTheServer.add(new Saturation.Admission(0, at, null));
+    }
+    atTheServer.sort(Comparator.comparingLong(Saturation.Admission::nanos));
+    return Saturation.maxInAnyWindow(atTheServer, SERVER_WINDOW.toNanos(), a -> 1);
+  }
+
   @Test
   void shouldLoseTheGapWithoutAHistory() {
     long calls = restartAfterAKill(false);
