@@ -71,8 +71,10 @@ public final class SideBySideBench implements Callable<Integer> {
 
   @Option(
       names = "--chart",
-      defaultValue = "docs/benchmarks-side-by-side.png",
-      description = "Chart file (default ${DEFAULT-VALUE}).")
+      defaultValue = DEFAULT_CHART,
+      description =
+          "Chart file (default ${DEFAULT-VALUE}; with --no-doc and no --chart,"
+              + " target/side-by-side/benchmarks-side-by-side.png).")
   Path chart;
 
   @Option(
@@ -88,6 +90,8 @@ public final class SideBySideBench implements Callable<Integer> {
 
   /** Each system's logs and stdout, kept after the run (the work directory is deleted). */
   static final Path LOGS = Path.of("target", "side-by-side");
+
+  static final String DEFAULT_CHART = "docs/benchmarks-side-by-side.png";
 
   @Override
   public Integer call() throws Exception {
@@ -189,8 +193,14 @@ public final class SideBySideBench implements Callable<Integer> {
           rate.marker("kill -9 " + s.kind.shortLabel, (s.killedAt - t0) / 60_000.0);
         }
       }
-      rate.writePng(chart);
-      System.out.println("Wrote the chart " + chart.toAbsolutePath());
+      // --no-doc leaves docs/ alone: the default chart goes beside the logs instead.
+      Path out =
+          common.noDoc && chart.equals(Path.of(DEFAULT_CHART))
+              ? LOGS.resolve(chart.getFileName())
+              : chart;
+      java.nio.file.Files.createDirectories(out.toAbsolutePath().getParent());
+      rate.writePng(out);
+      System.out.println("Wrote the chart " + out.toAbsolutePath());
     } finally {
       for (Sut s : suts) {
         s.close();
