@@ -190,18 +190,20 @@ public class ModelDispatcher implements Dispatcher {
         job,
         provider,
         job.getBypassCache(),
-        request -> {
-          try {
-            calling.run();
-          } catch (RuntimeException e) {
-            // Only the quota's bookkeeping: the call goes ahead, counted from its grant.
-            log.warn(
-                "Could not note the start of the call for job {}: {}",
-                job.getJobId(),
-                e.toString());
-          }
-          return model.generate(request);
-        });
+        request ->
+            model.generate(
+                request,
+                () -> {
+                  try {
+                    calling.run();
+                  } catch (RuntimeException e) {
+                    // Only the quota's bookkeeping: the call goes ahead, counted from its grant.
+                    log.warn(
+                        "Could not note when the call of job {} left: {}",
+                        job.getJobId(),
+                        e.toString());
+                  }
+                }));
   }
 
   @Override

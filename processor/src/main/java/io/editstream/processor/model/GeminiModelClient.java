@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -81,6 +82,16 @@ public final class GeminiModelClient implements ModelClient {
    * stops a runaway answer before it takes the heap.
    */
   static final int MAX_ANSWER_STRING_CHARS = 96 * 1024 * 1024;
+
+  /** Names a request's leaving hook inside this process; {@link #sendOnce} strips it. */
+  static final String CALL_HEADER = "x-editstream-call";
+
+  // Leaving hooks of requests not sent yet, by call id (one map: every client's OkHttp client
+  // shares the interceptor; ids are unique in the process).
+  private static final java.util.concurrent.ConcurrentHashMap<String, Runnable> LEAVING =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.concurrent.atomic.AtomicLong CALL_IDS =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final Client client;
   private final String provider;
@@ -203,9 +214,21 @@ public final class GeminiModelClient implements ModelClient {
         .build();
   }
 
-  /** Marks the request body one-shot: OkHttp never sends a request that may have left again. */
+  /**
+   * Marks the request body one-shot: OkHttp never sends a request that may have left again. Runs
+   * the request's {@link #generate(ModelRequest, Runnable) leaving} hook, named by {@link
+   * #CALL_HEADER}, which it strips: the header never leaves the process.
+   */
   private static Response sendOnce(Interceptor.Chain chain) throws IOException {
     Request request = chain.request();
+    String call = request.header(CALL_HEADER);
+    if (call != null) {
+      request = request.newBuilder().removeHeader(CALL_HEADER).build();
+      Runnable leaving = LEAVING.remove(call);
+      if (leaving != null) {
+        leaving.run();
+      }
+    }
     RequestBody body = request.body();
     if (body == null || body.isOneShot()) {
       return chain.proceed(request);
@@ -252,6 +275,33 @@ public final class GeminiModelClient implements ModelClient {
     history.add(firstTurn(request));
     GenerateContentConfig config = config(request);
     return turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
+  }
+
+  /**
+   * Runs {@code leaving} on OkHttp's thread just before the first request goes out, after the SDK
+   * built it and OkHttp's dispatcher let it through: on a cold JVM that is up to seconds after the
+   * call began, and the server counts the call from its arrival (issue 17: the quota log freed
+   * slots a second early and the server answered 429). The request carries an id in {@link
+   * #CALL_HEADER}, which {@link #sendOnce} strips. A request that never leaves never runs it.
+   */
+  @Override
+  public CompletableFuture<Outcome> generate(ModelRequest request, Runnable leaving) {
+    String call = Long.toString(CALL_IDS.incrementAndGet());
+    LEAVING.put(call, leaving);
+    List<Content> history = new ArrayList<>();
+    history.add(firstTurn(request));
+    GenerateContentConfig config =
+        config(request).toBuilder()
+            .httpOptions(HttpOptions.builder().headers(Map.of(CALL_HEADER, call)).build())
+            .build();
+    CompletableFuture<Outcome> outcome;
+    try {
+      outcome = turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
+    } catch (RuntimeException e) {
+      LEAVING.remove(call);
+      throw e;
+    }
+    return outcome.whenComplete((o, e) -> LEAVING.remove(call));
   }
 
   /** The first user turn of a request as it is sent: the input images, then the instruction. */

@@ -131,6 +131,11 @@ public final class VertexModelClient implements ModelClient {
   }
 
   @Override
+  public CompletableFuture<Outcome> generate(ModelRequest request, Runnable leaving) {
+    return door.generate(request, leaving);
+  }
+
+  @Override
   public String provider() {
     return door.provider();
   }

@@ -280,6 +280,12 @@ public final class ProviderRouter implements ModelClient {
 
   @Override
   public CompletableFuture<Outcome> generate(ModelRequest request) {
+    return generate(request, () -> {});
+  }
+
+  /** Runs {@code leaving} when a provider's request leaves (again on a failover: later is safe). */
+  @Override
+  public CompletableFuture<Outcome> generate(ModelRequest request, Runnable leaving) {
     try {
       if (request.provider() != null) {
         Lane pinned = byName.get(request.provider());
@@ -295,14 +301,15 @@ public final class ProviderRouter implements ModelClient {
                       + "'; configured: "
                       + providers()));
         }
-        return next(request, List.of(pinned), 0, null);
+        return next(request, List.of(pinned), 0, null, leaving);
       }
       Lane preferred =
           request.preferredProvider() == null ? null : byName.get(request.preferredProvider());
       if (preferred != null) {
-        return next(request, lanes.subList(lanes.indexOf(preferred), lanes.size()), 0, null);
+        return next(
+            request, lanes.subList(lanes.indexOf(preferred), lanes.size()), 0, null, leaving);
       }
-      return next(request, lanes, 0, null);
+      return next(request, lanes, 0, null, leaving);
     } catch (RuntimeException e) {
       log.error("Provider router failed before a call", e);
       return CompletableFuture.completedFuture(internal(e));
@@ -311,7 +318,7 @@ public final class ProviderRouter implements ModelClient {
 
   /** Calls the first available lane from {@code from}, or answers without a call. */
   private CompletableFuture<Outcome> next(
-      ModelRequest request, List<Lane> candidates, int from, Failure previous) {
+      ModelRequest request, List<Lane> candidates, int from, Failure previous, Runnable leaving) {
     Instant now = clock.instant();
     for (int i = from; i < candidates.size(); i++) {
       Lane lane = candidates.get(i);
@@ -321,7 +328,7 @@ public final class ProviderRouter implements ModelClient {
           && lane.dailyHeldUntil(request.model(), now) == null
           && lane.mayCall(request.model(), now)
           && lane.tryAcquire(now)) {
-        return call(request, candidates, i, lane);
+        return call(request, candidates, i, lane, leaving);
       }
     }
     // No call anywhere: every candidate that could take it answered 404 for this model.
@@ -338,10 +345,10 @@ public final class ProviderRouter implements ModelClient {
   }
 
   private CompletableFuture<Outcome> call(
-      ModelRequest request, List<Lane> candidates, int index, Lane lane) {
+      ModelRequest request, List<Lane> candidates, int index, Lane lane, Runnable leaving) {
     CompletableFuture<Outcome> future;
     try {
-      future = Objects.requireNonNull(lane.route.client().generate(request), "future");
+      future = Objects.requireNonNull(lane.route.client().generate(request, leaving), "future");
     } catch (RuntimeException e) {
       future = CompletableFuture.failedFuture(e);
     }
@@ -355,12 +362,17 @@ public final class ProviderRouter implements ModelClient {
               }
               return outcome;
             })
-        .thenCompose(outcome -> settle(request, candidates, index, lane, outcome))
+        .thenCompose(outcome -> settle(request, candidates, index, lane, outcome, leaving))
         .exceptionally(ProviderRouter::internal);
   }
 
   private CompletableFuture<Outcome> settle(
-      ModelRequest request, List<Lane> candidates, int index, Lane lane, Outcome outcome) {
+      ModelRequest request,
+      List<Lane> candidates,
+      int index,
+      Lane lane,
+      Outcome outcome,
+      Runnable leaving) {
     Instant now = clock.instant();
     if (outcome instanceof Success s) {
       lane.breaker.onSuccess();
@@ -442,7 +454,7 @@ public final class ProviderRouter implements ModelClient {
           reason == null ? f : withEarliest(f, candidates, now));
     }
     failover(lane, reason);
-    return next(request, candidates, index + 1, f);
+    return next(request, candidates, index + 1, f, leaving);
   }
 
   private void failover(Lane from, String reason) {

@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -390,6 +391,51 @@ class GeminiModelClientTest {
 
       assertThat(busy.httpStatus()).isEqualTo(503);
       assertThat(server.requests()).isEqualTo(5);
+    }
+  }
+
+  /**
+   * The quota log counts a call from when its request leaves (issue 17): the hook runs when OkHttp
+   * sends the request, not when the call began (a request queued behind the connection limit has
+   * not left), once per call, and the header that names it never reaches the server.
+   */
+  @Test
+  void shouldRunTheLeavingHookWhenTheRequestLeavesAndKeepItsHeaderInside() throws Exception {
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    byte[] busy =
+        ascii("{\"error\":{\"code\":503,\"message\":\"busy\",\"status\":\"UNAVAILABLE\"}}");
+    try (WireServer server =
+            WireServer.start(
+                out -> {
+                  try {
+                    answer.await(30, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  return WireServer.http(503, new String[0], busy).send(out);
+                });
+        GeminiModelClient c = overWire(server)) { // at most 2 requests at a time
+      java.util.concurrent.atomic.AtomicInteger left =
+          new java.util.concurrent.atomic.AtomicInteger();
+      List<CompletableFuture<Outcome>> calls = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        calls.add(c.generate(request("edit " + i), left::incrementAndGet));
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> server.requests() == 2);
+      assertThat(left).as("the third waits for a connection: it has not left").hasValue(2);
+
+      answer.countDown();
+      for (CompletableFuture<Outcome> call : calls) {
+        assertThat(call.get(30, TimeUnit.SECONDS)).isInstanceOf(Failure.class);
+      }
+      assertThat(left).hasValue(3);
+      assertThat(server.requests()).isEqualTo(3);
+      assertThat(server.headerLines())
+          .isNotEmpty()
+          .noneMatch(
+              h -> h.toLowerCase(java.util.Locale.ROOT).startsWith(GeminiModelClient.CALL_HEADER));
     }
   }
 

@@ -92,6 +92,21 @@ class ProviderRouterTest {
         .isEqualTo(1);
   }
 
+  /** The quota log's leaving hook reaches the provider's client, again on a failover. */
+  @Test
+  void shouldPassTheLeavingHookToEachProviderItCalls() {
+    studio.then(quota(Duration.ofSeconds(60)));
+    java.util.concurrent.atomic.AtomicInteger left =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    Success s = (Success) router.generate(request(null), left::incrementAndGet).join();
+
+    assertThat(s.provider()).isEqualTo("wavespeed");
+    assertThat(studio.withHook).hasValue(1);
+    assertThat(wavespeed.withHook).hasValue(1);
+    assertThat(left).hasValue(2);
+  }
+
   @Test
   void shouldPricePerImageOncePerStep() {
     Success s = (Success) call(request("wavespeed", "add a shadow", "crop"));

@@ -16,6 +16,8 @@ final class ScriptedClient implements ModelClient {
       new ArrayDeque<>();
   private Function<ModelRequest, CompletableFuture<Outcome>> otherwise;
   final AtomicInteger calls = new AtomicInteger();
+  // Calls that came with a leaving hook (the router passes it on to the provider's client).
+  final AtomicInteger withHook = new AtomicInteger();
   boolean closed;
 
   ScriptedClient(String name, Outcome always) {
@@ -47,6 +49,13 @@ final class ScriptedClient implements ModelClient {
       next = script.isEmpty() ? otherwise : script.poll();
     }
     return next.apply(request);
+  }
+
+  @Override
+  public CompletableFuture<Outcome> generate(ModelRequest request, Runnable leaving) {
+    withHook.incrementAndGet();
+    leaving.run();
+    return generate(request);
   }
 
   @Override

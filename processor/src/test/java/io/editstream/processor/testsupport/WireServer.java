@@ -9,7 +9,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +40,7 @@ public final class WireServer implements AutoCloseable {
             return t;
           });
   private final AtomicInteger requests = new AtomicInteger();
+  private final List<String> headerLines = new CopyOnWriteArrayList<>();
   private volatile Answer answer;
 
   private WireServer(Answer answer) throws IOException {
@@ -101,6 +104,11 @@ public final class WireServer implements AutoCloseable {
     return requests.get();
   }
 
+  /** Every header line of every request read so far. */
+  public List<String> headerLines() {
+    return List.copyOf(headerLines);
+  }
+
   public void answer(Answer next) {
     this.answer = next;
   }
@@ -128,6 +136,7 @@ public final class WireServer implements AutoCloseable {
         }
         long length = 0;
         for (String line = line(in); line != null && !line.isEmpty(); line = line(in)) {
+          headerLines.add(line);
           String lower = line.toLowerCase(Locale.ROOT);
           if (lower.startsWith("content-length:")) {
             length = Long.parseLong(lower.substring("content-length:".length()).trim());
