@@ -109,9 +109,7 @@ final class Lane {
     }
     this.rateFactor = rateFactor;
     if (restored != null) {
-      pacer.setRate(CATCH_UP_RATE * steadyRate(), now);
-      schedule.setRate(steadyRate(), now);
-      schedule.setCapacity(bankMax(), now);
+      applyLogRates(now);
     }
     double newExcess = demandExcess.maxFrom(Long.MIN_VALUE, 0);
     if (newExcess != capacityExcess) {
@@ -220,7 +218,6 @@ final class Lane {
         .tailMap(now - effectiveWindowNanos, false)
         .forEach((at, n) -> entries.addLast(new long[] {at, n}));
     double banked = restored != null ? schedule.available(now) : 0;
-    ArrayDeque<long[]> before = restored;
     restored = entries;
     double gap = catchUp(now); // before the unseen: they were not missed
     if (unseen > 0) {
@@ -233,7 +230,7 @@ final class Lane {
     // A new history is a new "before": admissions from here on are bounded by what it left.
     allowanceSince = now;
     dropTokens(now);
-    startLog(now, before != null ? Math.max(banked, gap) : gap);
+    startLog(now, Math.max(banked, gap));
   }
 
   /** This lane's own admissions in the last window: {@code [nanos, n]}, oldest first. */
@@ -250,12 +247,22 @@ final class Lane {
    * banked} calls to make up.
    */
   private void startLog(long now, double banked) {
-    pacer.setCapacity(Math.max(1, poolBurst), now);
-    pacer.setRate(CATCH_UP_RATE * steadyRate(), now);
+    applyLogRates(now);
     pacer.adjust(-pacer.available(now), now);
+    schedule.adjust(Math.min(banked, bankMax()) - schedule.available(now), now);
+  }
+
+  /** The pacer's and the schedule's rates and capacities at the current rate factor and window. */
+  private void applyLogRates(long now) {
+    pacer.setCapacity(pacerCapacity(), now);
+    pacer.setRate(CATCH_UP_RATE * steadyRate(), now);
     schedule.setCapacity(bankMax(), now);
     schedule.setRate(steadyRate(), now);
-    schedule.adjust(Math.min(banked, bankMax()) - schedule.available(now), now);
+  }
+
+  /** The pacer holds the burst, and never less than one whole call. */
+  private double pacerCapacity() {
+    return Math.max(1, poolBurst);
   }
 
   /**
@@ -286,7 +293,7 @@ final class Lane {
    * so a small limit still passes whole calls (2 RPM: a third is less than one call).
    */
   private double bankMax() {
-    return Math.max(Math.max(1, poolBurst), cap() / 3);
+    return Math.max(pacerCapacity(), cap() / 3);
   }
 
   /** The sliding log's steady rate, calls per second: the limit per window. */
