@@ -271,9 +271,14 @@ public final class GeminiModelClient implements ModelClient {
 
   @Override
   public CompletableFuture<Outcome> generate(ModelRequest request) {
+    return conversation(request, config(request));
+  }
+
+  /** The request's turns under {@code config}: the first turn, then one per step. */
+  private CompletableFuture<Outcome> conversation(
+      ModelRequest request, GenerateContentConfig config) {
     List<Content> history = new ArrayList<>();
     history.add(firstTurn(request));
-    GenerateContentConfig config = config(request);
     return turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
   }
 
@@ -287,21 +292,13 @@ public final class GeminiModelClient implements ModelClient {
   @Override
   public CompletableFuture<Outcome> generate(ModelRequest request, Runnable leaving) {
     String call = Long.toString(CALL_IDS.incrementAndGet());
-    LEAVING.put(call, leaving);
-    List<Content> history = new ArrayList<>();
-    history.add(firstTurn(request));
     GenerateContentConfig config =
         config(request).toBuilder()
             .httpOptions(HttpOptions.builder().headers(Map.of(CALL_HEADER, call)).build())
             .build();
-    CompletableFuture<Outcome> outcome;
-    try {
-      outcome = turn(request, config, history, 0, Usage.NONE, Duration.ZERO);
-    } catch (RuntimeException e) {
-      LEAVING.remove(call);
-      throw e;
-    }
-    return outcome.whenComplete((o, e) -> LEAVING.remove(call));
+    LEAVING.put(call, leaving);
+    // Removed when the conversation ends, answered or failed (turn makes SDK errors a failed step).
+    return conversation(request, config).whenComplete((o, e) -> LEAVING.remove(call));
   }
 
   /** The first user turn of a request as it is sent: the input images, then the instruction. */
