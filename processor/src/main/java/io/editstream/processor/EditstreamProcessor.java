@@ -108,6 +108,9 @@ public final class EditstreamProcessor implements AutoCloseable {
   /** Default of Kafka Streams' {@code buffered.records.per.partition} (Kafka's own: 1000). */
   static final int BUFFERED_RECORDS_PER_PARTITION = 32;
 
+  /** Default of the Streams producer's {@code retry.backoff.ms} (Kafka's own: 100). */
+  static final long PRODUCER_RETRY_BACKOFF_MS = 10;
+
   private final ProcessorConfig config;
   private final PrometheusMeterRegistry meters;
   private final KafkaStreams streams;
@@ -459,6 +462,15 @@ public final class EditstreamProcessor implements AutoCloseable {
     // Granted model calls start at the next punctuation; an idle stream thread would otherwise
     // block up to 100 ms in poll() before it runs one.
     p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 10L);
+    // Outcomes and dispatches commit back to back. A transaction that starts while the markers of
+    // the previous one are still being written gets CONCURRENT_TRANSACTIONS on its offsets
+    // (AddOffsetsToTxn), and the producer retries after retry.backoff.ms: Kafka's 100 ms stalled
+    // the stream thread for ~100 ms at a time, every record behind it waiting (KAFKA-5477 lowered
+    // this to 20 ms for AddPartitionsToTxn only). 10 ms, still growing exponentially up to
+    // retry.backoff.max.ms, costs a few more requests to a busy coordinator.
+    p.putIfAbsent(
+        StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG),
+        PRODUCER_RETRY_BACKOFF_MS);
     if (!config.instanceId().isEmpty()) {
       // Static membership (issue 17.1): a restart after kill -9 takes its tasks back at once,
       // instead of waiting out the dead member's session and rebalancing everyone. The slot keeps

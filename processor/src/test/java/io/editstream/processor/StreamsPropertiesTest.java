@@ -9,6 +9,8 @@ import io.editstream.processor.config.Settings;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +51,36 @@ class StreamsPropertiesTest {
             new StreamsConfig(withRequired(p))
                 .getInt(StreamsConfig.BUFFERED_RECORDS_PER_PARTITION_CONFIG))
         .isEqualTo(1000);
+  }
+
+  @Test
+  void shouldRetryTheStreamsProducersTransactionRequestsSoonerThanKafkasDefault() {
+    long retryBackoff = producerRetryBackoffMs(minimal());
+
+    assertThat(retryBackoff).isEqualTo(EditstreamProcessor.PRODUCER_RETRY_BACKOFF_MS);
+    assertThat(retryBackoff)
+        .isLessThan(
+            (Long)
+                ProducerConfig.configDef()
+                    .defaultValues()
+                    .get(ProducerConfig.RETRY_BACKOFF_MS_CONFIG));
+  }
+
+  @Test
+  void shouldLetAKafkaSettingOverrideTheProducersRetryBackoff() {
+    Map<String, String> m = minimal();
+    m.put("kafka.producer.retry.backoff.ms", "250");
+
+    assertThat(producerRetryBackoffMs(m)).isEqualTo(250L);
+  }
+
+  /** retry.backoff.ms as the producer Kafka Streams builds from these settings would read it. */
+  private static long producerRetryBackoffMs(Map<String, String> settings) {
+    Map<String, Object> producer =
+        new HashMap<>(new StreamsConfig(withRequired(streams(settings))).getProducerConfigs("c"));
+    producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return new ProducerConfig(producer).getLong(ProducerConfig.RETRY_BACKOFF_MS_CONFIG);
   }
 
   @Test
