@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.batch.BatchClient;
 import io.editstream.processor.batch.BatchService;
-import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
 import io.editstream.processor.throttle.BatchQuota;
 import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
-import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
@@ -22,11 +18,8 @@ import io.editstream.schema.Priority;
 import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,12 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.Punctuator;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,10 +54,10 @@ class BatchLaneWiringTest {
 
   @TempDir Path stateDir;
 
-  private final AtomicLong nanos = new AtomicLong(START.toEpochMilli() * 1_000_000);
+  private final FakeTime clock = new FakeTime(START);
+  private final AtomicLong nanos = clock.nanos;
   private final FakeBatches batches = new FakeBatches();
   private final FakeDispatcher dispatcher = new FakeDispatcher();
-  private final PlainAvroSerde<EditJob> jobSerde = new PlainAvroSerde<>(EditJob.class);
   private TopologyHarness harness;
   private DispatchGate gate;
   // The batch deadline and quota of the next runtime (the defaults: 24 h, online, no limit).
@@ -75,24 +66,6 @@ class BatchLaneWiringTest {
   private long quotaRequests;
   private BatchQuota quota;
   private JobRuntime.Validator validator = job -> Optional.empty();
-
-  private final Clock clock =
-      new Clock() {
-        @Override
-        public ZoneId getZone() {
-          return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-          return this;
-        }
-
-        @Override
-        public Instant instant() {
-          return Instant.ofEpochMilli(nanos.get() / 1_000_000);
-        }
-      };
 
   @AfterEach
   void tearDown() {
@@ -106,20 +79,9 @@ class BatchLaneWiringTest {
   }
 
   private JobRuntime runtime(boolean failOnBatchFailure, boolean bulkByDefault) {
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     gate =
-        new DispatchGate(
-            new InFlightLimit(8, meters),
-            1,
-            model ->
-                QuotaPool.builder(model, new QuotaLimits(0, 0, 0, 1_000_000, 1))
-                    .ticker(nanos::get)
-                    .clock(clock)
-                    .build(),
-            Map.of(),
-            1.0,
-            10_000,
-            meters);
+        TopologyHarness.gate(
+            clock, new QuotaLimits(0, 0, 0, 1_000_000, 1), 8, new SimpleMeterRegistry());
     JobRuntime base =
         TopologyHarness.runtime(
             dispatcher,
@@ -170,15 +132,11 @@ class BatchLaneWiringTest {
   }
 
   private void run(Duration d) {
-    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
-      nanos.addAndGet(JobProcessor.TICK.toNanos());
-      harness.driver.advanceWallClockTime(JobProcessor.TICK);
-    }
+    harness.run(clock, d);
   }
 
   private void tick() {
-    nanos.addAndGet(JobProcessor.TICK.toNanos());
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.run(clock, JobProcessor.TICK);
   }
 
   private Map<String, PendingJob> pendingEntries() {
@@ -637,29 +595,15 @@ class BatchLaneWiringTest {
   }
 
   private final class Restarted {
-    final MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
+    final TopologyHarness.RestoredTask task = new TopologyHarness.RestoredTask();
+    final MockProcessorContext<String, SpecificRecord> context = task.context;
     final JobProcessor processor;
     final Punctuator tick;
 
     Restarted(Map<String, byte[]> pendingEntries) {
-      KeyValueStore<String, byte[]> pending =
-          store(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
-      store(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
-      store(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
-      store(context, JobProcessor.RPD_STORE, Serdes.Long());
-      store(context, JobProcessor.SPEND_STORE, Serdes.Long());
-      store(context, JobProcessor.HISTORY_STORE, Serdes.Long());
-      pendingEntries.forEach(pending::put);
-      processor =
-          new JobProcessor(
-              runtime(false),
-              jobSerde.deserializer(),
-              new PlainAvroSerde<>(EditResult.class).deserializer(),
-              new PlainAvroSerde<>(CancelRequest.class).deserializer(),
-              "results",
-              ModelIds.of(MODEL));
-      processor.init(context);
-      tick = context.scheduledPunctuators().get(0).getPunctuator();
+      pendingEntries.forEach(task.pending::put);
+      processor = task.open(runtime(false));
+      tick = task.tick();
     }
 
     void run(Duration d) {
@@ -738,19 +682,6 @@ class BatchLaneWiringTest {
     assertThat(batches.created()).hasSize(1);
     assertThat(task.results()).containsExactlyInAnyOrder("j0", "j1", "j2");
     task.processor.close();
-  }
-
-  private static <V> KeyValueStore<String, V> store(
-      MockProcessorContext<String, SpecificRecord> context,
-      String name,
-      org.apache.kafka.common.serialization.Serde<V> values) {
-    KeyValueStore<String, V> store =
-        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
-    return store;
   }
 
   /** Online calls are recorded and answered at the online price; batch answers pass through. */

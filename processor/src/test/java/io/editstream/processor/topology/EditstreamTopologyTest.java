@@ -102,26 +102,7 @@ class EditstreamTopologyTest {
                       FailureCode.MODEL_UNAVAILABLE, 503, "HTTP 503 UNAVAILABLE", Duration.ZERO)));
         }
       }
-      return CompletableFuture.completedFuture(
-          new Produced(
-              List.of(
-                  OutputImage.newBuilder()
-                      .setUri("file:///blobs/abc.png")
-                      .setSha256("ab".repeat(32))
-                      .setMimeType("image/png")
-                      .setWidth(1024)
-                      .setHeight(1024)
-                      .setSizeBytes(1234)
-                      .build()),
-              "done",
-              "gemini-3.1-flash-image-preview",
-              "v1",
-              new TokenUsage(100, 1120, 1120, 1220),
-              Duration.ofMillis(5),
-              false,
-              "ck",
-              "test",
-              null));
+      return CompletableFuture.completedFuture(TopologyHarness.produced());
     }
   }
 

@@ -3,8 +3,6 @@ package io.editstream.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.model.Outcome;
-import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
@@ -15,9 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,35 +29,24 @@ class GuardrailsWiringTest {
 
   private final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<String, CompletableFuture<Dispatcher.Attempt>> calls =
-      new ConcurrentHashMap<>();
+
+  /** Each call waits for the test to answer it; a new call replaces the answered one. */
+  private final TopologyHarness.WaitingDispatcher dispatcher =
+      new TopologyHarness.WaitingDispatcher();
+
+  private final Map<String, CompletableFuture<Dispatcher.Attempt>> calls = dispatcher.calls;
   private TopologyHarness harness;
   private boolean closed;
 
   private final MutableClock clock = new MutableClock(Instant.ofEpochMilli(1_700_000_000_000L));
 
-  private final Map<String, Integer> callCount = new ConcurrentHashMap<>();
-
-  /** Each call waits for the test to answer it; a new call replaces the answered one. */
-  private final Dispatcher dispatcher =
-      (job, attempt) -> {
-        CompletableFuture<Dispatcher.Attempt> call = new CompletableFuture<>();
-        calls.put(job.getJobId(), call);
-        callCount.merge(job.getJobId(), 1, Integer::sum);
-        return call;
-      };
+  private final Map<String, Integer> callCount = dispatcher.callCount;
 
   @BeforeEach
   void setUp() {
-    JobRuntime runtime =
-        TopologyHarness.runtime(
-            dispatcher,
-            job -> Optional.empty(),
-            // One call at a time: the second job waits for a slot.
-            DispatchGate.unlimited(new InFlightLimit(1, meters), 1, meters),
-            clock,
-            Duration.ZERO, // no backoff of its own: the 503's retry delay (10 s) decides
-            new TopologyMetrics(meters));
+    // One call at a time: the second job waits for a slot; no backoff of its own: the 503's retry
+    // delay (10 s) decides.
+    JobRuntime runtime = TopologyHarness.unthrottled(dispatcher, 1, clock, meters);
     harness = new TopologyHarness(runtime, "guardrails-test", stateDir);
   }
 

@@ -3,8 +3,6 @@ package io.editstream.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.model.Outcome;
-import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.FailureCode;
 import io.editstream.testkit.MutableClock;
@@ -15,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
@@ -55,14 +52,7 @@ class JobMetricsWiringTest {
 
   @BeforeEach
   void setUp() {
-    JobRuntime runtime =
-        TopologyHarness.runtime(
-            dispatcher,
-            job -> Optional.empty(),
-            DispatchGate.unlimited(new InFlightLimit(4, meters), 1, meters),
-            clock,
-            Duration.ZERO,
-            new TopologyMetrics(meters));
+    JobRuntime runtime = TopologyHarness.unthrottled(dispatcher, 4, clock, meters);
     harness = new TopologyHarness(runtime, "job-metrics-test", stateDir);
   }
 

@@ -13,8 +13,6 @@ import io.editstream.processor.image.ImageLoader;
 import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.testsupport.WireServer;
-import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
@@ -35,7 +33,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -76,14 +73,7 @@ class ModelCallsWiringTest {
             true,
             Runnable::run,
             Clock.systemUTC());
-    JobRuntime runtime =
-        TopologyHarness.runtime(
-            dispatcher,
-            job -> Optional.empty(),
-            DispatchGate.unlimited(new InFlightLimit(4, meters), 1, meters),
-            Clock.systemUTC(),
-            Duration.ZERO,
-            new TopologyMetrics(meters));
+    JobRuntime runtime = TopologyHarness.unthrottled(dispatcher, 4, Clock.systemUTC(), meters);
     harness = new TopologyHarness(runtime, "model-calls-test", stateDir);
   }
 

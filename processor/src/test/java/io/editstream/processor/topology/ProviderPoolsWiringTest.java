@@ -9,7 +9,6 @@ import io.editstream.processor.throttle.QuotaPool;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.Priority;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +16,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -61,17 +59,7 @@ class ProviderPoolsWiringTest {
           String served = named != null ? named : provider;
           calledOn.put(job.getJobId(), String.valueOf(served));
           return CompletableFuture.completedFuture(
-              new Dispatcher.Produced(
-                  List.of(),
-                  "done",
-                  MODEL,
-                  "v1",
-                  new TokenUsage(300, 1120, 1120, 1420),
-                  Duration.ofMillis(5),
-                  false,
-                  "ck-" + job.getJobId(),
-                  served,
-                  null));
+              TopologyHarness.imageless(false, "ck-" + job.getJobId(), served, null));
         }
       };
 
@@ -95,13 +83,7 @@ class ProviderPoolsWiringTest {
             10_000,
             meters);
     JobRuntime runtime =
-        TopologyHarness.runtime(
-            dispatcher,
-            job -> Optional.empty(),
-            gate,
-            time,
-            Duration.ofMillis(100),
-            new TopologyMetrics(meters));
+        TopologyHarness.runtime(dispatcher, gate, time, new TopologyMetrics(meters));
     harness = new TopologyHarness(runtime, "provider-pools-wiring-test", stateDir);
     jobs = harness.jobs;
     results = harness.results;
@@ -127,10 +109,7 @@ class ProviderPoolsWiringTest {
 
   /** Moves the fake time and the driver's wall clock together, one punctuation at a time. */
   private void run(Duration d) {
-    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
-      time.nanos.addAndGet(JobProcessor.TICK.toNanos());
-      harness.driver.advanceWallClockTime(JobProcessor.TICK);
-    }
+    harness.run(time, d);
   }
 
   @Test

@@ -2,16 +2,10 @@ package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
-import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditJob;
-import io.editstream.schema.EditResult;
 import io.editstream.schema.Priority;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,14 +13,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.Punctuator;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
@@ -58,44 +48,17 @@ class QuotaHistoryWiringTest {
   private final Dispatcher dispatcher =
       (job, attempt) -> {
         calls.add(nanos.get());
-        return CompletableFuture.completedFuture(
-            new Dispatcher.Produced(
-                List.of(),
-                "done",
-                MODEL,
-                "v1",
-                new TokenUsage(300, 1120, 1120, 1420),
-                Duration.ofMillis(5),
-                false,
-                "ck",
-                "test",
-                null));
+        return CompletableFuture.completedFuture(TopologyHarness.imageless());
       };
 
   private DispatchGate gate() {
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    return new DispatchGate(
-        new InFlightLimit(16, meters),
-        1,
-        model ->
-            QuotaPool.builder(model, QuotaLimits.perMinute(RPM, 5))
-                .ticker(nanos::get)
-                .clock(clock)
-                .build(),
-        Map.of(),
-        1.0,
-        10_000,
-        meters);
+    return TopologyHarness.gate(
+        clock, QuotaLimits.perMinute(RPM, 5), 16, new SimpleMeterRegistry());
   }
 
   private JobRuntime runtime(DispatchGate gate) {
     return TopologyHarness.runtime(
-        dispatcher,
-        job -> Optional.empty(),
-        gate,
-        clock,
-        Duration.ofMillis(100),
-        new TopologyMetrics(new SimpleMeterRegistry()));
+        dispatcher, gate, clock, new TopologyMetrics(new SimpleMeterRegistry()));
   }
 
   /** A processor instance: a new gate and pool (nothing in memory). */
@@ -121,8 +84,7 @@ class QuotaHistoryWiringTest {
   }
 
   private void tick() {
-    nanos.addAndGet(JobProcessor.TICK.toNanos());
-    harness.driver.advanceWallClockTime(JobProcessor.TICK);
+    harness.run(clock, JobProcessor.TICK);
   }
 
   private long historySum() {
@@ -162,35 +124,19 @@ class QuotaHistoryWiringTest {
     int beforeKill = calls.size();
     // What the changelog restores after a kill -9: the task's stores as last written.
     Map<String, byte[]> pending =
-        contents(harness.driver.getKeyValueStore(JobProcessor.PENDING_STORE));
+        TopologyHarness.contents(harness.driver.getKeyValueStore(JobProcessor.PENDING_STORE));
     Map<String, Long> history =
-        contents(harness.driver.getKeyValueStore(JobProcessor.HISTORY_STORE));
+        TopologyHarness.contents(harness.driver.getKeyValueStore(JobProcessor.HISTORY_STORE));
     harness.close();
     harness = null;
     nanos.addAndGet(Duration.ofSeconds(10).toNanos());
 
-    MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
-    KeyValueStore<String, byte[]> pendingStore =
-        TopologyHarness.mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
-    TopologyHarness.mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
-    KeyValueStore<String, Long> historyStore =
-        TopologyHarness.mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
-    pending.forEach(pendingStore::put);
-    history.forEach(historyStore::put);
+    TopologyHarness.RestoredTask task = new TopologyHarness.RestoredTask();
+    pending.forEach(task.pending::put);
+    history.forEach(task.history::put);
     DispatchGate restartedGate = gate();
-    JobProcessor restarted =
-        new JobProcessor(
-            runtime(restartedGate),
-            new PlainAvroSerde<>(EditJob.class).deserializer(),
-            new PlainAvroSerde<>(EditResult.class).deserializer(),
-            new PlainAvroSerde<>(CancelRequest.class).deserializer(),
-            "results",
-            ModelIds.of(MODEL));
-    restarted.init(context);
-    Punctuator restartedTick = context.scheduledPunctuators().get(0).getPunctuator();
+    JobProcessor restarted = task.open(runtime(restartedGate));
+    Punctuator restartedTick = task.tick();
     for (int i = 0; i < 10_000; i++) { // 100 s
       nanos.addAndGet(JobProcessor.TICK.toNanos());
       restartedTick.punctuate(0);
@@ -204,14 +150,6 @@ class QuotaHistoryWiringTest {
     // log makes up at 1.25 times the rate.
     assertThat(calls).hasSizeGreaterThan(675);
     assertThat(maxInAnyMinute()).isLessThanOrEqualTo(RPM);
-  }
-
-  private static <V> Map<String, V> contents(KeyValueStore<String, V> store) {
-    Map<String, V> out = new java.util.HashMap<>();
-    try (KeyValueIterator<String, V> it = store.all()) {
-      it.forEachRemaining(kv -> out.put(kv.key, kv.value));
-    }
-    return out;
   }
 
   private long maxInAnyMinute() {

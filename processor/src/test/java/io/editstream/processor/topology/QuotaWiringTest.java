@@ -12,14 +12,12 @@ import io.editstream.schema.EditJob;
 import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.Priority;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,18 +59,7 @@ class QuotaWiringTest {
                       "HTTP 429 RESOURCE_EXHAUSTED",
                       Duration.ofSeconds(5))));
         }
-        return CompletableFuture.completedFuture(
-            new Dispatcher.Produced(
-                List.of(),
-                "done",
-                MODEL,
-                "v1",
-                new TokenUsage(300, 1120, 1120, 1420),
-                Duration.ofMillis(5),
-                false,
-                "ck",
-                "test",
-                null));
+        return CompletableFuture.completedFuture(TopologyHarness.imageless());
       };
 
   private void start(QuotaLimits limits) {
@@ -91,13 +78,7 @@ class QuotaWiringTest {
             10_000,
             meters);
     JobRuntime runtime =
-        TopologyHarness.runtime(
-            dispatcher,
-            job -> Optional.empty(),
-            gate,
-            clock,
-            Duration.ofMillis(100),
-            new TopologyMetrics(meters));
+        TopologyHarness.runtime(dispatcher, gate, clock, new TopologyMetrics(meters));
     harness = new TopologyHarness(runtime, "quota-wiring-test", stateDir);
     jobs = harness.jobs;
     results = harness.results;
@@ -120,10 +101,7 @@ class QuotaWiringTest {
 
   /** Moves the fake time and the driver's wall clock together, one punctuation at a time. */
   private void run(Duration d) {
-    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
-      nanos.addAndGet(JobProcessor.TICK.toNanos());
-      harness.driver.advanceWallClockTime(JobProcessor.TICK);
-    }
+    harness.run(clock, d);
   }
 
   @Test

@@ -2,33 +2,22 @@ package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.throttle.Bucket;
 import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
 import io.editstream.processor.throttle.QuotaPool;
-import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditJob;
-import io.editstream.schema.EditResult;
 import io.editstream.schema.Priority;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.Punctuator;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,46 +54,19 @@ class RpdWiringTest {
           calls.add(job.getJobId());
         }
         return CompletableFuture.completedFuture(
-            new Dispatcher.Produced(
-                List.of(),
-                "done",
-                MODEL,
-                "v1",
-                new TokenUsage(300, 1120, 1120, 1420),
-                Duration.ofMillis(5),
-                cached,
-                "ck",
-                "test",
-                null));
+            TopologyHarness.imageless(cached, "ck", "test", null));
       };
 
   /** A processor instance: a new gate and pool (nothing in memory), on the same state directory. */
   private void start() {
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     gate =
-        new DispatchGate(
-            new InFlightLimit(8, meters),
-            1,
-            model ->
-                QuotaPool.builder(model, new QuotaLimits(0, 0, 0, RPD, 1))
-                    .ticker(nanos::get)
-                    .clock(clock)
-                    .build(),
-            Map.of(),
-            1.0,
-            10_000,
-            meters);
+        TopologyHarness.gate(clock, new QuotaLimits(0, 0, 0, RPD, 1), 8, new SimpleMeterRegistry());
     harness = new TopologyHarness(runtimeOf(gate), "rpd-wiring-test", stateDir);
   }
 
   private JobRuntime runtimeOf(DispatchGate gate) {
     return TopologyHarness.runtime(
-        dispatcher,
-        job -> Optional.empty(),
-        gate,
-        clock,
-        Duration.ofMillis(100),
-        new TopologyMetrics(new SimpleMeterRegistry()));
+        dispatcher, gate, clock, new TopologyMetrics(new SimpleMeterRegistry()));
   }
 
   @AfterEach
@@ -121,14 +83,11 @@ class RpdWiringTest {
   }
 
   private void run(Duration d) {
-    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
-      nanos.addAndGet(JobProcessor.TICK.toNanos());
-      harness.driver.advanceWallClockTime(JobProcessor.TICK);
-    }
+    harness.run(clock, d);
   }
 
   private Map<String, Long> rpdStore() {
-    return rpdContents(harness.driver.getKeyValueStore(JobProcessor.RPD_STORE));
+    return TopologyHarness.contents(harness.driver.getKeyValueStore(JobProcessor.RPD_STORE));
   }
 
   @Test
@@ -166,15 +125,9 @@ class RpdWiringTest {
     start();
     harness.close();
     harness = null;
-    MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
-    KeyValueStore<String, byte[]> pending =
-        TopologyHarness.mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
-    TopologyHarness.mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
-    KeyValueStore<String, Long> rpd =
-        TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
+    TopologyHarness.RestoredTask task = new TopologyHarness.RestoredTask();
+    KeyValueStore<String, byte[]> pending = task.pending;
+    KeyValueStore<String, Long> rpd = task.rpd;
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     for (int i = 0; i < 3; i++) {
       EditJob job = EditstreamTopologyTest.job("j" + i, "remove the background");
@@ -184,17 +137,11 @@ class RpdWiringTest {
     rpd.put(TODAY, (long) RPD);
     rpd.put("default|" + MODEL + "|2023-11-13", 7L);
 
-    JobProcessor processor =
-        new JobProcessor(
-            runtimeOf(gate),
-            jobs.deserializer(),
-            new PlainAvroSerde<>(EditResult.class).deserializer(),
-            new PlainAvroSerde<>(CancelRequest.class).deserializer(),
-            "results",
-            ModelIds.of(MODEL));
-    processor.init(context);
-    assertThat(rpdContents(rpd)).as("past days deleted").containsExactly(Map.entry(TODAY, 5L));
-    Punctuator tick = context.scheduledPunctuators().get(0).getPunctuator();
+    JobProcessor processor = task.open(runtimeOf(gate));
+    assertThat(TopologyHarness.contents(rpd))
+        .as("past days deleted")
+        .containsExactly(Map.entry(TODAY, 5L));
+    Punctuator tick = task.tick();
     for (int i = 0; i < 20; i++) {
       nanos.addAndGet(JobProcessor.TICK.toNanos());
       tick.punctuate(0);
@@ -208,20 +155,12 @@ class RpdWiringTest {
       tick.punctuate(0);
     }
     assertThat(calls).containsExactlyInAnyOrder("j0", "j1", "j2");
-    assertThat(rpdContents(rpd)).containsEntry(TOMORROW, 3L);
+    assertThat(TopologyHarness.contents(rpd)).containsEntry(TOMORROW, 3L);
 
     nanos.addAndGet(Duration.ofSeconds(61).toNanos()); // the minute's purge forgets yesterday
     tick.punctuate(0);
-    assertThat(rpdContents(rpd)).containsExactly(Map.entry(TOMORROW, 3L));
+    assertThat(TopologyHarness.contents(rpd)).containsExactly(Map.entry(TOMORROW, 3L));
     processor.close();
-  }
-
-  private static Map<String, Long> rpdContents(KeyValueStore<String, Long> store) {
-    Map<String, Long> out = new HashMap<>();
-    try (KeyValueIterator<String, Long> it = store.all()) {
-      it.forEachRemaining(kv -> out.put(kv.key, kv.value));
-    }
-    return out;
   }
 
   @Test

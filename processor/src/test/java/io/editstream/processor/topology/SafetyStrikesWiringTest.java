@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.editstream.processor.config.ProcessorConfig.SafetyStrikes;
 import io.editstream.processor.model.Outcome;
-import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
 import io.editstream.schema.FailureCode;
@@ -18,9 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,16 +35,10 @@ class SafetyStrikesWiringTest {
   private final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final MutableClock clock = new MutableClock(Instant.ofEpochMilli(1_700_000_000_000L));
-  private final Map<String, CompletableFuture<Dispatcher.Attempt>> calls =
-      new ConcurrentHashMap<>();
-  private final Map<String, Integer> callCount = new ConcurrentHashMap<>();
-  private final Dispatcher dispatcher =
-      (job, attempt) -> {
-        CompletableFuture<Dispatcher.Attempt> call = new CompletableFuture<>();
-        calls.put(job.getJobId(), call);
-        callCount.merge(job.getJobId(), 1, Integer::sum);
-        return call;
-      };
+  private final TopologyHarness.WaitingDispatcher dispatcher =
+      new TopologyHarness.WaitingDispatcher();
+  private final Map<String, CompletableFuture<Dispatcher.Attempt>> calls = dispatcher.calls;
+  private final Map<String, Integer> callCount = dispatcher.callCount;
   private TenantHolds holds;
   private JobDirectory directory;
   private TopologyHarness harness;
@@ -56,15 +46,7 @@ class SafetyStrikesWiringTest {
   /** Threshold 2 in an hour; {@code inFlight} calls at a time. */
   private void start(SafetyStrikes.Action action, int inFlight) {
     holds = new TenantHolds(new SafetyStrikes(2, Duration.ofHours(1), action), meters);
-    JobRuntime runtime =
-        TopologyHarness.runtime(
-            dispatcher,
-            job -> Optional.empty(),
-            DispatchGate.unlimited(new InFlightLimit(inFlight, meters), 1, meters),
-            clock,
-            Duration.ZERO,
-            new TopologyMetrics(meters),
-            holds);
+    JobRuntime runtime = TopologyHarness.unthrottled(dispatcher, inFlight, clock, meters, holds);
     directory = runtime.jobs();
     harness = new TopologyHarness(runtime, "strikes-test", stateDir);
   }
@@ -222,15 +204,7 @@ class SafetyStrikesWiringTest {
               TenantHolds.off(),
               new TenantHolds(
                   new SafetyStrikes(2, Duration.ofHours(1), SafetyStrikes.Action.HOLD), null))) {
-        JobRuntime runtime =
-            TopologyHarness.runtime(
-                dispatcher,
-                job -> Optional.empty(),
-                DispatchGate.unlimited(new InFlightLimit(1, meters), 1, meters),
-                clock,
-                Duration.ZERO,
-                new TopologyMetrics(meters),
-                h);
+        JobRuntime runtime = TopologyHarness.unthrottled(dispatcher, 1, clock, meters, h);
         var description = TopologyHarness.topology(runtime, direct).describe();
         Map<String, Integer> subtopologyOf = new java.util.HashMap<>();
         description

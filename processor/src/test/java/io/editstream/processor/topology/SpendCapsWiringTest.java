@@ -2,34 +2,23 @@ package io.editstream.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.throttle.DispatchGate;
-import io.editstream.processor.throttle.InFlightLimit;
 import io.editstream.processor.throttle.QuotaLimits;
-import io.editstream.processor.throttle.QuotaPool;
 import io.editstream.processor.throttle.SpendCaps;
-import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
 import io.editstream.schema.EditJob;
-import io.editstream.schema.EditResult;
 import io.editstream.schema.FailureCode;
-import io.editstream.schema.TokenUsage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.Punctuator;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,34 +52,12 @@ class SpendCapsWiringTest {
       (job, attempt) -> {
         calls.add(job.getJobId());
         return CompletableFuture.completedFuture(
-            new Dispatcher.Produced(
-                List.of(),
-                "done",
-                MODEL,
-                "v1",
-                new TokenUsage(300, 1120, 1120, 1420),
-                Duration.ofMillis(5),
-                false,
-                "ck",
-                "test",
-                reportedCostUsd));
+            TopologyHarness.imageless(false, "ck", "test", reportedCostUsd));
       };
 
   private JobRuntime runtimeOf(SpendCaps.Caps caps) {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    DispatchGate gate =
-        new DispatchGate(
-            new InFlightLimit(8, meters),
-            1,
-            model ->
-                QuotaPool.builder(model, new QuotaLimits(0, 0, 0, 0, 1))
-                    .ticker(nanos::get)
-                    .clock(clock)
-                    .build(),
-            Map.of(),
-            1.0,
-            10_000,
-            meters);
+    DispatchGate gate = TopologyHarness.gate(clock, new QuotaLimits(0, 0, 0, 0, 1), 8, meters);
     SpendCaps spendCaps =
         new SpendCaps(caps, (in, out, images) -> out * 60 / 1e6, gate::share, meters);
     return TopologyHarness.runtime(
@@ -126,14 +93,11 @@ class SpendCapsWiringTest {
   }
 
   private void run(Duration d) {
-    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
-      nanos.addAndGet(JobProcessor.TICK.toNanos());
-      harness.driver.advanceWallClockTime(JobProcessor.TICK);
-    }
+    harness.run(clock, d);
   }
 
   private Map<String, Long> spendStore() {
-    return contents(harness.driver.getKeyValueStore(JobProcessor.SPEND_STORE));
+    return TopologyHarness.contents(harness.driver.getKeyValueStore(JobProcessor.SPEND_STORE));
   }
 
   @Test
@@ -207,15 +171,9 @@ class SpendCapsWiringTest {
   void shouldKeepTodaysSpendWhenTheTaskOpensAgainAndDeletePastDays() {
     // What the changelog restores after a kill -9: $0.09 spent today by acme, and an accepted job.
     runtime = runtimeOf(budget("acme", 0.10, false));
-    MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
-    KeyValueStore<String, byte[]> pending =
-        TopologyHarness.mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
-    TopologyHarness.mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
-    KeyValueStore<String, Long> spend =
-        TopologyHarness.mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
-    TopologyHarness.mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
+    TopologyHarness.RestoredTask task = new TopologyHarness.RestoredTask();
+    KeyValueStore<String, byte[]> pending = task.pending;
+    KeyValueStore<String, Long> spend = task.spend;
     PlainAvroSerde<EditJob> jobs = new PlainAvroSerde<>(EditJob.class);
     EditJob job = EditstreamTopologyTest.job("a0", "remove the background");
     job.setTenant("acme");
@@ -227,19 +185,11 @@ class SpendCapsWiringTest {
     spend.put("req|2023-11-14|acme", 3L);
     spend.put("usd|2023-11-13|acme", 500_000L);
 
-    JobProcessor processor =
-        new JobProcessor(
-            runtime,
-            jobs.deserializer(),
-            new PlainAvroSerde<>(EditResult.class).deserializer(),
-            new PlainAvroSerde<>(CancelRequest.class).deserializer(),
-            "results",
-            ModelIds.of(MODEL));
-    processor.init(context);
-    assertThat(contents(spend))
+    JobProcessor processor = task.open(runtime);
+    assertThat(TopologyHarness.contents(spend))
         .as("past days deleted")
         .containsOnlyKeys("usd|2023-11-14|acme", "req|2023-11-14|acme");
-    Punctuator tick = context.scheduledPunctuators().get(0).getPunctuator();
+    Punctuator tick = task.tick();
     for (int i = 0; i < 20; i++) {
       nanos.addAndGet(JobProcessor.TICK.toNanos());
       tick.punctuate(0);
@@ -252,13 +202,5 @@ class SpendCapsWiringTest {
     assertThat(left)
         .as("the task's count leaves the instance with it")
         .isEqualTo(SpendCaps.Use.NONE);
-  }
-
-  private static Map<String, Long> contents(KeyValueStore<String, Long> store) {
-    Map<String, Long> out = new HashMap<>();
-    try (KeyValueIterator<String, Long> it = store.all()) {
-      it.forEachRemaining(kv -> out.put(kv.key, kv.value));
-    }
-    return out;
   }
 }

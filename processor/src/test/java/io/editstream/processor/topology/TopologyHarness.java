@@ -3,6 +3,9 @@ package io.editstream.processor.topology;
 import io.editstream.processor.config.ProcessorConfig;
 import io.editstream.processor.model.ModelIds;
 import io.editstream.processor.throttle.DispatchGate;
+import io.editstream.processor.throttle.InFlightLimit;
+import io.editstream.processor.throttle.QuotaLimits;
+import io.editstream.processor.throttle.QuotaPool;
 import io.editstream.processor.throttle.SpendCaps;
 import io.editstream.schema.CancelRequest;
 import io.editstream.schema.EditFailure;
@@ -11,18 +14,29 @@ import io.editstream.schema.EditResult;
 import io.editstream.schema.OutputImage;
 import io.editstream.schema.TenantHold;
 import io.editstream.schema.TokenUsage;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.Punctuator;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The production topology in a {@link TopologyTestDriver} (exactly_once_v2) with plain Avro serdes,
@@ -111,6 +125,51 @@ final class TopologyHarness implements AutoCloseable {
         spendCaps,
         holds,
         BatchSettings.OFF);
+  }
+
+  /** {@link #runtime} for the throttle's wiring tests: no validation, a fixed 100 ms backoff. */
+  static JobRuntime runtime(
+      Dispatcher dispatcher, DispatchGate gate, Clock clock, TopologyMetrics metrics) {
+    return runtime(
+        dispatcher, job -> Optional.empty(), gate, clock, Duration.ofMillis(100), metrics);
+  }
+
+  /**
+   * {@link #runtime} without validation, quota pools or a backoff of its own (a retry waits for its
+   * failure's retry delay): {@code inFlight} calls at a time, the gate's and the topology's meters
+   * in {@code meters}.
+   */
+  static JobRuntime unthrottled(
+      Dispatcher dispatcher, int inFlight, Clock clock, MeterRegistry meters) {
+    return unthrottled(dispatcher, inFlight, clock, meters, TenantHolds.off());
+  }
+
+  /** {@link #unthrottled} with the tenants held after safety strikes (and the strike policy). */
+  static JobRuntime unthrottled(
+      Dispatcher dispatcher, int inFlight, Clock clock, MeterRegistry meters, TenantHolds holds) {
+    return runtime(
+        dispatcher,
+        job -> Optional.empty(),
+        DispatchGate.unlimited(new InFlightLimit(inFlight, meters), 1, meters),
+        clock,
+        Duration.ZERO,
+        new TopologyMetrics(meters),
+        holds);
+  }
+
+  /**
+   * A gate of {@code inFlight} calls at a time over one quota pool per model with {@code limits},
+   * on fake time: {@code time} is the pools' ticker and their clock (the Pacific day).
+   */
+  static DispatchGate gate(FakeTime time, QuotaLimits limits, int inFlight, MeterRegistry meters) {
+    return new DispatchGate(
+        new InFlightLimit(inFlight, meters),
+        1,
+        model -> QuotaPool.builder(model, limits).ticker(time.nanos::get).clock(time).build(),
+        Map.of(),
+        1.0,
+        10_000,
+        meters);
   }
 
   /** Jobs keyed by their jobId skip the repartition hop (the production default, one partition). */
@@ -206,6 +265,14 @@ final class TopologyHarness implements AutoCloseable {
     driver.advanceWallClockTime(JobProcessor.TICK);
   }
 
+  /** Moves {@code time} and the driver's wall clock together, one punctuation at a time. */
+  void run(FakeTime time, Duration d) {
+    for (long t = 0; t < d.toMillis(); t += JobProcessor.TICK.toMillis()) {
+      time.nanos.addAndGet(JobProcessor.TICK.toNanos());
+      driver.advanceWallClockTime(JobProcessor.TICK);
+    }
+  }
+
   /** The job as its Avro bytes on the input topic, keyed by {@code key}. */
   void submit(String key, EditJob job) {
     jobs.pipeInput(key.getBytes(StandardCharsets.UTF_8), frame(job));
@@ -249,6 +316,98 @@ final class TopologyHarness implements AutoCloseable {
     store.init(context.getStateStoreContext(), store);
     context.addStateStore(store);
     return store;
+  }
+
+  /** Everything in {@code store}, by key. */
+  static <V> Map<String, V> contents(KeyValueStore<String, V> store) {
+    Map<String, V> out = new HashMap<>();
+    try (KeyValueIterator<String, V> it = store.all()) {
+      it.forEachRemaining(kv -> out.put(kv.key, kv.value));
+    }
+    return out;
+  }
+
+  /**
+   * A job task that a new processor opens again (after a restart, a rebalance): the task's stores
+   * in memory in a {@link MockProcessorContext}, for the test to fill with what their changelogs
+   * restore before it {@linkplain #open opens} the processor.
+   */
+  static final class RestoredTask {
+    final MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
+    final KeyValueStore<String, byte[]> pending;
+    final KeyValueStore<String, Long> rpd;
+    final KeyValueStore<String, Long> spend;
+    final KeyValueStore<String, Long> history;
+
+    RestoredTask() {
+      pending = mockStore(context, JobProcessor.PENDING_STORE, Serdes.ByteArray());
+      mockStore(context, JobProcessor.COMPLETED_STORE, Serdes.Long());
+      mockStore(context, JobProcessor.CANCELLED_STORE, Serdes.Long());
+      rpd = mockStore(context, JobProcessor.RPD_STORE, Serdes.Long());
+      spend = mockStore(context, JobProcessor.SPEND_STORE, Serdes.Long());
+      history = mockStore(context, JobProcessor.HISTORY_STORE, Serdes.Long());
+    }
+
+    /** A processor of {@code runtime} over the stores, initialised: its punctuation scheduled. */
+    JobProcessor open(JobRuntime runtime) {
+      JobProcessor processor =
+          new JobProcessor(
+              runtime,
+              new PlainAvroSerde<>(EditJob.class).deserializer(),
+              new PlainAvroSerde<>(EditResult.class).deserializer(),
+              new PlainAvroSerde<>(CancelRequest.class).deserializer(),
+              "results",
+              ModelIds.of(MODEL));
+      processor.init(context);
+      return processor;
+    }
+
+    /** The punctuation the processor scheduled when it {@linkplain #open opened}. */
+    Punctuator tick() {
+      return context.scheduledPunctuators().get(0).getPunctuator();
+    }
+  }
+
+  /**
+   * A dispatcher whose calls wait for the test to answer them ({@link #calls}, by jobId); a new
+   * call of a job replaces its answered one.
+   */
+  static final class WaitingDispatcher implements Dispatcher {
+    final Map<String, CompletableFuture<Attempt>> calls = new ConcurrentHashMap<>();
+    // Calls made, by jobId.
+    final Map<String, Integer> callCount = new ConcurrentHashMap<>();
+
+    @Override
+    public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
+      CompletableFuture<Attempt> call = new CompletableFuture<>();
+      calls.put(job.getJobId(), call);
+      callCount.merge(job.getJobId(), 1, Integer::sum);
+      return call;
+    }
+  }
+
+  /**
+   * A model call's result without images (300 tokens in, one 1K image's 1,120 out), for wiring
+   * tests that count calls.
+   */
+  static Dispatcher.Produced imageless() {
+    return imageless(false, "ck", "test", null);
+  }
+
+  /** {@link #imageless()} from the cache or not, with its content key, provider and cost. */
+  static Dispatcher.Produced imageless(
+      boolean cacheHit, String contentKey, String provider, Double estimatedCostUsd) {
+    return new Dispatcher.Produced(
+        List.of(),
+        "done",
+        MODEL,
+        "v1",
+        new TokenUsage(300, 1120, 1120, 1420),
+        Duration.ofMillis(5),
+        cacheHit,
+        contentKey,
+        provider,
+        estimatedCostUsd);
   }
 
   /** A finished model call's result (one 1024 px PNG at a file: URI), for wiring tests. */
