@@ -466,8 +466,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     // the previous one are still being written gets CONCURRENT_TRANSACTIONS on its offsets
     // (AddOffsetsToTxn), and the producer retries after retry.backoff.ms: Kafka's 100 ms stalled
     // the stream thread for ~100 ms at a time, every record behind it waiting (KAFKA-5477 lowered
-    // this to 20 ms for AddPartitionsToTxn only). 10 ms, still growing exponentially up to
-    // retry.backoff.max.ms, costs a few more requests to a busy coordinator.
+    // this to 20 ms for AddPartitionsToTxn only). Transactional requests retry at this constant
+    // interval (retry.backoff.max.ms does not apply to them); 10 ms costs a few more requests to a
+    // busy coordinator.
     p.putIfAbsent(
         StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG),
         PRODUCER_RETRY_BACKOFF_MS);
