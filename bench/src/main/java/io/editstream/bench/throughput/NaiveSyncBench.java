@@ -2,7 +2,6 @@ package io.editstream.bench.throughput;
 
 import io.editstream.bench.BenchEnv;
 import io.editstream.bench.Images;
-import io.editstream.emulator.Emulator;
 import io.editstream.processor.model.GeminiModelClient;
 import io.editstream.processor.model.ModelRequest;
 import io.editstream.processor.model.Outcome;
@@ -38,7 +37,7 @@ final class NaiveSyncBench {
 
   private NaiveSyncBench() {}
 
-  static Result run(BenchEnv env, Emulator emulator, Duration window) throws Exception {
+  static Result run(BenchEnv env, String emulatorUrl, Duration window) throws Exception {
     String prefix = env.newPrefix("naive");
     String in = prefix + "edit-jobs";
     String out = prefix + "naive-outcomes";
@@ -61,7 +60,7 @@ final class NaiveSyncBench {
     try (GeminiModelClient model =
         new GeminiModelClient(
             new GeminiModelClient.Settings(
-                BenchEnv.API_KEY, emulator.baseUrl(), Duration.ofSeconds(120), 8))) {
+                BenchEnv.API_KEY, emulatorUrl, Duration.ofSeconds(120), 8))) {
       StreamsBuilder builder = new StreamsBuilder();
       builder.stream(
               in, Consumed.with(Serdes.String(), AvroSerdes.valueSerde(EditJob.class, serde)))

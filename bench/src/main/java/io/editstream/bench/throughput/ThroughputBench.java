@@ -48,6 +48,8 @@ public final class ThroughputBench implements Callable<Integer> {
 
   @Mixin Bench.Common common;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--jobs", description = "Backlog size (default 2000; --quick 500).")
   Integer jobs;
 
@@ -56,6 +58,15 @@ public final class ThroughputBench implements Callable<Integer> {
       defaultValue = "2800",
       description = "Emulator mean latency (default ${DEFAULT-VALUE}).")
   long latencyMs;
+
+  @Option(
+      names = "--emulator-url",
+      description =
+          "Call an emulator already running at this http(s) URL, in its own JVM (e.g. java -jar"
+              + " emulator/target/editstream-emulator.jar --port 8089), instead of one inside the"
+              + " benchmark's JVM; --latency-ms is then the emulator's own --latency-mean-ms, and"
+              + " the emulator's counters are not reported.")
+  String emulatorUrl;
 
   @Option(
       names = "--in-flight",
@@ -98,6 +109,14 @@ public final class ThroughputBench implements Callable<Integer> {
     if (latencyMs != 2800) {
       cmd.append(" --latency-ms ").append(latencyMs);
     }
+    if (emulatorUrl != null) {
+      try {
+        emulatorUrl = externalEmulatorUrl(emulatorUrl);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      cmd.append(" --emulator-url ").append(emulatorUrl);
+    }
     if (inFlight != null) {
       cmd.append(" --in-flight ").append(inFlight);
     }
@@ -115,10 +134,14 @@ public final class ThroughputBench implements Callable<Integer> {
             cmd.toString());
 
     BenchEnv env = BenchEnv.start();
+    // null when the emulator runs in its own JVM (--emulator-url): try-with-resources skips it.
     try (Emulator emulator =
-        Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(latencyMs).withSeed(42))) {
+        emulatorUrl != null
+            ? null
+            : Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(latencyMs).withSeed(42))) {
+      String modelUrl = emulator != null ? emulator.baseUrl() : emulatorUrl;
       String prefix = env.newPrefix("tp");
-      Map<String, String> settings = env.processorSettings(prefix, emulator.baseUrl());
+      Map<String, String> settings = env.processorSettings(prefix, modelUrl);
       settings.put("stream.threads", "1");
       if (inFlight != null) {
         settings.put("model.max.in.flight", String.valueOf(inFlight));
@@ -132,9 +155,11 @@ public final class ThroughputBench implements Callable<Integer> {
               + " distinct jobs (one "
               + image.length / 1024
               + " KB inline PNG, 512 px PNG output, unique instruction each) produced before the"
-              + " processor starts; emulator mean latency "
-              + latencyMs
-              + " ms (log-normal, sigma 0.25), no quota, no faults.");
+              + " processor starts; "
+              + (emulator != null
+                  ? "emulator in this JVM, mean latency " + latencyMs + " ms"
+                  : "emulator in its own JVM at " + emulatorUrl + ", its own mean latency")
+              + " (log-normal, sigma 0.25), no quota, no faults.");
       report.fact(
           "Processor: 1 instance, stream.threads=1, model.max.in.flight="
               + config.model().maxInFlight()
@@ -156,7 +181,9 @@ public final class ThroughputBench implements Callable<Integer> {
                   BenchEnv.job(id, "bench", "remove the background, backlog job " + i, image)));
         }
         producer.flush();
-        emulator.resetStats();
+        if (emulator != null) {
+          emulator.resetStats();
+        }
 
         AtomicReference<TimedModelClient> model = new AtomicReference<>();
         long t0 = System.nanoTime();
@@ -183,7 +210,7 @@ public final class ThroughputBench implements Callable<Integer> {
         }
       }
       if (naive > 0) {
-        NaiveSyncBench.Result r = NaiveSyncBench.run(env, emulator, Duration.ofSeconds(naive));
+        NaiveSyncBench.Result r = NaiveSyncBench.run(env, modelUrl, Duration.ofSeconds(naive));
         report.row(
             "naive design: jobs/minute",
             num(r.jobsPerMinute(), 1),
@@ -206,6 +233,32 @@ public final class ThroughputBench implements Callable<Integer> {
       System.out.println("Wrote the section 'throughput' of " + common.doc.toAbsolutePath());
     }
     return 0;
+  }
+
+  /**
+   * {@code raw} as the base URL of an emulator in another JVM (no trailing slash).
+   *
+   * @throws IllegalArgumentException naming {@code --emulator-url} when it is not an http(s) URL
+   *     with a host
+   */
+  static String externalEmulatorUrl(String raw) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(raw.trim());
+    } catch (java.net.URISyntaxException e) {
+      uri = null;
+    }
+    if (uri == null
+        || uri.getHost() == null
+        || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+      throw new IllegalArgumentException(
+          "--emulator-url: '"
+              + raw
+              + "' is not an http(s) URL with a host, e.g. http://127.0.0.1:8089 (start one with"
+              + " java -jar emulator/target/editstream-emulator.jar --port 8089)");
+    }
+    String s = uri.toString();
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
   private static void backlogRows(
@@ -254,12 +307,16 @@ public final class ThroughputBench implements Callable<Integer> {
         "backlog: duplicate outcomes", String.valueOf(reader.duplicates()), "0 expected (EOS)");
     report.row(
         "in-flight peak (processor / emulator)",
-        processor.inFlight().peak() + " / " + emulator.stats().peakConcurrent(),
+        processor.inFlight().peak()
+            + " / "
+            + (emulator != null ? emulator.stats().peakConcurrent() : "n/a"),
         "bound model.max.in.flight=" + processor.inFlight().max() + "; ~47 needed for 1,000/min");
-    report.row(
-        "model calls (emulator)",
-        String.valueOf(emulator.stats().requests()),
-        "= jobs: no dedup hits, no retries");
+    if (emulator != null) {
+      report.row(
+          "model calls (emulator)",
+          String.valueOf(emulator.stats().requests()),
+          "= jobs: no dedup hits, no retries");
+    }
     report.row(
         "model time p50 / p99 (ms)",
         num(model_.at(50), 0) + " / " + num(model_.at(99), 0),
