@@ -30,7 +30,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Issue 4's benchmark: one processor instance with one stream thread drains a backlog of unique
@@ -48,7 +51,7 @@ public final class ThroughputBench implements Callable<Integer> {
 
   @Mixin Bench.Common common;
 
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "--jobs", description = "Backlog size (default 2000; --quick 500).")
   Integer jobs;
@@ -113,7 +116,7 @@ public final class ThroughputBench implements Callable<Integer> {
       try {
         emulatorUrl = externalEmulatorUrl(emulatorUrl);
       } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        throw new ParameterException(spec.commandLine(), e.getMessage());
       }
       cmd.append(" --emulator-url ").append(emulatorUrl);
     }
@@ -242,23 +245,15 @@ public final class ThroughputBench implements Callable<Integer> {
    *     with a host
    */
   static String externalEmulatorUrl(String raw) {
-    java.net.URI uri;
-    try {
-      uri = new java.net.URI(raw.trim());
-    } catch (java.net.URISyntaxException e) {
-      uri = null;
-    }
-    if (uri == null
-        || uri.getHost() == null
-        || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+    String url = raw.trim();
+    if (!Settings.isHttpUrlWithHost(url)) {
       throw new IllegalArgumentException(
           "--emulator-url: '"
-              + raw
+              + Settings.withoutUserInfo(raw)
               + "' is not an http(s) URL with a host, e.g. http://127.0.0.1:8089 (start one with"
               + " java -jar emulator/target/editstream-emulator.jar --port 8089)");
     }
-    String s = uri.toString();
-    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
   private static void backlogRows(

@@ -925,17 +925,7 @@ public final class Settings {
     }
     for (String one : list ? v.split(",") : new String[] {v}) {
       String u = one.trim();
-      java.net.URI uri;
-      try {
-        uri = new java.net.URI(u);
-      } catch (java.net.URISyntaxException e) {
-        uri = null;
-      }
-      if (uri == null
-          || uri.getScheme() == null
-          || !(uri.getScheme().equalsIgnoreCase("http")
-              || uri.getScheme().equalsIgnoreCase("https"))
-          || uri.getHost() == null) {
+      if (!isHttpUrlWithHost(u)) {
         throw new ConfigException(
             name,
             "'"
@@ -946,6 +936,19 @@ public final class Settings {
       }
     }
     return v.trim();
+  }
+
+  /** Whether {@code url} parses as an http or https URL (any case) with a host. */
+  public static boolean isHttpUrlWithHost(String url) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+    return uri.getScheme() != null
+        && (uri.getScheme().equalsIgnoreCase("http") || uri.getScheme().equalsIgnoreCase("https"))
+        && uri.getHost() != null;
   }
 
   /** {@code host:port[,host:port...]}, each port 1..65535, as Kafka's bootstrap.servers. */
@@ -989,7 +992,7 @@ public final class Settings {
   }
 
   /** http://user:secret@host → http://host: a URL in a message never carries a password. */
-  static String withoutUserInfo(String url) {
+  public static String withoutUserInfo(String url) {
     return url.replaceAll("//[^/@]*@", "//");
   }
 
