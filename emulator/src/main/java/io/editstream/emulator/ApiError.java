@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -185,12 +186,29 @@ record ApiError(int code, String status, String message, List<JsonNode> details)
         .addObject()
         .put("description", "Learn more about Gemini API quotas")
         .put("url", RATE_LIMIT_DOCS);
-    ObjectNode retry =
-        JSON.objectNode()
-            .put("@type", "type.googleapis.com/google.rpc.RetryInfo")
-            .put("retryDelay", delay);
     return new ApiError(
-        429, "RESOURCE_EXHAUSTED", message.toString(), List.of(failure, help, retry));
+        429, "RESOURCE_EXHAUSTED", message.toString(), List.of(failure, help, retryInfo(delay)));
+  }
+
+  /**
+   * This error with a {@code RetryInfo} of {@code millis} in place of any it had (the {@code
+   * retry-delay} directive). The message is kept as it is.
+   */
+  ApiError withRetryDelay(long millis) {
+    List<JsonNode> kept = new ArrayList<>();
+    for (JsonNode d : details) {
+      if (!RETRY_INFO.equals(d.path("@type").asText())) {
+        kept.add(d);
+      }
+    }
+    kept.add(retryInfo(duration(millis)));
+    return new ApiError(code, status, message, kept);
+  }
+
+  private static final String RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo";
+
+  private static ObjectNode retryInfo(String delay) {
+    return JSON.objectNode().put("@type", RETRY_INFO).put("retryDelay", delay);
   }
 
   /** 429 on request (trigger marker), without quota bookkeeping. */

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  * @param batchFate in the first request of a batch: end the whole batch {@link BatchFate#FAIL
  *     failed} or {@link BatchFate#EXPIRE expired} when its turnaround is over, or null; online
  *     calls ignore it
+ * @param retryDelayMs a triggered error ({@code fail}, {@code fail-times}) of an online call
+ *     carries this retry hint (Gemini: a {@code google.rpc.RetryInfo} detail; WaveSpeed: {@code
+ *     Retry-After}), or -1 for the code's default (1 s on a 429, none otherwise)
  */
 record Directives(
     int failCode,
@@ -35,7 +38,8 @@ record Directives(
     long slowMs,
     boolean nsfw,
     boolean taskFail,
-    BatchFate batchFate) {
+    BatchFate batchFate,
+    long retryDelayMs) {
 
   /** How a batch ends when a test forces it ({@code [emulator:batch=fail]}). */
   enum BatchFate {
@@ -44,7 +48,7 @@ record Directives(
   }
 
   static final Directives NONE =
-      new Directives(0, 0, null, null, false, false, -1, false, false, null);
+      new Directives(0, 0, null, null, false, false, -1, false, false, null, -1);
   static final String HEADER = "x-emulator-directive";
 
   static final Pattern MARKER =
@@ -101,7 +105,8 @@ record Directives(
             slowMs,
             nsfw,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "fail-times":
         {
           String[] pieces = value == null ? new String[0] : value.split(":");
@@ -119,7 +124,8 @@ record Directives(
               slowMs,
               nsfw,
               taskFail,
-              batchFate);
+              batchFate,
+              retryDelayMs);
         }
       case "block":
         return new Directives(
@@ -132,7 +138,8 @@ record Directives(
             slowMs,
             nsfw,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "finish":
         return new Directives(
             failCode,
@@ -144,7 +151,8 @@ record Directives(
             slowMs,
             nsfw,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "noimage":
         return new Directives(
             failCode,
@@ -156,7 +164,8 @@ record Directives(
             slowMs,
             nsfw,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "drop":
         return new Directives(
             failCode,
@@ -168,7 +177,8 @@ record Directives(
             slowMs,
             nsfw,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "nsfw":
         return new Directives(
             failCode,
@@ -180,7 +190,8 @@ record Directives(
             slowMs,
             true,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "task-fail":
         return new Directives(
             failCode,
@@ -192,7 +203,8 @@ record Directives(
             slowMs,
             nsfw,
             true,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "slow":
         return new Directives(
             failCode,
@@ -204,7 +216,8 @@ record Directives(
             integer(value, directive),
             nsfw,
             taskFail,
-            batchFate);
+            batchFate,
+            retryDelayMs);
       case "batch":
         return new Directives(
             failCode,
@@ -216,12 +229,26 @@ record Directives(
             slowMs,
             nsfw,
             taskFail,
-            fate(value, directive));
+            fate(value, directive),
+            retryDelayMs);
+      case "retry-delay":
+        return new Directives(
+            failCode,
+            failTimes,
+            blockReason,
+            finishReason,
+            noImage,
+            drop,
+            slowMs,
+            nsfw,
+            taskFail,
+            batchFate,
+            integer(value, directive));
       default:
         throw bad(
             directive,
             "known directives: fail=CODE, fail-times=N:CODE, block=REASON, finish=REASON,"
-                + " noimage, drop, slow=MS, nsfw, task-fail, batch=fail|expire");
+                + " noimage, drop, slow=MS, nsfw, task-fail, batch=fail|expire, retry-delay=MS");
     }
   }
 

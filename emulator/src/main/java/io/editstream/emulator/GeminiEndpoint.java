@@ -210,7 +210,8 @@ final class GeminiEndpoint implements HttpHandler {
 
     // Triggered failures come before quota bookkeeping so retry tests are not throttled.
     if (d.failCode() != 0 && (d.failTimes() == 0 || seen.before() < d.failTimes())) {
-      ApiError error = ApiError.forCode(d.failCode(), model);
+      ApiError canned = ApiError.forCode(d.failCode(), model);
+      ApiError error = d.retryDelayMs() < 0 ? canned : canned.withRetryDelay(d.retryDelayMs());
       call.at(d.failCode() == 429 ? 0 : latency, () -> call.error(error));
       return;
     }

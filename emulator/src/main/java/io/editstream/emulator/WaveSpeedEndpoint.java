@@ -193,7 +193,7 @@ final class WaveSpeedEndpoint implements HttpHandler {
                 exchange,
                 d.failCode(),
                 triggeredMessage(d.failCode()),
-                d.failCode() == 429 ? 1000 : 0);
+                d.retryDelayMs() >= 0 ? d.retryDelayMs() : d.failCode() == 429 ? 1000 : 0);
         return;
       }
       if (d.drop()) {

@@ -123,6 +123,34 @@ class OutcomesTest {
   }
 
   @Test
+  void shouldCarryTheRetryDelayAskedForInPlaceOfTheCodesDefault() {
+    ServerException unavailable =
+        catchThrowableOfType(
+            ServerException.class, () -> sdk("x [emulator:fail=503] [emulator:retry-delay=2500]"));
+    assertThat(unavailable.code()).isEqualTo(503);
+    assertThat(unavailable.message()).containsPattern("\"retryDelay\"\\s*:\\s*\"2.500s\"");
+
+    ServerException plain =
+        catchThrowableOfType(ServerException.class, () -> sdk("y [emulator:fail=503]"));
+    assertThat(plain.message()).doesNotContain("retryDelay");
+
+    ClientException quota =
+        catchThrowableOfType(
+            ClientException.class, () -> sdk("z [emulator:fail=429] [emulator:retry-delay=7000]"));
+    assertThat(quota.message())
+        .containsPattern("\"retryDelay\"\\s*:\\s*\"7s\"")
+        .containsOnlyOnce("retryDelay");
+  }
+
+  @Test
+  void shouldRefuseARetryDelayThatIsNotANumber() {
+    HttpResponse<String> response =
+        Http.send(Http.generate(emulator, Http.editBody("x [emulator:retry-delay=soon]")));
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(Http.json(response).at("/error/message").asText()).contains("retry-delay=soon");
+  }
+
+  @Test
   void shouldFailTheFirstTimesThenSucceed() {
     JsonNode body = Http.editBody("retry me [emulator:fail-times=2:503]");
 

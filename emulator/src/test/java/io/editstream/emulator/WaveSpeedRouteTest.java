@@ -155,6 +155,12 @@ class WaveSpeedRouteTest {
     HttpResponse<String> unavailable = submit(emulator, KEY, body("edit [emulator:fail=503]"));
     assertThat(unavailable.statusCode()).isEqualTo(503);
     assertThat(Http.json(unavailable).path("code").asInt()).isEqualTo(503);
+    assertThat(unavailable.headers().firstValue("Retry-After")).isEmpty();
+
+    HttpResponse<String> hinted =
+        submit(emulator, KEY, body("edit [emulator:fail=503] [emulator:retry-delay=2500]"));
+    assertThat(hinted.statusCode()).isEqualTo(503);
+    assertThat(hinted.headers().firstValue("Retry-After")).contains("3");
   }
 
   @Test

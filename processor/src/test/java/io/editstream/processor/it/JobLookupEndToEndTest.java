@@ -58,6 +58,8 @@ class JobLookupEndToEndTest {
         Pipeline pipeline = new Pipeline(PARTITIONS)) {
       Map<String, String> settings = pipeline.settings(emulator.baseUrl(), work);
       // Long enough to be seen: the backoff after the first (failed) call, and the second call.
+      // The backoff has full jitter (a draw in [0, 2500] ms can be too short for a 100 ms poll
+      // across instances to see), so the 503 carries a 2.5 s retryDelay, which is its floor.
       settings.put("retry.backoff.initial.ms", "2500");
       settings.put("retry.backoff.max.ms", "2500");
       settings.put("kafka.session.timeout.ms", "6000");
@@ -80,7 +82,8 @@ class JobLookupEndToEndTest {
         EditJob followed =
             job(
                 "follow-1",
-                "remove the background [emulator:fail-times=1:503] [emulator:slow=3000]",
+                "remove the background [emulator:fail-times=1:503] [emulator:retry-delay=2500]"
+                    + " [emulator:slow=3000]",
                 rocket);
         followed.setSku("SKU-FOLLOW");
         EditJob sibling = job("follow-2", "add a shadow [emulator:slow=6000]", rocket);
