@@ -41,6 +41,7 @@ class QuotaOneInstanceTest {
   private Pipeline pipeline;
   private EditstreamProcessor processor;
   private long requestsInWindow;
+  private Duration window;
   private EmulatorStats afterWindow;
   private EditResult beta;
   private int acmeResultsWhenBetaWasSent;
@@ -66,10 +67,13 @@ class QuotaOneInstanceTest {
 
     // The measurement window starts at the first model call: the pool starts with no burst.
     pipeline.readUntil(() -> emulator.stats().requests() > 0, Duration.ofSeconds(60));
+    long started = System.nanoTime();
     long first = emulator.stats().requests();
     assertThat(first).as("the processor calls the model").isPositive();
     pipeline.readUntil(() -> false, WINDOW); // a rate is measured over time
     afterWindow = emulator.stats();
+    // The window as it really was: on a busy machine this thread can wake late.
+    window = Duration.ofNanos(System.nanoTime() - started);
     requestsInWindow = afterWindow.requests() - first;
 
     acmeResultsWhenBetaWasSent = pipeline.results.size();
@@ -103,10 +107,10 @@ class QuotaOneInstanceTest {
 
   @Test
   void shouldUseNearlyAllOfTheQuota() {
-    double quotaInWindow = RPM * WINDOW.toMillis() / 60_000.0;
+    double quotaInWindow = RPM * window.toMillis() / 60_000.0;
     // From an empty start the pool admits (rpm - burst) per 60.5 s: 97.5 % here.
     assertThat(requestsInWindow / quotaInWindow)
-        .as("%d calls in %s against %s allowed", requestsInWindow, WINDOW, quotaInWindow)
+        .as("%d calls in %s against %s allowed", requestsInWindow, window, quotaInWindow)
         .isGreaterThanOrEqualTo(0.90)
         .isLessThanOrEqualTo(1.0 + 2 / quotaInWindow);
   }
@@ -116,10 +120,12 @@ class QuotaOneInstanceTest {
     assertThat(beta).as("beta's job finished").isNotNull();
     // The backlog of acme was still there: beta did not just wait for it to drain.
     assertThat(acmeResultsWhenBetaArrived).isLessThan(BACKLOG / 2);
-    // At 120 RPM a permit comes every ~0.5 s; beta waits for at most one acme job ahead of it.
-    assertThat(beta.getTimings().getQueuedMs()).isLessThan(2_500);
-    // FIFO would put it behind ~200 acme jobs (~100 s); a few finish while it travels the topics.
-    assertThat(acmeResultsWhenBetaArrived - acmeResultsWhenBetaWasSent).isLessThanOrEqualTo(6);
+    // At 120 RPM a permit comes every ~0.5 s; beta waits for about one acme job ahead of it
+    // (bounds with room for a busy 2-core machine: FIFO would put it behind ~200 acme jobs, ~100
+    // s).
+    assertThat(beta.getTimings().getQueuedMs()).isLessThan(5_000);
+    // A few acme jobs finish while beta travels the topics (2 a second), not a backlog's worth.
+    assertThat(acmeResultsWhenBetaArrived - acmeResultsWhenBetaWasSent).isLessThanOrEqualTo(12);
   }
 
   @Test
