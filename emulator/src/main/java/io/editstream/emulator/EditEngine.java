@@ -147,10 +147,20 @@ final class EditEngine {
             input == null ? null : HexFormat.of().formatHex(sha256().digest(input.bytes())),
             input == null ? null : input.bytes(),
             input == null ? null : input.format(),
-            request.instruction(),
+            config.cheapRender() ? CHEAP_RENDER_TEXT : request.instruction(),
             caption,
             width,
             height);
+    byte[] png = cachedRender(job);
+    return config.cheapRender()
+        ? ImageRenderer.withText(png, "instruction", request.instruction())
+        : png;
+  }
+
+  /** What a cheap render draws in place of the instruction (see EmulatorConfig#cheapRender). */
+  static final String CHEAP_RENDER_TEXT = "cheap render: the instruction is in the PNG's text";
+
+  private byte[] cachedRender(ImageRenderer.Job job) {
     String key = renderKey(job);
     // Render outside any map lock: the first caller renders, concurrent twins wait on its future.
     CompletableFuture<byte[]> mine = new CompletableFuture<>();

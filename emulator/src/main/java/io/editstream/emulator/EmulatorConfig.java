@@ -46,6 +46,10 @@ import java.util.Objects;
  * @param batchEchoesMetadata whether inline batch responses carry their request's {@code metadata},
  *     as the REST reference documents; false answers as Google's backend has been seen to
  *     (googleapis/python-genai#2008, js-genai#1191), so clients can be tested against both
+ * @param cheapRender render each input at each size once, without the instruction, and put the
+ *     instruction into the answer PNG's text chunk instead of drawing it: answers keep their size
+ *     and stay distinct per instruction at a fraction of the CPU. For benchmarks that share their
+ *     cores with the emulator; the demo and tests draw the instruction (false)
  */
 public record EmulatorConfig(
     String host,
@@ -72,7 +76,8 @@ public record EmulatorConfig(
     Duration batchTurnaround,
     int batchMaxConcurrent,
     long batchMaxEnqueuedTokens,
-    boolean batchEchoesMetadata) {
+    boolean batchEchoesMetadata,
+    boolean cheapRender) {
 
   /**
    * Models served by default: Nano Banana 2's preview id and its GA successor (DESIGN.md §16), and
@@ -162,7 +167,8 @@ public record EmulatorConfig(
         DEFAULT_BATCH_TURNAROUND,
         DEFAULT_BATCH_MAX_CONCURRENT,
         0,
-        true);
+        true,
+        false);
   }
 
   @Override
@@ -216,6 +222,8 @@ public record EmulatorConfig(
         + batchMaxEnqueuedTokens
         + ", batchEchoesMetadata="
         + batchEchoesMetadata
+        + ", cheapRender="
+        + cheapRender
         + "]";
   }
 
@@ -326,6 +334,13 @@ public record EmulatorConfig(
     return copy(b -> b.batchEchoesMetadata = v);
   }
 
+  /**
+   * Render once per input and size, the instruction in a PNG text chunk (see {@link #cheapRender}).
+   */
+  public EmulatorConfig withCheapRender(boolean v) {
+    return copy(b -> b.cheapRender = v);
+  }
+
   private EmulatorConfig copy(java.util.function.Consumer<Fields> change) {
     Fields f = new Fields(this);
     change.accept(f);
@@ -359,6 +374,7 @@ public record EmulatorConfig(
     int batchMaxConcurrent;
     long batchMaxEnqueuedTokens;
     boolean batchEchoesMetadata;
+    boolean cheapRender;
 
     Fields(EmulatorConfig c) {
       host = c.host;
@@ -386,6 +402,7 @@ public record EmulatorConfig(
       batchMaxConcurrent = c.batchMaxConcurrent;
       batchMaxEnqueuedTokens = c.batchMaxEnqueuedTokens;
       batchEchoesMetadata = c.batchEchoesMetadata;
+      cheapRender = c.cheapRender;
     }
 
     EmulatorConfig build() {
@@ -414,7 +431,8 @@ public record EmulatorConfig(
           batchTurnaround,
           batchMaxConcurrent,
           batchMaxEnqueuedTokens,
-          batchEchoesMetadata);
+          batchEchoesMetadata,
+          cheapRender);
     }
   }
 

@@ -13,9 +13,11 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -265,6 +267,37 @@ final class ImageRenderer {
     }
     return out.toByteArray();
   }
+
+  /**
+   * {@code png} with an {@code iTXt} chunk ({@code keyword}, UTF-8 {@code text}, uncompressed)
+   * before its {@code IEND}: the pixels are unchanged, the bytes now depend on the text.
+   */
+  static byte[] withText(byte[] png, String keyword, String text) {
+    int end = png.length - 12;
+    if (end < 8
+        || png[end + 4] != 'I'
+        || png[end + 5] != 'E'
+        || png[end + 6] != 'N'
+        || png[end + 7] != 'D') {
+      throw new IllegalArgumentException("not a PNG ending in IEND (" + png.length + " bytes)");
+    }
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    data.writeBytes(keyword.getBytes(StandardCharsets.ISO_8859_1));
+    // Keyword end, compression flag and method (none), empty language tag, empty translation.
+    data.writeBytes(new byte[] {0, 0, 0, 0, 0});
+    data.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+    byte[] body = data.toByteArray();
+    CRC32 crc = new CRC32();
+    crc.update(ITXT);
+    crc.update(body);
+    ByteBuffer out = ByteBuffer.allocate(png.length + 12 + body.length);
+    out.put(png, 0, end);
+    out.putInt(body.length).put(ITXT).put(body).putInt((int) crc.getValue());
+    out.put(png, end, 12);
+    return out.array();
+  }
+
+  private static final byte[] ITXT = "iTXt".getBytes(StandardCharsets.ISO_8859_1);
 
   private static int fnv(String s) {
     int h = 0x811c9dc5;

@@ -132,6 +132,14 @@ public final class Main implements Callable<Integer> {
               + " has been seen to (the reference documents it echoed).")
   boolean batchDropInlineMetadata;
 
+  @Option(
+      names = "--cheap-render",
+      description =
+          "Render each input at each size once, without the instruction, and put the instruction"
+              + " into the answer PNG's text chunk instead: same answer sizes at a fraction of the"
+              + " CPU, for benchmarks that share their cores with the emulator.")
+  boolean cheapRender;
+
   public static void main(String[] args) {
     // Default logging of the runnable jar, unless -Dlogback.configurationFile names another.
     if (System.getProperty("logback.configurationFile") == null) {
@@ -172,7 +180,8 @@ public final class Main implements Callable<Integer> {
         Duration.ofMillis(batchTurnaroundMs),
         batchMaxConcurrent,
         batchMaxEnqueuedTokens,
-        !batchDropInlineMetadata);
+        !batchDropInlineMetadata,
+        cheapRender);
   }
 
   @Override

@@ -72,6 +72,15 @@ public final class ThroughputBench implements Callable<Integer> {
   String emulatorUrl;
 
   @Option(
+      names = "--cheap-render",
+      description =
+          "The in-JVM emulator renders each input once and puts the instruction into the answer"
+              + " PNG's text chunk instead of drawing it (EmulatorConfig#cheapRender): same answer"
+              + " sizes, a fraction of the model stand-in's CPU on the cores it shares with the"
+              + " processor. With --emulator-url, start that emulator with --cheap-render instead.")
+  boolean cheapRender;
+
+  @Option(
       names = "--in-flight",
       description = "model.max.in.flight for the processor (default: the processor's default).")
   Integer inFlight;
@@ -119,6 +128,15 @@ public final class ThroughputBench implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
       cmd.append(" --emulator-url ").append(emulatorUrl);
+      if (cheapRender) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--cheap-render applies to the emulator in this JVM; with --emulator-url, start that"
+                + " emulator with --cheap-render");
+      }
+    }
+    if (cheapRender) {
+      cmd.append(" --cheap-render");
     }
     if (inFlight != null) {
       cmd.append(" --in-flight ").append(inFlight);
@@ -141,7 +159,11 @@ public final class ThroughputBench implements Callable<Integer> {
     try (Emulator emulator =
         emulatorUrl != null
             ? null
-            : Emulator.start(EmulatorConfig.defaults().withLatencyMeanMs(latencyMs).withSeed(42))) {
+            : Emulator.start(
+                EmulatorConfig.defaults()
+                    .withLatencyMeanMs(latencyMs)
+                    .withSeed(42)
+                    .withCheapRender(cheapRender))) {
       String modelUrl = emulator != null ? emulator.baseUrl() : emulatorUrl;
       String prefix = env.newPrefix("tp");
       Map<String, String> settings = env.processorSettings(prefix, modelUrl);
@@ -160,7 +182,14 @@ public final class ThroughputBench implements Callable<Integer> {
               + " KB inline PNG, 512 px PNG output, unique instruction each) produced before the"
               + " processor starts; "
               + (emulator != null
-                  ? "emulator in this JVM, mean latency " + latencyMs + " ms"
+                  ? "emulator in this JVM"
+                      + (cheapRender
+                          ? " (cheap render: one drawing per input, instruction in a PNG text"
+                              + " chunk)"
+                          : "")
+                      + ", mean latency "
+                      + latencyMs
+                      + " ms"
                   : "emulator in its own JVM at " + emulatorUrl + ", its own mean latency")
               + " (log-normal, sigma 0.25), no quota, no faults.");
       report.fact(

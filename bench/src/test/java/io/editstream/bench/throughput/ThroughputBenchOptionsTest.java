@@ -38,4 +38,15 @@ class ThroughputBenchOptionsTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--emulator-url: 'localhost:8089' is not an http(s) URL");
   }
+
+  @Test
+  void shouldRefuseCheapRenderForAnEmulatorInItsOwnJvm() {
+    StringWriter err = new StringWriter();
+    CommandLine cmd = new CommandLine(new ThroughputBench()).setErr(new PrintWriter(err));
+
+    int code = cmd.execute("--emulator-url", "http://127.0.0.1:8089", "--cheap-render", "--no-doc");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("start that emulator with --cheap-render");
+  }
 }
