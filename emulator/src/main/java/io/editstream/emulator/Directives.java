@@ -93,162 +93,79 @@ record Directives(
     int eq = directive.indexOf('=');
     String name = (eq < 0 ? directive : directive.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
     String value = eq < 0 ? null : directive.substring(eq + 1).trim();
+    Fields f = new Fields(this);
     switch (name) {
-      case "fail":
-        return new Directives(
-            code(value, directive),
-            0,
-            blockReason,
-            finishReason,
-            noImage,
-            drop,
-            slowMs,
-            nsfw,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "fail-times":
-        {
-          String[] pieces = value == null ? new String[0] : value.split(":");
-          if (pieces.length != 2) {
-            throw bad(directive, "expected fail-times=N:CODE, e.g. fail-times=2:503");
-          }
-          int times = integer(pieces[0], directive);
-          return new Directives(
-              code(pieces[1], directive),
-              times,
-              blockReason,
-              finishReason,
-              noImage,
-              drop,
-              slowMs,
-              nsfw,
-              taskFail,
-              batchFate,
-              retryDelayMs);
+      case "fail" -> {
+        f.failCode = code(value, directive);
+        f.failTimes = 0;
+      }
+      case "fail-times" -> {
+        String[] pieces = value == null ? new String[0] : value.split(":");
+        if (pieces.length != 2) {
+          throw bad(directive, "expected fail-times=N:CODE, e.g. fail-times=2:503");
         }
-      case "block":
-        return new Directives(
-            failCode,
-            failTimes,
-            reason(value, directive),
-            finishReason,
-            noImage,
-            drop,
-            slowMs,
-            nsfw,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "finish":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            reason(value, directive),
-            noImage,
-            drop,
-            slowMs,
-            nsfw,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "noimage":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            true,
-            drop,
-            slowMs,
-            nsfw,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "drop":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            noImage,
-            true,
-            slowMs,
-            nsfw,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "nsfw":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            noImage,
-            drop,
-            slowMs,
-            true,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "task-fail":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            noImage,
-            drop,
-            slowMs,
-            nsfw,
-            true,
-            batchFate,
-            retryDelayMs);
-      case "slow":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            noImage,
-            drop,
-            integer(value, directive),
-            nsfw,
-            taskFail,
-            batchFate,
-            retryDelayMs);
-      case "batch":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            noImage,
-            drop,
-            slowMs,
-            nsfw,
-            taskFail,
-            fate(value, directive),
-            retryDelayMs);
-      case "retry-delay":
-        return new Directives(
-            failCode,
-            failTimes,
-            blockReason,
-            finishReason,
-            noImage,
-            drop,
-            slowMs,
-            nsfw,
-            taskFail,
-            batchFate,
-            integer(value, directive));
-      default:
-        throw bad(
-            directive,
-            "known directives: fail=CODE, fail-times=N:CODE, block=REASON, finish=REASON,"
-                + " noimage, drop, slow=MS, nsfw, task-fail, batch=fail|expire, retry-delay=MS");
+        f.failTimes = integer(pieces[0], directive);
+        f.failCode = code(pieces[1], directive);
+      }
+      case "block" -> f.blockReason = reason(value, directive);
+      case "finish" -> f.finishReason = reason(value, directive);
+      case "noimage" -> f.noImage = true;
+      case "drop" -> f.drop = true;
+      case "nsfw" -> f.nsfw = true;
+      case "task-fail" -> f.taskFail = true;
+      case "slow" -> f.slowMs = integer(value, directive);
+      case "batch" -> f.batchFate = fate(value, directive);
+      case "retry-delay" -> f.retryDelayMs = integer(value, directive);
+      default ->
+          throw bad(
+              directive,
+              "known directives: fail=CODE, fail-times=N:CODE, block=REASON, finish=REASON,"
+                  + " noimage, drop, slow=MS, nsfw, task-fail, batch=fail|expire, retry-delay=MS");
+    }
+    return f.build();
+  }
+
+  /** Mutable copy of the components: each directive changes one or two of them. */
+  private static final class Fields {
+    int failCode;
+    int failTimes;
+    String blockReason;
+    String finishReason;
+    boolean noImage;
+    boolean drop;
+    long slowMs;
+    boolean nsfw;
+    boolean taskFail;
+    BatchFate batchFate;
+    long retryDelayMs;
+
+    Fields(Directives d) {
+      failCode = d.failCode;
+      failTimes = d.failTimes;
+      blockReason = d.blockReason;
+      finishReason = d.finishReason;
+      noImage = d.noImage;
+      drop = d.drop;
+      slowMs = d.slowMs;
+      nsfw = d.nsfw;
+      taskFail = d.taskFail;
+      batchFate = d.batchFate;
+      retryDelayMs = d.retryDelayMs;
+    }
+
+    Directives build() {
+      return new Directives(
+          failCode,
+          failTimes,
+          blockReason,
+          finishReason,
+          noImage,
+          drop,
+          slowMs,
+          nsfw,
+          taskFail,
+          batchFate,
+          retryDelayMs);
     }
   }
 
