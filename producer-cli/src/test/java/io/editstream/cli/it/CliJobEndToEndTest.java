@@ -89,12 +89,13 @@ class CliJobEndToEndTest {
   void shouldListASkusJobsInProgressAndFollowOneToItsOutcomeRecord() throws Exception {
     TestImages.copy(TestImages.PNG, work, "m/cat.png");
     Path manifest = work.resolve("m/slow.csv");
-    // Slow model calls, so the jobs are still in progress when listed.
+    // Slow model calls, so the jobs are still in progress when listed (with room for a busy
+    // machine: the listing must come within the calls' 10 s).
     Files.writeString(
         manifest,
         "sku,images,instruction,size\n"
-            + "SLOW-1,cat.png,remove the background [emulator:slow=5000],512\n"
-            + "SLOW-1,cat.png,add a drop shadow [emulator:slow=5000],512\n");
+            + "SLOW-1,cat.png,remove the background [emulator:slow=10000],512\n"
+            + "SLOW-1,cat.png,add a drop shadow [emulator:slow=10000],512\n");
     Path batchFile = work.resolve("slow.json");
     CliRunner.Result submit =
         kafkaCli(
@@ -156,7 +157,7 @@ class CliJobEndToEndTest {
     Files.writeString(
         manifest,
         "sku,images,instruction,size\n"
-            + "CANCEL-1,cat.png,remove the background [emulator:slow=8000],512\n");
+            + "CANCEL-1,cat.png,remove the background [emulator:slow=20000],512\n");
     Path batchFile = work.resolve("cancel.json");
     CliRunner.Result submit =
         kafkaCli(
