@@ -56,16 +56,6 @@ class CheapRenderTest {
         .hasMessageContaining("IEND");
   }
 
-  @Test
-  void shouldBeSwitchedOnFromTheCommandLine() {
-    Main main = new Main();
-    new picocli.CommandLine(main).parseArgs("--cheap-render");
-    assertThat(main.config().cheapRender()).isTrue();
-    assertThat(EmulatorConfig.defaults().cheapRender()).isFalse();
-    assertThat(EmulatorConfig.defaults().withCheapRender(true).toString())
-        .contains("cheapRender=true");
-  }
-
   private static byte[] edit(Emulator emulator, String instruction) {
     byte[] image =
         Http.image(Http.json(Http.send(Http.generate(emulator, Http.editBody(instruction)))));

@@ -111,6 +111,15 @@ class MainTest {
   }
 
   @Test
+  void shouldSwitchCheapRenderOnOnlyWhenAsked() {
+    assertThat(parse().cheapRender()).isFalse();
+    assertThat(EmulatorConfig.defaults().cheapRender()).isFalse();
+    EmulatorConfig config = parse("--cheap-render");
+    assertThat(config.cheapRender()).isTrue();
+    assertThat(config.toString()).contains("cheapRender=true");
+  }
+
+  @Test
   void shouldRefuseBadSettingsNamingThem() {
     assertThat(Main.run("--error-rate", "1.5")).isEqualTo(2);
     assertThatThrownBy(() -> parse("--error-rate", "0.6", "--drop-rate", "0.6"))
