@@ -72,15 +72,45 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     if (cached != null) {
       return cached;
     }
-    JsonNode answer =
-        send(
-            "register schema under subject '" + subject + "'",
-            "POST",
-            subjectPath(subject) + "/versions",
-            body(schema));
+    JsonNode answer;
+    try {
+      answer =
+          send(
+              "register schema under subject '" + subject + "'",
+              "POST",
+              subjectPath(subject) + "/versions",
+              body(schema));
+    } catch (SchemaRegistryException refused) {
+      return registeredMeanwhile(key, refused);
+    }
     int id = requiredInt(answer, "id", "register under subject '" + subject + "'");
     remember(key, id);
     return id;
+  }
+
+  /**
+   * A 409 to a registration is either an incompatible schema or, with Apicurio, a lost race: when
+   * instances register the same schema under a new subject at once, all but the first are told
+   * "artifact already exists" (error_code 409). If the schema is registered under the subject now,
+   * that is its id; otherwise the refusal stands.
+   */
+  private int registeredMeanwhile(SubjectSchema key, SchemaRegistryException refused) {
+    if (refused.kind() != SchemaRegistryException.Kind.INCOMPATIBLE) {
+      throw refused;
+    }
+    try {
+      int id = lookup(key.subject(), key.schema());
+      log.debug(
+          "Registration under subject '{}' was refused ({}), but the schema is registered there"
+              + " (id {}): another client registered it at the same time",
+          key.subject(),
+          refused.getMessage(),
+          id);
+      return id;
+    } catch (SchemaRegistryException notThere) {
+      refused.addSuppressed(notThere);
+      throw refused;
+    }
   }
 
   @Override

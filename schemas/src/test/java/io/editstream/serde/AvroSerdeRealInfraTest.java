@@ -25,8 +25,15 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -151,6 +158,45 @@ class AvroSerdeRealInfraTest {
     assertThat(v2).isNotEqualTo(v1);
     assertThat(latest.id()).isEqualTo(v2);
     assertThat(latest.version()).isEqualTo(2);
+  }
+
+  /**
+   * Instances starting together register the same schema under a new subject at once. Apicurio
+   * answers all but one of those first registrations 409 "artifact already exists" (error_code 409,
+   * as for an incompatible schema); the schema is then registered, so each must get its id.
+   */
+  @Test
+  void shouldGiveEveryConcurrentFirstRegistrationOfOneSchemaTheSameId(SchemaRegistry registry)
+      throws Exception {
+    int clients = 8;
+    for (int round = 0; round < 5; round++) {
+      String subject = TestTopics.unique("serde-race") + "-value";
+      List<SchemaRegistryClient> fresh = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        fresh.add(freshClient(registry));
+      }
+      CyclicBarrier start = new CyclicBarrier(clients);
+      ExecutorService pool = Executors.newFixedThreadPool(clients);
+      try {
+        List<Future<Integer>> ids = new ArrayList<>();
+        for (SchemaRegistryClient client : fresh) {
+          ids.add(
+              pool.submit(
+                  () -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return client.register(subject, EditJob.getClassSchema());
+                  }));
+        }
+        Set<Integer> distinct = new HashSet<>();
+        for (Future<Integer> id : ids) {
+          distinct.add(id.get(30, TimeUnit.SECONDS));
+        }
+        assertThat(distinct).as("ids of %s", subject).hasSize(1);
+        assertThat(freshClient(registry).latest(subject).id()).isIn(distinct);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
   }
 
   @Test
