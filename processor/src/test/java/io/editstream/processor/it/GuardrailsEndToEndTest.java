@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one is cancelled, one expires while waiting, one was expired on arrival and one was cancelled
  * before it came. Each gets exactly one outcome, and the emulator sees exactly one call.
  */
+@Tag("timing") // measures rates or time windows: runs alone (pom.xml, timing-tests)
 class GuardrailsEndToEndTest {
 
   @Test

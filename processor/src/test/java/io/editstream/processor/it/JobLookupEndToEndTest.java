@@ -31,6 +31,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SKU's jobs in progress are listed from any instance, and while the owner leaves, every answer is
  * either the job or a "moving, retry" — never an error.
  */
+@Tag("timing") // measures rates or time windows: runs alone (pom.xml, timing-tests)
 class JobLookupEndToEndTest {
   private static final int PARTITIONS = 6;
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (the overflow of the first goes to the second), never answered 429 by either, and every job gets
  * exactly one outcome. Jobs that name a provider are served by it.
  */
+@Tag("timing") // measures rates or time windows: runs alone (pom.xml, timing-tests)
 class ProviderPoolsEndToEndTest {
   private static final int RPM = 120;
   private static final int BACKLOG = 50;

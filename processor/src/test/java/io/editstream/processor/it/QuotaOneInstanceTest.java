@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * processor's pool (120 RPM): never a 429, nearly all of the quota used, and another tenant's
  * single job is served within about one fair share of tenant acme's backlog.
  */
+@Tag("timing") // measures rates or time windows: runs alone (pom.xml, timing-tests)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class QuotaOneInstanceTest {
   private static final int RPM = 120;

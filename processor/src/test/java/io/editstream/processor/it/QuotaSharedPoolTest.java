@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * quota: two start together, a third joins, one leaves. Shares follow the owned partitions and the
  * pool is never exceeded (no 429), while the backlog keeps moving.
  */
+@Tag("timing") // measures rates or time windows: runs alone (pom.xml, timing-tests)
 class QuotaSharedPoolTest {
   private static final int RPM = 120;
   private static final int PARTITIONS = 6;

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SKU's jobs in progress are listed, one job is followed to its result and its outcome record, an
  * unknown id says so, and an unreachable processor names the option to fix.
  */
+@Tag("timing") // measures rates or time windows: runs alone (pom.xml, timing-tests)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CliJobEndToEndTest {
   private final KafkaBroker broker = KafkaBroker.shared();
