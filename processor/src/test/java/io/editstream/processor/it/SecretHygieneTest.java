@@ -74,6 +74,8 @@ class SecretHygieneTest {
         Pipeline pipeline = new Pipeline()) {
       Map<String, String> settings = pipeline.settings(emulator.baseUrl(), work);
       settings.put("gemini.api.key", CANARY);
+      // The first refusal opens the provider's circuit; the next jobs probe it after 1 s, not 30.
+      settings.put("provider.circuit.cooldown.ms", "1000");
       ProcessorConfig config = ProcessorConfig.from(Settings.of(settings));
       configText = config.toString();
       try (EditstreamProcessor processor = EditstreamProcessor.start(config)) {
