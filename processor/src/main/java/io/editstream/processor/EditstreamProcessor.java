@@ -459,9 +459,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     // Streams' producer would otherwise linger as long as the commit interval; results wait for
     // the commit anyway, and a short linger keeps the commit's flush small (docs/benchmarks.md).
     p.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
-    // Granted model calls start at the next punctuation; an idle stream thread would otherwise
-    // block up to 100 ms in poll() before it runs one.
-    p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 10L);
+    // Granted model calls start at the next punctuation (every 5 ms); an idle stream thread would
+    // otherwise block up to 100 ms in poll() before it runs one.
+    p.putIfAbsent(StreamsConfig.POLL_MS_CONFIG, 5L);
     // Outcomes and dispatches commit back to back. A transaction that starts while the markers of
     // the previous one are still being written gets CONCURRENT_TRANSACTIONS on its offsets
     // (AddOffsetsToTxn), and the producer retries after retry.backoff.ms: Kafka's 100 ms stalled

@@ -821,7 +821,7 @@ public record ProcessorConfig(
     long burst = limitValue(s, burstKey);
     if (burst == 0) {
       // Small enough that sustained use is 1 - burst/rpm = 99.5 %, large enough to absorb what
-      // refills between two drains of the 10 ms dispatch tick.
+      // refills between two drains of the 5 ms dispatch tick.
       burst = Math.max(1, rpm / 200);
     }
     if (rpm > 0 && burst >= rpm) {

@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * consumes it, and removed in the transaction that emits its outcome, so a crash at any point
  * either replays the record or restores the entry, which {@link #init} dispatches again. Model
  * calls run on other threads; their completions come back through a queue that only the stream
- * thread drains (in {@link #process} and in a 10 ms wall-clock punctuation), so the stores and the
+ * thread drains (in {@link #process} and in a 5 ms wall-clock punctuation), so the stores and the
  * record context are only ever touched by the stream thread. The {@code completed} store remembers
  * finished jobIds, so a duplicate record gets no second outcome.
  *
@@ -108,7 +108,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   /** How often waiting jobs are checked against their deadlines. */
   static final Duration DEADLINE_SWEEP = Duration.ofSeconds(1);
 
-  static final Duration TICK = Duration.ofMillis(10);
+  /**
+   * The task's round: a granted call starts one tick after its dispatch is committed, and an answer
+   * waits for the next tick (or record) to be written. 5 ms took ~8-15 ms off the paced overhead's
+   * p50 against 10 ms (docs/benchmarks.md), with kafka.poll.ms at 5 so an idle thread wakes for it.
+   */
+  static final Duration TICK = Duration.ofMillis(5);
 
   /** How often a job held by its tenant's daily cap is checked against the cap again. */
   static final Duration OVER_CAP_RECHECK = Duration.ofMinutes(1);

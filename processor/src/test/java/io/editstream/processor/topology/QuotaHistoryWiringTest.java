@@ -103,7 +103,7 @@ class QuotaHistoryWiringTest {
     start();
     submit(0, 40);
     List<long[]> checks = new ArrayList<>();
-    for (int i = 0; i < 500; i++) { // 5 s: the bucket admits ~50 of them
+    for (long i = 0; i < ticks(Duration.ofSeconds(5)); i++) { // the bucket admits ~50 of them
       tick();
       checks.add(new long[] {calls.size(), historySum()});
     }
@@ -118,7 +118,7 @@ class QuotaHistoryWiringTest {
   void shouldMakeUpTheGapOfAKillFromTheHistoryTheTasksKept() {
     DispatchGate first = start();
     submit(0, 800);
-    for (int i = 0; i < 3_000; i++) { // 30 s at the bucket's pace: ~147 calls
+    for (long i = 0; i < ticks(Duration.ofSeconds(30)); i++) { // the bucket's pace: ~147 calls
       tick();
     }
     int beforeKill = calls.size();
@@ -137,7 +137,7 @@ class QuotaHistoryWiringTest {
     DispatchGate restartedGate = gate();
     JobProcessor restarted = task.open(runtime(restartedGate));
     Punctuator restartedTick = task.tick();
-    for (int i = 0; i < 10_000; i++) { // 100 s
+    for (long i = 0; i < ticks(Duration.ofSeconds(100)); i++) {
       nanos.addAndGet(JobProcessor.TICK.toNanos());
       restartedTick.punctuate(0);
     }
@@ -150,6 +150,11 @@ class QuotaHistoryWiringTest {
     // log makes up at 1.25 times the rate.
     assertThat(calls).hasSizeGreaterThan(675);
     assertThat(maxInAnyMinute()).isLessThanOrEqualTo(RPM);
+  }
+
+  /** How many ticks make {@code span}. */
+  private static long ticks(Duration span) {
+    return span.dividedBy(JobProcessor.TICK);
   }
 
   private long maxInAnyMinute() {
