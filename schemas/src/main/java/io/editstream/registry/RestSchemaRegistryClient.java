@@ -107,9 +107,13 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
           refused.getMessage(),
           id);
       return id;
-    } catch (SchemaRegistryException notThere) {
-      refused.addSuppressed(notThere);
-      throw refused;
+    } catch (SchemaRegistryException lookupFailed) {
+      if (lookupFailed.isNotFound()) {
+        refused.addSuppressed(lookupFailed);
+        throw refused; // not registered there: the refusal (an incompatible schema) stands
+      }
+      lookupFailed.addSuppressed(refused);
+      throw lookupFailed; // the registry could not tell (unavailable, unauthorized): say so
     }
   }
 

@@ -12,6 +12,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,11 @@ class RestSchemaRegistryClientTest {
   private volatile int status = 200;
   private volatile String answer = "{\"id\":7}";
   private final CountDownLatch release = new CountDownLatch(1);
+
+  /** Answers for the next requests, in order; then {@link #status} and {@link #answer}. */
+  private record Scripted(int status, String answer) {}
+
+  private final Queue<Scripted> script = new ConcurrentLinkedQueue<>();
   private volatile boolean hang;
 
   @BeforeEach
@@ -74,9 +81,10 @@ class RestSchemaRegistryClientTest {
         Thread.currentThread().interrupt();
       }
     }
-    byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
+    Scripted next = script.poll();
+    byte[] bytes = (next == null ? answer : next.answer()).getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().add("Content-Type", "application/vnd.schemaregistry.v1+json");
-    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.sendResponseHeaders(next == null ? status : next.status(), bytes.length);
     exchange.getResponseBody().write(bytes);
     exchange.close();
   }
@@ -112,6 +120,49 @@ class RestSchemaRegistryClientTest {
                         .asText()))
         .isEqualTo(SCHEMA);
     assertThat(request.header("Authorization")).isNull();
+  }
+
+  private static final String ALREADY_EXISTS =
+      "{\"error_code\":409,\"message\":\"An artifact with ID 'edit-jobs-value' in group 'null'"
+          + " already exists.\"}";
+
+  @Test
+  void shouldTakeTheIdOfASchemaThatAnotherClientRegisteredAtTheSameTime() {
+    script.add(new Scripted(409, ALREADY_EXISTS));
+    script.add(new Scripted(200, "{\"subject\":\"edit-jobs-value\",\"id\":5,\"version\":1}"));
+
+    assertThat(client(Map.of()).register("edit-jobs-value", SCHEMA)).isEqualTo(5);
+    assertThat(seen)
+        .extracting(Seen::path)
+        .containsExactly("/subjects/edit-jobs-value/versions", "/subjects/edit-jobs-value");
+  }
+
+  @Test
+  void shouldKeepTheRefusalWhenTheSchemaIsNotRegisteredUnderTheSubject() {
+    script.add(new Scripted(409, "{\"error_code\":409,\"message\":\"incompatible\"}"));
+    script.add(new Scripted(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}"));
+
+    assertThatThrownBy(() -> client(Map.of()).register("edit-jobs-value", SCHEMA))
+        .isInstanceOfSatisfying(
+            SchemaRegistryException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SchemaRegistryException.Kind.INCOMPATIBLE);
+              assertThat(e.getSuppressed()).hasSize(1);
+            });
+  }
+
+  @Test
+  void shouldReportAnUnavailableLookupAfterA409AsUnavailableNotIncompatible() {
+    script.add(new Scripted(409, ALREADY_EXISTS));
+    script.add(new Scripted(503, "{\"error_code\":50301,\"message\":\"busy\"}"));
+
+    assertThatThrownBy(() -> client(Map.of()).register("edit-jobs-value", SCHEMA))
+        .isInstanceOfSatisfying(
+            SchemaRegistryException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SchemaRegistryException.Kind.UNAVAILABLE);
+              assertThat(e.getSuppressed()[0].getMessage()).contains("already exists");
+            });
   }
 
   @Test
