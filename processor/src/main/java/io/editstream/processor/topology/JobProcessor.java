@@ -110,7 +110,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   /**
    * The task's round: a granted call starts one tick after its dispatch is committed, and an answer
-   * waits for the next tick (or record) to be written. 5 ms took ~8-15 ms off the paced overhead's
+   * waits for the next tick (or record) to be written. 5 ms took 6-16 ms off the paced overhead's
    * p50 against 10 ms (docs/benchmarks.md), with kafka.poll.ms at 5 so an idle thread wakes for it.
    */
   static final Duration TICK = Duration.ofMillis(5);

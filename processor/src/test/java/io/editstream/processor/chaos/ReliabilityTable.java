@@ -3,6 +3,7 @@ package io.editstream.processor.chaos;
 import io.editstream.schema.FailureCode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -80,8 +81,11 @@ final class ReliabilityTable {
     try {
       Files.createDirectories(dir);
       Path summary = dir.resolve("summary.md");
-      if (!Files.exists(summary)) {
-        Files.writeString(summary, HEADER, StandardCharsets.UTF_8);
+      try {
+        // Two test JVMs may append at once: only the one that creates the file writes the header.
+        Files.writeString(summary, HEADER, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
+      } catch (FileAlreadyExistsException exists) {
+        // Written by an earlier row.
       }
       Files.writeString(summary, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     } catch (IOException e) {

@@ -204,13 +204,13 @@ class CliEndToEndTest {
         "sku,images,instruction,size\n"
             + "A1,rocket.jpg,add a soft shadow,512\n"
             + "A2,coffee.webp,edit [emulator:fail=503],512\n"
-            + "A3,coffee.webp,add a slow shadow [emulator:slow=12000],512\n");
+            + "A3,coffee.webp,add a slow shadow [emulator:slow=16000],512\n");
     Path first = work.resolve("again/b1.json");
     CliRunner.Result submit = submitAgain(manifest, first, "b-again-1");
     assertThat(submit.exitCode()).as(submit.toString()).isZero();
     assertThat(submit.out()).contains("Submitted 3 jobs").doesNotContain("submitted before");
 
-    // At once again: A3 takes the model 12 s, so it is on the jobs topic without an outcome.
+    // At once again: A3 takes the model 16 s, so it is on the jobs topic without an outcome.
     CliRunner.Result early =
         submitAgain(manifest, work.resolve("again/b-early.json"), "b-again-early");
     assertThat(early.exitCode()).as(early.toString()).isZero();
