@@ -40,7 +40,8 @@ class ProcessorCrashTest {
       settings.put("state.dir", work.resolve("state-a").toString());
       ProcessorJvm first = new ProcessorJvm(settings, work, "first");
       IntStream.range(0, JOBS)
-          .forEach(i -> pipeline.send(job("crash-" + i, instruction(i), rocket)));
+          .forEach(
+              i -> pipeline.send(job("crash-" + i, Pipeline.instructionHalfSlow(i, JOBS), rocket)));
       pipeline.flush();
 
       boolean someDone = pipeline.readUntil(() -> pipeline.outcomes() >= 5, Duration.ofSeconds(90));
@@ -70,13 +71,5 @@ class ProcessorCrashTest {
       assertThat(pipeline.failures).isEmpty();
       assertThat(pipeline.duplicateOutcomes).isZero();
     }
-  }
-
-  /**
-   * Half the jobs take 8 s a call, so some are surely in flight when the first instance is killed
-   * after 5 outcomes, however late this thread reads them.
-   */
-  private static String instruction(int i) {
-    return "remove the background " + i + (i >= JOBS / 2 ? " [emulator:slow=8000]" : "");
   }
 }

@@ -48,7 +48,9 @@ class StaticMembershipRestartTest {
 
       ProcessorJvm first = new ProcessorJvm(settings, work, "first");
       IntStream.range(0, JOBS)
-          .forEach(i -> pipeline.send(job("static-" + i, instruction(i), rocket)));
+          .forEach(
+              i ->
+                  pipeline.send(job("static-" + i, Pipeline.instructionHalfSlow(i, JOBS), rocket)));
       pipeline.flush();
       boolean someDone = pipeline.readUntil(() -> pipeline.outcomes() >= 5, Duration.ofSeconds(90));
       assertThat(someDone)
@@ -89,13 +91,5 @@ class StaticMembershipRestartTest {
           admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
       return List.copyOf(d.members());
     }
-  }
-
-  /**
-   * Half the jobs take 8 s a call, so some are surely in flight when the first instance is killed
-   * after 5 outcomes, however late this thread reads them.
-   */
-  private static String instruction(int i) {
-    return "remove the background " + i + (i >= JOBS / 2 ? " [emulator:slow=8000]" : "");
   }
 }

@@ -257,6 +257,15 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
+   * The instruction of job {@code i} of {@code jobs} in a kill test: the second half of the jobs
+   * take 8 s a call, so some are surely in flight when an instance is killed after its first few
+   * outcomes, however late the test thread reads them.
+   */
+  public static String instructionHalfSlow(int i, int jobs) {
+    return "remove the background " + i + (i >= jobs / 2 ? " [emulator:slow=8000]" : "");
+  }
+
+  /**
    * A job of tenant {@code acme} with inline images (declared {@code image/png} when the bytes
    * start with the PNG signature, {@code image/jpeg} otherwise) and a 512 px PNG output.
    */
