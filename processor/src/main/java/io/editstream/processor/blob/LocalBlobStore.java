@@ -16,24 +16,51 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A {@link BlobStore} in a local directory: {@code root/ab/cd/<sha256>.<ext>}, where {@code ab} and
  * {@code cd} are the first hex digits of the SHA-256 (so no directory grows too large) and the
  * extension follows the MIME type ({@code bin} when unknown). Blobs are written to a temporary file
  * in the target directory, flushed to disk, then renamed atomically into place, so a crash never
- * leaves a partial blob under a final name. URIs are {@code file:} URIs.
+ * leaves a partial blob under a final name. The directory is flushed after the rename (and a new
+ * directory's parent after its creation): a blob's name, like its bytes, is on disk before {@link
+ * #put} returns, so a result that names it survives a power loss too. URIs are {@code file:} URIs.
  */
 public final class LocalBlobStore implements BlobStore {
 
+  /** Flushes a directory's entries to disk. */
+  @FunctionalInterface
+  interface DirectorySync {
+    void sync(Path directory) throws IOException;
+  }
+
   private final Path root;
+  private final DirectorySync directorySync;
+  // Bits 0..65,535: root/ab/cd's entry flushed in ab; from AB_BITS, 256: root/ab's in the root.
+  private static final int AB_BITS = 65_536;
+  private final AtomicLongArray synced = new AtomicLongArray((AB_BITS + 256) / 64);
 
   /** A store in {@code root}, which is created when missing. */
   public LocalBlobStore(Path root) {
+    this(root, LocalBlobStore::syncDirectory);
+  }
+
+  LocalBlobStore(Path root, DirectorySync directorySync) {
     Objects.requireNonNull(root, "root");
+    this.directorySync = Objects.requireNonNull(directorySync, "directorySync");
     try {
-      Files.createDirectories(root);
-      this.root = root.toRealPath();
+      Path absolute = root.toAbsolutePath().normalize();
+      Path existing = absolute;
+      while (existing != null && !Files.isDirectory(existing)) {
+        existing = existing.getParent();
+      }
+      Files.createDirectories(absolute);
+      this.root = absolute.toRealPath();
+      // Every directory created here: its entry in its parent.
+      for (Path p = absolute; existing != null && !p.equals(existing); p = p.getParent()) {
+        directorySync.sync(p.getParent());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("blob store root " + root + " cannot be created", e);
     }
@@ -66,7 +93,7 @@ public final class LocalBlobStore implements BlobStore {
         return ref;
       }
       Path dir = target.getParent();
-      Files.createDirectories(dir);
+      ensureDirectory(dir, sha256);
       Path temp = Files.createTempFile(dir, "." + sha256, ".tmp");
       try {
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -81,9 +108,54 @@ public final class LocalBlobStore implements BlobStore {
       } finally {
         Files.deleteIfExists(temp);
       }
+      directorySync.sync(dir); // the new name
       return ref;
     } catch (IOException e) {
       throw new UncheckedIOException("storing blob " + sha256 + " failed", e);
+    }
+  }
+
+  /**
+   * Creates {@code root/ab/cd} when missing, and flushes the entry of each level in its parent
+   * ({@code ab} in the root, {@code cd} in {@code ab}) the first time this store uses that level:
+   * also when another writer created it a moment ago, since that writer's flush may not have run
+   * yet. One bit per directory (256 + 65,536 of them) remembers which entries are flushed, so a put
+   * into a known directory flushes only that directory, after its rename.
+   */
+  private void ensureDirectory(Path dir, String sha256) throws IOException {
+    int ab = Integer.parseInt(sha256.substring(0, 2), 16);
+    int abcd = Integer.parseInt(sha256.substring(0, 4), 16);
+    if (isSet(abcd) && Files.isDirectory(dir)) {
+      return;
+    }
+    boolean abThere = Files.isDirectory(dir.getParent());
+    Files.createDirectories(dir);
+    if (!abThere || !isSet(AB_BITS + ab)) {
+      directorySync.sync(root);
+      set(AB_BITS + ab);
+    }
+    directorySync.sync(dir.getParent());
+    set(abcd);
+  }
+
+  private boolean isSet(int index) {
+    return (synced.get(index >>> 6) & (1L << (index & 63))) != 0;
+  }
+
+  private void set(int index) {
+    synced.getAndAccumulate(index >>> 6, 1L << (index & 63), (a, b) -> a | b);
+  }
+
+  /**
+   * Flushes {@code directory}'s entries (Linux and other POSIX systems: fsync on the directory).
+   * Where directories cannot be opened for it (Windows), the file system orders metadata itself.
+   */
+  static void syncDirectory(Path directory) throws IOException {
+    if (!directory.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+      channel.force(true);
     }
   }
 

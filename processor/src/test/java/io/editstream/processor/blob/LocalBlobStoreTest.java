@@ -142,4 +142,106 @@ class LocalBlobStoreTest {
     assertThat(large.getData()).isNull();
     assertThat(large.getUri()).isEqualTo(small.getUri());
   }
+
+  /** What a {@link LocalBlobStore.DirectorySync} was asked, and whether a blob's name was there. */
+  private static final class RecordingSync implements LocalBlobStore.DirectorySync {
+    final List<Path> synced = new java.util.ArrayList<>();
+    final List<Boolean> blobThere = new java.util.ArrayList<>();
+    Path blob;
+    boolean fail;
+
+    @Override
+    public void sync(Path directory) throws IOException {
+      if (fail) {
+        throw new IOException("fsync: input/output error");
+      }
+      synced.add(directory);
+      blobThere.add(blob != null && Files.isRegularFile(blob));
+    }
+  }
+
+  @Test
+  void shouldFlushNewDirectoriesAndTheBlobsNameBeforePutReturns() throws Exception {
+    RecordingSync sync = new RecordingSync();
+    Path root = tmp.resolve("a/b");
+    LocalBlobStore store = new LocalBlobStore(root, sync);
+    assertThat(sync.synced)
+        .as("the entries of the new a and b")
+        .containsExactlyInAnyOrder(tmp, tmp.resolve("a"));
+
+    byte[] bytes = "a finished image".getBytes(StandardCharsets.UTF_8);
+    String sha = sha256(bytes);
+    Path ab = store.root().resolve(sha.substring(0, 2));
+    Path cd = ab.resolve(sha.substring(2, 4));
+    sync.blob = cd.resolve(sha + ".png");
+    sync.synced.clear();
+    sync.blobThere.clear();
+    store.put(bytes, "image/png");
+    assertThat(sync.synced).containsExactly(store.root(), ab, cd);
+    assertThat(sync.blobThere).as("flushed after the rename").containsExactly(false, false, true);
+
+    // The directory is known now: a new blob in it flushes only the directory, after the rename.
+    Files.delete(sync.blob);
+    sync.synced.clear();
+    sync.blobThere.clear();
+    store.put(bytes, "image/png");
+    assertThat(sync.synced).containsExactly(cd);
+    assertThat(sync.blobThere).containsExactly(true);
+
+    // Another blob under the same ab/ but in a new cd/: ab/'s entry in the root is known.
+    byte[] sibling = siblingOf(sha);
+    String siblingSha = sha256(sibling);
+    Path otherCd = ab.resolve(siblingSha.substring(2, 4));
+    sync.blob = otherCd.resolve(siblingSha + ".png");
+    sync.synced.clear();
+    sync.blobThere.clear();
+    store.put(sibling, "image/png");
+    assertThat(sync.synced).containsExactly(ab, otherCd);
+    assertThat(sync.blobThere).containsExactly(false, true);
+
+    // A directory removed behind the store's back is made and flushed again.
+    sync.blob = cd.resolve(sha + ".png");
+    Files.delete(otherCd.resolve(siblingSha + ".png"));
+    Files.delete(otherCd);
+    Files.delete(sync.blob);
+    Files.delete(cd);
+    Files.delete(ab);
+    sync.synced.clear();
+    store.put(bytes, "image/png");
+    assertThat(sync.synced).containsExactly(store.root(), ab, cd);
+    assertThat(store.get(sync.blob.toUri())).isEqualTo(bytes);
+  }
+
+  /**
+   * Bytes whose SHA-256 starts with the same two hex digits as {@code sha}, but not the same four.
+   */
+  private static byte[] siblingOf(String sha) throws Exception {
+    for (int i = 0; ; i++) {
+      byte[] candidate = ("sibling " + i).getBytes(StandardCharsets.UTF_8);
+      String s = sha256(candidate);
+      if (s.startsWith(sha.substring(0, 2)) && !s.startsWith(sha.substring(0, 4))) {
+        return candidate;
+      }
+    }
+  }
+
+  @Test
+  void shouldFailAPutWhoseNameCannotBeFlushed() throws Exception {
+    RecordingSync sync = new RecordingSync();
+    LocalBlobStore store = new LocalBlobStore(tmp, sync);
+    sync.fail = true;
+    assertThatThrownBy(() -> store.put(new byte[] {7, 7}, "image/png"))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("storing blob " + sha256(new byte[] {7, 7}))
+        .hasRootCauseMessage("fsync: input/output error");
+  }
+
+  @Test
+  void shouldFlushDirectoriesForRealOnThisFileSystem() throws Exception {
+    // The real sync opens each directory: it must not fail where the store runs (Linux, macOS).
+    LocalBlobStore store = new LocalBlobStore(tmp.resolve("new/root"));
+    byte[] bytes = {1, 2, 3, 4};
+    assertThat(store.get(store.put(bytes, "image/png").uri())).isEqualTo(bytes);
+    LocalBlobStore.syncDirectory(store.root());
+  }
 }
