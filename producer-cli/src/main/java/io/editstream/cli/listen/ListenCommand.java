@@ -61,7 +61,9 @@ import picocli.CommandLine.ParentCommand;
       "A replayed job counts as the job it replays, so a later result replaces its failure.",
       "Without --group every partition is read: from the beginning with --from-beginning or when"
           + " following a batch, from --since, else from the end (new outcomes only). With"
-          + " --group the position is committed, so a second run goes on where the first stopped."
+          + " --group the position is committed once the outcomes before it are handled (their"
+          + " images written), so a second run goes on where the first stopped; an image that"
+          + " could not be saved is read again by the next run with the group."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -220,8 +222,9 @@ public final class ListenCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       try {
         while (true) {
-          for (Object outcome : reader.poll(Duration.ofMillis(200))) {
-            if (outcome instanceof EditResult r) {
+          for (OutcomeReader.Polled polled : reader.poll(Duration.ofMillis(200))) {
+            boolean saved = true;
+            if (polled.outcome() instanceof EditResult r) {
               if (tracker.accept(r) && files != null) {
                 String id = BatchTracker.logicalId(r.getJobId(), r.getAttributes());
                 try {
@@ -229,14 +232,22 @@ public final class ListenCommand implements Callable<Integer> {
                   saveErrors.remove(id);
                 } catch (IOException e) {
                   saveErrors.put(id, e.getMessage());
+                  saved = false;
                 }
               }
-            } else if (outcome instanceof EditFailure f) {
+            } else if (polled.outcome() instanceof EditFailure f) {
               tracker.accept(f);
             } else {
-              undecodable.add((OutcomeReader.Undecodable) outcome);
+              undecodable.add((OutcomeReader.Undecodable) polled.outcome());
+            }
+            if (saved) {
+              reader.handled(polled);
+            } else {
+              reader.retryLater(polled); // with --group, the next run reads it again
             }
           }
+          // With --group: only after the images are written, so a crash cannot skip them.
+          reader.commit();
           progress.update(
               tracker.done(),
               expected == null ? 0 : expected,

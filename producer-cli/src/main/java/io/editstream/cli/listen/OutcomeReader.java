@@ -11,8 +11,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -21,6 +23,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -45,11 +48,21 @@ final class OutcomeReader implements AutoCloseable {
   /** A record that did not decode: counted and shown, never fatal. */
   record Undecodable(String topic, int partition, long offset, String reason) {}
 
+  /**
+   * One outcome ({@link EditResult}, {@link EditFailure} or {@link Undecodable}) and where it was
+   * read, for {@link #handled} or {@link #retryLater}.
+   */
+  record Polled(Object outcome, TopicPartition partition, long offset) {}
+
   private final KafkaConsumer<String, byte[]> consumer;
   private final Connection conn;
   private final boolean grouped;
   private final Deserializer<EditResult> results;
   private final Deserializer<EditFailure> failures;
+  // With a group: the offset to commit per partition, and the partitions this run commits no
+  // further on (an outcome there is to be read again by the next run).
+  private final Map<TopicPartition, Long> toCommit = new HashMap<>();
+  private final Set<TopicPartition> held = new HashSet<>();
 
   private OutcomeReader(KafkaConsumer<String, byte[]> consumer, Connection conn, boolean grouped) {
     this.consumer = consumer;
@@ -135,27 +148,60 @@ final class OutcomeReader implements AutoCloseable {
     }
   }
 
-  /** Next outcomes: {@link EditResult}s, {@link EditFailure}s and {@link Undecodable}s. */
-  List<Object> poll(Duration timeout) {
-    List<Object> out = new ArrayList<>();
+  /**
+   * Next outcomes: {@link EditResult}s, {@link EditFailure}s and {@link Undecodable}s. Nothing is
+   * committed until the caller says each is {@link #handled} and calls {@link #commit}.
+   */
+  List<Polled> poll(Duration timeout) {
+    List<Polled> out = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : consumer.poll(timeout)) {
+      TopicPartition partition = new TopicPartition(r.topic(), r.partition());
+      Object outcome;
       try {
         if (r.topic().equals(conn.topics().results())) {
-          out.add(results.deserialize(r.topic(), r.headers(), r.value()));
+          outcome = results.deserialize(r.topic(), r.headers(), r.value());
         } else {
-          out.add(failures.deserialize(r.topic(), r.headers(), r.value()));
+          outcome = failures.deserialize(r.topic(), r.headers(), r.value());
         }
       } catch (SerdeException e) {
         if (e.reason() == SerdeException.Reason.REGISTRY_UNAVAILABLE) {
           throw Clients.serdeFailure(e, conn);
         }
-        out.add(new Undecodable(r.topic(), r.partition(), r.offset(), e.getMessage()));
+        outcome = new Undecodable(r.topic(), r.partition(), r.offset(), e.getMessage());
       }
-    }
-    if (grouped && !out.isEmpty()) {
-      consumer.commitSync();
+      out.add(new Polled(outcome, partition, r.offset()));
     }
     return out;
+  }
+
+  /**
+   * {@code p} is dealt with: the next {@link #commit} moves past it, unless its partition is held.
+   */
+  void handled(Polled p) {
+    if (!held.contains(p.partition())) {
+      toCommit.put(p.partition(), p.offset() + 1);
+    }
+  }
+
+  /**
+   * {@code p} could not be dealt with (an image not saved): on its partition this run commits no
+   * further than {@code p}, so the next run with the same group reads it (and what follows) again.
+   */
+  void retryLater(Polled p) {
+    if (held.add(p.partition())) {
+      toCommit.put(p.partition(), p.offset());
+    }
+  }
+
+  /** With a group: commits the position after what was {@link #handled}. */
+  void commit() {
+    if (!grouped || toCommit.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    toCommit.forEach((p, offset) -> offsets.put(p, new OffsetAndMetadata(offset)));
+    consumer.commitSync(offsets);
+    toCommit.clear();
   }
 
   /** Whether every assigned partition has been read up to its current end. */

@@ -16,6 +16,7 @@ import io.editstream.testkit.TestTopics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -140,5 +141,79 @@ class ListenKafkaTest {
         .contains("$0.0450")
         .contains("gemini-3.1-flash-image-preview")
         .contains("data:image/jpeg;base64,");
+  }
+
+  @Test
+  void shouldReadAnImageItCouldNotSaveAgainOnTheNextRunWithTheSameGroup(
+      KafkaBroker broker, SchemaRegistry registry, @TempDir Path dir) throws Exception {
+    String prefix = TestTopics.unique("listen-group") + ".";
+    broker.createTopic(prefix + "edit-results", 1);
+    broker.createTopic(prefix + "edit-failures", 1);
+    Map<String, String> g1 = Map.of("editstream.batch", "g1");
+    try (KafkaProducer<String, EditResult> results =
+        new KafkaProducer<>(
+            broker.clientConfig(),
+            new StringSerializer(),
+            AvroSerdes.valueSerde(EditResult.class, new HashMap<>(registry.clientConfig()))
+                .serializer())) {
+      for (String sku : List.of("A", "B", "C")) {
+        String id = "g1-" + sku.toLowerCase(java.util.Locale.ROOT);
+        results.send(
+            new ProducerRecord<>(
+                prefix + "edit-results",
+                id,
+                Records.result(id, sku, g1, PNG, "file:///elsewhere/" + id + ".png", true)));
+      }
+    }
+    Path out = dir.resolve("out");
+    Files.createDirectories(out);
+    // A file where SKU B's folder goes: its image cannot be saved (as on a full disk).
+    Path blocker = Files.writeString(out.resolve("B"), "not a folder");
+    String group = TestTopics.unique("listen-group");
+
+    CliRunner.Result first = listenGroup(broker, registry, prefix, group, out, 3);
+    assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(first.out()).contains("not saved   g1-b");
+    assertThat(Files.readAllBytes(out.resolve("A/g1-a.png"))).isEqualTo(PNG);
+    assertThat(Files.readAllBytes(out.resolve("C/g1-c.png"))).isEqualTo(PNG);
+
+    // The group's position stopped at g1-b: the next run reads it (and g1-c after it) again.
+    Files.delete(blocker);
+    CliRunner.Result second = listenGroup(broker, registry, prefix, group, out, 2);
+    assertThat(second.exitCode()).as(second.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(Files.readAllBytes(out.resolve("B/g1-b.png"))).isEqualTo(PNG);
+    assertThat(Files.readAllBytes(out.resolve("C/g1-c.png"))).isEqualTo(PNG);
+
+    // Everything is saved and committed now: a third run finds nothing to read.
+    CliRunner.Result third = listenGroup(broker, registry, prefix, group, out, 1);
+    assertThat(third.exitCode()).as(third.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(third.out()).contains("Batch g1: 0 of 1 jobs done (timed out");
+  }
+
+  private static CliRunner.Result listenGroup(
+      KafkaBroker broker,
+      SchemaRegistry registry,
+      String prefix,
+      String group,
+      Path out,
+      int expect) {
+    return CliRunner.run(
+        "listen",
+        "--bootstrap-servers",
+        broker.bootstrapServers(),
+        "--schema-registry",
+        registry.url(),
+        "--topic-prefix",
+        prefix,
+        "--group",
+        group,
+        "--batch-id",
+        "g1",
+        "--expect",
+        String.valueOf(expect),
+        "--timeout",
+        "4s",
+        "--out",
+        out.toString());
   }
 }
