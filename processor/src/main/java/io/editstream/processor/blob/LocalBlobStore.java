@@ -35,10 +35,11 @@ public final class LocalBlobStore implements BlobStore {
     void sync(Path directory) throws IOException;
   }
 
-  private final Path root;
-  private final DirectorySync directorySync;
   // Bits 0..65,535: root/ab/cd's entry flushed in ab; from AB_BITS, 256: root/ab's in the root.
   private static final int AB_BITS = 65_536;
+
+  private final Path root;
+  private final DirectorySync directorySync;
   private final AtomicLongArray synced = new AtomicLongArray((AB_BITS + 256) / 64);
 
   /** A store in {@code root}, which is created when missing. */
@@ -123,8 +124,8 @@ public final class LocalBlobStore implements BlobStore {
    * into a known directory flushes only that directory, after its rename.
    */
   private void ensureDirectory(Path dir, String sha256) throws IOException {
-    int ab = Integer.parseInt(sha256.substring(0, 2), 16);
     int abcd = Integer.parseInt(sha256.substring(0, 4), 16);
+    int ab = abcd >>> 8;
     if (isSet(abcd) && Files.isDirectory(dir)) {
       return;
     }
