@@ -1,11 +1,15 @@
 package io.editstream.cli;
 
+import io.editstream.testkit.KafkaBroker;
+import io.editstream.testkit.SchemaRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -25,6 +29,32 @@ public final class CliRunner {
 
   public static Result run(String... args) {
     return run(Map.of(), args);
+  }
+
+  /**
+   * {@code command} with the options that point it at {@code broker}, {@code registry} and the
+   * topics under {@code prefix}, then {@code rest}.
+   */
+  public static String[] args(
+      KafkaBroker broker, SchemaRegistry registry, String prefix, String command, String... rest) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                command,
+                "--bootstrap-servers",
+                broker.bootstrapServers(),
+                "--schema-registry",
+                registry.url(),
+                "--topic-prefix",
+                prefix));
+    all.addAll(List.of(rest));
+    return all.toArray(String[]::new);
+  }
+
+  /** Runs {@link #args}. */
+  public static Result run(
+      KafkaBroker broker, SchemaRegistry registry, String prefix, String command, String... rest) {
+    return run(args(broker, registry, prefix, command, rest));
   }
 
   /** A context with the fixed clock and discarded output, for parsing without running. */

@@ -17,7 +17,6 @@ import io.editstream.testkit.TestTopics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -70,17 +69,7 @@ class CliJobEndToEndTest {
   }
 
   private CliRunner.Result kafkaCli(String command, String... args) {
-    List<String> all = new ArrayList<>(List.of(command));
-    all.addAll(
-        List.of(
-            "--bootstrap-servers",
-            broker.bootstrapServers(),
-            "--schema-registry",
-            registry.url(),
-            "--topic-prefix",
-            prefix));
-    all.addAll(List.of(args));
-    return CliRunner.run(all.toArray(String[]::new));
+    return CliRunner.run(broker, registry, prefix, command, args);
   }
 
   private String processorUrl() {

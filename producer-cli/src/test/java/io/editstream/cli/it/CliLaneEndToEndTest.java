@@ -77,17 +77,7 @@ class CliLaneEndToEndTest {
   }
 
   private CliRunner.Result cli(String command, String... args) {
-    List<String> all = new ArrayList<>(List.of(command));
-    all.addAll(
-        List.of(
-            "--bootstrap-servers",
-            broker.bootstrapServers(),
-            "--schema-registry",
-            registry.url(),
-            "--topic-prefix",
-            prefix));
-    all.addAll(List.of(args));
-    return CliRunner.run(all.toArray(String[]::new));
+    return CliRunner.run(broker, registry, prefix, command, args);
   }
 
   private Path manifest(String name, String skuPrefix) throws Exception {

@@ -17,7 +17,6 @@ import io.editstream.testkit.TestTopics;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -141,16 +140,6 @@ class CliS3EndToEndTest {
   }
 
   private String[] args(String prefix, String command, String... rest) {
-    List<String> all = new ArrayList<>(List.of(command));
-    all.addAll(
-        List.of(
-            "--bootstrap-servers",
-            broker.bootstrapServers(),
-            "--schema-registry",
-            registry.url(),
-            "--topic-prefix",
-            prefix));
-    all.addAll(List.of(rest));
-    return all.toArray(String[]::new);
+    return CliRunner.args(broker, registry, prefix, command, rest);
   }
 }

@@ -98,13 +98,9 @@ class ListenKafkaTest {
     Path out = dir.resolve("out");
 
     CliRunner.Result r =
-        CliRunner.run(
-            "listen",
-            "--bootstrap-servers",
-            broker.bootstrapServers(),
-            "--schema-registry",
-            registry.url(),
-            "--topic-prefix",
+        listen(
+            broker,
+            registry,
             prefix,
             "--batch-id",
             "b1",
@@ -197,13 +193,9 @@ class ListenKafkaTest {
       String group,
       Path out,
       int expect) {
-    return CliRunner.run(
-        "listen",
-        "--bootstrap-servers",
-        broker.bootstrapServers(),
-        "--schema-registry",
-        registry.url(),
-        "--topic-prefix",
+    return listen(
+        broker,
+        registry,
         prefix,
         "--group",
         group,
@@ -215,5 +207,11 @@ class ListenKafkaTest {
         "4s",
         "--out",
         out.toString());
+  }
+
+  /** {@code editstream listen} on this broker, registry and topic prefix, with {@code options}. */
+  private static CliRunner.Result listen(
+      KafkaBroker broker, SchemaRegistry registry, String prefix, String... options) {
+    return CliRunner.run(broker, registry, prefix, "listen", options);
   }
 }
