@@ -5,29 +5,57 @@ import io.editstream.schema.EditResult;
 import io.editstream.schema.OutputImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Writes finished images as {@code <dir>/<sku or no-sku>/<name>.<ext>}, the name from {@link
  * OutputName} (source file, variant, short job id; further images of the same job as {@code
  * <name>-2.<ext>}, ...). The bytes come from the result when inline, else from its URI ({@link
  * BlobReader}: {@code s3://}, {@code file:}); either way they must match the result's SHA-256.
+ *
+ * <p>Each file is written to a temporary name in its folder, its bytes flushed to disk, then
+ * renamed into place, so no reader ever sees half an image under a final name. The new names reach
+ * the disk with {@link #flush}, which the caller runs before it commits the outcomes (as done) to
+ * its consumer group: after that, a power loss cannot lose an image the group has moved past.
  */
 public final class ImageFiles {
+  /** Flushes a directory's entries to disk. */
+  @FunctionalInterface
+  interface DirectorySync {
+    void sync(Path directory) throws IOException;
+  }
+
   private final Path dir;
   private final BlobReader blobs;
+  private final DirectorySync directorySync;
+  // Directories with an entry (file or folder) written since the last flush.
+  private final Set<Path> unflushed = new LinkedHashSet<>();
+  // SKU folders this instance has written to.
+  private final Set<Path> used = new HashSet<>();
 
   public ImageFiles(Path dir, BlobReader blobs) {
-    this.dir = dir;
+    this(dir, blobs, ImageFiles::syncDirectory);
+  }
+
+  ImageFiles(Path dir, BlobReader blobs, DirectorySync directorySync) {
+    this.dir = dir.toAbsolutePath().normalize();
     this.blobs = blobs;
+    this.directorySync = Objects.requireNonNull(directorySync, "directorySync");
   }
 
   /**
@@ -46,7 +74,7 @@ public final class ImageFiles {
   public List<Path> writeAs(EditResult result, String name) throws IOException {
     List<Path> written = new ArrayList<>();
     Path folder = dir.resolve(safeName(result.getSku() == null ? "no-sku" : result.getSku()));
-    Files.createDirectories(folder);
+    createDirectories(folder);
     int n = 0;
     for (OutputImage image : result.getImages()) {
       n++;
@@ -55,14 +83,71 @@ public final class ImageFiles {
       Path target = folder.resolve(file);
       Path tmp = Files.createTempFile(folder, ".part-", ".tmp");
       try {
-        Files.write(tmp, bytes);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+          ByteBuffer buffer = ByteBuffer.wrap(bytes);
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+          channel.force(true);
+        }
+        // Same-directory rename: atomic, and it replaces an earlier run's file of the same name.
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);
       }
+      unflushed.add(folder);
       written.add(target);
     }
     return written;
+  }
+
+  /**
+   * Flushes to disk the names of every file and folder written since the last flush (the files'
+   * bytes are flushed as they are written). A directory whose flush fails stays pending for the
+   * next call.
+   *
+   * @throws IOException when a directory cannot be flushed: then the written images may not survive
+   *     a power loss, and what they belong to must not be committed as done
+   */
+  public void flush() throws IOException {
+    for (Iterator<Path> it = unflushed.iterator(); it.hasNext(); ) {
+      directorySync.sync(it.next());
+      it.remove();
+    }
+  }
+
+  /**
+   * Creates {@code folder} and any missing parent, noting each parent that gained an entry; the
+   * folder's own entry is flushed the first time this run uses it also when it was there already,
+   * since whoever created it a moment ago may not have flushed it yet.
+   */
+  private void createDirectories(Path folder) throws IOException {
+    if (used.contains(folder) && Files.isDirectory(folder)) {
+      return;
+    }
+    Path existing = folder;
+    while (existing != null && !Files.isDirectory(existing)) {
+      existing = existing.getParent();
+    }
+    Files.createDirectories(folder);
+    for (Path p = folder; existing != null && !p.equals(existing); p = p.getParent()) {
+      unflushed.add(p.getParent());
+    }
+    unflushed.add(folder.getParent());
+    used.add(folder);
+  }
+
+  /**
+   * Flushes {@code directory}'s entries (POSIX systems: fsync on the directory). Where directories
+   * cannot be opened for it (Windows), the file system orders metadata itself.
+   */
+  static void syncDirectory(Path directory) throws IOException {
+    if (!directory.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
   }
 
   /** The image's bytes, checked against its SHA-256. */

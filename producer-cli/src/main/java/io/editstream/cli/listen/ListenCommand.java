@@ -62,7 +62,8 @@ import picocli.CommandLine.ParentCommand;
       "Without --group every partition is read: from the beginning with --from-beginning or when"
           + " following a batch, from --since, else from the end (new outcomes only). With"
           + " --group the position is committed once the outcomes before it are handled (their"
-          + " images written), so a second run goes on where the first stopped; an image that"
+          + " images written and flushed to disk), so a second run goes on where the first"
+          + " stopped, also after a power loss; an image that"
           + " could not be saved is read again by the next run with the group."
     },
     footerHeading = "%nExamples:%n",
@@ -209,6 +210,7 @@ public final class ListenCommand implements Callable<Integer> {
     ImageFiles files = out == null ? null : new ImageFiles(out, blobs);
     Map<String, List<Path>> written = new HashMap<>();
     Map<String, String> saveErrors = new LinkedHashMap<>();
+    String flushError = null;
     List<OutcomeReader.Undecodable> undecodable = new ArrayList<>();
     Progress progress =
         new Progress(ctx.err(), ctx.interactive() && !quiet, System::nanoTime, "jobs done");
@@ -246,7 +248,15 @@ public final class ListenCommand implements Callable<Integer> {
               reader.retryLater(polled); // with --group, the next run reads it again
             }
           }
-          // With --group: only after the images are written, so a crash cannot skip them.
+          if (files != null) {
+            try {
+              files.flush(); // the images' names on disk before their outcomes are committed
+            } catch (IOException e) {
+              flushError = e.getMessage();
+              break; // nothing further committed: the next run with --group reads them again
+            }
+          }
+          // With --group: only after the images are on disk, so a crash cannot skip them.
           reader.commit();
           progress.update(
               tracker.done(),
@@ -285,6 +295,7 @@ public final class ListenCommand implements Callable<Integer> {
         interrupted,
         written,
         saveErrors,
+        flushError,
         undecodable,
         pricing);
     if (perJob) {
@@ -294,7 +305,11 @@ public final class ListenCommand implements Callable<Integer> {
       writeReport(ctx, tracker, summary, batch, batchFilter, pricing, written);
     }
     boolean incomplete = expected != null && !tracker.complete();
-    return summary.failed() > 0 || incomplete || !saveErrors.isEmpty() || interrupted
+    return summary.failed() > 0
+            || incomplete
+            || !saveErrors.isEmpty()
+            || flushError != null
+            || interrupted
         ? ExitCodes.FAILED
         : ExitCodes.OK;
   }
@@ -381,6 +396,7 @@ public final class ListenCommand implements Callable<Integer> {
       boolean interrupted,
       Map<String, List<Path>> written,
       Map<String, String> saveErrors,
+      String flushError,
       List<OutcomeReader.Undecodable> undecodable,
       Pricing pricing) {
     String scope = batchFilter == null ? "All outcomes" : "Batch " + batchFilter;
@@ -432,6 +448,12 @@ public final class ListenCommand implements Callable<Integer> {
       o.println("  images      " + n + " written to " + out);
     }
     saveErrors.forEach((id, m) -> o.println("  not saved   " + id + ": " + m));
+    if (flushError != null) {
+      o.println(
+          "  not flushed the images written since the last commit could not be flushed to disk ("
+              + flushError
+              + "); stopped without committing them: the next run with --group writes them again");
+    }
     if (!undecodable.isEmpty()) {
       OutcomeReader.Undecodable first = undecodable.get(0);
       o.println(
