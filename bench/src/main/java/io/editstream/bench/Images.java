@@ -39,7 +39,7 @@ public final class Images {
    */
   public static byte[] gradientPng(int side, long seed) {
     BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
-    int tint = (int) Math.floorMod(seed * 37, 256);
+    int tint = Math.floorMod(seed * 37, 256);
     for (int y = 0; y < side; y++) {
       for (int x = 0; x < side; x++) {
         image.setRGB(x, y, (x * 255 / side) << 16 | (y * 255 / side) << 8 | tint);

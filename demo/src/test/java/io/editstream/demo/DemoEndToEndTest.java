@@ -129,8 +129,8 @@ class DemoEndToEndTest {
     java.util.Map<String, Integer> reads = new java.util.TreeMap<>();
     summary
         .get("imageReads")
-        .fields()
-        .forEachRemaining(e -> reads.put(e.getKey(), e.getValue().asInt()));
+        .properties()
+        .forEach(e -> reads.put(e.getKey(), e.getValue().asInt()));
     assertThat(reads.keySet()).isSubsetOf(FinishedImages.INLINE, "file URI");
     assertThat(reads.values().stream().mapToInt(Integer::intValue).sum())
         .isEqualTo(SampleSet.EXPECTED_RESULTS);

@@ -91,12 +91,12 @@ class VertexRouteTest {
 
       ClientException e =
           catchThrowableOfType(
+              ClientException.class,
               () ->
                   wrong.models.generateContent(
                       Sdk.MODEL,
                       Sdk.edit("edit", TestImages.png(8, 8)),
-                      Sdk.imageConfig(null, null)),
-              ClientException.class);
+                      Sdk.imageConfig(null, null)));
       assertThat(e.code()).isEqualTo(401);
       assertThat(e.status()).isEqualTo("UNAUTHENTICATED");
 

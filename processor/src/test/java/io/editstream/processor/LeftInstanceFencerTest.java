@@ -49,6 +49,7 @@ class LeftInstanceFencerTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the member only has to be in the group while the body works
   void abortsTheOpenTransactionOfAnInstanceThatLeftTheGroupAndNoOther() throws Exception {
     String dead = app + "-" + UUID.randomUUID() + "-1";
     String liveProcess = UUID.randomUUID().toString();
@@ -90,6 +91,7 @@ class LeftInstanceFencerTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the member only has to be in the group while the body works
   void leavesTransactionsAloneWhenTheMembersClientIdsDoNotNameTheirProcess() throws Exception {
     String stopped = app + "-" + UUID.randomUUID() + "-1";
     // kafka.client.id set: Streams names members "<client.id>-StreamThread-N-consumer".

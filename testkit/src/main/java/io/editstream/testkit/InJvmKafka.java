@@ -142,8 +142,15 @@ final class InJvmKafka implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    cluster.close();
+  public void close() {
+    try {
+      cluster.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping the in-JVM Kafka cluster", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("stopping the in-JVM Kafka cluster failed", e);
+    }
   }
 
   private static void closeQuietly(KafkaClusterTestKit cluster) {

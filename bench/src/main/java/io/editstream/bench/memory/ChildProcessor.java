@@ -159,7 +159,7 @@ final class ChildProcessor implements AutoCloseable {
 
   /** SIGTERM (the processor's shutdown hook closes it), then a kill after 40 s. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     try {
       Runtime.getRuntime().removeShutdownHook(killOnExit);
     } catch (IllegalStateException e) {
@@ -171,9 +171,14 @@ final class ChildProcessor implements AutoCloseable {
       // the child may already be gone
     }
     process.destroy();
-    if (!process.waitFor(40, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
+    try {
+      if (!process.waitFor(40, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly(); // no waiting any more: do not leave it running
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -31,7 +31,7 @@ final class ResultRecordFormat {
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-          .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+          .setDefaultPropertyInclusion(JsonInclude.Include.ALWAYS);
 
   record Record(
       int formatVersion,

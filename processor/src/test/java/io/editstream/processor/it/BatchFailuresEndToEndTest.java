@@ -52,6 +52,7 @@ class BatchFailuresEndToEndTest {
    * processor with the batch lane on (batches of 6, polled every 200 ms) and waits for an outcome
    * of each.
    */
+  @SuppressWarnings("try") // the processor only has to run while the body works
   private static void run(
       Emulator emulator,
       Pipeline pipeline,

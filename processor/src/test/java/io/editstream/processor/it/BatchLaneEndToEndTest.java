@@ -50,6 +50,7 @@ class BatchLaneEndToEndTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the processor only has to run while the body works
   void shouldAnswerFiveHundredBulkJobsThroughAHandfulOfBatchesAndNoOnlineCall(@TempDir Path work)
       throws Exception {
     int jobs = 500;

@@ -27,6 +27,7 @@ class CleanStopEndToEndTest {
   private static final int JOBS = 12;
 
   @Test
+  @SuppressWarnings("try") // the processor only has to run while the body works
   void aCleanStopFinishesItsCallsInFlightInsteadOfHandingThemBack(@TempDir Path work)
       throws Exception {
     byte[] rocket;

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GuardrailsEndToEndTest {
 
   @Test
+  @SuppressWarnings("try") // the processor only has to run while the body works
   void shouldEndCancelledAndExpiredJobsWithOneOutcomeAndNoModelCall(@TempDir Path work)
       throws Exception {
     byte[] rocket;

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProviderFailoverEndToEndTest {
 
   @Test
+  @SuppressWarnings("try") // the processor only has to run while the body works
   void shouldFailOverToTheNextProviderAndRecordIt(@TempDir Path work) throws Exception {
     byte[] rocket;
     try (InputStream in = getClass().getResourceAsStream("/images/rocket.jpg")) {

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class S3BlobStoreEndToEndTest {
 
   @Test
+  @SuppressWarnings("try") // the processor only has to run while the body works
   void shouldPublishS3UrisWithPresignedUrlsThatPlainHttpCanRead(S3Server s3, @TempDir Path work)
       throws Exception {
     String bucket = TestTopics.unique("results").toLowerCase(Locale.ROOT);

@@ -83,12 +83,17 @@ public final class ProcessorJvm implements AutoCloseable {
 
   /** SIGTERM (the shutdown hook commits and closes), SIGKILL if it does not stop in 30 s. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (process.isAlive()) {
       process.destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
+      try {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          process.waitFor(30, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly(); // no waiting any more: do not leave it running
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -77,7 +77,7 @@ public final class Clients {
    * each) until one answers; throws when none does, saying why for each.
    */
   static void probeBootstrap(Connection conn) {
-    int ms = (int) Math.min(5_000, timeoutMs(conn.timeout()));
+    int ms = Math.min(5_000, timeoutMs(conn.timeout()));
     List<String> why = new ArrayList<>();
     for (String address : conn.bootstrapServers().split(",")) {
       String a = address.strip();
