@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one outcome.
  *
  * <p>Restarting the shared in-JVM broker affects every test of this JVM, which is why this is a
- * class of its own (surefire runs classes one after another).
+ * class of its own (failsafe runs classes one after another).
  */
 class BrokerRestartChaosTest {
   private static final int BEFORE = 80;

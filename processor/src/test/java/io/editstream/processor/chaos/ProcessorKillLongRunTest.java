@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <pre>
  * mvn -B -pl processor -am verify -Dgroups=long -DexcludedGroups=none \
- *     -Dtest='io.editstream.processor.chaos.ProcessorKillLongRunTest' \
- *     -Dsurefire.failIfNoSpecifiedTests=false
+ *     -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+ *     -Dit.test='io.editstream.processor.chaos.ProcessorKillLongRunTest' \
+ *     -Dit.failIfNoSpecifiedTests=false
  * </pre>
  */
 @Tag("long")

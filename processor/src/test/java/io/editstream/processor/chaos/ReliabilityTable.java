@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * The table every chaos and hostile-input run prints: load held, faults injected, bad inputs tried,
- * outcomes, lost and doubled. Printed to stdout (surefire keeps it in {@code
- * target/surefire-reports/*-output.txt}) and appended to {@code target/reliability/summary.md}, the
+ * outcomes, lost and doubled. Printed to stdout (failsafe keeps it in {@code
+ * target/failsafe-reports/*-output.txt}) and appended to {@code target/reliability/summary.md}, the
  * source of the numbers in {@code docs/reliability.md}.
  */
 final class ReliabilityTable {
