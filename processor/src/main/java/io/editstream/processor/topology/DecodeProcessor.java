@@ -163,7 +163,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], byte[], Decoded
     headers.add(
         HEADER_PREFIX + "message",
         utf8(message.length() <= 1_000 ? message : message.substring(0, 1_000) + "…"));
-    headers.add(HEADER_PREFIX + "timestamp", utf8(Long.toString(System.currentTimeMillis())));
+    headers.add(HEADER_PREFIX + "timestamp", utf8(Long.toString(runtime.clock().millis())));
     byte[] value = record.value();
     JobRuntime.DeadLetterSpill spill = runtime.deadLetterSpill();
     if (value != null && value.length > DLQ_INLINE_MAX_BYTES && spill != null) {
