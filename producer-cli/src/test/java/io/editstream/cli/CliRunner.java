@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
+import picocli.CommandLine;
 
 /** Runs the CLI in-process with captured output, a fixed clock and a seeded random source. */
 public final class CliRunner {
@@ -65,6 +67,14 @@ public final class CliRunner {
   }
 
   public static Result run(Map<String, String> env, String... args) {
+    return run(env, commandLine -> {}, args);
+  }
+
+  /**
+   * Runs {@code args} after {@code setUp} has seen the command line, e.g. to give a subcommand's
+   * instance ({@code commandLine.getSubcommands().get("listen").getCommand()}) a test seam.
+   */
+  public static Result run(Map<String, String> env, Consumer<CommandLine> setUp, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     CliContext context =
@@ -75,7 +85,9 @@ public final class CliRunner {
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             false);
-    int code = EditstreamCli.commandLine(context).execute(args);
+    CommandLine commandLine = EditstreamCli.commandLine(context);
+    setUp.accept(commandLine);
+    int code = commandLine.execute(args);
     return new Result(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }

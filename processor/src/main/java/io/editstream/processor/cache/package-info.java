@@ -1,6 +1,6 @@
 /**
- * Deduplication of identical edits: the same image bytes with the same instruction and output
- * settings are answered once.
+ * Deduplication of identical edits: the same image bytes with the same model, instruction, steps
+ * and output settings (and the same tenant, where tenants are isolated) are answered once.
  *
  * <p>{@link io.editstream.processor.cache.ContentKey} is the key (a SHA-256 of a canonical {@link
  * io.editstream.processor.cache.ContentKeyInput}, stable across processes and releases for one

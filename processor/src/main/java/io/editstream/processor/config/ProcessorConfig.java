@@ -308,10 +308,6 @@ public record ProcessorConfig(
    * @param store {@code local} or {@code s3}
    * @param dir the local store's directory
    * @param s3 the S3 store; null unless {@code store} is {@code s3}
-   */
-  /**
-   * Where finished images go.
-   *
    * @param retention how long the local store keeps a finished image after it was last written;
    *     zero keeps them forever (an S3 bucket's retention is its lifecycle rule)
    */
@@ -974,6 +970,23 @@ public record ProcessorConfig(
     return s.httpUrl(name, list);
   }
 
+  /**
+   * Whether a pass-through client setting ({@code kafka.*}, {@code schema.registry.*}) may hold a
+   * secret, so that its value is masked wherever the configuration is printed: passwords, JAAS
+   * configs, tokens, client secrets and credentials, the registry's user info, and PEM private keys
+   * ({@code ssl.keystore.key}). Errs on the side of masking.
+   */
+  static boolean secret(String key) {
+    String k = key.toLowerCase(java.util.Locale.ROOT);
+    return k.contains("password")
+        || k.contains("secret")
+        || k.contains("jaas")
+        || k.contains("token")
+        || k.contains("credentials")
+        || k.contains("user.info")
+        || k.endsWith(".key");
+  }
+
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s.trim();
   }
@@ -981,9 +994,9 @@ public record ProcessorConfig(
   @Override
   public String toString() {
     Map<String, Object> safeKafka = new HashMap<>(kafka);
-    safeKafka.replaceAll((k, v) -> k.contains("password") || k.contains("jaas") ? "***" : v);
+    safeKafka.replaceAll((k, v) -> secret(k) ? "***" : v);
     Map<String, Object> safeRegistry = new HashMap<>(registry);
-    safeRegistry.replaceAll((k, v) -> k.contains("user.info") || k.contains("token") ? "***" : v);
+    safeRegistry.replaceAll((k, v) -> secret(k) ? "***" : v);
     return "ProcessorConfig[kafka=%s, registry=%s, topics=%s, applicationId=%s, stateDir=%s,"
             .formatted(safeKafka, safeRegistry, topics, applicationId, stateDir)
         + " streamThreads=%d, model=%s, retry=%s, pendingMaxPerTask=%d, blob=%s, input=%s, http=%s:%d,"

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * mvn -B -pl processor -am verify -Dgroups=long -DexcludedGroups=none \
  *     -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dit.test='io.editstream.processor.chaos.ProcessorKillLongRunTest' \
- *     -Dit.failIfNoSpecifiedTests=false
+ *     -Dfailsafe.failIfNoSpecifiedTests=false
  * </pre>
  */
 @Tag("long")

@@ -152,6 +152,27 @@ class SettingsValidationTest {
   }
 
   @Test
+  void shouldMaskEveryClientSettingThatMayHoldASecretWhenPrinted() {
+    Map<String, String> m = minimal();
+    m.put("kafka.ssl.keystore.key", "-----BEGIN PRIVATE KEY----- pem-7f3a");
+    m.put("kafka.ssl.key.password", "keypass-51c2");
+    m.put("kafka.sasl.oauthbearer.client.credentials.client.secret", "oauth-secret-9d04");
+    m.put("schema.registry.ssl.keystore.password", "registry-pass-2b7e");
+    m.put("schema.registry.basic.auth.user.info", "user:registry-info-6a1f");
+    m.put("schema.registry.bearer.auth.token", "registry-token-c83d");
+    m.put("kafka.security.protocol", "SASL_SSL");
+    String printed = config(m).toString();
+    assertThat(printed)
+        .doesNotContain("pem-7f3a")
+        .doesNotContain("keypass-51c2")
+        .doesNotContain("oauth-secret-9d04")
+        .doesNotContain("registry-pass-2b7e")
+        .doesNotContain("registry-info-6a1f")
+        .doesNotContain("registry-token-c83d")
+        .contains("security.protocol=SASL_SSL");
+  }
+
+  @Test
   void shouldRejectBothKeyAndKeyFile(@TempDir Path dir) throws Exception {
     Path keyFile = dir.resolve("key");
     Files.writeString(keyFile, "x");

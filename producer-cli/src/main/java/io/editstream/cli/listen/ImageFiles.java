@@ -31,7 +31,8 @@ import java.util.Set;
  * <p>Each file is written to a temporary name in its folder, its bytes flushed to disk, then
  * renamed into place, so no reader ever sees half an image under a final name. The new names reach
  * the disk with {@link #flush}, which the caller runs before it commits the outcomes (as done) to
- * its consumer group: after that, a power loss cannot lose an image the group has moved past.
+ * its consumer group: after that, on Linux and other POSIX systems, a power loss cannot lose an
+ * image the group has moved past.
  */
 public final class ImageFiles {
   /** Flushes a directory's entries to disk. */
@@ -45,8 +46,9 @@ public final class ImageFiles {
   private final DirectorySync directorySync;
   // Directories with an entry (file or folder) written since the last flush.
   private final Set<Path> unflushed = new LinkedHashSet<>();
-  // SKU folders this instance has written to.
+  // SKU folders this instance has written to, and whether it has written anything yet.
   private final Set<Path> used = new HashSet<>();
+  private boolean started;
 
   public ImageFiles(Path dir, BlobReader blobs) {
     this(dir, blobs, ImageFiles::syncDirectory);
@@ -134,6 +136,10 @@ public final class ImageFiles {
       unflushed.add(p.getParent());
     }
     unflushed.add(folder.getParent());
+    if (!started && dir.getParent() != null) {
+      unflushed.add(dir.getParent()); // the output directory's own entry, for the same reason
+    }
+    started = true;
     used.add(folder);
   }
 

@@ -63,7 +63,7 @@ import picocli.CommandLine.ParentCommand;
           + " following a batch, from --since, else from the end (new outcomes only). With"
           + " --group the position is committed once the outcomes before it are handled (their"
           + " images written and flushed to disk), so a second run goes on where the first"
-          + " stopped, also after a power loss; an image that"
+          + " stopped, also after a power loss (POSIX systems); an image that"
           + " could not be saved is read again by the next run with the group."
     },
     footerHeading = "%nExamples:%n",
@@ -179,6 +179,9 @@ public final class ListenCommand implements Callable<Integer> {
 
   private final Set<String> checkedFailures = new HashSet<>();
 
+  // How a written image's directory reaches the disk; tests make it fail.
+  ImageFiles.DirectorySync directorySync = ImageFiles::syncDirectory;
+
   @Override
   public Integer call() {
     CliContext ctx = parent.context();
@@ -207,7 +210,7 @@ public final class ListenCommand implements Callable<Integer> {
                 : batch.jobs().stream().map(BatchFile.Entry::jobId).collect(Collectors.toSet()),
             expected);
     BlobReader blobs = new BlobReader(() -> s3Options.client(ctx));
-    ImageFiles files = out == null ? null : new ImageFiles(out, blobs);
+    ImageFiles files = out == null ? null : new ImageFiles(out, blobs, directorySync);
     Map<String, List<Path>> written = new HashMap<>();
     Map<String, String> saveErrors = new LinkedHashMap<>();
     String flushError = null;
@@ -248,7 +251,7 @@ public final class ListenCommand implements Callable<Integer> {
               reader.retryLater(polled); // with --group, the next run reads it again
             }
           }
-          if (files != null) {
+          if (files != null && group != null) {
             try {
               files.flush(); // the images' names on disk before their outcomes are committed
             } catch (IOException e) {
@@ -450,9 +453,9 @@ public final class ListenCommand implements Callable<Integer> {
     saveErrors.forEach((id, m) -> o.println("  not saved   " + id + ": " + m));
     if (flushError != null) {
       o.println(
-          "  not flushed the images written since the last commit could not be flushed to disk ("
+          "  not flushed images written since the last commit ("
               + flushError
-              + "); stopped without committing them: the next run with --group writes them again");
+              + "): stopped without committing them; the next run with --group writes them again");
     }
     if (!undecodable.isEmpty()) {
       OutcomeReader.Undecodable first = undecodable.get(0);

@@ -13,10 +13,10 @@ import io.editstream.testkit.KafkaBroker;
 import io.editstream.testkit.RealInfra;
 import io.editstream.testkit.SchemaRegistry;
 import io.editstream.testkit.TestTopics;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -145,22 +145,7 @@ class ListenKafkaTest {
     String prefix = TestTopics.unique("listen-group") + ".";
     broker.createTopic(prefix + "edit-results", 1);
     broker.createTopic(prefix + "edit-failures", 1);
-    Map<String, String> g1 = Map.of("editstream.batch", "g1");
-    try (KafkaProducer<String, EditResult> results =
-        new KafkaProducer<>(
-            broker.clientConfig(),
-            new StringSerializer(),
-            AvroSerdes.valueSerde(EditResult.class, new HashMap<>(registry.clientConfig()))
-                .serializer())) {
-      for (String sku : List.of("A", "B", "C")) {
-        String id = "g1-" + sku.toLowerCase(java.util.Locale.ROOT);
-        results.send(
-            new ProducerRecord<>(
-                prefix + "edit-results",
-                id,
-                Records.result(id, sku, g1, PNG, "file:///elsewhere/" + id + ".png", true)));
-      }
-    }
+    sendBatchG1(broker, registry, prefix, "A", "B", "C");
     Path out = dir.resolve("out");
     Files.createDirectories(out);
     // A file where SKU B's folder goes: its image cannot be saved (as on a full disk).
@@ -184,6 +169,75 @@ class ListenKafkaTest {
     CliRunner.Result third = listenGroup(broker, registry, prefix, group, out, 1);
     assertThat(third.exitCode()).as(third.toString()).isEqualTo(ExitCodes.FAILED);
     assertThat(third.out()).contains("Batch g1: 0 of 1 jobs done (timed out");
+  }
+
+  @Test
+  void shouldCommitNothingWhileTheWrittenImagesCannotBeFlushedToDisk(
+      KafkaBroker broker, SchemaRegistry registry, @TempDir Path dir) throws Exception {
+    String prefix = TestTopics.unique("listen-flush") + ".";
+    broker.createTopic(prefix + "edit-results", 1);
+    broker.createTopic(prefix + "edit-failures", 1);
+    sendBatchG1(broker, registry, prefix, "A", "B");
+    Path out = dir.resolve("out");
+    String group = TestTopics.unique("listen-flush");
+    String[] args =
+        CliRunner.args(
+            broker,
+            registry,
+            prefix,
+            "listen",
+            "--group",
+            group,
+            "--batch-id",
+            "g1",
+            "--expect",
+            "2",
+            "--timeout",
+            "4s",
+            "--out",
+            out.toString());
+
+    // The disk refuses to flush a directory (an I/O error): nothing may be committed.
+    CliRunner.Result first =
+        CliRunner.run(
+            Map.of(),
+            commandLine ->
+                ((ListenCommand) commandLine.getSubcommands().get("listen").getCommand())
+                        .directorySync =
+                    directory -> {
+                      throw new IOException("Input/output error");
+                    },
+            args);
+    assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILED);
+    assertThat(first.out()).contains("not flushed images written since the last commit");
+
+    // So the next run with the group reads both outcomes again and writes their images.
+    CliRunner.Result second = CliRunner.run(args);
+    assertThat(second.exitCode()).as(second.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(second.out()).contains("Batch g1: 2 of 2 jobs done");
+    assertThat(Files.readAllBytes(out.resolve("A/g1-a.png"))).isEqualTo(PNG);
+    assertThat(Files.readAllBytes(out.resolve("B/g1-b.png"))).isEqualTo(PNG);
+  }
+
+  /** One result of batch g1 per SKU, job id {@code g1-<sku>}, its image inline. */
+  private static void sendBatchG1(
+      KafkaBroker broker, SchemaRegistry registry, String prefix, String... skus) {
+    Map<String, String> g1 = Map.of("editstream.batch", "g1");
+    try (KafkaProducer<String, EditResult> results =
+        new KafkaProducer<>(
+            broker.clientConfig(),
+            new StringSerializer(),
+            AvroSerdes.valueSerde(EditResult.class, new HashMap<>(registry.clientConfig()))
+                .serializer())) {
+      for (String sku : skus) {
+        String id = "g1-" + sku.toLowerCase(java.util.Locale.ROOT);
+        results.send(
+            new ProducerRecord<>(
+                prefix + "edit-results",
+                id,
+                Records.result(id, sku, g1, PNG, "file:///elsewhere/" + id + ".png", true)));
+      }
+    }
   }
 
   private static CliRunner.Result listenGroup(
