@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -574,7 +575,7 @@ public record ProcessorConfig(
     int threshold = s.integer("safety.strikes.threshold", 0, 10_000);
     Duration window =
         s.duration("safety.strikes.window", Duration.ofSeconds(1), Duration.ofDays(30));
-    String action = s.required("safety.strikes.action").trim().toLowerCase(java.util.Locale.ROOT);
+    String action = s.required("safety.strikes.action").trim().toLowerCase(Locale.ROOT);
     return switch (action) {
       case "hold" -> new SafetyStrikes(threshold, window, SafetyStrikes.Action.HOLD);
       case "fail" -> new SafetyStrikes(threshold, window, SafetyStrikes.Action.FAIL);
@@ -609,7 +610,7 @@ public record ProcessorConfig(
   }
 
   static Blob blob(Settings s) {
-    String store = s.required("blob.store").trim().toLowerCase(java.util.Locale.ROOT);
+    String store = s.required("blob.store").trim().toLowerCase(Locale.ROOT);
     if (!Blob.STORES.contains(store)) {
       throw new ConfigException(
           "blob.store",
@@ -977,7 +978,7 @@ public record ProcessorConfig(
    * ({@code ssl.keystore.key}). Errs on the side of masking.
    */
   static boolean secret(String key) {
-    String k = key.toLowerCase(java.util.Locale.ROOT);
+    String k = key.toLowerCase(Locale.ROOT);
     return k.contains("password")
         || k.contains("secret")
         || k.contains("jaas")

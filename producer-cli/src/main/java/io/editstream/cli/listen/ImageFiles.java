@@ -46,9 +46,8 @@ public final class ImageFiles {
   private final DirectorySync directorySync;
   // Directories with an entry (file or folder) written since the last flush.
   private final Set<Path> unflushed = new LinkedHashSet<>();
-  // SKU folders this instance has written to, and whether it has written anything yet.
+  // SKU folders this instance has written to.
   private final Set<Path> used = new HashSet<>();
-  private boolean started;
 
   public ImageFiles(Path dir, BlobReader blobs) {
     this(dir, blobs, ImageFiles::syncDirectory);
@@ -136,10 +135,9 @@ public final class ImageFiles {
       unflushed.add(p.getParent());
     }
     unflushed.add(folder.getParent());
-    if (!started && dir.getParent() != null) {
+    if (used.isEmpty() && dir.getParent() != null) {
       unflushed.add(dir.getParent()); // the output directory's own entry, for the same reason
     }
-    started = true;
     used.add(folder);
   }
 
