@@ -39,18 +39,23 @@ public final class CliRunner {
    */
   public static String[] args(
       KafkaBroker broker, SchemaRegistry registry, String prefix, String command, String... rest) {
-    List<String> all =
-        new ArrayList<>(
-            List.of(
-                command,
-                "--bootstrap-servers",
-                broker.bootstrapServers(),
-                "--schema-registry",
-                registry.url(),
-                "--topic-prefix",
-                prefix));
+    List<String> all = new ArrayList<>();
+    all.add(command);
+    all.addAll(connection(broker, registry, prefix));
     all.addAll(List.of(rest));
     return all.toArray(String[]::new);
+  }
+
+  /** The options that point a command at {@code broker}, {@code registry} and {@code prefix}. */
+  public static List<String> connection(
+      KafkaBroker broker, SchemaRegistry registry, String prefix) {
+    return List.of(
+        "--bootstrap-servers",
+        broker.bootstrapServers(),
+        "--schema-registry",
+        registry.url(),
+        "--topic-prefix",
+        prefix);
   }
 
   /** Runs {@link #args}. */

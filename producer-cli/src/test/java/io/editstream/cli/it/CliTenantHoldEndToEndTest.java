@@ -196,14 +196,7 @@ class CliTenantHoldEndToEndTest {
 
   private CliRunner.Result kafkaCli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(
-        List.of(
-            "--bootstrap-servers",
-            broker.bootstrapServers(),
-            "--schema-registry",
-            registry.url(),
-            "--topic-prefix",
-            prefix));
+    all.addAll(CliRunner.connection(broker, registry, prefix));
     return CliRunner.run(all.toArray(String[]::new));
   }
 

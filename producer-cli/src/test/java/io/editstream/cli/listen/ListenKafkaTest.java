@@ -142,10 +142,7 @@ class ListenKafkaTest {
   @Test
   void shouldReadAnImageItCouldNotSaveAgainOnTheNextRunWithTheSameGroup(
       KafkaBroker broker, SchemaRegistry registry, @TempDir Path dir) throws Exception {
-    String prefix = TestTopics.unique("listen-group") + ".";
-    broker.createTopic(prefix + "edit-results", 1);
-    broker.createTopic(prefix + "edit-failures", 1);
-    sendBatchG1(broker, registry, prefix, "A", "B", "C");
+    String prefix = publishBatchG1(broker, registry, "listen-group", "A", "B", "C");
     Path out = dir.resolve("out");
     Files.createDirectories(out);
     // A file where SKU B's folder goes: its image cannot be saved (as on a full disk).
@@ -174,28 +171,10 @@ class ListenKafkaTest {
   @Test
   void shouldCommitNothingWhileTheWrittenImagesCannotBeFlushedToDisk(
       KafkaBroker broker, SchemaRegistry registry, @TempDir Path dir) throws Exception {
-    String prefix = TestTopics.unique("listen-flush") + ".";
-    broker.createTopic(prefix + "edit-results", 1);
-    broker.createTopic(prefix + "edit-failures", 1);
-    sendBatchG1(broker, registry, prefix, "A", "B");
+    String prefix = publishBatchG1(broker, registry, "listen-flush", "A", "B");
     Path out = dir.resolve("out");
     String group = TestTopics.unique("listen-flush");
-    String[] args =
-        CliRunner.args(
-            broker,
-            registry,
-            prefix,
-            "listen",
-            "--group",
-            group,
-            "--batch-id",
-            "g1",
-            "--expect",
-            "2",
-            "--timeout",
-            "4s",
-            "--out",
-            out.toString());
+    String[] args = listenGroupArgs(broker, registry, prefix, group, out, 2);
 
     // The disk refuses to flush a directory (an I/O error): nothing may be committed.
     CliRunner.Result first =
@@ -219,9 +198,17 @@ class ListenKafkaTest {
     assertThat(Files.readAllBytes(out.resolve("B/g1-b.png"))).isEqualTo(PNG);
   }
 
-  /** One result of batch g1 per SKU, job id {@code g1-<sku>}, its image inline. */
-  private static void sendBatchG1(
-      KafkaBroker broker, SchemaRegistry registry, String prefix, String... skus) {
+  /**
+   * Fresh results and failures topics (one partition each) under a unique prefix from {@code name},
+   * with one result of batch g1 per SKU on them (job id {@code g1-<sku>}, its image inline).
+   *
+   * @return the topic prefix
+   */
+  private static String publishBatchG1(
+      KafkaBroker broker, SchemaRegistry registry, String name, String... skus) {
+    String prefix = TestTopics.unique(name) + ".";
+    broker.createTopic(prefix + "edit-results", 1);
+    broker.createTopic(prefix + "edit-failures", 1);
     Map<String, String> g1 = Map.of("editstream.batch", "g1");
     try (KafkaProducer<String, EditResult> results =
         new KafkaProducer<>(
@@ -238,6 +225,7 @@ class ListenKafkaTest {
                 Records.result(id, sku, g1, PNG, "file:///elsewhere/" + id + ".png", true)));
       }
     }
+    return prefix;
   }
 
   private static CliRunner.Result listenGroup(
@@ -247,10 +235,22 @@ class ListenKafkaTest {
       String group,
       Path out,
       int expect) {
-    return listen(
+    return CliRunner.run(listenGroupArgs(broker, registry, prefix, group, out, expect));
+  }
+
+  /** {@code listen} with {@code group}, following batch g1 until {@code expect} jobs are done. */
+  private static String[] listenGroupArgs(
+      KafkaBroker broker,
+      SchemaRegistry registry,
+      String prefix,
+      String group,
+      Path out,
+      int expect) {
+    return CliRunner.args(
         broker,
         registry,
         prefix,
+        "listen",
         "--group",
         group,
         "--batch-id",
