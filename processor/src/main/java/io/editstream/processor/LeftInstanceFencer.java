@@ -1,5 +1,6 @@
 package io.editstream.processor;
 
+import io.editstream.processor.concurrent.AsyncFailure;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -130,7 +131,7 @@ final class LeftInstanceFencer implements AutoCloseable {
       Thread.currentThread().interrupt();
       return;
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      Throwable cause = AsyncFailure.unwrap(e);
       log.warn(
           "Could not check for open transactions of instances that left group {} ({}); tasks"
               + " taken over from a killed instance wait for its transaction.timeout.ms",

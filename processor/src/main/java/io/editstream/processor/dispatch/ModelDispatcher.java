@@ -11,6 +11,7 @@ import io.editstream.processor.cache.ContentKey;
 import io.editstream.processor.cache.ContentKeyInput;
 import io.editstream.processor.cache.ResultCache;
 import io.editstream.processor.cache.ResultIndex;
+import io.editstream.processor.concurrent.AsyncFailure;
 import io.editstream.processor.image.EncodedImage;
 import io.editstream.processor.image.ImageEncoder;
 import io.editstream.processor.image.ImageLoader;
@@ -35,10 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -403,7 +401,7 @@ public class ModelDispatcher implements Dispatcher {
   }
 
   private Attempt failed(Throwable error, int modelCalls) {
-    Throwable e = unwrap(error);
+    Throwable e = AsyncFailure.unwrap(error);
     if (e instanceof ModelFailed m) {
       return new Failed(m.failure, modelCalls);
     }
@@ -456,18 +454,6 @@ public class ModelDispatcher implements Dispatcher {
         Outcome.Failure.retryable(
             FailureCode.INTERNAL, null, "internal error: " + e.getClass().getSimpleName(), null),
         modelCalls);
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e instanceof ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
-    if (e instanceof CancellationException && e.getCause() != null) {
-      return unwrap(e.getCause());
-    }
-    return e;
   }
 
   /**

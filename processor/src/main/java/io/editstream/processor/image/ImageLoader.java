@@ -2,6 +2,7 @@ package io.editstream.processor.image;
 
 import com.google.common.hash.Hashing;
 import com.google.common.net.InetAddresses;
+import io.editstream.processor.concurrent.AsyncFailure;
 import io.editstream.processor.validate.Rejection;
 import io.editstream.schema.FailureCode;
 import io.editstream.schema.InputImage;
@@ -30,8 +31,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -215,7 +214,7 @@ public final class ImageLoader {
               for (CompletableFuture<LoadedImage> load : loads) {
                 Throwable error = load.handle((v, t) -> t).join();
                 if (error != null) {
-                  result.completeExceptionally(unwrap(error));
+                  result.completeExceptionally(AsyncFailure.unwrap(error));
                   return;
                 }
                 loaded.add(load.join());
@@ -591,7 +590,7 @@ public final class ImageLoader {
           if (error == null) {
             return bytes;
           }
-          Throwable cause = unwrap(error);
+          Throwable cause = AsyncFailure.unwrap(error);
           // Our deadline, or the socket's read timeout (the same length) firing first: one answer.
           if (cause instanceof TimeoutException || isReadTimeout(cause)) {
             fetch.abort();
@@ -835,7 +834,7 @@ public final class ImageLoader {
   }
 
   private static ImageRejectedException asRejection(Throwable error, String field) {
-    Throwable cause = unwrap(error);
+    Throwable cause = AsyncFailure.unwrap(error);
     for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof ImageRejectedException rejected) {
         return rejected;
@@ -862,14 +861,6 @@ public final class ImageLoader {
             "unexpected " + cause.getClass().getSimpleName() + " while loading the image"),
         true,
         cause);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   private static ImageRejectedException reject(FailureCode code, String field, String detail) {

@@ -18,6 +18,7 @@ import com.google.genai.types.HttpRetryOptions;
 import com.google.genai.types.ImageConfig;
 import com.google.genai.types.ModalityTokenCount;
 import com.google.genai.types.Part;
+import io.editstream.processor.concurrent.AsyncFailure;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.GeneratedImage;
 import io.editstream.processor.model.Outcome.Success;
@@ -33,8 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
@@ -481,7 +480,7 @@ public final class GeminiModelClient implements ModelClient {
   }
 
   private static Failure classify(Throwable error, String secret) {
-    Throwable e = unwrap(error);
+    Throwable e = AsyncFailure.unwrap(error);
     if (e instanceof ApiException api) {
       int status = api.code();
       String message = scrub(api.message(), secret);
@@ -558,15 +557,6 @@ public final class GeminiModelClient implements ModelClient {
       }
     }
     return false;
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   private static String rootMessage(Throwable e) {

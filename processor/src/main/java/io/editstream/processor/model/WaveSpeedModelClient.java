@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.editstream.processor.concurrent.AsyncFailure;
 import io.editstream.processor.model.Outcome.Failure;
 import io.editstream.processor.model.Outcome.GeneratedImage;
 import io.editstream.processor.model.Outcome.Success;
@@ -23,8 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -423,11 +422,7 @@ public final class WaveSpeedModelClient implements ModelClient {
   }
 
   private Failure failureOf(Throwable error) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e instanceof ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
+    Throwable e = AsyncFailure.unwrap(error);
     if (e instanceof Stop stop) {
       return stop.failure;
     }
