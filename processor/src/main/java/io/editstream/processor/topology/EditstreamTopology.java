@@ -163,32 +163,21 @@ public final class EditstreamTopology {
             JobProcessor.RPD_STORE,
             JobProcessor.SPEND_STORE,
             JobProcessor.HISTORY_STORE);
+    // The job processor forwards each outcome to the child named for its kind; the casts only
+    // narrow the DSL's value type, they never choose a route.
     outcomes
-        .split(Named.as("outcome-"))
-        .branch(
-            (key, value) -> value instanceof EditResult,
-            Branched.withConsumer(
-                results ->
-                    results
-                        .mapValues(v -> (EditResult) v, Named.as("as-result"))
-                        .to(
-                            topics.results(),
-                            Produced.with(Serdes.String(), serdes.results())
-                                .withName("results-out")),
-                "result"))
-        .defaultBranch(
-            Branched.withConsumer(
-                failures -> {
-                  KStream<String, EditFailure> typed =
-                      failures.mapValues(v -> (EditFailure) v, Named.as("as-failure"));
-                  typed.to(
-                      topics.failures(),
-                      Produced.with(Serdes.String(), serdes.failures()).withName("failures-out"));
-                  if (runtime.holds().policy().counting()) {
-                    countStrikes(builder, typed, topics, serdes, runtime);
-                  }
-                },
-                "failure"));
+        .mapValues(v -> (EditResult) v, Named.as(JobProcessor.RESULTS))
+        .to(
+            topics.results(),
+            Produced.with(Serdes.String(), serdes.results()).withName("results-out"));
+    KStream<String, EditFailure> failures =
+        outcomes.mapValues(v -> (EditFailure) v, Named.as(JobProcessor.FAILURES));
+    failures.to(
+        topics.failures(),
+        Produced.with(Serdes.String(), serdes.failures()).withName("failures-out"));
+    if (runtime.holds().policy().counting()) {
+      countStrikes(builder, failures, topics, serdes, runtime);
+    }
 
     // Every instance reads every tenant's hold: the jobs of any tenant may be in any task. Added
     // last: Kafka Streams numbers sub-topologies (a global one too) in the order their sources

@@ -102,6 +102,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
    */
   static final String SPEND_STORE = "tenant-spend";
 
+  /** The child node that takes this processor's results, and only them. */
+  static final String RESULTS = "job-results";
+
+  /** The child node that takes this processor's failures, and only them. */
+  static final String FAILURES = "job-failures";
+
   /** Marks a record of the cancel topic ({@link CancelMarker}); stripped from input jobs. */
   static final String CANCEL_HEADER = "editstream.internal.cancel";
 
@@ -301,7 +307,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       // Answered by the cache at decode (first, even before an earlier cancel: no call is saved
       // by cancelling it); only its jobId's uniqueness is left to ensure here.
       EditResult hit = results.deserialize(resultsTopic, record.value());
-      context.forward(new Record<>(jobId, hit, now));
+      forward(jobId, hit, now);
       finish(jobId, false, now);
       runtime.metrics().outcome("OK", true);
       return;
@@ -872,7 +878,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     if (!p.cacheHit()) {
       result.setLane(laneOf(jobId)); // a cache hit is online (Results.of)
     }
-    context.forward(new Record<>(jobId, result, now));
+    forward(jobId, result, now);
     finish(jobId, entry != null, now);
     if (entry != null) {
       context.commit(); // see commitSoon()
@@ -889,6 +895,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
               modelTime,
               Duration.ofMillis(now - accepted).minus(modelTime));
     }
+  }
+
+  /** A result goes to the {@link #RESULTS} child only (route by name, not by type downstream). */
+  private void forward(String jobId, EditResult result, long timestamp) {
+    context.forward(new Record<String, SpecificRecord>(jobId, result, timestamp), RESULTS);
+  }
+
+  /** A failure goes to the {@link #FAILURES} child only. */
+  private void forward(String jobId, EditFailure failure, long timestamp) {
+    context.forward(new Record<String, SpecificRecord>(jobId, failure, timestamp), FAILURES);
   }
 
   /**
@@ -926,7 +942,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
             .setAttributes(FailureJobs.attributes(job))
             .setLane(laneOf(jobId))
             .build();
-    context.forward(new Record<>(jobId, failure, now));
+    forward(jobId, failure, now);
     boolean wasPending = pending.get(jobId) != null;
     finish(jobId, wasPending, now);
     if (wasPending) {

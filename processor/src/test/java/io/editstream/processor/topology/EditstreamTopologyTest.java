@@ -33,6 +33,7 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -242,6 +243,39 @@ class EditstreamTopologyTest {
   }
 
   @Test
+  void shouldPublishEachOutcomeOnItsOwnTopicOnly() {
+    dispatcher.cachedInstructions.add("cached pair");
+    submit(job("ok", "remove the background")); // answered by the model
+    submit(job("hit", "cached pair")); // answered by the cache at decode
+    harness.submit("direct", job("direct", "add a drop shadow")); // no hop
+    submit(job("denied", "deny:IMAGE_SAFETY")); // the model refuses
+    submit(job("invalid", "   ")); // rejected before any call
+    tick(3);
+
+    assertThat(results.readKeyValuesToList())
+        .extracting(kv -> kv.key)
+        .containsExactlyInAnyOrder("ok", "hit", "direct");
+    assertThat(failures.readKeyValuesToList())
+        .extracting(kv -> kv.key)
+        .containsExactlyInAnyOrder("denied", "invalid");
+    assertThat(dlq.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldForwardOutcomesToTheirNamedChildrenOnly() {
+    TopologyDescription.Node jobsNode =
+        harness.topology.describe().subtopologies().stream()
+            .flatMap(sub -> sub.nodes().stream())
+            .filter(node -> node.name().equals("jobs"))
+            .findFirst()
+            .orElseThrow();
+
+    assertThat(jobsNode.successors())
+        .extracting(TopologyDescription.Node::name)
+        .containsExactlyInAnyOrder(JobProcessor.RESULTS, JobProcessor.FAILURES);
+  }
+
+  @Test
   void shouldSendUndecodableBytesToTheDlqWithHeadersAndGoOn() {
     byte[] garbage = {0, 0, 0, 0, 42, (byte) 0xff, (byte) 0xfe};
     jobs.pipeInput("k".getBytes(StandardCharsets.UTF_8), garbage);
@@ -315,6 +349,7 @@ class EditstreamTopologyTest {
     assertThat(out.get(0).getRetryable()).isFalse();
     assertThat(out.get(0).getAttempts()).isEqualTo(1);
     assertThat(dispatcher.calls.get("p1").get()).isEqualTo(1);
+    assertThat(results.isEmpty()).isTrue();
   }
 
   @Test

@@ -48,6 +48,7 @@ final class TopologyHarness implements AutoCloseable {
           "jobs", "results", "failures", "dlq", "cancels", "holds", "cache-index", 1, (short) 1);
   static final String MODEL = "gemini-3.1-flash-image-preview";
 
+  final org.apache.kafka.streams.Topology topology;
   final TopologyTestDriver driver;
   final TestInputTopic<byte[], byte[]> jobs;
   final TestInputTopic<byte[], byte[]> cancels;
@@ -194,7 +195,7 @@ final class TopologyHarness implements AutoCloseable {
       Path stateDir,
       int directPartitions,
       org.apache.kafka.common.serialization.Deserializer<EditJob> jobDecoder) {
-    var topology = topology(runtime, directPartitions, jobDecoder);
+    this.topology = topology(runtime, directPartitions, jobDecoder);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
