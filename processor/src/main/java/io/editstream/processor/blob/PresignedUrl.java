@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.Objects;
 
 /** A URL that reads a blob without credentials until {@code expiresAt}. */
-public record PresignedUrl(URI url, Instant expiresAt) {
+record PresignedUrl(URI url, Instant expiresAt) {
 
   public PresignedUrl {
     Objects.requireNonNull(url, "url");

@@ -29,7 +29,7 @@ import java.util.TreeSet;
  *
  * @param <T> the queued item, e.g. a job id
  */
-public final class FairScheduler<T> {
+final class FairScheduler<T> {
   private final Map<String, Double> weights;
   private final double defaultWeight;
   private final int capacity;

@@ -4,7 +4,7 @@ package io.editstream.processor.throttle;
  * Proof that a {@link Cost} was admitted by a {@link QuotaPool}; hand it back to {@link
  * QuotaPool#correct} once the model reports the actual input tokens. Opaque otherwise.
  */
-public final class Permit {
+final class Permit {
   final QuotaPool pool;
   private final Cost cost;
   private final long admittedAtNanos;

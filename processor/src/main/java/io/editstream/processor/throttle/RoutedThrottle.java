@@ -50,7 +50,7 @@ import java.util.function.Supplier;
  *
  * @param <T> the job handle (distinct by {@code equals})
  */
-public final class RoutedThrottle<T> {
+final class RoutedThrottle<T> {
 
   /** A provider's pool in the order: the name jobs and calls use, and this instance's pool. */
   public record Route(String name, QuotaPool pool) {

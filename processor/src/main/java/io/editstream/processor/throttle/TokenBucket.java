@@ -25,7 +25,7 @@ import java.util.Optional;
  *
  * <p>Thread-safe (every method is synchronized); a time that goes backwards is treated as no time.
  */
-public final class TokenBucket {
+final class TokenBucket {
   private static final double NANOS_PER_SECOND = 1e9;
 
   private final Ticker ticker;
