@@ -16,7 +16,11 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link BlobStore} in a local directory: {@code root/ab/cd/<sha256>.<ext>}, where {@code ab} and
@@ -35,6 +39,26 @@ public final class LocalBlobStore implements BlobStore {
     void sync(Path directory) throws IOException;
   }
 
+  /**
+   * The file system does not flush directories: fsync on a directory answers EINVAL or EBADF on
+   * some network and FUSE mounts, as PostgreSQL's {@code fsync_fname} knows and ignores for
+   * directories. There, names reach the disk on the file system's own schedule.
+   */
+  static final class FlushUnsupported extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    FlushUnsupported(Path directory, IOException cause) {
+      super("the file system of " + directory + " does not flush directories", cause);
+    }
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(LocalBlobStore.class);
+
+  // strerror's text for EINVAL and EBADF, all Java gives of the errno (in another language the
+  // flush fails as any other I/O error: the safe side).
+  private static final Set<String> FLUSH_UNSUPPORTED =
+      Set.of("Invalid argument", "Bad file descriptor");
+
   // Bits 0..65,535: root/ab/cd's entry flushed in ab; from AB_BITS, 256: root/ab's in the root.
   private static final int AB_BITS = 65_536;
 
@@ -49,7 +73,8 @@ public final class LocalBlobStore implements BlobStore {
 
   LocalBlobStore(Path root, DirectorySync directorySync) {
     Objects.requireNonNull(root, "root");
-    this.directorySync = Objects.requireNonNull(directorySync, "directorySync");
+    this.directorySync =
+        warnOnceWhereUnsupported(Objects.requireNonNull(directorySync, "directorySync"));
     try {
       Path absolute = root.toAbsolutePath().normalize();
       Path existing = absolute;
@@ -60,7 +85,7 @@ public final class LocalBlobStore implements BlobStore {
       this.root = absolute.toRealPath();
       // Every directory created here: its entry in its parent.
       for (Path p = absolute; existing != null && !p.equals(existing); p = p.getParent()) {
-        directorySync.sync(p.getParent());
+        this.directorySync.sync(p.getParent());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("blob store root " + root + " cannot be created", e);
@@ -150,6 +175,9 @@ public final class LocalBlobStore implements BlobStore {
   /**
    * Flushes {@code directory}'s entries (Linux and other POSIX systems: fsync on the directory).
    * Where directories cannot be opened for it (Windows), the file system orders metadata itself.
+   *
+   * @throws FlushUnsupported where the file system answers fsync on a directory with EINVAL or
+   *     EBADF
    */
   static void syncDirectory(Path directory) throws IOException {
     if (!directory.getFileSystem().supportedFileAttributeViews().contains("posix")) {
@@ -157,7 +185,36 @@ public final class LocalBlobStore implements BlobStore {
     }
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
       channel.force(true);
+    } catch (IOException e) {
+      if (FLUSH_UNSUPPORTED.contains(e.getMessage())) {
+        throw new FlushUnsupported(directory, e);
+      }
+      throw e;
     }
+  }
+
+  /**
+   * Where the file system does not flush directories ({@link FlushUnsupported}), the store goes on
+   * as on Windows, and says so once: failing every put would stop the pipeline on a mount that can
+   * never do better.
+   */
+  private static DirectorySync warnOnceWhereUnsupported(DirectorySync sync) {
+    AtomicBoolean warned = new AtomicBoolean();
+    return directory -> {
+      try {
+        sync.sync(directory);
+      } catch (FlushUnsupported e) {
+        if (warned.compareAndSet(false, true)) {
+          log.warn(
+              "The file system of blob.dir ({}) does not flush directories ({}): the names of new"
+                  + " images reach its disk on its own schedule, so a power loss may lose images"
+                  + " whose results are already published. Use a local disk (ext4, xfs) or"
+                  + " blob.store=s3 where that matters.",
+              directory,
+              e.getCause().getMessage());
+        }
+      }
+    };
   }
 
   @Override

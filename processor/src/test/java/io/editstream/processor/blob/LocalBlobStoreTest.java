@@ -3,6 +3,7 @@ package io.editstream.processor.blob;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.editstream.processor.image.EncodedImage;
 import io.editstream.processor.image.ImageType;
@@ -149,11 +150,15 @@ class LocalBlobStoreTest {
     final List<Boolean> blobThere = new java.util.ArrayList<>();
     Path blob;
     boolean fail;
+    boolean unsupported;
 
     @Override
     public void sync(Path directory) throws IOException {
       if (fail) {
         throw new IOException("fsync: input/output error");
+      }
+      if (unsupported) {
+        throw new LocalBlobStore.FlushUnsupported(directory, new IOException("Invalid argument"));
       }
       synced.add(directory);
       blobThere.add(blob != null && Files.isRegularFile(blob));
@@ -243,5 +248,29 @@ class LocalBlobStoreTest {
     byte[] bytes = {1, 2, 3, 4};
     assertThat(store.get(store.put(bytes, "image/png").uri())).isEqualTo(bytes);
     LocalBlobStore.syncDirectory(store.root());
+  }
+
+  @Test
+  void shouldKeepStoringWhereTheFileSystemDoesNotFlushDirectories() throws Exception {
+    RecordingSync sync = new RecordingSync();
+    sync.unsupported = true;
+    LocalBlobStore store = new LocalBlobStore(tmp.resolve("fuse"), sync);
+
+    byte[] first = {1, 2, 3};
+    byte[] second = {4, 5, 6};
+    assertThat(store.get(store.put(first, "image/png").uri())).isEqualTo(first);
+    assertThat(store.get(store.put(second, "image/png").uri())).isEqualTo(second);
+  }
+
+  @Test
+  void shouldTellAFileSystemThatCannotFlushDirectoriesFromAFailingDisk() {
+    // procfs has no fsync: the kernel answers EINVAL, as some network and FUSE mounts do.
+    Path proc = Path.of("/proc");
+    assumeTrue(Files.isDirectory(proc.resolve("self")), "needs Linux's /proc");
+
+    assertThatThrownBy(() -> LocalBlobStore.syncDirectory(proc))
+        .isInstanceOf(LocalBlobStore.FlushUnsupported.class)
+        .hasMessageContaining("/proc does not flush directories")
+        .hasRootCauseMessage("Invalid argument");
   }
 }

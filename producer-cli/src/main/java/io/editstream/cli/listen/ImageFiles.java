@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -41,6 +42,24 @@ public final class ImageFiles {
     void sync(Path directory) throws IOException;
   }
 
+  /**
+   * The file system does not flush directories: fsync on a directory answers EINVAL or EBADF on
+   * some network and FUSE mounts, as PostgreSQL's {@code fsync_fname} knows and ignores for
+   * directories. There, names reach the disk on the file system's own schedule.
+   */
+  static final class FlushUnsupported extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    FlushUnsupported(Path directory, IOException cause) {
+      super("the file system of " + directory + " does not flush directories", cause);
+    }
+  }
+
+  // strerror's text for EINVAL and EBADF, all Java gives of the errno (in another language the
+  // flush fails as any other I/O error: the safe side).
+  private static final Set<String> FLUSH_UNSUPPORTED =
+      Set.of("Invalid argument", "Bad file descriptor");
+
   private final Path dir;
   private final BlobReader blobs;
   private final DirectorySync directorySync;
@@ -48,6 +67,8 @@ public final class ImageFiles {
   private final Set<Path> unflushed = new LinkedHashSet<>();
   // SKU folders this instance has written to.
   private final Set<Path> used = new HashSet<>();
+  // The first directory whose file system does not flush directories, and why.
+  private String unflushable;
 
   public ImageFiles(Path dir, BlobReader blobs) {
     this(dir, blobs, ImageFiles::syncDirectory);
@@ -105,16 +126,31 @@ public final class ImageFiles {
   /**
    * Flushes to disk the names of every file and folder written since the last flush (the files'
    * bytes are flushed as they are written). A directory whose flush fails stays pending for the
-   * next call.
+   * next call. A directory on a file system that does not flush directories is passed over, as on
+   * Windows, and {@link #unflushable} says so: failing would stop every run on such a mount.
    *
    * @throws IOException when a directory cannot be flushed: then the written images may not survive
    *     a power loss, and what they belong to must not be committed as done
    */
   public void flush() throws IOException {
     for (Iterator<Path> it = unflushed.iterator(); it.hasNext(); ) {
-      directorySync.sync(it.next());
+      try {
+        directorySync.sync(it.next());
+      } catch (FlushUnsupported e) {
+        if (unflushable == null) {
+          unflushable = e.getMessage() + " (" + e.getCause().getMessage() + ")";
+        }
+      }
       it.remove();
     }
+  }
+
+  /**
+   * Why the names of written images were not flushed to disk, when a directory's file system does
+   * not flush directories (the first such directory); empty when every flush was done.
+   */
+  public Optional<String> unflushable() {
+    return Optional.ofNullable(unflushable);
   }
 
   /**
@@ -144,6 +180,9 @@ public final class ImageFiles {
   /**
    * Flushes {@code directory}'s entries (POSIX systems: fsync on the directory). Where directories
    * cannot be opened for it (Windows), the file system orders metadata itself.
+   *
+   * @throws FlushUnsupported where the file system answers fsync on a directory with EINVAL or
+   *     EBADF
    */
   static void syncDirectory(Path directory) throws IOException {
     if (!directory.getFileSystem().supportedFileAttributeViews().contains("posix")) {
@@ -151,6 +190,11 @@ public final class ImageFiles {
     }
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
       channel.force(true);
+    } catch (IOException e) {
+      if (FLUSH_UNSUPPORTED.contains(e.getMessage())) {
+        throw new FlushUnsupported(directory, e);
+      }
+      throw e;
     }
   }
 

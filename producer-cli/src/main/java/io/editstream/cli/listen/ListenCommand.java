@@ -214,6 +214,7 @@ public final class ListenCommand implements Callable<Integer> {
     Map<String, List<Path>> written = new HashMap<>();
     Map<String, String> saveErrors = new LinkedHashMap<>();
     String flushError = null;
+    boolean warnedUnflushable = false;
     List<OutcomeReader.Undecodable> undecodable = new ArrayList<>();
     Progress progress =
         new Progress(ctx.err(), ctx.interactive() && !quiet, System::nanoTime, "jobs done");
@@ -257,6 +258,16 @@ public final class ListenCommand implements Callable<Integer> {
             } catch (IOException e) {
               flushError = e.getMessage();
               break; // nothing further committed: the next run with --group reads them again
+            }
+            if (!warnedUnflushable && files.unflushable().isPresent()) {
+              warnedUnflushable = true;
+              ctx.err()
+                  .println(
+                      "warning: "
+                          + files.unflushable().get()
+                          + ": a power loss may lose images of the last seconds although the"
+                          + " group has moved past them; use a local disk for --out where that"
+                          + " matters");
             }
           }
           // With --group: only after the images are on disk, so a crash cannot skip them.

@@ -157,4 +157,45 @@ class ImageFilesTest {
 
     assertThat(out.resolve("SKU-1")).isDirectoryContaining("glob:**/job-1.png");
   }
+
+  @Test
+  void shouldPassOverAFileSystemThatDoesNotFlushDirectoriesAndSaySo() throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    List<Path> attempts = new ArrayList<>();
+    ImageFiles files =
+        new ImageFiles(
+            out,
+            blobs,
+            dir -> {
+              attempts.add(dir);
+              throw new ImageFiles.FlushUnsupported(dir, new IOException("Invalid argument"));
+            });
+    assertThat(files.unflushable()).isEmpty();
+    files.write(result("job-1", "SKU-1"), "job-1");
+
+    files.flush();
+
+    assertThat(attempts).contains(out.resolve("SKU-1"));
+    assertThat(files.unflushable())
+        .hasValueSatisfying(
+            why ->
+                assertThat(why)
+                    .contains("does not flush directories")
+                    .endsWith("(Invalid argument)"));
+    attempts.clear();
+    files.flush();
+    assertThat(attempts).as("passed over, not retried").isEmpty();
+  }
+
+  @Test
+  void shouldTellAFileSystemThatCannotFlushDirectoriesFromAFailingDisk() {
+    // procfs has no fsync: the kernel answers EINVAL, as some network and FUSE mounts do.
+    Path proc = Path.of("/proc");
+    assumeTrue(Files.isDirectory(proc.resolve("self")), "needs Linux's /proc");
+
+    assertThatThrownBy(() -> ImageFiles.syncDirectory(proc))
+        .isInstanceOf(ImageFiles.FlushUnsupported.class)
+        .hasMessageContaining("/proc does not flush directories")
+        .hasRootCauseMessage("Invalid argument");
+  }
 }

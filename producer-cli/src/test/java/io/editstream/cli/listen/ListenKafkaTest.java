@@ -198,6 +198,35 @@ class ListenKafkaTest {
     assertThat(Files.readAllBytes(out.resolve("B/g1-b.png"))).isEqualTo(PNG);
   }
 
+  @Test
+  void shouldCommitAndWarnOnceWhereTheFileSystemDoesNotFlushDirectories(
+      KafkaBroker broker, SchemaRegistry registry, @TempDir Path dir) throws Exception {
+    String prefix = publishBatchG1(broker, registry, "listen-noflush", "A", "B");
+    Path out = dir.resolve("out");
+    String group = TestTopics.unique("listen-noflush");
+
+    // A mount whose directories cannot be flushed at all (EINVAL, as on some network and FUSE
+    // file systems): passed over, as on Windows, and said once.
+    CliRunner.Result run =
+        CliRunner.run(
+            Map.of(),
+            commandLine ->
+                ((ListenCommand) commandLine.getSubcommands().get("listen").getCommand())
+                        .directorySync =
+                    directory -> {
+                      throw new ImageFiles.FlushUnsupported(
+                          directory, new IOException("Invalid argument"));
+                    },
+            listenGroupArgs(broker, registry, prefix, group, out, 2));
+
+    assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(run.out()).contains("Batch g1: 2 of 2 jobs done");
+    assertThat(Files.readAllBytes(out.resolve("A/g1-a.png"))).isEqualTo(PNG);
+    assertThat(Files.readAllBytes(out.resolve("B/g1-b.png"))).isEqualTo(PNG);
+    assertThat(run.err())
+        .containsOnlyOnce("does not flush directories (Invalid argument): a power loss may lose");
+  }
+
   /**
    * Fresh results and failures topics (one partition each) under a unique prefix from {@code name},
    * with one result of batch g1 per SKU on them (job id {@code g1-<sku>}, its image inline).
