@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,8 @@ class ImageFilesTest {
   @TempDir Path tmp;
 
   private final List<Path> flushed = new ArrayList<>();
+  // What flushing a directory throws, if anything (null: it succeeds).
+  private Function<Path, IOException> failure = dir -> null;
   private final BlobReader blobs =
       new BlobReader(
           () -> {
@@ -36,7 +39,16 @@ class ImageFilesTest {
   }
 
   private ImageFiles files(Path out) {
-    return new ImageFiles(out, blobs, flushed::add);
+    return new ImageFiles(
+        out,
+        blobs,
+        dir -> {
+          flushed.add(dir);
+          IOException e = failure.apply(dir);
+          if (e != null) {
+            throw e;
+          }
+        });
   }
 
   private static io.editstream.schema.EditResult result(String id, String sku) {
@@ -108,28 +120,19 @@ class ImageFilesTest {
   @Test
   void shouldKeepADirectoryWhoseFlushFailedForTheNextFlush() throws IOException {
     Path out = Files.createDirectories(tmp.resolve("out"));
-    List<Path> attempts = new ArrayList<>();
-    boolean[] fail = {true};
-    ImageFiles files =
-        new ImageFiles(
-            out,
-            blobs,
-            dir -> {
-              attempts.add(dir);
-              if (fail[0] && dir.equals(out.resolve("SKU-1"))) {
-                throw new IOException("Input/output error");
-              }
-            });
+    failure =
+        dir -> dir.equals(out.resolve("SKU-1")) ? new IOException("Input/output error") : null;
+    ImageFiles files = files(out);
     files.write(result("job-1", "SKU-1"), "job-1");
 
     assertThatThrownBy(files::flush)
         .isInstanceOf(IOException.class)
         .hasMessage("Input/output error");
 
-    attempts.clear();
-    fail[0] = false;
+    flushed.clear();
+    failure = dir -> null;
     files.flush();
-    assertThat(attempts).contains(out.resolve("SKU-1"));
+    assertThat(flushed).contains(out.resolve("SKU-1"));
   }
 
   @Test
@@ -161,30 +164,23 @@ class ImageFilesTest {
   @Test
   void shouldPassOverAFileSystemThatDoesNotFlushDirectoriesAndSaySo() throws IOException {
     Path out = Files.createDirectories(tmp.resolve("out"));
-    List<Path> attempts = new ArrayList<>();
-    ImageFiles files =
-        new ImageFiles(
-            out,
-            blobs,
-            dir -> {
-              attempts.add(dir);
-              throw new ImageFiles.FlushUnsupported(dir, new IOException("Invalid argument"));
-            });
+    failure = dir -> new ImageFiles.FlushUnsupported(dir, new IOException("Invalid argument"));
+    ImageFiles files = files(out);
     assertThat(files.unflushable()).isEmpty();
     files.write(result("job-1", "SKU-1"), "job-1");
 
     files.flush();
 
-    assertThat(attempts).contains(out.resolve("SKU-1"));
+    assertThat(flushed).contains(out.resolve("SKU-1"));
     assertThat(files.unflushable())
         .hasValueSatisfying(
             why ->
                 assertThat(why)
                     .contains("does not flush directories")
                     .endsWith("(Invalid argument)"));
-    attempts.clear();
+    flushed.clear();
     files.flush();
-    assertThat(attempts).as("passed over, not retried").isEmpty();
+    assertThat(flushed).as("passed over, not retried").isEmpty();
   }
 
   @Test

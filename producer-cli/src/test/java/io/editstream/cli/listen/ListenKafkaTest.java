@@ -178,14 +178,10 @@ class ListenKafkaTest {
 
     // The disk refuses to flush a directory (an I/O error): nothing may be committed.
     CliRunner.Result first =
-        CliRunner.run(
-            Map.of(),
-            commandLine ->
-                ((ListenCommand) commandLine.getSubcommands().get("listen").getCommand())
-                        .directorySync =
-                    directory -> {
-                      throw new IOException("Input/output error");
-                    },
+        runWithDirectorySync(
+            directory -> {
+              throw new IOException("Input/output error");
+            },
             args);
     assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.FAILED);
     assertThat(first.out()).contains("not flushed images written since the last commit");
@@ -208,15 +204,10 @@ class ListenKafkaTest {
     // A mount whose directories cannot be flushed at all (EINVAL, as on some network and FUSE
     // file systems): passed over, as on Windows, and said once.
     CliRunner.Result run =
-        CliRunner.run(
-            Map.of(),
-            commandLine ->
-                ((ListenCommand) commandLine.getSubcommands().get("listen").getCommand())
-                        .directorySync =
-                    directory -> {
-                      throw new ImageFiles.FlushUnsupported(
-                          directory, new IOException("Invalid argument"));
-                    },
+        runWithDirectorySync(
+            directory -> {
+              throw new ImageFiles.FlushUnsupported(directory, new IOException("Invalid argument"));
+            },
             listenGroupArgs(broker, registry, prefix, group, out, 2));
 
     assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCodes.OK);
@@ -225,6 +216,18 @@ class ListenKafkaTest {
     assertThat(Files.readAllBytes(out.resolve("B/g1-b.png"))).isEqualTo(PNG);
     assertThat(run.err())
         .containsOnlyOnce("does not flush directories (Invalid argument): a power loss may lose");
+  }
+
+  /** Runs {@code args} with listen's directory flush replaced by {@code sync}. */
+  private static CliRunner.Result runWithDirectorySync(
+      ImageFiles.DirectorySync sync, String... args) {
+    return CliRunner.run(
+        Map.of(),
+        commandLine ->
+            ((ListenCommand) commandLine.getSubcommands().get("listen").getCommand())
+                    .directorySync =
+                sync,
+        args);
   }
 
   /**
