@@ -467,9 +467,9 @@ public final class EditstreamProcessor implements AutoCloseable {
     // (AddOffsetsToTxn), and the producer retries after retry.backoff.ms: Kafka's 100 ms stalled
     // the stream thread for ~100 ms at a time, every record behind it waiting (KAFKA-5477 lowered
     // this to 20 ms for AddPartitionsToTxn only). Transactional requests retry at this constant
-    // interval (retry.backoff.max.ms does not apply to them). In 16 interleaved runs the paced p99
-    // stayed under 100 ms in 8 of 8 at 2 ms, 6 of 8 at 10 (docs/benchmarks.md, 2026-12-05), for a
-    // few more requests to a busy coordinator. Other requests back off exponentially from it, up to
+    // interval (retry.backoff.max.ms does not apply to them). The paced p99 stayed under 100 ms in
+    // 11 of 12 runs at 2 ms, 23 of 28 at 10 (docs/benchmarks.md, 2026-12-05), for a few more
+    // requests to a busy coordinator. Other requests back off exponentially from it, up to
     // retry.backoff.max.ms.
     p.putIfAbsent(
         StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG),
