@@ -3,6 +3,7 @@ package io.editstream.processor.cache;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.editstream.processor.concurrent.AsyncFailure;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -145,7 +146,7 @@ public final class ResultCache {
     return call.handle(
         (r, e) -> {
           if (e != null) {
-            throw new CompletionException(SharedCallFailed.unwrap(e));
+            throw new CompletionException(AsyncFailure.unwrap(e));
           }
           return new CacheLookup(r, CacheLookup.Source.COALESCED);
         });
@@ -263,20 +264,12 @@ public final class ResultCache {
    * How a failed call reaches the futures other callers share. Caffeine drops any failed future
    * from the cache, but logs a WARNING with a stack trace for each, except for cancellations: model
    * failures are expected and reported by the processor, so they travel as a cancellation and are
-   * unwrapped for the waiters.
+   * unwrapped for the waiters ({@link AsyncFailure#unwrap} takes a cancellation's cause out).
    */
   private static final class SharedCallFailed extends CancellationException {
     SharedCallFailed(Throwable cause) {
       super("shared call failed");
-      initCause(
-          cause instanceof CompletionException && cause.getCause() != null
-              ? cause.getCause()
-              : cause);
-    }
-
-    static Throwable unwrap(Throwable e) {
-      Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-      return t instanceof SharedCallFailed ? t.getCause() : t;
+      initCause(AsyncFailure.unwrap(cause));
     }
   }
 
