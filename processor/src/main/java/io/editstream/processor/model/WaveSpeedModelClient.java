@@ -217,7 +217,7 @@ public final class WaveSpeedModelClient implements ModelClient {
         (edited, error) -> {
           Duration elapsed = call.elapsed(nanoTime);
           if (error != null) {
-            return (Outcome) withTime(failureOf(error), elapsed);
+            return (Outcome) withTime(failureOf(error, call), elapsed);
           }
           return new Success(
               List.of(edited.image()),
@@ -421,12 +421,16 @@ public final class WaveSpeedModelClient implements ModelClient {
     return Failure.retryable(FailureCode.MODEL_ERROR, 200, abbreviate(message), null);
   }
 
-  private Failure failureOf(Throwable error) {
+  private Failure failureOf(Throwable error, Call call) {
     Throwable e = AsyncFailure.unwrap(error);
     if (e instanceof Stop stop) {
       return stop.failure;
     }
-    if (e instanceof HttpTimeoutException) {
+    // The JDK client reports its request timeout as HttpTimeoutException, but a timeout that fires
+    // while the exchange is being torn down can surface as another IOException (seen once in CI):
+    // past the call's deadline, an I/O error is the deadline's.
+    boolean pastDeadline = nanoTime.getAsLong() - call.deadlineNanos() >= 0;
+    if (e instanceof HttpTimeoutException || (e instanceof IOException && pastDeadline)) {
       return Failure.retryable(
           FailureCode.MODEL_TIMEOUT,
           null,

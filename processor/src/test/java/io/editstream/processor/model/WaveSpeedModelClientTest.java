@@ -12,10 +12,16 @@ import io.editstream.testkit.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -163,6 +169,52 @@ class WaveSpeedModelClientTest {
       assertThat(slow.code()).isEqualTo(FailureCode.MODEL_TIMEOUT);
       assertThat(slow.retryable()).isTrue();
       assertThat(slow.modelTime()).isLessThan(Duration.ofSeconds(3));
+    }
+  }
+
+  @Test
+  void shouldReportAConnectionLostPastTheDeadlineAsATimeout() throws Exception {
+    // A server that takes the request, lets the call's deadline pass, then drops the connection:
+    // what the JDK client reports for a timeout racing the exchange's close.
+    AtomicLong now = new AtomicLong();
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        WaveSpeedModelClient c =
+            new WaveSpeedModelClient(
+                WaveSpeedModelClient.Settings.of(KEY, "http://127.0.0.1:" + server.getLocalPort())
+                    .withTimeout(Duration.ofSeconds(5)),
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
+                null,
+                now::get)) {
+      CompletableFuture<Outcome> outcome = c.generate(request("edit"));
+      try (Socket accepted = server.accept()) {
+        accepted.getInputStream().read(new byte[1024]);
+        now.addAndGet(Duration.ofSeconds(6).toNanos());
+      }
+
+      Failure f = (Failure) outcome.get(30, TimeUnit.SECONDS);
+      assertThat(f.code()).as(f.message()).isEqualTo(FailureCode.MODEL_TIMEOUT);
+      assertThat(f.retryable()).isTrue();
+    }
+  }
+
+  @Test
+  void shouldReportAConnectionLostBeforeTheDeadlineAsUnavailable() throws Exception {
+    AtomicLong now = new AtomicLong();
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        WaveSpeedModelClient c =
+            new WaveSpeedModelClient(
+                WaveSpeedModelClient.Settings.of(KEY, "http://127.0.0.1:" + server.getLocalPort())
+                    .withTimeout(Duration.ofSeconds(5)),
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
+                null,
+                now::get)) {
+      CompletableFuture<Outcome> outcome = c.generate(request("edit"));
+      try (Socket accepted = server.accept()) {
+        accepted.getInputStream().read(new byte[1024]);
+      }
+
+      Failure f = (Failure) outcome.get(30, TimeUnit.SECONDS);
+      assertThat(f.code()).as(f.message()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
     }
   }
 
