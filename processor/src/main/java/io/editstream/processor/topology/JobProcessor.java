@@ -138,7 +138,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, byte[]> pending;
-  private KeyValueStore<String, Long> completed;
+  private CompletedJobs completed;
   private KeyValueStore<String, Long> cancelledInAdvance;
   private DailyCounts dailyCounts;
   private QuotaHistory history;
@@ -209,7 +209,6 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
     this.pending = context.getStateStore(PENDING_STORE);
-    this.completed = context.getStateStore(COMPLETED_STORE);
     this.cancelledInAdvance = context.getStateStore(CANCELLED_STORE);
     this.taskId = context.taskId();
     this.topic = context.applicationId() + "-jobs";
@@ -217,6 +216,9 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         new DecodedJobs(frame -> jobs.deserialize(topic, frame), DecodedJobs.DEFAULT_MAX_BYTES);
     long now = now();
     this.lastPurgeMs = now;
+    this.completed =
+        new CompletedJobs(
+            context.getStateStore(COMPLETED_STORE), runtime.completedRetention(), now);
     this.dailyCounts = new DailyCounts(context.getStateStore(RPD_STORE), now);
     if (!dailyCounts.started().isEmpty()) {
       log.info("Task {}: calls started today, by pool: {}", taskId, dailyCounts.started());
@@ -293,7 +295,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       cancel(jobId, record.value());
       return;
     }
-    if (pending.get(jobId) != null || completed.get(jobId) != null) {
+    if (pending.get(jobId) != null || completed.contains(jobId)) {
       runtime.metrics().duplicate();
       log.debug("Task {}: duplicate record for job {} dropped", taskId, jobId);
       return;
@@ -470,8 +472,8 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     submitReady();
     dispatchGranted();
     long now = now();
+    purgeCompleted(now);
     if (now - lastPurgeMs > Duration.ofMinutes(1).toMillis()) {
-      purgeCompleted(now);
       dailyCounts.purge(now);
       history.purge(now);
       spend.purge(now);
@@ -631,7 +633,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       return;
     }
     long now = now();
-    if (completed.get(jobId) != null) {
+    if (completed.contains(jobId)) {
       log.info("Task {}: cancel for job {} ignored: the job has finished already", taskId, jobId);
       return;
     }
@@ -963,7 +965,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
 
   private void finish(String jobId, boolean wasPending, long now) {
     // Completed first: a lookup on another thread finds the job in one of the two at every moment.
-    completed.put(jobId, now);
+    completed.finished(jobId, now);
     deadlines.remove(jobId);
     decoded.forget(jobId);
     if (wasPending) {
@@ -973,22 +975,12 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   }
 
   private void purgeCompleted(long now) {
-    long cutoff = now - runtime.completedRetention().toMillis();
-    int purged = 0;
-    try (KeyValueIterator<String, Long> it = completed.all()) {
-      while (it.hasNext()) {
-        KeyValue<String, Long> kv = it.next();
-        if (kv.value < cutoff) {
-          completed.delete(kv.key);
-          purged++;
-        }
-      }
-    }
-    if (purged > 0) {
+    int forgotten = completed.sweep(now);
+    if (forgotten > 0) {
       log.debug(
           "Task {}: forgot {} completed jobIds older than {}",
           taskId,
-          purged,
+          forgotten,
           runtime.completedRetention());
     }
   }
