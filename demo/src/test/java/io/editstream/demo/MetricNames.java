@@ -26,6 +26,7 @@ final class MetricNames {
           // Checked on the scrape in the processor's JobMetricsWiringTest: the gauge is there once
           // a task is assigned, the counter only after a first safety block.
           "editstream_jobs_pending_oldest_age_seconds",
+          "editstream_jobs_batch_oldest_age_seconds",
           "editstream_jobs_safety_blocked_total",
           "editstream_model_in_flight",
           // Checked on the scrape in producer-cli's CliTenantHoldEndToEndTest.

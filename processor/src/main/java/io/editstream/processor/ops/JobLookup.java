@@ -48,10 +48,11 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *
  * <p>Answers are JSON. Callers may rely on {@code state} being one of {@code ACCEPTED}, {@code
  * WAITING_FOR_QUOTA}, {@code IN_FLIGHT}, {@code BACKING_OFF}, {@code HELD} (its tenant is held
- * after safety strikes), {@code FINISHING} (its outcome is being committed), {@code SUCCEEDED},
- * {@code FAILED}, {@code DONE} (finished; its outcome record is gone with the topic's retention),
- * {@code UNKNOWN} (404) and {@code MOVING} (503), and on {@code answeredBy} naming the instance
- * (host:port) that holds the job.
+ * after safety strikes), {@code IN_BATCH} (its request is in a batch of the batch lane), {@code
+ * FINISHING} (its outcome is being committed), {@code SUCCEEDED}, {@code FAILED}, {@code DONE}
+ * (finished; its outcome record is gone with the topic's retention), {@code UNKNOWN} (404) and
+ * {@code MOVING} (503), and on {@code answeredBy} naming the instance (host:port) that holds the
+ * job.
  */
 public final class JobLookup implements AutoCloseable {
 

@@ -309,7 +309,7 @@ final class BatchLane {
         (jobId, e) -> {
           PendingJob d = e.dispatchedToBatch(nowMs, displayName);
           pending.put(jobId, d.encode());
-          live.computeIfPresent(jobId, (id, j) -> j.inFlight(d.modelCalls(), PROVIDER, nowMs));
+          live.computeIfPresent(jobId, (id, j) -> j.inBatch(d.modelCalls(), PROVIDER, nowMs));
           run.jobIds.add(jobId);
         });
     runs.put(displayName, run);

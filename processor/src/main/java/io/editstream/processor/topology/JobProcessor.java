@@ -172,6 +172,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
   private TaskJobs live;
   private BatchLane batchLane;
   private Gauge oldestPendingAge;
+  private Gauge oldestBatchAge;
   private long lastPurgeMs;
   private volatile boolean closed;
 
@@ -266,6 +267,7 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
         live.restored(kv.key, job, now);
         restored++;
         if (batchLane.restore(kv.key, job)) {
+          live.inBatch(kv.key, now);
           continue; // in a batch: the lane polls it, or finds or creates the batch
         }
         if (job.notBeforeMs() > now) {
@@ -283,7 +285,19 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       runtime.metrics().restored(restored);
     }
     oldestPendingAge =
-        runtime.metrics().pendingOldestAge(taskId.toString(), this::oldestPendingAgeSeconds);
+        runtime
+            .metrics()
+            .oldestAge(
+                TopologyMetrics.PENDING_OLDEST_AGE,
+                taskId.toString(),
+                () -> live.oldestAgeSeconds(now(), false));
+    oldestBatchAge =
+        runtime
+            .metrics()
+            .oldestAge(
+                TopologyMetrics.BATCH_OLDEST_AGE,
+                taskId.toString(),
+                () -> live.oldestAgeSeconds(now(), true));
     context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, ts -> tick());
   }
 
@@ -993,14 +1007,6 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
     return runtime.clock().millis();
   }
 
-  /**
-   * Seconds since the oldest pending job was accepted, 0 with none. Read on scrape: a scan of at
-   * most about pending.max.per.task entries, cheaper than keeping an order on every accept.
-   */
-  private double oldestPendingAgeSeconds() {
-    return live.oldestAgeSeconds(now());
-  }
-
   @Override
   public void close() {
     closed = true;
@@ -1008,7 +1014,10 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
       batchLane.close();
     }
     if (oldestPendingAge != null) {
-      runtime.metrics().removePendingOldestAge(oldestPendingAge);
+      runtime.metrics().removeOldestAge(oldestPendingAge);
+    }
+    if (oldestBatchAge != null) {
+      runtime.metrics().removeOldestAge(oldestBatchAge);
     }
     if (gate != null) {
       // Recorded dispatches not started: their slots and permits go back, and their counts

@@ -101,6 +101,21 @@ public record LiveJob(
         lastError);
   }
 
+  LiveJob inBatch(int modelCalls, String route, long nowMs) {
+    return new LiveJob(
+        jobId,
+        task,
+        tenant,
+        sku,
+        JobState.IN_BATCH,
+        modelCalls,
+        route,
+        acceptedAtMs,
+        nowMs,
+        0,
+        lastError);
+  }
+
   LiveJob backingOff(int modelCalls, String answeredBy, String error, long retryAtMs, long nowMs) {
     return new LiveJob(
         jobId,

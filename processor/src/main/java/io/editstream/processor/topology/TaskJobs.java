@@ -92,13 +92,23 @@ final class TaskJobs {
     return size;
   }
 
-  /** Seconds since the oldest pending job was accepted, 0 with none (any thread). */
-  double oldestAgeSeconds(long nowMs) {
+  /**
+   * Seconds since the oldest pending job was accepted, 0 with none (any thread): of the jobs in a
+   * batch when {@code inBatch}, else of all the others.
+   */
+  double oldestAgeSeconds(long nowMs, boolean inBatch) {
     long oldest = Long.MAX_VALUE;
     for (LiveJob job : jobs.values()) {
-      oldest = Math.min(oldest, job.acceptedAtMs());
+      if ((job.state() == JobState.IN_BATCH) == inBatch) {
+        oldest = Math.min(oldest, job.acceptedAtMs());
+      }
     }
     return oldest == Long.MAX_VALUE ? 0.0 : Math.max(0, nowMs - oldest) / 1000.0;
+  }
+
+  /** A job restored from the pending store that the batch lane resumes: it is in a batch. */
+  void inBatch(String jobId, long nowMs) {
+    jobs.computeIfPresent(jobId, (id, j) -> j.inBatch(j.attempts(), BatchLane.PROVIDER, nowMs));
   }
 
   /**

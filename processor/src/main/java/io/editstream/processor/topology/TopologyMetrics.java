@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 /** The topology's meters (Prometheus names get the editstream_ prefix). */
 public final class TopologyMetrics {
   static final String PENDING_OLDEST_AGE = "editstream.jobs.pending.oldest.age";
+  static final String BATCH_OLDEST_AGE = "editstream.jobs.batch.oldest.age";
   static final String SAFETY_BLOCKED = "editstream.jobs.safety.blocked";
   static final String TENANT_STRIKES = "editstream.tenant.strikes";
   static final String TENANT_HOLDS = "editstream.tenant.holds";
@@ -146,20 +147,25 @@ public final class TopologyMetrics {
   }
 
   /**
-   * Registers the task's gauge of the age of its oldest pending job; {@code ageSeconds} is read on
-   * scrape, off the stream thread. The caller must {@link #removePendingOldestAge remove} it when
-   * the task closes: tasks move between instances, and a gauge left behind would report its last
-   * job's age growing forever.
+   * Registers the task's gauge {@code name}: {@link #PENDING_OLDEST_AGE}, the age of its oldest
+   * pending job outside the batch lane, or {@link #BATCH_OLDEST_AGE}, of its oldest job in a batch;
+   * {@code ageSeconds} is read on scrape, off the stream thread. The caller must {@link
+   * #removeOldestAge remove} it when the task closes: tasks move between instances, and a gauge
+   * left behind would report its last job's age growing forever.
    */
-  Gauge pendingOldestAge(String task, Supplier<Number> ageSeconds) {
-    Gauge stale = registry.find(PENDING_OLDEST_AGE).tag("task", task).gauge();
+  Gauge oldestAge(String name, String task, Supplier<Number> ageSeconds) {
+    Gauge stale = registry.find(name).tag("task", task).gauge();
     if (stale != null) {
       // A previous owner of the task on this instance that did not close: ours replaces it
       // (otherwise the registry would hand back the old gauge, reading the old processor).
       registry.remove(stale);
     }
-    return Gauge.builder(PENDING_OLDEST_AGE, ageSeconds)
-        .description("Seconds since the oldest pending (accepted, unanswered) job was accepted")
+    return Gauge.builder(name, ageSeconds)
+        .description(
+            name.equals(BATCH_OLDEST_AGE)
+                ? "Seconds since the oldest job in a batch (batch lane) was accepted"
+                : "Seconds since the oldest pending (accepted, unanswered) job outside a batch was"
+                    + " accepted")
         .baseUnit("seconds")
         .tag("task", task)
         .strongReference(true)
@@ -167,8 +173,8 @@ public final class TopologyMetrics {
   }
 
   /** Removes the gauge if it is still the registered one (a newer owner may have replaced it). */
-  void removePendingOldestAge(Gauge gauge) {
-    Gauge current = registry.find(PENDING_OLDEST_AGE).tags(gauge.getId().getTags()).gauge();
+  void removeOldestAge(Gauge gauge) {
+    Gauge current = registry.find(gauge.getId().getName()).tags(gauge.getId().getTags()).gauge();
     if (current == gauge) {
       registry.remove(gauge);
     }

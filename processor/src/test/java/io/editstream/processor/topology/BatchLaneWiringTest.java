@@ -66,6 +66,8 @@ class BatchLaneWiringTest {
   private long quotaRequests;
   private BatchQuota quota;
   private JobRuntime.Validator validator = job -> Optional.empty();
+  private SimpleMeterRegistry meters;
+  private JobDirectory directory;
 
   @AfterEach
   void tearDown() {
@@ -89,7 +91,8 @@ class BatchLaneWiringTest {
             gate,
             clock,
             Duration.ofMillis(100),
-            new TopologyMetrics(new SimpleMeterRegistry()));
+            new TopologyMetrics(meters = new SimpleMeterRegistry()));
+    directory = base.jobs();
     return new JobRuntime(
         base.dispatcher(),
         base.validator(),
@@ -574,6 +577,54 @@ class BatchLaneWiringTest {
     assertThat(dispatcher.online).isEmpty();
   }
 
+  @Test
+  void shouldShowAJobInABatchAsInBatchAndAgeItOnItsOwnGauge() {
+    start(false);
+    submit("j0");
+    submit("j1");
+    submit("j2");
+    harness.submit("i0", job("i0", Priority.INTERACTIVE));
+    dispatcher.holdOnline = true;
+    run(Duration.ofMillis(50));
+    assertThat(batches.created()).hasSize(1);
+
+    assertThat(directory.find("j0")).get().extracting(LiveJob::state).isEqualTo(JobState.IN_BATCH);
+    assertThat(directory.find("i0")).get().extracting(LiveJob::state).isEqualTo(JobState.IN_FLIGHT);
+    run(Duration.ofSeconds(2));
+    // Both were accepted 2.05 s ago; the batch job is only on the batch gauge.
+    assertThat(gauge(TopologyMetrics.PENDING_OLDEST_AGE)).as("i0 only").isEqualTo(2.05);
+    assertThat(gauge(TopologyMetrics.BATCH_OLDEST_AGE)).isEqualTo(2.05);
+    dispatcher.releaseOnline();
+    run(Duration.ofMillis(50));
+    assertThat(gauge(TopologyMetrics.PENDING_OLDEST_AGE)).as("i0 answered").isZero();
+    assertThat(gauge(TopologyMetrics.BATCH_OLDEST_AGE)).isEqualTo(2.1);
+
+    batches.finishAll(BatchClient.State.SUCCEEDED);
+    run(POLL.multipliedBy(3));
+    assertThat(gauge(TopologyMetrics.BATCH_OLDEST_AGE)).isZero();
+  }
+
+  @Test
+  void shouldShowAJobWhoseBatchARestartResumesAsInBatch() {
+    crashAfterRecording();
+    tick();
+    Map<String, byte[]> restored = snapshot();
+    harness.close();
+    harness = null;
+
+    Restarted task = new Restarted(restored);
+    task.run(Duration.ofMillis(50));
+
+    assertThat(directory.find("j0")).get().extracting(LiveJob::state).isEqualTo(JobState.IN_BATCH);
+    assertThat(gauge(TopologyMetrics.PENDING_OLDEST_AGE)).isZero();
+    assertThat(gauge(TopologyMetrics.BATCH_OLDEST_AGE)).isPositive();
+    task.processor.close();
+  }
+
+  private double gauge(String name) {
+    return meters.get(name).gauge().value();
+  }
+
   // --- restarts: a new task over what the changelog restores, at each step of the protocol ---
 
   /** The pending store after the punctuation that recorded the batch, before it was created. */
@@ -708,10 +759,23 @@ class BatchLaneWiringTest {
               0.0));
     }
 
+    // With holdOnline, online calls stay in flight until releaseOnline().
+    volatile boolean holdOnline;
+    final List<CompletableFuture<Attempt>> held = new CopyOnWriteArrayList<>();
+
     @Override
     public CompletableFuture<Attempt> attempt(EditJob job, int attemptNumber) {
       online.add(job.getJobId());
+      if (holdOnline) {
+        CompletableFuture<Attempt> call = new CompletableFuture<>();
+        held.add(call);
+        return call;
+      }
       return CompletableFuture.completedFuture(produced("online"));
+    }
+
+    void releaseOnline() {
+      held.forEach(c -> c.complete(produced("online")));
     }
 
     @Override

@@ -96,7 +96,9 @@ class JobMetricsWiringTest {
     String task = oldestAge().getId().getTag("task");
 
     assertThat(meters.scrape())
-        .contains("editstream_jobs_pending_oldest_age_seconds{task=\"" + task + "\"} 42.0");
+        .contains("editstream_jobs_pending_oldest_age_seconds{task=\"" + task + "\"} 42.0")
+        .as("no job in a batch (the batch lane is off)")
+        .contains("editstream_jobs_batch_oldest_age_seconds{task=\"" + task + "\"} 0.0");
   }
 
   @Test

@@ -40,7 +40,7 @@ class TaskJobsTest {
     jobs.finished("j");
     assertThat(directory.find("j")).isEmpty();
     assertThat(jobs.size()).isZero();
-    assertThat(jobs.oldestAgeSeconds(10_000)).isZero();
+    assertThat(jobs.oldestAgeSeconds(10_000, false)).isZero();
   }
 
   @Test
@@ -52,7 +52,11 @@ class TaskJobsTest {
 
     assertThat(jobs.size()).isEqualTo(2);
     assertThat(directory.find("c")).isEmpty();
-    assertThat(jobs.oldestAgeSeconds(2_500)).isEqualTo(2.0); // b, accepted at 500
+    assertThat(jobs.oldestAgeSeconds(2_500, false)).isEqualTo(2.0); // b, accepted at 500
+    jobs.inBatch("b", 2_500);
+    assertThat(directory.find("b").orElseThrow().state()).isEqualTo(JobState.IN_BATCH);
+    assertThat(jobs.oldestAgeSeconds(2_500, false)).as("a only").isEqualTo(1.5);
+    assertThat(jobs.oldestAgeSeconds(2_500, true)).as("b only").isEqualTo(2.0);
     jobs.finished("a");
     jobs.finished("a");
     assertThat(jobs.size()).isEqualTo(1);

@@ -42,15 +42,26 @@ class TopologyMetricsTest {
 
   @Test
   void shouldLeaveANewerOwnersAgeGaugeInPlaceWhenAnOldOneIsRemoved() {
-    Gauge old = metrics.pendingOldestAge("1_0", () -> 5);
-    Gauge newer = metrics.pendingOldestAge("1_0", () -> 7);
+    Gauge old = metrics.oldestAge(TopologyMetrics.PENDING_OLDEST_AGE, "1_0", () -> 5);
+    Gauge newer = metrics.oldestAge(TopologyMetrics.PENDING_OLDEST_AGE, "1_0", () -> 7);
 
-    metrics.removePendingOldestAge(old);
+    metrics.removeOldestAge(old);
 
     assertThat(registry.find(TopologyMetrics.PENDING_OLDEST_AGE).gauge()).isSameAs(newer);
     assertThat(newer.value()).isEqualTo(7.0);
-    metrics.removePendingOldestAge(newer);
+    metrics.removeOldestAge(newer);
     assertThat(registry.find(TopologyMetrics.PENDING_OLDEST_AGE).gauges()).isEmpty();
+  }
+
+  @Test
+  void shouldRemoveOnlyTheGaugeOfItsOwnName() {
+    Gauge pending = metrics.oldestAge(TopologyMetrics.PENDING_OLDEST_AGE, "1_0", () -> 5);
+    Gauge batch = metrics.oldestAge(TopologyMetrics.BATCH_OLDEST_AGE, "1_0", () -> 7200);
+
+    metrics.removeOldestAge(pending);
+
+    assertThat(registry.find(TopologyMetrics.PENDING_OLDEST_AGE).gauges()).isEmpty();
+    assertThat(registry.find(TopologyMetrics.BATCH_OLDEST_AGE).gauge()).isSameAs(batch);
   }
 
   private double count(String tenant, String code) {

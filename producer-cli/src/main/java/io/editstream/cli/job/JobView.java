@@ -24,7 +24,7 @@ final class JobView {
       row(out, "sku", sku + (tenant == null || tenant.isEmpty() ? "" : " (tenant " + tenant + ")"));
     }
     switch (state) {
-      case "ACCEPTED", "WAITING_FOR_QUOTA", "IN_FLIGHT", "BACKING_OFF", "HELD" -> {
+      case "ACCEPTED", "WAITING_FOR_QUOTA", "IN_FLIGHT", "BACKING_OFF", "HELD", "IN_BATCH" -> {
         row(out, "accepted", j.path("acceptedAt").asText());
         row(out, "model calls", j.path("attempts").asText());
         if (j.hasNonNull("provider")) {
