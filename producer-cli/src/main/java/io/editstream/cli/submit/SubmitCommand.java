@@ -352,7 +352,7 @@ public final class SubmitCommand implements Callable<Integer> {
     Map<String, JobLookup.State> seen = seenBefore(ctx, conn, plan);
     List<PlannedJob> fresh =
         plan.jobs().stream().filter(j -> !seen.containsKey(j.jobId())).toList();
-    long referenced = storeReferenced(fresh, claimCheck);
+    long referenced = storeReferenced(ctx, fresh, claimCheck);
     Instant submittedAt = ctx.clock().instant().truncatedTo(ChronoUnit.MILLIS);
     long sent = send(ctx, conn, fresh, batch, laneAsked, submittedAt, claimCheck);
     if (batchFile != null) {
@@ -518,7 +518,7 @@ public final class SubmitCommand implements Callable<Integer> {
   }
 
   /** Copies by-reference images into the claim-check folder, each once; returns how many. */
-  private long storeReferenced(List<PlannedJob> jobs, ClaimCheck claimCheck) {
+  private long storeReferenced(CliContext ctx, List<PlannedJob> jobs, ClaimCheck claimCheck) {
     Map<String, PlannedImage.LocalFile> unique = new LinkedHashMap<>();
     for (PlannedJob job : jobs) {
       for (PlannedImage image : job.images()) {
@@ -527,13 +527,34 @@ public final class SubmitCommand implements Callable<Integer> {
         }
       }
     }
-    for (PlannedImage.LocalFile f : unique.values()) {
-      try {
-        claimCheck.store(f);
-      } catch (IOException e) {
-        throw CliFailure.infra(
-            "cannot store " + f.path() + " in " + claimCheck.where() + ": " + e.getMessage(), e);
+    // One line of progress: a catalogue's uploads to S3 take minutes before the first job is sent.
+    Progress progress =
+        new Progress(
+            ctx.err(), ctx.interactive() && !quiet, System::nanoTime, "images stored by reference");
+    long stored = 0;
+    try {
+      for (PlannedImage.LocalFile f : unique.values()) {
+        try {
+          claimCheck.store(f);
+        } catch (IOException e) {
+          throw CliFailure.infra(
+              "cannot store "
+                  + f.path()
+                  + " in "
+                  + claimCheck.where()
+                  + " after "
+                  + stored
+                  + " of "
+                  + unique.size()
+                  + " images: "
+                  + e.getMessage()
+                  + ". Run the same command again: stored images are not stored twice.",
+              e);
+        }
+        progress.update(++stored, unique.size(), "");
       }
+    } finally {
+      progress.finish();
     }
     return unique.size();
   }

@@ -102,6 +102,26 @@ class CliEndToEndTest {
     Path batchFile = work.resolve("batch.json");
     Path out = work.resolve("results");
 
+    // A claim-check folder that cannot be made: nothing is sent, and the message says how far the
+    // images got and that running the command again is safe.
+    Path notAFolder = Files.writeString(work.resolve("not-a-folder"), "a file");
+    CliRunner.Result refused =
+        cli(
+            "submit",
+            "--manifest",
+            manifest.toString(),
+            "--tenant",
+            "acme",
+            "--inline-max-bytes",
+            "150k",
+            "--blob-dir",
+            notAFolder.toString());
+    assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.INFRA);
+    assertThat(refused.err())
+        .contains("cannot store")
+        .contains("after 0 of 1 images")
+        .contains("Run the same command again");
+
     CliRunner.Result submit =
         cli(
             "submit",
