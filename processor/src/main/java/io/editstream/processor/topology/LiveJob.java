@@ -87,33 +87,16 @@ public record LiveJob(
   }
 
   LiveJob inFlight(int modelCalls, String route, long nowMs) {
-    return new LiveJob(
-        jobId,
-        task,
-        tenant,
-        sku,
-        JobState.IN_FLIGHT,
-        modelCalls,
-        route,
-        acceptedAtMs,
-        nowMs,
-        0,
-        lastError);
+    return called(JobState.IN_FLIGHT, modelCalls, route, nowMs);
   }
 
   LiveJob inBatch(int modelCalls, String route, long nowMs) {
+    return called(JobState.IN_BATCH, modelCalls, route, nowMs);
+  }
+
+  private LiveJob called(JobState state, int modelCalls, String route, long nowMs) {
     return new LiveJob(
-        jobId,
-        task,
-        tenant,
-        sku,
-        JobState.IN_BATCH,
-        modelCalls,
-        route,
-        acceptedAtMs,
-        nowMs,
-        0,
-        lastError);
+        jobId, task, tenant, sku, state, modelCalls, route, acceptedAtMs, nowMs, 0, lastError);
   }
 
   LiveJob backingOff(int modelCalls, String answeredBy, String error, long retryAtMs, long nowMs) {

@@ -89,6 +89,23 @@ class CliEndToEndTest {
     return CliRunner.run(broker, registry, prefix, command, args);
   }
 
+  /** {@code submit} of {@code manifest} for tenant acme, images over 150k by reference. */
+  private CliRunner.Result submitCatalogue(Path manifest, Path blobDir, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--manifest",
+                manifest.toString(),
+                "--tenant",
+                "acme",
+                "--inline-max-bytes",
+                "150k",
+                "--blob-dir",
+                blobDir.toString()));
+    args.addAll(List.of(more));
+    return cli("submit", args.toArray(String[]::new));
+  }
+
   @Test
   void shouldDeliverEveryImageOfASubmittedBatchToListen() throws Exception {
     TestImages.copy(TestImages.JPEG, work, "m/rocket.jpg");
@@ -105,17 +122,7 @@ class CliEndToEndTest {
     // A claim-check folder that cannot be made: nothing is sent, and the message says how far the
     // images got and that running the command again is safe.
     Path notAFolder = Files.writeString(work.resolve("not-a-folder"), "a file");
-    CliRunner.Result refused =
-        cli(
-            "submit",
-            "--manifest",
-            manifest.toString(),
-            "--tenant",
-            "acme",
-            "--inline-max-bytes",
-            "150k",
-            "--blob-dir",
-            notAFolder.toString());
+    CliRunner.Result refused = submitCatalogue(manifest, notAFolder);
     assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.INFRA);
     assertThat(refused.err())
         .contains("cannot store")
@@ -123,18 +130,7 @@ class CliEndToEndTest {
         .contains("Run the same command again");
 
     CliRunner.Result submit =
-        cli(
-            "submit",
-            "--manifest",
-            manifest.toString(),
-            "--tenant",
-            "acme",
-            "--inline-max-bytes",
-            "150k",
-            "--blob-dir",
-            inputs.toString(),
-            "--batch-file",
-            batchFile.toString());
+        submitCatalogue(manifest, inputs, "--batch-file", batchFile.toString());
     assertThat(submit.exitCode()).as(submit.toString()).isZero();
     assertThat(submit.out()).contains("Submitted 4 jobs").contains("1 image(s) by reference");
     BatchFile batch = BatchFile.read(batchFile);
@@ -185,19 +181,7 @@ class CliEndToEndTest {
 
     // The same manifest again: the same job ids, so the processor drops them as duplicates.
     Path again = work.resolve("batch-again.json");
-    CliRunner.Result resubmit =
-        cli(
-            "submit",
-            "--manifest",
-            manifest.toString(),
-            "--tenant",
-            "acme",
-            "--inline-max-bytes",
-            "150k",
-            "--blob-dir",
-            inputs.toString(),
-            "--batch-file",
-            again.toString());
+    CliRunner.Result resubmit = submitCatalogue(manifest, inputs, "--batch-file", again.toString());
     assertThat(resubmit.exitCode()).isZero();
     assertThat(BatchFile.read(again).jobs())
         .extracting(BatchFile.Entry::jobId)
