@@ -284,20 +284,16 @@ final class JobProcessor implements Processor<byte[], byte[], String, SpecificRe
           restored);
       runtime.metrics().restored(restored);
     }
+    // Read on scrape: a scan of at most about pending.max.per.task entries, cheaper than keeping an
+    // order on every accept.
     oldestPendingAge =
         runtime
             .metrics()
-            .oldestAge(
-                TopologyMetrics.PENDING_OLDEST_AGE,
-                taskId.toString(),
-                () -> live.oldestAgeSeconds(now(), false));
+            .pendingOldestAge(taskId.toString(), () -> live.oldestAgeSeconds(now(), false));
     oldestBatchAge =
         runtime
             .metrics()
-            .oldestAge(
-                TopologyMetrics.BATCH_OLDEST_AGE,
-                taskId.toString(),
-                () -> live.oldestAgeSeconds(now(), true));
+            .batchOldestAge(taskId.toString(), () -> live.oldestAgeSeconds(now(), true));
     context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, ts -> tick());
   }
 

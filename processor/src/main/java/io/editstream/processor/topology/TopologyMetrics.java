@@ -147,13 +147,30 @@ public final class TopologyMetrics {
   }
 
   /**
-   * Registers the task's gauge {@code name}: {@link #PENDING_OLDEST_AGE}, the age of its oldest
-   * pending job outside the batch lane, or {@link #BATCH_OLDEST_AGE}, of its oldest job in a batch;
-   * {@code ageSeconds} is read on scrape, off the stream thread. The caller must {@link
-   * #removeOldestAge remove} it when the task closes: tasks move between instances, and a gauge
-   * left behind would report its last job's age growing forever.
+   * Registers the task's gauge of the age of its oldest pending job outside a batch; {@code
+   * ageSeconds} is read on scrape, off the stream thread. The caller must {@link #removeOldestAge
+   * remove} it when the task closes: tasks move between instances, and a gauge left behind would
+   * report its last job's age growing forever.
    */
-  Gauge oldestAge(String name, String task, Supplier<Number> ageSeconds) {
+  Gauge pendingOldestAge(String task, Supplier<Number> ageSeconds) {
+    return oldestAge(
+        PENDING_OLDEST_AGE,
+        "Seconds since the oldest pending (accepted, unanswered) job outside a batch was accepted",
+        task,
+        ageSeconds);
+  }
+
+  /** The same for the task's jobs in a batch of the batch lane ({@link JobState#IN_BATCH}). */
+  Gauge batchOldestAge(String task, Supplier<Number> ageSeconds) {
+    return oldestAge(
+        BATCH_OLDEST_AGE,
+        "Seconds since the oldest job in a batch (batch lane) was accepted",
+        task,
+        ageSeconds);
+  }
+
+  private Gauge oldestAge(
+      String name, String description, String task, Supplier<Number> ageSeconds) {
     Gauge stale = registry.find(name).tag("task", task).gauge();
     if (stale != null) {
       // A previous owner of the task on this instance that did not close: ours replaces it
@@ -161,11 +178,7 @@ public final class TopologyMetrics {
       registry.remove(stale);
     }
     return Gauge.builder(name, ageSeconds)
-        .description(
-            name.equals(BATCH_OLDEST_AGE)
-                ? "Seconds since the oldest job in a batch (batch lane) was accepted"
-                : "Seconds since the oldest pending (accepted, unanswered) job outside a batch was"
-                    + " accepted")
+        .description(description)
         .baseUnit("seconds")
         .tag("task", task)
         .strongReference(true)

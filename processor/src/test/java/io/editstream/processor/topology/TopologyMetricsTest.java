@@ -42,8 +42,8 @@ class TopologyMetricsTest {
 
   @Test
   void shouldLeaveANewerOwnersAgeGaugeInPlaceWhenAnOldOneIsRemoved() {
-    Gauge old = metrics.oldestAge(TopologyMetrics.PENDING_OLDEST_AGE, "1_0", () -> 5);
-    Gauge newer = metrics.oldestAge(TopologyMetrics.PENDING_OLDEST_AGE, "1_0", () -> 7);
+    Gauge old = metrics.pendingOldestAge("1_0", () -> 5);
+    Gauge newer = metrics.pendingOldestAge("1_0", () -> 7);
 
     metrics.removeOldestAge(old);
 
@@ -55,8 +55,8 @@ class TopologyMetricsTest {
 
   @Test
   void shouldRemoveOnlyTheGaugeOfItsOwnName() {
-    Gauge pending = metrics.oldestAge(TopologyMetrics.PENDING_OLDEST_AGE, "1_0", () -> 5);
-    Gauge batch = metrics.oldestAge(TopologyMetrics.BATCH_OLDEST_AGE, "1_0", () -> 7200);
+    Gauge pending = metrics.pendingOldestAge("1_0", () -> 5);
+    Gauge batch = metrics.batchOldestAge("1_0", () -> 7200);
 
     metrics.removeOldestAge(pending);
 
