@@ -176,29 +176,24 @@ class WaveSpeedModelClientTest {
   void shouldReportAConnectionLostPastTheDeadlineAsATimeout() throws Exception {
     // A server that takes the request, lets the call's deadline pass, then drops the connection:
     // what the JDK client reports for a timeout racing the exchange's close.
-    AtomicLong now = new AtomicLong();
-    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        WaveSpeedModelClient c =
-            new WaveSpeedModelClient(
-                WaveSpeedModelClient.Settings.of(KEY, "http://127.0.0.1:" + server.getLocalPort())
-                    .withTimeout(Duration.ofSeconds(5)),
-                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
-                null,
-                now::get)) {
-      CompletableFuture<Outcome> outcome = c.generate(request("edit"));
-      try (Socket accepted = server.accept()) {
-        accepted.getInputStream().read(new byte[1024]);
-        now.addAndGet(Duration.ofSeconds(6).toNanos());
-      }
+    Failure f = connectionDroppedAfter(Duration.ofSeconds(6));
 
-      Failure f = (Failure) outcome.get(30, TimeUnit.SECONDS);
-      assertThat(f.code()).as(f.message()).isEqualTo(FailureCode.MODEL_TIMEOUT);
-      assertThat(f.retryable()).isTrue();
-    }
+    assertThat(f.code()).as(f.message()).isEqualTo(FailureCode.MODEL_TIMEOUT);
+    assertThat(f.retryable()).isTrue();
   }
 
   @Test
   void shouldReportAConnectionLostBeforeTheDeadlineAsUnavailable() throws Exception {
+    Failure f = connectionDroppedAfter(Duration.ZERO);
+
+    assertThat(f.code()).as(f.message()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+  }
+
+  /**
+   * A call (5 s timeout, fake clock) to a local socket that reads the request, lets {@code elapsed}
+   * pass on the client's clock, then closes the connection without an answer.
+   */
+  private static Failure connectionDroppedAfter(Duration elapsed) throws Exception {
     AtomicLong now = new AtomicLong();
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         WaveSpeedModelClient c =
@@ -211,10 +206,9 @@ class WaveSpeedModelClientTest {
       CompletableFuture<Outcome> outcome = c.generate(request("edit"));
       try (Socket accepted = server.accept()) {
         accepted.getInputStream().read(new byte[1024]);
+        now.addAndGet(elapsed.toNanos());
       }
-
-      Failure f = (Failure) outcome.get(30, TimeUnit.SECONDS);
-      assertThat(f.code()).as(f.message()).isEqualTo(FailureCode.MODEL_UNAVAILABLE);
+      return (Failure) outcome.get(30, TimeUnit.SECONDS);
     }
   }
 
